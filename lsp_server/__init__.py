@@ -1,0 +1,3 @@
+"""iquest-lsp: a local, offline AI code completion language server."""
+
+__version__ = "0.1.0"
