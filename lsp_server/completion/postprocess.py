@@ -1,0 +1,110 @@
+"""Turn raw model output into the ghost text a user wants to accept."""
+
+from __future__ import annotations
+
+_CLOSERS = ")]}\"'`;,:"
+_OPENER_OF = {")": "(", "]": "[", "}": "{"}
+_QUOTES = "\"'`"
+_REPEAT_LIMIT = 3
+
+
+def is_mid_line(line_suffix: str) -> bool:
+    """True when the rest of the cursor's line holds more than whitespace and closing characters."""
+    rest = line_suffix.split("\n", 1)[0]
+    return any(not ch.isspace() and ch not in _CLOSERS for ch in rest)
+
+
+def clean_completion(text: str, *, prefix: str, suffix: str, multiline: bool, max_lines: int = 16) -> str:
+    """Cut the completion to the current line or block, drop what repeats the suffix, strip it."""
+    text = text.replace("\r", "")
+    prefix = prefix.replace("\r", "")
+    suffix = suffix.replace("\r", "")
+    cursor_line = prefix.rsplit("\n", 1)[-1]
+    line_suffix = suffix.split("\n", 1)[0]
+
+    if not multiline or is_mid_line(line_suffix):
+        text = text.split("\n", 1)[0]
+    lines = text.split("\n")
+    if len(lines) > 1:
+        lines = lines[: _block_end(lines, cursor_line, max_lines)]
+        lines = lines[: _suffix_repeat_start(lines, cursor_line, suffix)]
+    text = "\n".join(lines).rstrip()
+    text = _trim_suffix_overlap(text, cursor_line, line_suffix).rstrip()
+    return text if text.strip() else ""
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def _block_end(lines: list[str], cursor_line: str, max_lines: int) -> int:
+    """How many completion lines stay in the cursor's block, under the line cap, before a loop."""
+    if cursor_line and not cursor_line.strip():
+        base = len(cursor_line)
+    elif cursor_line:
+        base = _indent(cursor_line)
+    else:
+        base = _indent(lines[0])
+    end = min(len(lines), max(1, max_lines))
+    # The first completion line continues the cursor line, so compare it as the whole line.
+    full = [cursor_line + lines[0], *lines[1:end]]
+    run_line, run_start, run_length = full[0].rstrip(), 0, 1 if full[0].strip() else 0
+    for i in range(1, end):
+        line = full[i]
+        if not line.strip():
+            continue  # blank lines neither end a block nor break a run of repeats
+        if _indent(line) < base:
+            return i
+        if line.rstrip() == run_line:
+            run_length += 1
+            if run_length >= _REPEAT_LIMIT:
+                return run_start + 1  # the model is looping: keep one copy
+        else:
+            run_line, run_start, run_length = line.rstrip(), i, 1
+    return end
+
+
+def _suffix_repeat_start(lines: list[str], cursor_line: str, suffix: str) -> int:
+    """Index of the first completion line that repeats the code right after the cursor."""
+    suffix_lines = suffix.split("\n")
+    target_index = next((i for i, line in enumerate(suffix_lines) if line.strip()), None)
+    if target_index is None:
+        return len(lines)
+    target = suffix_lines[target_index]
+    if target_index == 0:
+        # The rest of the cursor's line (only closers here, or we would be single-line):
+        # a later completion line holding just those closers is the model writing them itself.
+        return next((i for i in range(1, len(lines)) if lines[i].strip() == target.strip()), len(lines))
+    # Whole lines must match with their indentation: a "}" closing a block the completion
+    # opened is not the suffix's "}" that closes the enclosing one.
+    full = [cursor_line + lines[0], *lines[1:]]
+    return next((i for i, line in enumerate(full) if line.strip() and line.rstrip() == target.rstrip()), len(lines))
+
+
+def _trim_suffix_overlap(text: str, cursor_line: str, line_suffix: str) -> str:
+    """Drop the end of ``text`` that duplicates the start of the rest of the cursor's line."""
+    for k in range(min(len(line_suffix), len(text)), 0, -1):
+        overlap = line_suffix[:k]
+        if text.endswith(overlap) and _is_duplicate(overlap, text, cursor_line + text + line_suffix):
+            return text[:-k]
+    return text
+
+
+def _is_duplicate(overlap: str, text: str, joined: str) -> bool:
+    """True when keeping ``overlap`` would leave the line with closers or quotes it cannot match.
+
+    ``joined`` is the cursor line, the completion and the rest of the line. A closer is a
+    duplicate only when the joined text closes more than it opens *and* the completion itself
+    has unmatched closers: ``print(|)`` + ``len(x)`` stays, ``print(|)`` + ``"hi")`` loses ``)``.
+    """
+    for closer, opener in _OPENER_OF.items():
+        need = overlap.count(closer)
+        if need and (
+            joined.count(closer) - joined.count(opener) < need or text.count(closer) - text.count(opener) < need
+        ):
+            return False
+    for quote in _QUOTES:
+        in_overlap = overlap.count(quote)
+        if in_overlap and (joined.count(quote) % 2 == 0 or in_overlap % 2 == 0):
+            return False
+    return True

@@ -1,0 +1,56 @@
+"""workspace/executeCommand: status for clients (status bars, tests) and model reload."""
+
+from __future__ import annotations
+
+from typing import Any, Awaitable, Callable
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+
+from lsp_server.model.runtime import ModelRuntime
+
+STATUS = "iquest.status"
+RELOAD_MODEL = "iquest.reloadModel"
+
+
+def status_payload(runtime: ModelRuntime) -> dict[str, Any]:
+    """What a client shows about the model."""
+    backend = runtime.backend
+    payload: dict[str, Any] = {"state": runtime.state.value, "error": runtime.error}
+    if backend is not None:
+        info = backend.info
+        payload.update(
+            model=info.name,
+            path=info.path,
+            architecture=info.architecture,
+            fimFamily=info.fim_family,
+            contextLength=info.context_length,
+        )
+    last = runtime.last_result
+    if last is not None:
+        payload["lastGeneration"] = {
+            "totalMs": round(last.total_ms, 1),
+            "promptMs": round(last.prompt_ms, 1),
+            "promptTokens": last.prompt_tokens,
+            "evaluatedTokens": last.evaluated_tokens,
+            "generatedTokens": last.generated_tokens,
+            "stopReason": last.stop_reason,
+        }
+    if runtime.last_cancel_ms is not None:
+        payload["lastCancelMs"] = round(runtime.last_cancel_ms, 2)
+    return payload
+
+
+def register(server: LanguageServer, runtime: ModelRuntime, reload_model: Callable[[], Awaitable[None]]) -> None:
+    """Wire the commands."""
+
+    @server.command(STATUS)
+    def status(ls: LanguageServer, *args: Any) -> dict[str, Any]:
+        """Model state, name and FIM family."""
+        return status_payload(runtime)
+
+    @server.command(RELOAD_MODEL)
+    async def reload(ls: LanguageServer, *args: Any) -> dict[str, Any]:
+        """Load the configured model again (after `iquest-lsp model fetch`, say)."""
+        await reload_model()
+        return status_payload(runtime)

@@ -1,0 +1,120 @@
+"""textDocument/inlineCompletion (ghost text) and textDocument/completion for other clients."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
+from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
+from pygls.workspace import TextDocument
+
+from lsp_server.completion.service import CompletionService, DocumentSnapshot, Suggestion
+from lsp_server.model.runtime import ModelUnavailable
+
+log = logging.getLogger(__name__)
+
+
+def _open_document(server: LanguageServer, uri: str) -> TextDocument:
+    """The open document for ``uri``; unknown documents are an error, never read from disk."""
+    document = server.workspace.text_documents.get(uri)
+    if document is None:
+        raise JsonRpcInvalidParams(f"document {uri} is not open: send textDocument/didOpen first")
+    return document
+
+
+def _offset(document: TextDocument, position: types.Position) -> int:
+    """Offset of ``position``; a line past the end is an error, a column past the end clamps (LSP)."""
+    lines = document.lines
+    if position.line > len(lines) or (position.line == len(lines) and position.character > 0):
+        raise JsonRpcInvalidParams(
+            f"position {position.line}:{position.character} is outside {document.uri} ({len(lines)} lines)"
+        )
+    return document.offset_at_position(position)
+
+
+def _snapshot(document: TextDocument, roots: list[Path]) -> DocumentSnapshot:
+    path = to_fs_path(document.uri)
+    relative, repo = None, None
+    if path:
+        resolved = Path(path)
+        for root in roots:
+            if resolved.is_relative_to(root):
+                relative, repo = resolved.relative_to(root).as_posix(), root.name
+                break
+    return DocumentSnapshot(uri=document.uri, text=document.source, version=document.version, path=relative, repo_name=repo)
+
+
+async def _suggest(server: LanguageServer, service: CompletionService, roots: list[Path], uri: str, position: types.Position):
+    """Common path: returns (document, suggestion) or (document, None); drops stale results."""
+    document = _open_document(server, uri)
+    offset = _offset(document, position)
+    version = document.version
+
+    def still_valid() -> bool:
+        return document.version == version and server.workspace.text_documents.get(uri) is document
+
+    try:
+        return document, await service.suggest(_snapshot(document, roots), offset, still_valid)
+    except ModelUnavailable as exc:
+        log.info("no suggestion: %s", exc)
+        return document, None
+
+
+def _insert_range(position: types.Position) -> types.Range:
+    return types.Range(start=position, end=position)
+
+
+def register(server: LanguageServer, service: CompletionService, roots: list[Path]) -> None:
+    """Wire both completion methods to the service."""
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: LanguageServer, params: types.DidChangeTextDocumentParams) -> None:
+        """Stop a generation whose text just changed (pygls has already applied the change)."""
+        service.document_changed(params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: LanguageServer, params: types.DidCloseTextDocumentParams) -> None:
+        """Same for a closed document."""
+        service.document_changed(params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
+    async def inline_completion(ls: LanguageServer, params: types.InlineCompletionParams) -> types.InlineCompletionList:
+        """Ghost text at the cursor."""
+        _, suggestion = await _suggest(ls, service, roots, params.text_document.uri, params.position)
+        items = [] if suggestion is None else [
+            types.InlineCompletionItem(insert_text=suggestion.text, range=_insert_range(params.position))
+        ]
+        return types.InlineCompletionList(items=items)
+
+    @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=[".", "(", " "]))
+    async def completion(ls: LanguageServer, params: types.CompletionParams) -> types.CompletionList:
+        """The same suggestion as one completion item, for clients without inline completion."""
+        document, suggestion = await _suggest(ls, service, roots, params.text_document.uri, params.position)
+        if suggestion is None:
+            return types.CompletionList(is_incomplete=True, items=[])
+        return types.CompletionList(is_incomplete=True, items=[_completion_item(document, params.position, suggestion)])
+
+
+def _completion_item(document: TextDocument, position: types.Position, suggestion: Suggestion) -> types.CompletionItem:
+    """A completion item that replaces the word being typed with word + suggestion, so clients filter it."""
+    line = document.lines[position.line] if position.line < len(document.lines) else ""
+    line_offset = document.offset_at_position(types.Position(line=position.line, character=0))
+    before = line[: suggestion.offset - line_offset]
+    word = before[len(before.rstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$")):]
+    start = types.Position(line=position.line, character=position.character - document.position_codec.client_num_units(word))
+    first_line = suggestion.text.split("\n", 1)[0]
+    label = (word + first_line).strip() or suggestion.text.strip().split("\n", 1)[0]
+    return types.CompletionItem(
+        label=label[:80],
+        kind=types.CompletionItemKind.Snippet,
+        detail="iquest-lsp",
+        documentation=types.MarkupContent(kind=types.MarkupKind.Markdown, value=f"```\n{suggestion.text}\n```"),
+        filter_text=word + suggestion.text,
+        sort_text="0",
+        preselect=True,
+        insert_text_format=types.InsertTextFormat.PlainText,
+        text_edit=types.TextEdit(range=types.Range(start=start, end=position), new_text=word + suggestion.text),
+    )

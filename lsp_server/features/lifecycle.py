@@ -1,0 +1,69 @@
+"""initialize / initialized / didChangeConfiguration: settings and the model's life."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Awaitable, Callable
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
+
+from lsp_server.features.messages import Notifier
+from lsp_server.features.progress import work_done_progress
+from lsp_server.model.backend import ModelError
+from lsp_server.model.runtime import BackendFactory, ModelRuntime
+from lsp_server.settings import Settings, SettingsStore
+
+log = logging.getLogger(__name__)
+
+
+def register(
+    server: LanguageServer,
+    settings: SettingsStore,
+    runtime: ModelRuntime,
+    notifier: Notifier,
+    backend_factory: Callable[[Settings], BackendFactory],
+    workspace_roots: list[Path],
+) -> Callable[[], Awaitable[None]]:
+    """Wire the lifecycle handlers; return the coroutine function that (re)loads the model."""
+
+    async def load_model() -> None:
+        factory = backend_factory(settings.current)
+        try:
+            async with work_done_progress(server, "iquest: loading model") as report:
+                await runtime.load(factory, report)
+        except ModelError as exc:
+            notifier.error(str(exc))
+
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: LanguageServer, params: types.InitializeParams) -> None:
+        """Read initializationOptions and the workspace roots."""
+        _, errors = settings.update(params.initialization_options or {})
+        for message in errors:
+            notifier.warning(message)
+        folders = params.workspace_folders or []
+        uris = [folder.uri for folder in folders] or ([params.root_uri] if params.root_uri else [])
+        workspace_roots[:] = [Path(p).resolve() for p in (to_fs_path(uri) for uri in uris) if p]
+
+    @server.feature(types.INITIALIZED)
+    async def initialized(ls: LanguageServer, params: types.InitializedParams) -> None:
+        """Load the model in the background; requests wait for it, initialize never does."""
+        await load_model()
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def did_change_configuration(ls: LanguageServer, params: types.DidChangeConfigurationParams) -> None:
+        """Apply new settings; reload the model only when a load-time setting changed."""
+        reload, errors = settings.update(params.settings or {})
+        for message in errors:
+            notifier.warning(message)
+        if reload:
+            await load_model()
+
+    @server.feature(types.SHUTDOWN)
+    def shutdown(ls: LanguageServer, params: None) -> None:
+        """Stop generations and free the model."""
+        runtime.shutdown()
+
+    return load_model

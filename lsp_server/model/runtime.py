@@ -1,0 +1,138 @@
+"""Owns the loaded backend: background loading, one worker thread, cancellable async calls."""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Callable
+
+from lsp_server.model.backend import Backend, GenerationRequest, GenerationResult, ModelError, ProgressCallback
+
+log = logging.getLogger(__name__)
+
+BackendFactory = Callable[[ProgressCallback], Backend]
+
+
+class ModelState(enum.Enum):
+    """Where the model is in its life."""
+
+    NOT_LOADED = "not loaded"
+    LOADING = "loading"
+    READY = "ready"
+    FAILED = "failed"
+
+
+class ModelUnavailable(Exception):
+    """Raised to callers while no model can answer; carries the user-facing reason."""
+
+
+class ModelRuntime:
+    """Runs every backend call on a single worker thread so llama.cpp is never used concurrently."""
+
+    def __init__(self) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="iquest-model")
+        self._backend: Backend | None = None
+        self._state = ModelState.NOT_LOADED
+        self._error: str | None = None
+        self._loaded: asyncio.Event | None = None
+        self._active: set[threading.Event] = set()
+        self._cancelled_at: dict[Future, float] = {}
+        self.last_result: GenerationResult | None = None
+        self.last_cancel_ms: float | None = None
+
+    @property
+    def state(self) -> ModelState:
+        """The current model state."""
+        return self._state
+
+    @property
+    def error(self) -> str | None:
+        """Why the last load failed, if it did."""
+        return self._error
+
+    @property
+    def backend(self) -> Backend | None:
+        """The loaded backend, or None."""
+        return self._backend
+
+    def _loaded_event(self) -> asyncio.Event:
+        if self._loaded is None:
+            self._loaded = asyncio.Event()
+        return self._loaded
+
+    async def load(self, factory: BackendFactory, progress: ProgressCallback) -> None:
+        """Load (or reload) the model on the worker thread; raises ModelError on failure."""
+        self.cancel_all()
+        loaded = self._loaded_event()
+        loaded.clear()
+        self._state, self._error = ModelState.LOADING, None
+        old, self._backend = self._backend, None
+        loop = asyncio.get_running_loop()
+
+        def build() -> Backend:
+            if old is not None:
+                old.close()
+            return factory(progress)
+
+        try:
+            self._backend = await loop.run_in_executor(self._executor, build)
+            self._state = ModelState.READY
+        except ModelError as exc:
+            self._state, self._error = ModelState.FAILED, str(exc)
+            raise
+        except Exception as exc:  # an unexpected loader bug must not kill the server
+            log.exception("model load failed")
+            self._state, self._error = ModelState.FAILED, f"Model load failed: {exc!r}"
+            raise ModelError(self._error) from exc
+        finally:
+            loaded.set()
+
+    async def wait_ready(self) -> Backend:
+        """Wait for a load in progress; raise ModelUnavailable when there is no usable model."""
+        if self._state is ModelState.LOADING:
+            await self._loaded_event().wait()
+        if self._backend is None:
+            raise ModelUnavailable(self._error or "the model is not loaded yet")
+        return self._backend
+
+    def cancel_all(self) -> None:
+        """Ask every running or queued generation to stop."""
+        for flag in list(self._active):
+            flag.set()
+
+    async def complete(self, request: GenerationRequest) -> GenerationResult:
+        """Run one generation; cancelling the awaiting task stops it within a token or a graph node."""
+        backend = await self.wait_ready()
+        cancel = threading.Event()
+        self._active.add(cancel)
+        job = self._executor.submit(backend.complete, request, cancel)
+        job.add_done_callback(self._record)
+        try:
+            return await asyncio.wrap_future(job)
+        except asyncio.CancelledError:
+            self._cancelled_at[job] = time.perf_counter()
+            cancel.set()
+            raise
+        finally:
+            self._active.discard(cancel)
+
+    def _record(self, job: Future) -> None:
+        """Keep the last generation's figures (and how fast a cancel took effect) for status."""
+        cancelled_at = self._cancelled_at.pop(job, None)
+        if job.cancelled() or job.exception() is not None:
+            return
+        self.last_result = job.result()
+        if cancelled_at is not None:
+            self.last_cancel_ms = (time.perf_counter() - cancelled_at) * 1000
+
+    def shutdown(self) -> None:
+        """Stop generations and free the model."""
+        self.cancel_all()
+        backend, self._backend = self._backend, None
+        if backend is not None:
+            self._executor.submit(backend.close)
+        self._executor.shutdown(wait=False, cancel_futures=True)

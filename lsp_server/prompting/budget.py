@@ -1,0 +1,148 @@
+"""Fit the text around the cursor into a token budget, whole lines outward from the cursor.
+
+Lines are tokenized one at a time so a huge file never gets tokenized whole. The sum of
+separately counted lines is an approximation: a tokenizer may merge or split text where two
+lines join, so the joined text can differ by a few tokens. The kept text is therefore
+counted once more as a whole and, if it came out over budget, trimmed to fit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+CountTokens = Callable[[str], int]
+
+# Room for the FIM markers, a BOS token and the joins the per-line counts miss.
+TEMPLATE_MARGIN_TOKENS = 16
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How many prompt tokens the prefix and the suffix may take."""
+
+    prefix_tokens: int
+    suffix_tokens: int
+
+    @classmethod
+    def for_context(
+        cls,
+        n_ctx: int,
+        max_new_tokens: int,
+        *,
+        extra_reserved: int = 0,
+        prefix_share: float = 0.75,
+    ) -> Budget:
+        """Split the context left after generation, template margin and ``extra_reserved`` (e.g. a repo header)."""
+        if not 0.0 <= prefix_share <= 1.0:
+            raise ValueError(f"prefix_share must be within [0, 1], got {prefix_share}")
+        if max_new_tokens < 0 or extra_reserved < 0:
+            raise ValueError("max_new_tokens and extra_reserved must not be negative")
+        left = n_ctx - max_new_tokens - extra_reserved - TEMPLATE_MARGIN_TOKENS
+        if left <= 0:
+            raise ValueError(
+                f"no room for a prompt: n_ctx {n_ctx} - generation {max_new_tokens} - reserved "
+                f"{extra_reserved} - template margin {TEMPLATE_MARGIN_TOKENS} leaves {left} tokens"
+            )
+        prefix = int(left * prefix_share)
+        return cls(prefix_tokens=prefix, suffix_tokens=left - prefix)
+
+
+def fit_window(
+    prefix: str,
+    suffix: str,
+    count_tokens: CountTokens,
+    *,
+    prefix_tokens: int,
+    suffix_tokens: int,
+) -> tuple[str, str]:
+    """Keep the tail of ``prefix`` and the head of ``suffix`` by whole lines within their budgets."""
+    if prefix_tokens < 0 or suffix_tokens < 0:
+        raise ValueError("token budgets must not be negative")
+    return _keep_tail(prefix, count_tokens, prefix_tokens), _keep_head(suffix, count_tokens, suffix_tokens)
+
+
+def _keep_tail(text: str, count: CountTokens, budget: int) -> str:
+    """Keep the cursor's partial line and as many whole lines above it as fit."""
+    start = text.rfind("\n") + 1  # start of the cursor's line part
+    cursor_part = text[start:]
+    used = count(cursor_part) if cursor_part else 0
+    if used > budget:
+        return _longest_fitting(cursor_part, count, budget, from_end=True)
+    costs: list[int] = []  # per kept line, nearest to the cursor first
+    starts: list[int] = []
+    while start > 0:
+        line_start = text.rfind("\n", 0, start - 1) + 1
+        cost = count(text[line_start:start])  # the line with its newline
+        if used + cost > budget:
+            break
+        used += cost
+        costs.append(cost)
+        starts.append(line_start)
+        start = line_start
+    if not starts:
+        return cursor_part
+
+    def kept(n_lines: int) -> str:
+        return text[starts[n_lines - 1]:] if n_lines else cursor_part
+
+    return _recheck(kept, len(starts), count, budget)
+
+
+def _keep_head(text: str, count: CountTokens, budget: int) -> str:
+    """Keep the cursor's partial line and as many whole lines below it as fit."""
+    end = text.find("\n")
+    if end < 0:
+        end = len(text)
+    cursor_part = text[:end]
+    used = count(cursor_part) if cursor_part else 0
+    if used > budget:
+        return _longest_fitting(cursor_part, count, budget, from_end=False)
+    ends: list[int] = []
+    while end < len(text):
+        line_end = text.find("\n", end + 1)
+        line_end = len(text) if line_end < 0 else line_end
+        cost = count(text[end:line_end])  # the newline before the line, then the line
+        if used + cost > budget:
+            break
+        used += cost
+        ends.append(line_end)
+        end = line_end
+    if not ends:
+        return cursor_part
+
+    def kept(n_lines: int) -> str:
+        return text[: ends[n_lines - 1]] if n_lines else cursor_part
+
+    return _recheck(kept, len(ends), count, budget)
+
+
+def _recheck(kept: Callable[[int], str], n_lines: int, count: CountTokens, budget: int) -> str:
+    """Count the joined text once; if the per-line estimate was low, find how many lines fit."""
+    if count(kept(n_lines)) <= budget:
+        return kept(n_lines)
+    # Binary search: O(log n) counts of text already within a few tokens of the budget.
+    low, high = 0, n_lines - 1  # kept(low) fits (the cursor part was checked), kept(high + 1) does not
+    while low < high:
+        mid = (low + high + 1) // 2
+        if count(kept(mid)) <= budget:
+            low = mid
+        else:
+            high = mid - 1
+    return kept(low)
+
+
+def _longest_fitting(part: str, count: CountTokens, budget: int, *, from_end: bool) -> str:
+    """Cut a single over-budget line by characters, keeping the end nearest the cursor."""
+
+    def piece(n_chars: int) -> str:
+        return part[len(part) - n_chars:] if from_end else part[:n_chars]
+
+    low, high = 0, len(part) - 1  # piece(len(part)) is known to be over budget
+    while low < high:
+        mid = (low + high + 1) // 2
+        if count(piece(mid)) <= budget:
+            low = mid
+        else:
+            high = mid - 1
+    return piece(low)

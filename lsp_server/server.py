@@ -1,0 +1,66 @@
+"""Composition root: builds the services and registers the LSP features."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pygls.lsp.server import LanguageServer
+
+from lsp_server import __version__
+from lsp_server.audit import AuditLog
+from lsp_server.completion.service import CompletionService
+from lsp_server.features import commands, inline_completion, lifecycle
+from lsp_server.features.messages import Notifier
+from lsp_server.model.backend import Backend, ProgressCallback
+from lsp_server.model.catalog import load_catalog
+from lsp_server.model.runtime import BackendFactory, ModelRuntime
+from lsp_server.paths import state_dir
+from lsp_server.settings import Settings, SettingsStore
+
+
+def llama_backend_factory(settings: Settings) -> BackendFactory:
+    """Make a loader for the in-process llama.cpp backend with these settings."""
+
+    def build(progress: ProgressCallback) -> Backend:
+        from lsp_server.model.llama_backend import LlamaCppBackend
+
+        return LlamaCppBackend(
+            settings.model,
+            load_catalog(),
+            models_dir=settings.model_dir_path,
+            n_ctx=settings.context_size,
+            n_threads=settings.effective_threads,
+            n_gpu_layers=settings.gpu_layers,
+            progress=progress,
+        )
+
+    return build
+
+
+class AuditFromSettings(AuditLog):
+    """An audit log whose switch and path follow the live settings."""
+
+    def __init__(self, settings: SettingsStore) -> None:
+        super().__init__(state_dir() / "audit.jsonl")
+        self._store = settings
+
+    def record(self, kind: str, **fields) -> None:
+        """Append unless the user turned the log off."""
+        current = self._store.current
+        self.enabled = current.audit_log
+        self.path = Path(current.audit_log_path).expanduser() if current.audit_log_path else state_dir() / "audit.jsonl"
+        super().record(kind, **fields)
+
+
+def build_server() -> LanguageServer:
+    """Create the language server with every feature registered."""
+    server = LanguageServer("iquest-lsp", __version__)
+    settings = SettingsStore()
+    runtime = ModelRuntime()
+    notifier = Notifier(server)
+    roots: list[Path] = []
+    service = CompletionService(runtime, lambda: settings.current, AuditFromSettings(settings))
+    load_model = lifecycle.register(server, settings, runtime, notifier, llama_backend_factory, roots)
+    commands.register(server, runtime, load_model)
+    inline_completion.register(server, service, roots)
+    return server

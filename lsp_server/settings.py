@@ -1,0 +1,131 @@
+"""Typed server settings, parsed from initializationOptions and didChangeConfiguration."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+MULTILINE_MODES = ("auto", "always", "never")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a user can configure under the ``iquest`` namespace."""
+
+    model: str = "qwen2.5-coder-0.5b"
+    context_size: int = 4096
+    threads: int = 0
+    gpu_layers: int = 0
+    max_tokens: int = 64
+    max_prompt_tokens: int = 1024
+    max_lines: int = 8
+    multiline: str = "auto"
+    generation_timeout_ms: int = 5000
+    audit_log: bool = True
+    audit_log_path: str = ""
+    models_dir: str = ""
+
+    @property
+    def effective_threads(self) -> int:
+        """Threads for llama.cpp: the setting, or every core when 0."""
+        return self.threads or max(1, os.cpu_count() or 1)
+
+    @property
+    def model_dir_path(self) -> Path | None:
+        """The configured models directory, or None for the default."""
+        return Path(self.models_dir).expanduser() if self.models_dir else None
+
+
+@dataclass(frozen=True)
+class _Field:
+    attr: str
+    kind: type
+    minimum: int | None = None
+    maximum: int | None = None
+    choices: tuple[str, ...] = ()
+
+
+_FIELDS: dict[str, _Field] = {
+    "model": _Field("model", str),
+    "contextSize": _Field("context_size", int, 512, 131072),
+    "threads": _Field("threads", int, 0, 256),
+    "gpuLayers": _Field("gpu_layers", int, -1, 1000),
+    "maxTokens": _Field("max_tokens", int, 1, 1024),
+    "maxPromptTokens": _Field("max_prompt_tokens", int, 64, 131072),
+    "maxLines": _Field("max_lines", int, 1, 200),
+    "multiline": _Field("multiline", str, choices=MULTILINE_MODES),
+    "generationTimeoutMs": _Field("generation_timeout_ms", int, 100, 600000),
+    "auditLog": _Field("audit_log", bool),
+    "auditLogPath": _Field("audit_log_path", str),
+    "modelsDir": _Field("models_dir", str),
+}
+
+# Settings that only take effect when the model is loaded again.
+RELOAD_FIELDS = frozenset({"model", "context_size", "threads", "gpu_layers", "models_dir"})
+
+
+def _namespace(options: Any) -> Mapping[str, Any]:
+    """Accept ``{"iquest": {...}}`` as well as the bare ``{...}``."""
+    if not isinstance(options, Mapping):
+        return {}
+    inner = options.get("iquest")
+    return inner if isinstance(inner, Mapping) else options
+
+
+def _check(name: str, spec: _Field, value: Any) -> str | None:
+    """Return why ``value`` is not acceptable for ``name``, or None."""
+    if spec.kind is int and (isinstance(value, bool) or not isinstance(value, int)):
+        return f"iquest.{name} must be an integer, got {value!r}"
+    if spec.kind is not int and not isinstance(value, spec.kind):
+        return f"iquest.{name} must be a {spec.kind.__name__}, got {value!r}"
+    if spec.minimum is not None and value < spec.minimum:
+        return f"iquest.{name} must be at least {spec.minimum}, got {value}"
+    if spec.maximum is not None and value > spec.maximum:
+        return f"iquest.{name} must be at most {spec.maximum}, got {value}"
+    if spec.choices and value not in spec.choices:
+        return f"iquest.{name} must be one of {', '.join(spec.choices)}, got {value!r}"
+    if spec.attr == "model" and not value.strip():
+        return "iquest.model must name a catalog model or a .gguf path"
+    return None
+
+
+def parse_settings(options: Any, base: Settings | None = None) -> tuple[Settings, list[str]]:
+    """Return settings from client options plus a message for every value that was ignored."""
+    base = base or Settings()
+    changes: dict[str, Any] = {}
+    errors: list[str] = []
+    for name, value in _namespace(options).items():
+        spec = _FIELDS.get(name)
+        if spec is None:
+            errors.append(f"iquest.{name} is not a known setting (known: {', '.join(sorted(_FIELDS))})")
+            continue
+        if value is None:
+            continue
+        problem = _check(name, spec, value)
+        if problem:
+            errors.append(f"{problem}; using {getattr(base, spec.attr)!r}")
+        else:
+            changes[spec.attr] = value
+    return dataclasses.replace(base, **changes), errors
+
+
+def needs_reload(old: Settings, new: Settings) -> bool:
+    """True when switching from ``old`` to ``new`` requires loading the model again."""
+    return any(getattr(old, name) != getattr(new, name) for name in RELOAD_FIELDS)
+
+
+class SettingsStore:
+    """Holds the current settings; updates report what was ignored and whether to reload."""
+
+    def __init__(self, initial: Settings | None = None) -> None:
+        self.current = initial or Settings()
+
+    def update(self, options: Any) -> tuple[bool, list[str]]:
+        """Apply client options; return (model reload needed, messages for ignored values)."""
+        new, errors = parse_settings(options, self.current)
+        reload = needs_reload(self.current, new)
+        self.current = new
+        return reload, errors

