@@ -97,6 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if logging.getLogger().level > logging.DEBUG:
+        logging.getLogger("pygls").setLevel(logging.WARNING)  # it logs every message at INFO
     if args.command is None:
         args = parser.parse_args([*(argv or sys.argv[1:]), "serve"])
     return args.handler(args)

@@ -58,9 +58,8 @@ def build_server() -> LanguageServer:
     settings = SettingsStore()
     runtime = ModelRuntime()
     notifier = Notifier(server)
-    roots: list[Path] = []
     service = CompletionService(runtime, lambda: settings.current, AuditFromSettings(settings))
-    load_model = lifecycle.register(server, settings, runtime, notifier, llama_backend_factory, roots)
+    load_model = lifecycle.register(server, settings, runtime, notifier, llama_backend_factory)
     commands.register(server, runtime, load_model)
-    inline_completion.register(server, service, roots)
+    inline_completion.register(server, service)
     return server

@@ -27,8 +27,6 @@ class DocumentSnapshot:
     uri: str
     text: str
     version: int | None
-    path: str | None = None
-    repo_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -122,8 +120,6 @@ class CompletionService:
             suffix_tokens=suffix_tokens,
             deadline=time.monotonic() + settings.generation_timeout_ms / 1000,
             should_stop=early_stop(multiline, line_prefix, settings.max_lines),
-            repo_name=doc.repo_name,
-            path=doc.path,
         )
         result = await self._runtime.complete(request)
         text = clean_completion(result.text, prefix=prefix, suffix=suffix, multiline=multiline, max_lines=settings.max_lines)

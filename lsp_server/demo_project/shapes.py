@@ -5,20 +5,6 @@ from dataclasses import dataclass
 
 
 @dataclass
-class Circle:
-    """A circle given by its radius."""
-
-    radius: float
-
-    def area(self) -> float:
-        """Area of the circle."""
-        return math.pi * self.radius ** 2
-
-    def circumference(self) -> float:
-        """Length of the circle's boundary."""
-        
-
-@dataclass
 class Rectangle:
     """An axis-aligned rectangle."""
 
@@ -28,3 +14,22 @@ class Rectangle:
     def area(self) -> float:
         """Area of the rectangle."""
         return self.width * self.height
+
+
+@dataclass
+class Circle:
+    """A circle given by its radius."""
+
+    radius: float
+
+    def area(self) -> float:
+        """Area of the circle."""
+        return math.pi * self.radius ** 2
+
+    def diameter(self) -> float:
+        """Twice the radius."""
+        return 2 * self.radius
+
+    def circumference(self) -> float:
+        """Length of the circle's boundary."""
+        

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
-from pygls.uris import to_fs_path
 from pygls.workspace import TextDocument
 
 from lsp_server.completion.service import CompletionService, DocumentSnapshot, Suggestion
@@ -35,19 +33,7 @@ def _offset(document: TextDocument, position: types.Position) -> int:
     return document.offset_at_position(position)
 
 
-def _snapshot(document: TextDocument, roots: list[Path]) -> DocumentSnapshot:
-    path = to_fs_path(document.uri)
-    relative, repo = None, None
-    if path:
-        resolved = Path(path)
-        for root in roots:
-            if resolved.is_relative_to(root):
-                relative, repo = resolved.relative_to(root).as_posix(), root.name
-                break
-    return DocumentSnapshot(uri=document.uri, text=document.source, version=document.version, path=relative, repo_name=repo)
-
-
-async def _suggest(server: LanguageServer, service: CompletionService, roots: list[Path], uri: str, position: types.Position):
+async def _suggest(server: LanguageServer, service: CompletionService, uri: str, position: types.Position):
     """Common path: returns (document, suggestion) or (document, None); drops stale results."""
     document = _open_document(server, uri)
     offset = _offset(document, position)
@@ -57,7 +43,7 @@ async def _suggest(server: LanguageServer, service: CompletionService, roots: li
         return document.version == version and server.workspace.text_documents.get(uri) is document
 
     try:
-        return document, await service.suggest(_snapshot(document, roots), offset, still_valid)
+        return document, await service.suggest(DocumentSnapshot(uri, document.source, version), offset, still_valid)
     except ModelUnavailable as exc:
         log.info("no suggestion: %s", exc)
         return document, None
@@ -67,7 +53,7 @@ def _insert_range(position: types.Position) -> types.Range:
     return types.Range(start=position, end=position)
 
 
-def register(server: LanguageServer, service: CompletionService, roots: list[Path]) -> None:
+def register(server: LanguageServer, service: CompletionService) -> None:
     """Wire both completion methods to the service."""
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
@@ -83,7 +69,7 @@ def register(server: LanguageServer, service: CompletionService, roots: list[Pat
     @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
     async def inline_completion(ls: LanguageServer, params: types.InlineCompletionParams) -> types.InlineCompletionList:
         """Ghost text at the cursor."""
-        _, suggestion = await _suggest(ls, service, roots, params.text_document.uri, params.position)
+        _, suggestion = await _suggest(ls, service, params.text_document.uri, params.position)
         items = [] if suggestion is None else [
             types.InlineCompletionItem(insert_text=suggestion.text, range=_insert_range(params.position))
         ]
@@ -92,7 +78,7 @@ def register(server: LanguageServer, service: CompletionService, roots: list[Pat
     @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=[".", "(", " "]))
     async def completion(ls: LanguageServer, params: types.CompletionParams) -> types.CompletionList:
         """The same suggestion as one completion item, for clients without inline completion."""
-        document, suggestion = await _suggest(ls, service, roots, params.text_document.uri, params.position)
+        document, suggestion = await _suggest(ls, service, params.text_document.uri, params.position)
         if suggestion is None:
             return types.CompletionList(is_incomplete=True, items=[])
         return types.CompletionList(is_incomplete=True, items=[_completion_item(document, params.position, suggestion)])
@@ -111,7 +97,7 @@ def _completion_item(document: TextDocument, position: types.Position, suggestio
         label=label[:80],
         kind=types.CompletionItemKind.Snippet,
         detail="iquest-lsp",
-        documentation=types.MarkupContent(kind=types.MarkupKind.Markdown, value=f"```\n{suggestion.text}\n```"),
+        documentation=suggestion.text,
         filter_text=word + suggestion.text,
         sort_text="0",
         preselect=True,

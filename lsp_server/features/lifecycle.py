@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Awaitable, Callable
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
-from pygls.uris import to_fs_path
 
 from lsp_server.features.messages import Notifier
 from lsp_server.features.progress import work_done_progress
@@ -25,7 +23,6 @@ def register(
     runtime: ModelRuntime,
     notifier: Notifier,
     backend_factory: Callable[[Settings], BackendFactory],
-    workspace_roots: list[Path],
 ) -> Callable[[], Awaitable[None]]:
     """Wire the lifecycle handlers; return the coroutine function that (re)loads the model."""
 
@@ -39,13 +36,10 @@ def register(
 
     @server.feature(types.INITIALIZE)
     def initialize(ls: LanguageServer, params: types.InitializeParams) -> None:
-        """Read initializationOptions and the workspace roots."""
+        """Read initializationOptions."""
         _, errors = settings.update(params.initialization_options or {})
         for message in errors:
             notifier.warning(message)
-        folders = params.workspace_folders or []
-        uris = [folder.uri for folder in folders] or ([params.root_uri] if params.root_uri else [])
-        workspace_roots[:] = [Path(p).resolve() for p in (to_fs_path(uri) for uri in uris) if p]
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: LanguageServer, params: types.InitializedParams) -> None:

@@ -106,6 +106,8 @@ class LlamaCppBackend:
         # llama.cpp polls this between graph nodes, so a cancel also stops a long prompt decode.
         self._abort_callback = llama_cpp.ggml_abort_callback(lambda _data: self._active_cancel.is_set())
         llama_cpp.llama_set_abort_callback(self._llm._ctx.ctx, self._abort_callback, None)
+        self._vocab = self._llm._model.vocab
+        self._is_eog = llama_cpp.llama_vocab_is_eog
         self.template: FimTemplate = detect_template(self.has_special_token)
         self._stop_ids = frozenset(
             token
@@ -178,7 +180,7 @@ class LlamaCppBackend:
                 for token in self._llm.generate(tokens, temp=0.0, top_k=1, reset=True):
                     if not out:
                         prompt_ms = (time.perf_counter() - started) * 1000
-                    if token in self._stop_ids or self._llm._model.token_is_eog(token):
+                    if token in self._stop_ids or self._is_eog(self._vocab, token):
                         stop_reason = "stop_token"
                         break
                     out.append(token)

@@ -92,8 +92,8 @@ class ModelRuntime:
             loaded.set()
 
     async def wait_ready(self) -> Backend:
-        """Wait for a load in progress; raise ModelUnavailable when there is no usable model."""
-        if self._state is ModelState.LOADING:
+        """Wait for the first or a running load; raise ModelUnavailable when there is no usable model."""
+        if self._state in (ModelState.NOT_LOADED, ModelState.LOADING):
             await self._loaded_event().wait()
         if self._backend is None:
             raise ModelUnavailable(self._error or "the model is not loaded yet")

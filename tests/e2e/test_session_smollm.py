@@ -13,7 +13,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import LanguageClient
 
-from conftest import end_of, initialize_params, inline_params, items_of, open_document, require_model, server_config, status, wait_until_loaded
+from lsp_session import end_of, initialize_params, inline_params, items_of, open_document, require_model, server_config, status, wait_until_loaded
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -22,24 +22,24 @@ AUDIT = ROOT / "audit.jsonl"
 PY_TEXT = 'import os\n\n\ndef greet(name):\n    """Say hello."""\n    print("Hello, " + name)\n\n\ndef main():\n    '
 
 
+INITIALIZE_RESULT: list[types.InitializeResult] = []
+
+
 @pytest_lsp.fixture(scope="module", config=server_config())
 async def client(lsp_client: LanguageClient):
     require_model("smollm2-135m")
-    await lsp_client.initialize_session(
+    INITIALIZE_RESULT[:] = [await lsp_client.initialize_session(
         initialize_params(ROOT, model="smollm2-135m", maxTokens=24, auditLogPath=str(AUDIT), contextSize=2048)
-    )
+    )]
     yield
     await lsp_client.shutdown_session()
 
 
 async def test_capabilities_are_advertised(client: LanguageClient):
-    capabilities = client.capabilities  # what we sent
-    assert capabilities is not None
     result = await wait_until_loaded(client)
     assert result["state"] == "ready", result
-    server_caps = client.protocol.server_capabilities if hasattr(client.protocol, "server_capabilities") else None
-    if server_caps is None:
-        pytest.skip("client does not expose server capabilities")
+    server_caps = INITIALIZE_RESULT[0].capabilities
+    assert INITIALIZE_RESULT[0].server_info.name == "iquest-lsp"
     assert server_caps.inline_completion_provider
     assert server_caps.completion_provider is not None
     assert server_caps.text_document_sync.change == types.TextDocumentSyncKind.Incremental

@@ -47,7 +47,8 @@ def initialize_params(root: Path, **options) -> types.InitializeParams:
 
 async def status(client: LanguageClient) -> dict:
     """The server's iquest.status payload."""
-    return await client.workspace_execute_command_async(types.ExecuteCommandParams(command="iquest.status"))
+    request = client.workspace_execute_command_async(types.ExecuteCommandParams(command="iquest.status"))
+    return await asyncio.wait_for(request, 30)
 
 
 async def wait_until_loaded(client: LanguageClient, timeout: float = 120) -> dict:
