@@ -122,7 +122,11 @@ class CompletionService:
             should_stop=early_stop(multiline, line_prefix, settings.max_lines),
         )
         result = await self._runtime.complete(request)
-        text = clean_completion(result.text, prefix=prefix, suffix=suffix, multiline=multiline, max_lines=settings.max_lines)
+        raw = result.text
+        if result.stop_reason == "deadline":
+            # Out of time: show only whole lines, never a half-written one.
+            raw = raw[: raw.rfind("\n")] if "\n" in raw.lstrip("\n") else ""
+        text = clean_completion(raw, prefix=prefix, suffix=suffix, multiline=multiline, max_lines=settings.max_lines)
         latency_ms = (time.perf_counter() - started) * 1000
         log.info(
             "completion %.0f ms: %d prompt tokens (%d evaluated), %d generated, stop=%s",

@@ -16,7 +16,7 @@ RELOAD_MODEL = "iquest.reloadModel"
 def status_payload(runtime: ModelRuntime) -> dict[str, Any]:
     """What a client shows about the model."""
     backend = runtime.backend
-    payload: dict[str, Any] = {"state": runtime.state.value, "error": runtime.error}
+    payload: dict[str, Any] = {"state": runtime.state.value, "error": runtime.error, "generations": runtime.generations}
     if backend is not None:
         info = backend.info
         payload.update(

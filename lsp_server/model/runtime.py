@@ -43,6 +43,7 @@ class ModelRuntime:
         self._cancelled_at: dict[Future, float] = {}
         self.last_result: GenerationResult | None = None
         self.last_cancel_ms: float | None = None
+        self.generations = 0
 
     @property
     def state(self) -> ModelState:
@@ -126,6 +127,7 @@ class ModelRuntime:
         if job.cancelled() or job.exception() is not None:
             return
         self.last_result = job.result()
+        self.generations += 1
         if cancelled_at is not None:
             self.last_cancel_ms = (time.perf_counter() - cancelled_at) * 1000
 

@@ -106,3 +106,26 @@ async def test_newer_request_cancels_the_older_one(tmp_path):
     await asyncio.wait_for(second, 3)
     assert backend.cancelled >= 1
     runtime.shutdown()
+
+
+class DeadlineBackend(ScriptedBackend):
+    """Ran out of time part-way through a line."""
+
+    def complete(self, request, cancel):
+        self.requests.append(request)
+        return GenerationResult(self.output, "PROMPT", 10, 10, 3, 1.0, 2.0, "deadline")
+
+
+async def test_deadline_keeps_only_complete_lines(tmp_path):
+    service, runtime = await _service(DeadlineBackend("total = 0\n    for v in val"), tmp_path)
+    text = "def f(values):\n    "
+    suggestion = await service.suggest(DocumentSnapshot("file:///m.py", text, 1), len(text))
+    assert suggestion is not None and suggestion.text == "total = 0"
+    runtime.shutdown()
+
+
+async def test_deadline_without_a_complete_line_gives_nothing(tmp_path):
+    service, runtime = await _service(DeadlineBackend("retu"), tmp_path)
+    text = "def f(values):\n    "
+    assert await service.suggest(DocumentSnapshot("file:///m.py", text, 1), len(text)) is None
+    runtime.shutdown()
