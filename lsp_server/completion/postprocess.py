@@ -29,7 +29,9 @@ def clean_completion(text: str, *, prefix: str, suffix: str, multiline: bool, ma
         lines = lines[: _block_end(lines, cursor_line, max_lines)]
         lines = lines[: _suffix_repeat_start(lines, cursor_line, suffix)]
     text = "\n".join(lines).rstrip()
-    text = _trim_suffix_overlap(text, cursor_line, line_suffix).rstrip()
+    trimmed = _trim_suffix_overlap(text, cursor_line, line_suffix)
+    # Spaces before text that is already on the line (`foo(a, |bar)`) belong to the suggestion.
+    text = trimmed.rstrip("\n") if trimmed != text else text
     return text if text.strip() else ""
 
 

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import struct
 import tempfile
 from pathlib import Path
 
 import pytest
 import pytest_lsp
+from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from lsp_session import initialize_params, inline_params, items_of, open_document, server_config, status, wait_until_loaded
+from lsp_server.model.catalog import load_catalog
+from lsp_server.model.fetch import model_file
+
+from lsp_session import initialize_params, inline_params, items_of, open_document, require_model, server_config, status, wait_until_loaded
 
 pytestmark = pytest.mark.asyncio(loop_scope="function")
 
@@ -88,3 +93,27 @@ async def test_catalog_loop_variant_is_refused_before_loading(plain: LanguageCli
 async def test_unknown_model_name_lists_the_catalog(plain: LanguageClient):
     message = await _session_message(plain, model="gpt-17")
     assert "gpt-17" in message and "qwen2.5-coder-0.5b" in message
+
+
+FIXABLE_MODELS = Path(tempfile.mkdtemp(prefix="iquest-fixable-"))
+
+
+@pytest_lsp.fixture(config=server_config(IQUEST_MODEL_DIR=str(FIXABLE_MODELS)))
+async def fixable(lsp_client: LanguageClient):
+    yield
+
+
+async def test_fetching_the_model_and_reloading_recovers_without_a_restart(fixable: LanguageClient):
+    require_model("smollm2-135m")
+    await fixable.initialize_session(initialize_params(ROOT, model="smollm2-135m", maxTokens=8, auditLog=False))
+    assert (await wait_until_loaded(fixable))["state"] == "failed"
+    source = model_file(load_catalog().get("smollm2-135m"))
+    shutil.copyfile(source, FIXABLE_MODELS / source.name)  # what `iquest-lsp model fetch` would leave
+    reloaded = await fixable.workspace_execute_command_async(types.ExecuteCommandParams(command="iquest.reloadModel"))
+    assert reloaded["state"] == "ready" and reloaded["model"] == "smollm2-135m"
+    uri = open_document(fixable, ROOT / "b.py", "def main():\n    ", "python")
+    answer = await fixable.text_document_inline_completion_async(inline_params(uri, 1, 4))
+    assert isinstance(answer, types.InlineCompletionList)
+    assert (await status(fixable))["generations"] == 1
+    assert len(fixable.messages) == 1  # the original problem, said once
+    await fixable.shutdown_session()

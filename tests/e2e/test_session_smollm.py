@@ -147,3 +147,14 @@ async def test_result_is_dropped_when_the_document_changes_meanwhile(client: Lan
     client.workspace_did_change_configuration(
         types.DidChangeConfigurationParams(settings={"iquest": {"maxTokens": 24, "multiline": "auto", "maxLines": 8}})
     )
+
+
+async def test_a_huge_document_still_gets_a_prompt_within_budget(client: LanguageClient):
+    await wait_until_loaded(client)
+    text = "".join(f"value_{i} = {i}\n" for i in range(400_000)) + "total = value_1 + "  # ~6.5 MB
+    uri = open_document(client, ROOT / "huge.py", text, "python")
+    line, character = end_of(text)
+    answer = await client.text_document_inline_completion_async(inline_params(uri, line, character))
+    assert isinstance(items_of(answer), list)
+    last = (await status(client))["lastGeneration"]
+    assert last["promptTokens"] <= 1024 + 16

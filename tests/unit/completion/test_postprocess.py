@@ -176,3 +176,9 @@ def test_multiline_closer_matching_line_suffix_is_cut():
 
 def test_suffix_without_overlap_leaves_completion():
     assert clean_completion("value", prefix="x = ", suffix="\n", multiline=True) == "value"
+
+
+def test_space_before_text_already_on_the_line_is_kept():
+    # foo(|bar) and the model writes "a, bar)": the user needs "a, " so that "bar)" follows a space.
+    result = clean_completion("a, bar)", prefix="foo(", suffix="bar)\n", multiline=False)
+    assert result == "a, "

@@ -1,0 +1,71 @@
+"""The llama.cpp backend with the real 0.5B coder: prompt encoding, FIM detection, cancel, budget."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from lsp_server.model.backend import GenerationRequest
+from lsp_server.model.catalog import load_catalog
+from lsp_session import require_model
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def backend():
+    require_model("qwen2.5-coder-0.5b")
+    from lsp_server.model.llama_backend import LlamaCppBackend
+
+    loaded = LlamaCppBackend("qwen2.5-coder-0.5b", load_catalog(), n_ctx=2048, n_threads=2)
+    yield loaded
+    loaded.close()
+
+
+def test_fim_family_and_stop_tokens_come_from_the_vocabulary(backend):
+    assert backend.template.family == "qwen"
+    assert backend.template.repo_name_token == "<|repo_name|>"
+    assert backend.has_special_token("<|fim_middle|>")
+    assert not backend.has_special_token("<|not_a_token|>")
+    assert not backend.has_special_token("return")
+
+
+def test_prompt_markers_are_special_tokens_and_user_text_never_is(backend):
+    fim_suffix = backend._tokenize("<|fim_suffix|>", special=True)[0]
+    tokens = backend.encode_prompt('s = "<|fim_suffix|>"\n', "\nprint(s)\n", None, None)
+    assert tokens.count(fim_suffix) == 1, "a marker typed in the code must stay plain text"
+    expected = [backend._tokenize(m, special=True)[0] for m in ("<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>")]
+    markers = [t for t in tokens if t in expected]
+    assert markers == expected
+    assert tokens[-1] == expected[-1]
+
+
+def test_prompt_is_cut_to_the_token_budget(backend):
+    prefix = "".join(f"value_{i} = {i}\n" for i in range(3000))
+    request = GenerationRequest(prefix=prefix, suffix="", max_tokens=1, prefix_tokens=200, suffix_tokens=50)
+    result = backend.complete(request, threading.Event())
+    assert result.prompt_tokens <= 200 + 50 + 8
+    assert "value_2999 = 2999" in result.prompt and "value_0 = 0\n" not in result.prompt
+
+
+def test_second_identical_prompt_reuses_the_kv_cache(backend):
+    request = GenerationRequest(prefix="def square(x):\n    return", suffix="\n", max_tokens=4, prefix_tokens=500, suffix_tokens=100)
+    backend.complete(request, threading.Event())
+    again = backend.complete(request, threading.Event())
+    assert again.evaluated_tokens <= 1
+
+
+def test_cancel_during_prompt_evaluation_stops_the_decode(backend):
+    prefix = "".join(f"def function_{i}(a, b):\n    return a * {i} + b\n\n" for i in range(120))
+    cancel = threading.Event()
+    timer = threading.Timer(0.3, cancel.set)
+    timer.start()
+    started = time.perf_counter()
+    result = backend.complete(GenerationRequest(prefix=prefix, suffix="", max_tokens=64, prefix_tokens=1500, suffix_tokens=0), cancel)
+    assert result.stop_reason == "cancelled"
+    assert result.generated_tokens == 0
+    # The backend still works after an aborted decode.
+    after = backend.complete(GenerationRequest(prefix="x = 1\ny = ", suffix="\n", max_tokens=3, prefix_tokens=100, suffix_tokens=20), threading.Event())
+    assert after.stop_reason in ("max_tokens", "stop_token") and after.prompt_tokens > 0
