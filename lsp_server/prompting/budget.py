@@ -121,15 +121,8 @@ def _recheck(kept: Callable[[int], str], n_lines: int, count: CountTokens, budge
     """Count the joined text once; if the per-line estimate was low, find how many lines fit."""
     if count(kept(n_lines)) <= budget:
         return kept(n_lines)
-    # Binary search: O(log n) counts of text already within a few tokens of the budget.
-    low, high = 0, n_lines - 1  # kept(low) fits (the cursor part was checked), kept(high + 1) does not
-    while low < high:
-        mid = (low + high + 1) // 2
-        if count(kept(mid)) <= budget:
-            low = mid
-        else:
-            high = mid - 1
-    return kept(low)
+    # kept(0) fits (the cursor part was checked) and kept(n_lines) does not.
+    return kept(_largest_fitting(n_lines - 1, lambda n: count(kept(n)) <= budget))
 
 
 def _longest_fitting(part: str, count: CountTokens, budget: int, *, from_end: bool) -> str:
@@ -138,11 +131,17 @@ def _longest_fitting(part: str, count: CountTokens, budget: int, *, from_end: bo
     def piece(n_chars: int) -> str:
         return part[len(part) - n_chars:] if from_end else part[:n_chars]
 
-    low, high = 0, len(part) - 1  # piece(len(part)) is known to be over budget
+    # piece(len(part)) is known to be over budget.
+    return piece(_largest_fitting(len(part) - 1, lambda n: count(piece(n)) <= budget))
+
+
+def _largest_fitting(high: int, fits: Callable[[int], bool]) -> int:
+    """Binary search for the largest n in [0, high] with ``fits(n)``; O(log n) token counts."""
+    low = 0
     while low < high:
         mid = (low + high + 1) // 2
-        if count(piece(mid)) <= budget:
+        if fits(mid):
             low = mid
         else:
             high = mid - 1
-    return piece(low)
+    return low
