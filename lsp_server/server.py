@@ -9,8 +9,10 @@ from pygls.lsp.server import LanguageServer
 from lsp_server import __version__
 from lsp_server.audit import AuditLog
 from lsp_server.completion.service import CompletionService
-from lsp_server.features import commands, inline_completion, lifecycle
+from lsp_server.features import commands, documents, inline_completion, lifecycle
+from lsp_server.features.documents import DocumentListeners
 from lsp_server.features.messages import Notifier
+from lsp_server.features.workspace_context import WorkspaceContextFeature
 from lsp_server.model.backend import Backend, ProgressCallback
 from lsp_server.model.catalog import load_catalog
 from lsp_server.model.runtime import BackendFactory, ModelRuntime
@@ -58,8 +60,25 @@ def build_server() -> LanguageServer:
     settings = SettingsStore()
     runtime = ModelRuntime()
     notifier = Notifier(server)
-    service = CompletionService(runtime, lambda: settings.current, AuditFromSettings(settings))
-    load_model = lifecycle.register(server, settings, runtime, notifier, llama_backend_factory)
-    commands.register(server, runtime, load_model)
+    workspace = WorkspaceContextFeature(server, settings, notifier)
+    service = CompletionService(runtime, lambda: settings.current, AuditFromSettings(settings), workspace.prompt_context)
+
+    listeners = DocumentListeners()
+    listeners.changed.append(lambda uri, text, line: service.document_changed(uri))
+    listeners.closed.append(service.document_changed)
+    workspace.listen(listeners)
+    documents.register(server, listeners)
+
+    load_model = lifecycle.register(
+        server,
+        settings,
+        runtime,
+        notifier,
+        llama_backend_factory,
+        on_initialized=[workspace.start],
+        on_settings_changed=[workspace.settings_changed],
+        on_shutdown=[workspace.stop],
+    )
+    commands.register(server, runtime, load_model, workspace)
     inline_completion.register(server, service)
     return server

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 MULTILINE_MODES = ("auto", "always", "never")
+CONTEXT_LAYOUTS = ("comments", "repo-tokens")
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,11 @@ class Settings:
     multiline: str = "auto"
     generation_timeout_ms: int = 5000
     audit_log: bool = True
+    repo_context: bool = True
+    context_tokens: int = 1024
+    context_layout: str = "comments"
+    exclude: tuple[str, ...] = ()
+    max_file_bytes: int = 1_000_000
     audit_log_path: str = ""
     models_dir: str = ""
 
@@ -59,12 +65,19 @@ _FIELDS: dict[str, _Field] = {
     "multiline": _Field("multiline", str, choices=MULTILINE_MODES),
     "generationTimeoutMs": _Field("generation_timeout_ms", int, 100, 600000),
     "auditLog": _Field("audit_log", bool),
+    "repoContext": _Field("repo_context", bool),
+    "contextTokens": _Field("context_tokens", int, 0, 32768),
+    "contextLayout": _Field("context_layout", str, choices=CONTEXT_LAYOUTS),
+    "exclude": _Field("exclude", list),
+    "maxFileBytes": _Field("max_file_bytes", int, 1000, 100_000_000),
     "auditLogPath": _Field("audit_log_path", str),
     "modelsDir": _Field("models_dir", str),
 }
 
 # Settings that only take effect when the model is loaded again.
 RELOAD_FIELDS = frozenset({"model", "context_size", "threads", "gpu_layers", "models_dir"})
+# Settings that only take effect when the workspace is indexed again.
+REINDEX_FIELDS = frozenset({"repo_context", "exclude", "max_file_bytes"})
 
 
 def _namespace(options: Any) -> Mapping[str, Any]:
@@ -79,6 +92,10 @@ def _check(name: str, spec: _Field, value: Any) -> str | None:
     """Return why ``value`` is not acceptable for ``name``, or None."""
     if spec.kind is int and (isinstance(value, bool) or not isinstance(value, int)):
         return f"iquest.{name} must be an integer, got {value!r}"
+    if spec.kind is list:
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            return f"iquest.{name} must be a list of strings, got {value!r}"
+        return None
     if spec.kind is not int and not isinstance(value, spec.kind):
         return f"iquest.{name} must be a {spec.kind.__name__}, got {value!r}"
     if spec.minimum is not None and value < spec.minimum:
@@ -108,7 +125,7 @@ def parse_settings(options: Any, base: Settings | None = None) -> tuple[Settings
         if problem:
             errors.append(f"{problem}; using {getattr(base, spec.attr)!r}")
         else:
-            changes[spec.attr] = value
+            changes[spec.attr] = tuple(value) if spec.kind is list else value
     return dataclasses.replace(base, **changes), errors
 
 
@@ -117,15 +134,19 @@ def needs_reload(old: Settings, new: Settings) -> bool:
     return any(getattr(old, name) != getattr(new, name) for name in RELOAD_FIELDS)
 
 
+def needs_reindex(old: Settings, new: Settings) -> bool:
+    """True when switching from ``old`` to ``new`` requires indexing the workspace again."""
+    return any(getattr(old, name) != getattr(new, name) for name in REINDEX_FIELDS)
+
+
 class SettingsStore:
     """Holds the current settings; updates report what was ignored and whether to reload."""
 
     def __init__(self, initial: Settings | None = None) -> None:
         self.current = initial or Settings()
 
-    def update(self, options: Any) -> tuple[bool, list[str]]:
-        """Apply client options; return (model reload needed, messages for ignored values)."""
+    def update(self, options: Any) -> tuple[Settings, list[str]]:
+        """Apply client options; return the previous settings and messages for ignored values."""
         new, errors = parse_settings(options, self.current)
-        reload = needs_reload(self.current, new)
-        self.current = new
-        return reload, errors
+        old, self.current = self.current, new
+        return old, errors

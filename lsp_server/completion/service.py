@@ -10,6 +10,8 @@ from typing import Callable
 
 from lsp_server.audit import AuditLog
 from lsp_server.completion.postprocess import clean_completion, is_mid_line
+from lsp_server.context.secrets import is_secret_path, redact
+from lsp_server.context.workspace import PromptContext
 from lsp_server.model.backend import GenerationRequest
 from lsp_server.model.runtime import ModelRuntime
 from lsp_server.prompting.budget import Budget
@@ -18,6 +20,13 @@ from lsp_server.settings import Settings
 log = logging.getLogger(__name__)
 
 _BLOCK_OPENERS = (":", "{", "(", "[", "=>", "->")
+# The local window is cut by characters before redaction so a huge document costs no more than a
+# small one; the backend then fits it to the token budget.
+_LOCAL_PREFIX_CHARS = 32_000
+_LOCAL_SUFFIX_CHARS = 8_000
+_TEMPLATE_MARGIN_TOKENS = 32
+
+ContextProvider = Callable[[str, str, int, int], PromptContext | None]
 
 
 @dataclass(frozen=True)
@@ -78,8 +87,15 @@ def early_stop(multiline: bool, line_prefix: str, max_lines: int) -> Callable[[s
 class CompletionService:
     """Turns completion requests into suggestions; the newest request always wins."""
 
-    def __init__(self, runtime: ModelRuntime, settings: Callable[[], Settings], audit: AuditLog) -> None:
+    def __init__(
+        self,
+        runtime: ModelRuntime,
+        settings: Callable[[], Settings],
+        audit: AuditLog,
+        context: ContextProvider | None = None,
+    ) -> None:
         self._runtime = runtime
+        self._context = context
         self._settings = settings
         self._audit = audit
         self._current: asyncio.Task | None = None
@@ -102,6 +118,9 @@ class CompletionService:
     ) -> Suggestion | None:
         """Return ghost text for ``offset`` in ``doc``; None when there is nothing (still) worth showing."""
         self._supersede(doc.uri)
+        if is_secret_path(doc.uri.rsplit("/", 1)[-1]):
+            log.info("no completions in %s: it looks like a secrets file", doc.uri)
+            return None
         settings = self._settings()
         started = time.perf_counter()
         prefix, suffix = doc.text[:offset], doc.text[offset:]
@@ -112,14 +131,26 @@ class CompletionService:
         budget = Budget.for_context(backend.info.context_length, settings.max_tokens)
         prompt_budget = min(settings.max_prompt_tokens, budget.prefix_tokens + budget.suffix_tokens)
         suffix_tokens = min(budget.suffix_tokens, prompt_budget // 4)
+        room = backend.info.context_length - settings.max_tokens - prompt_budget - _TEMPLATE_MARGIN_TOKENS
+        context_tokens = max(0, min(settings.context_tokens, room)) if settings.repo_context else 0
+        repo = None
+        if context_tokens and self._context is not None:
+            repo = self._context(doc.uri, doc.text, offset, context_tokens)
         request = GenerationRequest(
-            prefix=prefix,
-            suffix=suffix,
+            prefix=redact(prefix[-_LOCAL_PREFIX_CHARS:]),
+            suffix=redact(suffix[:_LOCAL_SUFFIX_CHARS]),
             max_tokens=settings.max_tokens,
             prefix_tokens=prompt_budget - suffix_tokens,
             suffix_tokens=suffix_tokens,
             deadline=time.monotonic() + settings.generation_timeout_ms / 1000,
             should_stop=early_stop(multiline, line_prefix, settings.max_lines),
+            # Repo-level tokens hurt the 0.5B coder (scripts/eval_fim.py), so comment-headed
+            # snippets are the default layout; either only when there is context to show.
+            repo_name=repo.repo_name if repo and repo.chunks and settings.context_layout == "repo-tokens" else None,
+            path=repo.path if repo and repo.chunks else None,
+            context=tuple((chunk.path, chunk.text) for chunk in repo.chunks) if repo else (),
+            context_tokens=context_tokens,
+            comment=repo.comment if repo else "#",
         )
         result = await self._runtime.complete(request)
         raw = result.text

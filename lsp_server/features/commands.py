@@ -7,10 +7,12 @@ from typing import Any, Awaitable, Callable
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
+from lsp_server.features.workspace_context import WorkspaceContextFeature
 from lsp_server.model.runtime import ModelRuntime
 
 STATUS = "iquest.status"
 RELOAD_MODEL = "iquest.reloadModel"
+REINDEX = "iquest.reindex"
 
 
 def status_payload(runtime: ModelRuntime) -> dict[str, Any]:
@@ -41,16 +43,30 @@ def status_payload(runtime: ModelRuntime) -> dict[str, Any]:
     return payload
 
 
-def register(server: LanguageServer, runtime: ModelRuntime, reload_model: Callable[[], Awaitable[None]]) -> None:
+def register(
+    server: LanguageServer,
+    runtime: ModelRuntime,
+    reload_model: Callable[[], Awaitable[None]],
+    workspace: WorkspaceContextFeature,
+) -> None:
     """Wire the commands."""
+
+    def payload() -> dict[str, Any]:
+        return {**status_payload(runtime), "index": workspace.status()}
 
     @server.command(STATUS)
     def status(ls: LanguageServer, *args: Any) -> dict[str, Any]:
-        """Model state, name and FIM family."""
-        return status_payload(runtime)
+        """Model state and FIM family, the last generation's figures, the index state."""
+        return payload()
 
     @server.command(RELOAD_MODEL)
     async def reload(ls: LanguageServer, *args: Any) -> dict[str, Any]:
         """Load the configured model again (after `iquest-lsp model fetch`, say)."""
         await reload_model()
-        return status_payload(runtime)
+        return payload()
+
+    @server.command(REINDEX)
+    async def reindex(ls: LanguageServer, *args: Any) -> dict[str, Any]:
+        """Walk the workspace again."""
+        await workspace.reindex()
+        return payload()

@@ -56,16 +56,6 @@ def _insert_range(position: types.Position) -> types.Range:
 def register(server: LanguageServer, service: CompletionService) -> None:
     """Wire both completion methods to the service."""
 
-    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
-    def did_change(ls: LanguageServer, params: types.DidChangeTextDocumentParams) -> None:
-        """Stop a generation whose text just changed (pygls has already applied the change)."""
-        service.document_changed(params.text_document.uri)
-
-    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
-    def did_close(ls: LanguageServer, params: types.DidCloseTextDocumentParams) -> None:
-        """Same for a closed document."""
-        service.document_changed(params.text_document.uri)
-
     @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
     async def inline_completion(ls: LanguageServer, params: types.InlineCompletionParams) -> types.InlineCompletionList:
         """Ghost text at the cursor."""

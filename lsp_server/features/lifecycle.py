@@ -1,9 +1,10 @@
-"""initialize / initialized / didChangeConfiguration: settings and the model's life."""
+"""initialize / initialized / didChangeConfiguration / shutdown: settings and the model's life."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from typing import Awaitable, Callable
+from typing import Awaitable, Callable, Sequence
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -12,9 +13,13 @@ from lsp_server.features.messages import Notifier
 from lsp_server.features.progress import work_done_progress
 from lsp_server.model.backend import ModelError
 from lsp_server.model.runtime import BackendFactory, ModelRuntime
-from lsp_server.settings import Settings, SettingsStore
+from lsp_server.settings import Settings, SettingsStore, needs_reload
 
 log = logging.getLogger(__name__)
+
+StartHook = Callable[[], Awaitable[None]]
+SettingsHook = Callable[[Settings, Settings], Awaitable[None]]
+StopHook = Callable[[], None]
 
 
 def register(
@@ -23,6 +28,10 @@ def register(
     runtime: ModelRuntime,
     notifier: Notifier,
     backend_factory: Callable[[Settings], BackendFactory],
+    *,
+    on_initialized: Sequence[StartHook] = (),
+    on_settings_changed: Sequence[SettingsHook] = (),
+    on_shutdown: Sequence[StopHook] = (),
 ) -> Callable[[], Awaitable[None]]:
     """Wire the lifecycle handlers; return the coroutine function that (re)loads the model."""
 
@@ -43,21 +52,25 @@ def register(
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: LanguageServer, params: types.InitializedParams) -> None:
-        """Load the model in the background; requests wait for it, initialize never does."""
-        await load_model()
+        """Load the model and index the workspace in the background; initialize never waits."""
+        await asyncio.gather(load_model(), *(hook() for hook in on_initialized))
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(ls: LanguageServer, params: types.DidChangeConfigurationParams) -> None:
         """Apply new settings; reload the model only when a load-time setting changed."""
-        reload, errors = settings.update(params.settings or {})
+        old, errors = settings.update(params.settings or {})
         for message in errors:
             notifier.warning(message)
-        if reload:
-            await load_model()
+        work = [hook(old, settings.current) for hook in on_settings_changed]
+        if needs_reload(old, settings.current):
+            work.append(load_model())
+        await asyncio.gather(*work)
 
     @server.feature(types.SHUTDOWN)
     def shutdown(ls: LanguageServer, params: None) -> None:
-        """Stop generations and free the model."""
+        """Stop generations, the index and the watcher; free the model."""
+        for hook in on_shutdown:
+            hook()
         runtime.shutdown()
 
     return load_model

@@ -37,6 +37,9 @@ class GenerationRequest:
     should_stop: Callable[[str], bool] | None = None
     repo_name: str | None = None
     path: str | None = None
+    context: tuple[tuple[str, str], ...] = ()
+    context_tokens: int = 0
+    comment: str = "#"
 
 
 @dataclass(frozen=True)

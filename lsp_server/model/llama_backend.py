@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import ctypes
 import logging
+import re
 import threading
 import time
 from pathlib import Path
+from typing import Sequence
 
 from lsp_server.model.backend import (
     GenerationRequest,
@@ -23,8 +24,12 @@ from lsp_server.prompting.fim import FimTemplate, detect_template
 
 log = logging.getLogger(__name__)
 
-_PREFIX_SLOT = "\x00IQUEST_PREFIX\x00"
-_SUFFIX_SLOT = "\x00IQUEST_SUFFIX\x00"
+_SLOT = re.compile("\x00(\\d+)\x00")
+
+
+def _slot(index: int) -> str:
+    """A placeholder for user text in a template skeleton (NUL never occurs in a template)."""
+    return f"\x00{index}\x00"
 
 
 def _import_llama():
@@ -102,6 +107,7 @@ class LlamaCppBackend:
                 "model such as qwen2.5-coder-0.5b or iquest-coder-v1-7b-instruct."
             ) from exc
         report("Reading vocabulary", 90)
+        self._token_cache: dict[str, list[int]] = {}
         self._active_cancel = threading.Event()
         # llama.cpp polls this between graph nodes, so a cancel also stops a long prompt decode.
         self._abort_callback = llama_cpp.ggml_abort_callback(lambda _data: self._active_cancel.is_set())
@@ -135,22 +141,59 @@ class LlamaCppBackend:
         """Count the tokens ``text`` takes as plain (non-special) text."""
         return len(self._tokenize(text, special=False))
 
-    def encode_prompt(self, prefix: str, suffix: str, repo_name: str | None, path: str | None) -> list[int]:
-        """Tokenize a FIM prompt: template markers as special tokens, user text never."""
-        skeleton = self.template.build(_PREFIX_SLOT, _SUFFIX_SLOT, repo_name=repo_name, path=path)
+    def encode_prompt(
+        self,
+        prefix: str,
+        suffix: str,
+        repo_name: str | None = None,
+        path: str | None = None,
+        context: Sequence[tuple[str, str]] = (),
+        comment: str = "#",
+    ) -> list[int]:
+        """Tokenize a FIM prompt: template markers as special tokens, user text and context never."""
+        values = [prefix, suffix, repo_name or "", path or ""]
+        slots: list[tuple[str, str]] = []
+        for chunk_path, chunk_text in context:
+            slots.append((_slot(len(values)), _slot(len(values) + 1)))
+            values += [chunk_path, chunk_text]
+        skeleton = self.template.build(
+            _slot(0),
+            _slot(1),
+            repo_name=_slot(2) if repo_name is not None else None,
+            path=_slot(3) if path is not None else None,
+            context=slots,
+            comment=comment,
+        )
         tokens: list[int] = self._llm.tokenize(b"", add_bos=True, special=False)
-        rest = skeleton
-        while rest:
-            cut_p, cut_s = rest.find(_PREFIX_SLOT), rest.find(_SUFFIX_SLOT)
-            cuts = [(c, slot, text) for c, slot, text in ((cut_p, _PREFIX_SLOT, prefix), (cut_s, _SUFFIX_SLOT, suffix)) if c >= 0]
-            if not cuts:
-                tokens += self._tokenize(rest, special=True)
-                break
-            cut, slot, text = min(cuts)
-            tokens += self._tokenize(rest[:cut], special=True)
-            tokens += self._tokenize(text, special=False)
-            rest = rest[cut + len(slot):]
+        for index, piece in enumerate(_SLOT.split(skeleton)):
+            if index % 2:
+                tokens += self._tokens_of(values[int(piece)])
+            elif piece:
+                tokens += self._tokenize(piece, special=True)
         return tokens
+
+    def _tokens_of(self, text: str) -> list[int]:
+        """Plain-text tokens, cached for the long texts that repeat between requests (context)."""
+        if len(text) < 256:
+            return self._tokenize(text, special=False)
+        cached = self._token_cache.get(text)
+        if cached is None:
+            cached = self._tokenize(text, special=False)
+            self._token_cache[text] = cached
+            while len(self._token_cache) > 256:
+                self._token_cache.pop(next(iter(self._token_cache)))
+        return cached
+
+    def _fit_context(self, context: Sequence[tuple[str, str]], budget: int) -> list[tuple[str, str]]:
+        """Keep the leading context chunks whose tokens fit ``budget`` (the order is the caller's)."""
+        kept, used = [], 0
+        for chunk_path, chunk_text in context:
+            cost = len(self._tokens_of(chunk_text)) + len(self._tokens_of(chunk_path)) + 4
+            if used + cost > budget:
+                break
+            kept.append((chunk_path, chunk_text))
+            used += cost
+        return kept
 
     def complete(self, request: GenerationRequest, cancel: threading.Event) -> GenerationResult:
         """Run one FIM generation; returns early on cancel, deadline or a stop condition."""
@@ -162,7 +205,8 @@ class LlamaCppBackend:
             prefix_tokens=request.prefix_tokens,
             suffix_tokens=request.suffix_tokens if self.template.uses_fim else 0,
         )
-        tokens = self.encode_prompt(prefix, suffix, request.repo_name, request.path)
+        context = self._fit_context(request.context, request.context_tokens)
+        tokens = self.encode_prompt(prefix, suffix, request.repo_name, request.path, context, request.comment)
         room = self._llm.n_ctx() - len(tokens)
         max_tokens = max(0, min(request.max_tokens, room))
         reused = self._common_prefix(tokens)

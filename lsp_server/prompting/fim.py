@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 
@@ -29,18 +29,35 @@ class FimTemplate:
         """True when the template can name the repository and file before the FIM part."""
         return bool(self.repo_name_token and self.file_sep_token)
 
-    def build(self, prefix: str, suffix: str, *, repo_name: str | None = None, path: str | None = None) -> str:
-        """Return the exact prompt text for ``prefix`` and ``suffix`` (suffix ignored without FIM)."""
-        if not self.uses_fim:
-            return prefix
-        header = ""
+    def build(
+        self,
+        prefix: str,
+        suffix: str,
+        *,
+        repo_name: str | None = None,
+        path: str | None = None,
+        context: Sequence[tuple[str, str]] = (),
+        comment: str = "#",
+    ) -> str:
+        """Return the exact prompt text; ``context`` is (path, text) chunks of other files, placed first."""
+        outside = inside = ""
         if self.repo_level and repo_name is not None and path is not None:
-            header = f"{self.repo_name_token}{repo_name}\n{self.file_sep_token}{path}\n"
+            files = "".join(f"{self.file_sep_token}{p}\n{_ends_line(t)}" for p, t in context)
+            outside = f"{self.repo_name_token}{repo_name}\n{files}{self.file_sep_token}{path}\n"
+        elif context:
+            # Without repo tokens, other files become comment-headed snippets ahead of the code.
+            inside = "".join(f"{comment} {p}\n{_ends_line(t)}\n" for p, t in context)
+            if path is not None:
+                inside += f"{comment} {path}\n"
+        if not self.uses_fim:
+            return inside + prefix
         if self.suffix_first:
-            body = f"{self.suffix_token}{suffix}{self.prefix_token}{prefix}{self.middle_token}"
-        else:
-            body = f"{self.prefix_token}{prefix}{self.suffix_token}{suffix}{self.middle_token}"
-        return header + body
+            return f"{outside}{self.suffix_token}{suffix}{self.prefix_token}{inside}{prefix}{self.middle_token}"
+        return f"{outside}{self.prefix_token}{inside}{prefix}{self.suffix_token}{suffix}{self.middle_token}"
+
+
+def _ends_line(text: str) -> str:
+    return text if text.endswith("\n") else text + "\n"
 
 
 _QWEN = FimTemplate(

@@ -1,6 +1,6 @@
 """Settings parsing: typed values, namespace handling, ignored values reported."""
 
-from lsp_server.settings import Settings, SettingsStore, needs_reload, parse_settings
+from lsp_server.settings import Settings, SettingsStore, needs_reindex, needs_reload, parse_settings
 
 
 def test_defaults_without_options():
@@ -36,10 +36,10 @@ def test_unknown_setting_is_reported():
 
 def test_reload_only_for_load_time_settings():
     store = SettingsStore()
-    reload, _ = store.update({"maxTokens": 10})
-    assert reload is False and store.current.max_tokens == 10
-    reload, _ = store.update({"model": "smollm2-135m"})
-    assert reload is True
+    old, _ = store.update({"maxTokens": 10})
+    assert not needs_reload(old, store.current) and store.current.max_tokens == 10
+    old, _ = store.update({"model": "smollm2-135m"})
+    assert needs_reload(old, store.current)
     assert needs_reload(Settings(), Settings(gpu_layers=5))
     assert not needs_reload(Settings(), Settings(multiline="never"))
 
@@ -47,3 +47,12 @@ def test_reload_only_for_load_time_settings():
 def test_effective_threads_defaults_to_cores():
     assert Settings(threads=3).effective_threads == 3
     assert Settings().effective_threads >= 1
+
+
+def test_exclude_is_a_list_of_globs_and_changing_it_reindexes():
+    settings, errors = parse_settings({"exclude": ["**/generated/**", "*.min.js"]})
+    assert settings.exclude == ("**/generated/**", "*.min.js") and errors == []
+    assert needs_reindex(Settings(), settings)
+    _, errors = parse_settings({"exclude": "*.js"})
+    assert errors and "list of strings" in errors[0]
+    assert not needs_reindex(Settings(), Settings(max_tokens=3))

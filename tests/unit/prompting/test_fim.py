@@ -167,3 +167,24 @@ def test_codellama_detected_when_vocab_stores_space_prefixed_markers():
     vocab = {"</s>", " <PRE>", " <SUF>", " <MID>", " <EOT>"}
     assert detect(vocab).family == "codellama"
 
+
+
+def test_repo_level_prompt_lists_context_files_before_the_current_file():
+    template = template_for_family("qwen")
+    prompt = template.build("P", "S", repo_name="proj", path="pkg/b.py", context=[("pkg/a.py", "def helper():\n    pass")])
+    assert prompt == (
+        "<|repo_name|>proj\n<|file_sep|>pkg/a.py\ndef helper():\n    pass\n"
+        "<|file_sep|>pkg/b.py\n<|fim_prefix|>P<|fim_suffix|>S<|fim_middle|>"
+    )
+
+
+def test_context_without_repo_tokens_becomes_comment_headed_snippets_in_the_prefix():
+    template = template_for_family("deepseek")
+    prompt = template.build("P", "S", repo_name="proj", path="b.js", context=[("a.js", "export const X = 1;")], comment="//")
+    begin, hole, end = template.prefix_token, template.suffix_token, template.middle_token
+    assert prompt == f"{begin}// a.js\nexport const X = 1;\n\n// b.js\nP{hole}S{end}"
+
+
+def test_context_for_a_model_without_fim_is_prepended_to_the_prefix():
+    prompt = template_for_family("none").build("x = ", "ignored", path="b.py", context=[("a.py", "Y = 2\n")])
+    assert prompt == "# a.py\nY = 2\n\n# b.py\nx = "

@@ -1,0 +1,1 @@
+"""Repository context for prompts: per-file summaries of source code built with tree-sitter."""

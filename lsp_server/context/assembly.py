@@ -1,0 +1,155 @@
+"""Rank repository context for the cursor and lay it out so the prompt's beginning stays stable."""
+
+from __future__ import annotations
+
+import keyword
+import re
+import threading
+from dataclasses import dataclass, replace
+
+from lsp_server.context.index import Definition, WorkspaceIndex
+from lsp_server.context.recent import RecentSnippets
+from lsp_server.context.secrets import redact
+from lsp_server.context.summaries import FileSummary, render_summary, symbol_source
+
+_IDENTIFIER = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]{2,}\b")
+_COMMON = frozenset(keyword.kwlist) | {
+    "self", "this", "None", "True", "False", "null", "true", "false", "return", "const", "let", "var",
+    "func", "function", "public", "private", "static", "void", "int", "str", "string", "bool", "print",
+}
+# Identifiers are read from a window of lines that moves in steps, so typing inside it does not
+# change which definitions are looked up.
+_WINDOW_STEP = 8
+_WINDOW_BEFORE = 48
+_WINDOW_AFTER = 16
+_MAX_NAMES = 16
+_DEFINITION_LINES = 24
+_CHARS_PER_TOKEN = 3.0  # conservative for code: the backend trims exactly if this is ever low
+
+
+@dataclass(frozen=True)
+class ContextChunk:
+    """A piece of another file for the prompt."""
+
+    key: str
+    path: str
+    text: str
+    reason: str
+
+
+def _tokens(text: str) -> int:
+    return int(len(text) / _CHARS_PER_TOKEN) + 4
+
+
+def identifiers_near(text: str, offset: int) -> list[str]:
+    """Identifiers in the coarse window around the cursor, nearest lines first."""
+    cursor_line = text.count("\n", 0, offset)
+    start = max(0, (cursor_line // _WINDOW_STEP) * _WINDOW_STEP - _WINDOW_BEFORE)
+    end = (cursor_line // _WINDOW_STEP + 1) * _WINDOW_STEP + _WINDOW_AFTER
+    lines = text.split("\n")[start:end]
+    order = sorted(range(len(lines)), key=lambda i: abs(start + i - cursor_line))
+    seen: dict[str, None] = {}
+    for i in order:
+        for name in _IDENTIFIER.findall(lines[i]):
+            if name not in _COMMON:
+                seen.setdefault(name, None)
+    return list(seen)
+
+
+class ContextAssembler:
+    """Chooses the repository context for a cursor and keeps its order append-friendly."""
+
+    def __init__(self, index: WorkspaceIndex, recent: RecentSnippets) -> None:
+        self._index = index
+        self._recent = recent
+        self._previous: dict[str, tuple[ContextChunk, ...]] = {}
+        self._lock = threading.Lock()
+
+    def chunks(self, rel: str, text: str, offset: int, budget_tokens: int) -> tuple[ContextChunk, ...]:
+        """Context chunks for ``rel`` at ``offset`` within ``budget_tokens`` (estimated)."""
+        if budget_tokens <= 0:
+            return ()
+        selected: list[ContextChunk] = []
+        used = 0
+        for chunk in self._candidates(rel, text, offset):
+            cost = _tokens(chunk.text) + _tokens(chunk.path)
+            if used + cost > budget_tokens or any(c.key == chunk.key for c in selected):
+                continue
+            selected.append(chunk)
+            used += cost
+        return self._stable_order(rel, selected)
+
+    def _stable_order(self, rel: str, selected: list[ContextChunk]) -> tuple[ContextChunk, ...]:
+        """Keep chunks that were already in the prompt where they were; append the new ones."""
+        with self._lock:
+            previous = self._previous.get(rel, ())
+            wanted = {c.key: c for c in selected}
+            kept = [c for c in previous if c.key in wanted and wanted[c.key].text == c.text]
+            kept_keys = {c.key for c in kept}
+            ordered = tuple(kept + [c for c in selected if c.key not in kept_keys])
+            self._previous[rel] = ordered
+            return ordered
+
+    def _candidates(self, rel: str, text: str, offset: int):
+        """Candidate chunks, most useful first."""
+        own = self._index.summary(rel)
+        imported = self._imported_paths(rel, own)
+        yield from self._definitions(rel, text, offset, imported)
+        for path in imported:
+            chunk = self._summary_chunk(path, "import")
+            if chunk is not None:
+                yield chunk
+        for snippet in self._recent.others(rel):
+            yield ContextChunk(f"recent:{snippet.path}:{snippet.start_line}", snippet.path, redact(snippet.text), "recent")
+        directory = rel.rsplit("/", 1)[0] if "/" in rel else "."
+        for path in self._index.paths_in_directory(directory):
+            if path != rel:
+                chunk = self._summary_chunk(path, "neighbour")
+                if chunk is not None:
+                    yield chunk
+
+    def _imported_paths(self, rel: str, own: FileSummary | None) -> list[str]:
+        if own is None:
+            return []
+        paths: dict[str, None] = {}
+        for spec in own.imports:
+            target = self._index.resolve_import(rel, spec)
+            if target is not None and target != rel:
+                paths.setdefault(target, None)
+        return list(paths)
+
+    def _definitions(self, rel: str, text: str, offset: int, imported: list[str]):
+        preferred = set(imported)
+        names = 0
+        for name in identifiers_near(text, offset):
+            found = [d for d in self._index.definitions(name) if d.path != rel]
+            if not found:
+                continue
+            found.sort(key=lambda d: (d.path not in preferred, d.symbol.kind == "method", d.path))
+            for definition in found[:2]:
+                chunk = self._definition_chunk(definition)
+                if chunk is not None:
+                    yield chunk
+            names += 1
+            if names >= _MAX_NAMES:
+                return
+
+    def _definition_chunk(self, definition: Definition) -> ContextChunk | None:
+        summary = self._index.summary(definition.path)
+        source = self._index.source(definition.path)
+        if summary is None or source is None:
+            return None
+        symbol = definition.symbol
+        if symbol.kind in ("class", "struct", "interface", "trait", "enum", "impl"):
+            members = [symbol] + [s for s in summary.symbols if s.parent == symbol.name]
+            text = render_summary(replace(summary, imports=(), symbols=tuple(members)))
+        else:
+            text = symbol_source(source, symbol, summary.language, max_lines=_DEFINITION_LINES)
+        key = f"def:{definition.path}:{symbol.parent or ''}.{symbol.name}:{symbol.start_line}"
+        return ContextChunk(key, definition.path, redact(text), "definition")
+
+    def _summary_chunk(self, path: str, reason: str) -> ContextChunk | None:
+        summary = self._index.summary(path)
+        if summary is None or not summary.symbols:
+            return None
+        return ContextChunk(f"summary:{path}", path, redact(render_summary(summary)), reason)

@@ -1,0 +1,283 @@
+"""The workspace index: a tree-sitter summary per file, a symbol table, a disk cache."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Callable
+
+from tree_sitter import Tree
+
+from lsp_server.context.files import WorkspaceFiles
+from lsp_server.context.languages import grammar_version, language_for_path
+from lsp_server.context.summaries import SUMMARIZER_VERSION, FileSummary, Symbol, summarize
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int], None]
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    """What the last build did."""
+
+    files: int
+    from_cache: int
+    parsed: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Definition:
+    """Where a symbol is defined."""
+
+    path: str
+    symbol: Symbol
+
+
+def _open_cache(cache_dir: Path | None):
+    """Open the diskcache, or None when it cannot be used (read-only disk, corrupt files)."""
+    if cache_dir is None:
+        return None
+    try:
+        import diskcache
+
+        return diskcache.Cache(str(cache_dir), size_limit=512 * 1024 * 1024)
+    except Exception as exc:  # a broken cache must never stop indexing
+        log.warning("summary cache at %s unusable (%s); indexing without it", cache_dir, exc)
+        return None
+
+
+class WorkspaceIndex:
+    """Summaries of every indexable file, kept current by the watcher and open documents."""
+
+    def __init__(self, files: WorkspaceFiles, cache_dir: Path | None) -> None:
+        self.files = files
+        self._cache = _open_cache(cache_dir)
+        self._lock = threading.RLock()
+        self._summaries: dict[str, FileSummary] = {}
+        self._sources: dict[str, str] = {}
+        self._by_name: dict[str, list[Definition]] = defaultdict(list)
+        self._open: set[str] = set()
+        self.generation = 0
+        self.stats = IndexStats(0, 0, 0, 0.0)
+        self.cache_error: str | None = None
+
+    # -- building -------------------------------------------------------------------------
+
+    def build(self, progress: Progress | None = None) -> IndexStats:
+        """Summarize every indexable file (from the disk cache when its content is unchanged)."""
+        started = time.perf_counter()
+        paths = list(self.files.iter_files())
+        from_cache = parsed = 0
+        for number, path in enumerate(paths, 1):
+            outcome = self.update_path(path)
+            from_cache += outcome == "cached"
+            parsed += outcome == "parsed"
+            if progress is not None and (number % 200 == 0 or number == len(paths)):
+                progress(f"{number}/{len(paths)} files", int(100 * number / max(1, len(paths))))
+        known = {self.files.relative(p) for p in paths}
+        with self._lock:
+            for stale in [rel for rel in self._summaries if rel not in known and rel not in self._open]:
+                self._forget(stale)
+        self.stats = IndexStats(len(paths), from_cache, parsed, time.perf_counter() - started)
+        return self.stats
+
+    def update_path(self, path: Path) -> str:
+        """Re-read one file from disk; returns "cached", "parsed", "unchanged", "removed" or "skipped"."""
+        rel = self.files.relative(path) if self.files.contains(path) else None
+        if rel is None:
+            return "skipped"
+        if rel in self._open:
+            return "skipped"  # open documents follow didChange, not the disk
+        text = self.files.read_text(path) if self.files.is_indexable(path) else None
+        if text is None:
+            if rel in self._summaries:
+                with self._lock:
+                    self._forget(rel)
+                return "removed"
+            return "skipped"
+        return self._store(rel, text)
+
+    def remove_path(self, path: Path) -> None:
+        """Forget a deleted file."""
+        if not self.files.contains(path.parent) and not self.files.contains(path):
+            return
+        rel = self.files.relative(path)
+        with self._lock:
+            if rel in self._summaries and rel not in self._open:
+                self._forget(rel)
+
+    def set_open_document(self, rel: str, text: str, tree: Tree | None = None) -> None:
+        """Use an open document's in-memory text (and its incrementally parsed tree) instead of the disk."""
+        self._open.add(rel)
+        self._store(rel, text, tree)
+
+    def close_document(self, path: Path) -> None:
+        """Back to the disk's version once the editor closes the document."""
+        rel = self.files.relative(path)
+        self._open.discard(rel)
+        self.update_path(path)
+
+    def _store(self, rel: str, text: str, tree: Tree | None = None) -> str:
+        if self._sources.get(rel) == text:
+            return "unchanged"
+        language = language_for_path(rel)
+        if language is None:
+            return "skipped"
+        key = self._key(rel, language, text)
+        summary = self._cache_get(key)
+        outcome = "cached"
+        if summary is None:
+            summary = summarize(text, language, rel, tree=tree)
+            self._cache_set(key, summary)
+            outcome = "parsed"
+        with self._lock:
+            self._forget(rel)
+            self._summaries[rel] = summary
+            self._sources[rel] = text
+            for symbol in summary.symbols:
+                self._by_name[symbol.name].append(Definition(rel, symbol))
+            self.generation += 1
+        return outcome
+
+    def _forget(self, rel: str) -> None:
+        old = self._summaries.pop(rel, None)
+        self._sources.pop(rel, None)
+        if old is None:
+            return
+        for symbol in old.symbols:
+            remaining = [d for d in self._by_name.get(symbol.name, []) if d.path != rel]
+            if remaining:
+                self._by_name[symbol.name] = remaining
+            else:
+                self._by_name.pop(symbol.name, None)
+        self.generation += 1
+
+    @staticmethod
+    def _key(rel: str, language: str, text: str) -> str:
+        digest = hashlib.sha256(f"{rel}\0{text}".encode("utf-8", errors="surrogatepass")).hexdigest()
+        return f"summary:{SUMMARIZER_VERSION}:{grammar_version(language)}:{digest}"
+
+    def _cache_get(self, key: str) -> FileSummary | None:
+        if self._cache is None:
+            return None
+        try:
+            value = self._cache.get(key)
+        except Exception as exc:
+            self._cache_broken(exc)
+            return None
+        return value if isinstance(value, FileSummary) else None
+
+    def _cache_set(self, key: str, summary: FileSummary) -> None:
+        if self._cache is None:
+            return
+        try:
+            self._cache.set(key, summary)
+        except Exception as exc:
+            self._cache_broken(exc)
+
+    def _cache_broken(self, exc: Exception) -> None:
+        """Stop using a cache that fails (corrupt, full disk, read-only); the index itself goes on."""
+        self.cache_error = f"summary cache disabled: {exc}"
+        log.warning("%s", self.cache_error)
+        self._cache = None
+
+    # -- queries ----------------------------------------------------------------------------
+
+    def summary(self, rel: str) -> FileSummary | None:
+        """The summary of one file (workspace-relative posix path)."""
+        return self._summaries.get(rel)
+
+    def source(self, rel: str) -> str | None:
+        """The text the summary was made from."""
+        return self._sources.get(rel)
+
+    def summaries(self) -> dict[str, FileSummary]:
+        """A snapshot of every summary."""
+        with self._lock:
+            return dict(self._summaries)
+
+    def definitions(self, name: str) -> list[Definition]:
+        """Every definition of ``name`` in the workspace."""
+        with self._lock:
+            return list(self._by_name.get(name, ()))
+
+    def paths_in_directory(self, rel_dir: str) -> list[str]:
+        """Indexed files directly inside ``rel_dir``."""
+        with self._lock:
+            return sorted(p for p in self._summaries if str(PurePosixPath(p).parent) == rel_dir)
+
+    def resolve_import(self, from_rel: str, spec: str) -> str | None:
+        """The indexed file an import names, if it is in the workspace."""
+        with self._lock:
+            known = set(self._summaries)
+        exact, anywhere = _import_forms(from_rel, spec)
+        for candidate in exact:
+            if candidate in known:
+                return candidate
+        for form in anywhere:
+            matches = sorted(p for p in known if p == form or p.endswith("/" + form))
+            if matches:
+                return matches[0]
+        return None
+
+    def close(self) -> None:
+        """Close the disk cache."""
+        if self._cache is not None:
+            try:
+                self._cache.close()
+            except Exception:
+                pass
+
+
+_CODE_SUFFIXES = (".py", ".pyi", ".ts", ".tsx", ".js", ".jsx", ".mjs", ".go", ".rs", ".java", ".h", ".hpp", ".c", ".cc", ".cpp")
+_MODULE_FILES = (".py", "/__init__.py", ".pyi", ".rs", "/mod.rs", ".java", ".ts", ".tsx", ".js", "/index.ts", "/index.js")
+
+
+def _import_forms(from_rel: str, spec: str) -> tuple[list[str], list[str]]:
+    """(exact workspace paths, path endings) an import string may refer to; best effort, any language."""
+    here = PurePosixPath(from_rel).parent
+    spec = spec.strip().strip("<>\"'")
+    if spec.startswith("mod "):  # Rust `mod name;`
+        name = spec[4:].strip()
+        return [_normalize(here / f"{name}.rs"), _normalize(here / name / "mod.rs")], []
+    if spec.startswith(("./", "../")):  # JS/TS relative module
+        base = _normalize(here / spec)
+        return [base, *(base + s for s in _CODE_SUFFIXES), *(f"{base}/index{s}" for s in (".ts", ".tsx", ".js"))], []
+    if spec.startswith("."):  # Python relative import
+        dots = len(spec) - len(spec.lstrip("."))
+        package = here
+        for _ in range(dots - 1):
+            package = package.parent
+        rest = spec[dots:].replace(".", "/")
+        base = _normalize(package / rest) if rest else _normalize(package)
+        return [f"{base}.py", f"{base}/__init__.py"], []
+    if spec.endswith(_CODE_SUFFIXES):  # C/C++ include
+        return [_normalize(here / spec)], [spec]
+    separator = "::" if "::" in spec else "/" if "/" in spec else "."
+    parts = [p for p in spec.split(separator) if p and p not in ("crate", "self", "super")]
+    forms = []
+    while parts:  # `from a.b import c` may name module a/b or a/b/c; Java/Rust name items inside modules
+        path = "/".join(parts)
+        forms += [path + suffix for suffix in _MODULE_FILES]
+        if separator == "/":
+            forms.append(path)  # Go package directory
+        parts = parts[:-1]
+    return [], forms
+
+
+def _normalize(path: PurePosixPath) -> str:
+    parts: list[str] = []
+    for part in path.parts:
+        if part == "..":
+            if parts:
+                parts.pop()
+        elif part != ".":
+            parts.append(part)
+    return "/".join(parts)

@@ -1,0 +1,88 @@
+"""File watcher: debounced watchdog events feed the index."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Callable, Sequence
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+
+log = logging.getLogger(__name__)
+
+
+class _Collector(FileSystemEventHandler):
+    """Collects changed paths; the watcher flushes them after a quiet period."""
+
+    def __init__(self, changed: Callable[[Path], None]) -> None:
+        self._changed = changed
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.event_type in ("opened", "closed_no_write"):
+            return
+        for raw in (event.src_path, getattr(event, "dest_path", "")):
+            if raw:
+                path = Path(raw.decode() if isinstance(raw, bytes) else raw)
+                if ".git" not in path.parts:
+                    self._changed(path)
+
+
+class WorkspaceWatcher:
+    """Watches the roots and calls ``apply(paths)`` with each debounced batch of changed paths."""
+
+    def __init__(self, roots: Sequence[Path], apply: Callable[[list[Path]], None], *, debounce_s: float = 0.1) -> None:
+        self._roots = list(roots)
+        self._apply = apply
+        self._debounce_s = debounce_s
+        self._pending: dict[Path, None] = {}
+        self._lock = threading.Lock()
+        self._timer: threading.Timer | None = None
+        self._observer: Observer | None = None
+
+    def start(self) -> str | None:
+        """Start watching; returns why watching is off (inotify limit, missing root) or None."""
+        observer = Observer()
+        handler = _Collector(self._changed)
+        try:
+            for root in self._roots:
+                observer.schedule(handler, str(root), recursive=True)
+            observer.start()
+        except OSError as exc:
+            observer.stop()
+            return (
+                f"file watching is off ({exc}); edits made outside the editor are picked up after "
+                "`iquest.reindex` or a restart. Fix: raise fs.inotify.max_user_watches."
+            )
+        self._observer = observer
+        return None
+
+    def _changed(self, path: Path) -> None:
+        with self._lock:
+            self._pending[path] = None
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = threading.Timer(self._debounce_s, self._flush)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _flush(self) -> None:
+        with self._lock:
+            batch, self._pending = list(self._pending), {}
+            self._timer = None
+        if batch:
+            try:
+                self._apply(batch)
+            except Exception:  # the watcher thread must survive a bad batch
+                log.exception("applying file changes failed")
+
+    def stop(self) -> None:
+        """Stop watching."""
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+        if self._observer is not None:
+            self._observer.stop()
+            self._observer.join(timeout=2)
+            self._observer = None

@@ -1,0 +1,70 @@
+"""Context ranking and layout: cross-file definitions first, stable order, budget, secrets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lsp_server.context.assembly import ContextAssembler, identifiers_near
+from lsp_server.context.files import WorkspaceFiles
+from lsp_server.context.index import WorkspaceIndex
+from lsp_server.context.recent import RecentSnippets
+
+APP = "from .billing import compute_invoice_total\n\n\ndef checkout(cart):\n    total = compute_invoice_total(cart.items, "
+
+
+def _index(root: Path) -> WorkspaceIndex:
+    (root / "shop").mkdir(parents=True)
+    (root / "shop" / "billing.py").write_text(
+        "TAX_RATE = 0.2\n\n\ndef compute_invoice_total(items, discount_code):\n"
+        '    """Sum the items and apply the discount."""\n    return sum(i.price for i in items)\n'
+    )
+    (root / "shop" / "config.py").write_text('DATABASE_URL = "postgres://admin:hunter2hunter2@db/shop"\n\n\ndef load():\n    pass\n')
+    (root / "shop" / "app.py").write_text(APP)
+    index = WorkspaceIndex(WorkspaceFiles([root]), None)
+    index.build()
+    return index
+
+
+def test_identifiers_near_the_cursor_come_nearest_first():
+    text = "alpha = 1\nbeta = 2\n\n\ngamma = beta + "
+    names = identifiers_near(text, len(text))
+    assert names[:2] == ["gamma", "beta"] and "alpha" in names
+
+
+def test_the_definition_used_at_the_cursor_is_the_first_chunk(tmp_path):
+    assembler = ContextAssembler(_index(tmp_path), RecentSnippets())
+    chunks = assembler.chunks("shop/app.py", APP, len(APP), 800)
+    assert chunks[0].reason == "definition" and chunks[0].path == "shop/billing.py"
+    assert "def compute_invoice_total(items, discount_code):" in chunks[0].text
+    assert all(c.path != "shop/app.py" for c in chunks)
+
+
+def test_budget_limits_the_chunks(tmp_path):
+    assembler = ContextAssembler(_index(tmp_path), RecentSnippets())
+    small = assembler.chunks("shop/app.py", APP, len(APP), 60)
+    large = assembler.chunks("shop/app.py", APP, len(APP), 2000)
+    assert 1 <= len(small) < len(large)
+    assert sum(len(c.text) for c in small) / 3.0 <= 60
+
+
+def test_order_is_stable_while_typing_and_new_chunks_are_appended(tmp_path):
+    index = _index(tmp_path)
+    recent = RecentSnippets()
+    assembler = ContextAssembler(index, recent)
+    first = assembler.chunks("shop/app.py", APP, len(APP), 2000)
+    typed = APP + "disc"
+    assert assembler.chunks("shop/app.py", typed, len(typed), 2000) == first
+    recent.record("shop/config.py", (tmp_path / "shop" / "config.py").read_text(), 3)
+    after = assembler.chunks("shop/app.py", typed, len(typed), 2000)
+    assert after[: len(first)] == first
+    assert [c.reason for c in after[len(first):]] == ["recent"]
+
+
+def test_secrets_in_context_are_redacted(tmp_path):
+    recent = RecentSnippets()
+    assembler = ContextAssembler(_index(tmp_path), recent)
+    recent.record("shop/config.py", (tmp_path / "shop" / "config.py").read_text(), 0)
+    chunks = assembler.chunks("shop/app.py", APP, len(APP), 4000)
+    joined = "\n".join(c.text for c in chunks)
+    assert "shop/config.py" in {c.path for c in chunks}
+    assert "hunter2hunter2" not in joined
