@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import os
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -50,6 +52,14 @@ class Suggestion:
     evaluated_tokens: int
     generated_tokens: int
     stop_reason: str
+
+
+def _log_prompt(prompt: str) -> None:
+    """Append the exact prompt to $IQUEST_PROMPT_LOG (a debugging aid, off unless set)."""
+    path = os.environ.get("IQUEST_PROMPT_LOG")
+    if path:
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps({"prompt": prompt}) + "\n")
 
 
 def wants_multiline(mode: str, line_prefix: str, line_suffix: str) -> bool:
@@ -153,6 +163,7 @@ class CompletionService:
             comment=repo.comment if repo else "#",
         )
         result = await self._runtime.complete(request)
+        _log_prompt(result.prompt)
         raw = result.text
         if result.stop_reason == "deadline":
             # Out of time: show only whole lines, never a half-written one.

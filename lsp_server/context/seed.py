@@ -30,7 +30,9 @@ _README_SUFFIXES = ("md", "markdown", "rst", "txt", "adoc", "")
 _SKIPPED_README_LINE = re.compile(r"^\s*(?:\[?!\[|<(?!http)|\[[^\]]*\]:\s)")  # badges, HTML, link definitions
 _MODULE_STEMS = frozenset({"__init__", "index", "mod"})  # files that stand for their directory
 _IMPORT_SEPARATORS = re.compile(r"::|[/.\\]")
+# A folder with more files than this shows only its count; tighter budgets list fewer.
 _TREE_FILE_LIMITS = (40, 12, 4, 0)
+_HEADING = re.compile(r"^(#{1,6})(?=\s)")
 # A component that does not fit is skipped; after this many in a row the rest will not fit either.
 _MAX_MISSES = 3
 
@@ -71,7 +73,12 @@ def build_seed_context(
         "components": lambda limit: _components(summaries, set(focus_texts), count_tokens, limit),
         "focus": lambda limit: _focus(focus_texts, count_tokens, limit),
     }
-    present = {"overview": True, "tree": bool(indexable), "components": bool(summaries), "focus": bool(focus_texts)}
+    present = {
+        "overview": True,
+        "tree": bool(indexable),
+        "components": any(s.symbols for rel, s in summaries.items() if rel not in focus_texts),
+        "focus": bool(focus_texts),
+    }
     order = [key for key in DEFAULT_SHARES if present[key] and weights[key] > 0]
 
     sections: list[SeedSection] = []
@@ -196,6 +203,8 @@ def _readme_lines(files: WorkspaceFiles, root: Path) -> list[str]:
             continue
         if _SKIPPED_README_LINE.match(line):
             continue
+        # Headings go two levels down, below this section's own `##` header.
+        line = _HEADING.sub(lambda m: "#" * min(len(m.group(1)) + 2, 6), line)
         if not line.strip() and (not lines or not lines[-1].strip()):
             continue  # leading or repeated blank lines
         lines.append(line)
@@ -278,8 +287,7 @@ def _render_tree(top: _Folder, max_depth: int, file_limit: int) -> str:
         indent = "  " * depth
         for name, child in sorted(node.folders.items()):
             lines.append(f"{indent}{name}/ ({child.total} {'file' if child.total == 1 else 'files'})")
-            collapsed = not child.folders and len(child.files) > file_limit
-            if depth + 1 < max_depth and not collapsed:
+            if depth + 1 < max_depth:
                 walk(child, depth + 1)
         if len(node.files) <= file_limit:
             lines.extend(f"{indent}{name}" for name in sorted(node.files))
@@ -348,7 +356,7 @@ def _components(
 ) -> str:
     importers = _importers(summaries)
     ranked = sorted(
-        (rel for rel in summaries if rel not in skip),
+        (rel for rel in summaries if rel not in skip and summaries[rel].symbols),
         key=lambda rel: (-importers.get(rel, 0), -len(summaries[rel].symbols), rel),
     )
 
