@@ -329,6 +329,11 @@ def python_files(workspace: Path) -> list[Path]:
     return sorted(p for p in workspace.rglob("*.py") if not any(part.startswith(".") for part in p.relative_to(workspace).parts))
 
 
+def share(total: int, parts: int, index: int) -> int:
+    """How many of ``total`` tasks the ``index``-th of ``parts`` repositories gets (the first ones get the rest)."""
+    return total // parts + (index < total % parts)
+
+
 def cut_tasks(repo: str, workspace: Path, per_kind: int, seed: int, kinds: Sequence[str] = KINDS) -> list[Task]:
     """Up to ``per_kind`` tasks of each kind from the Python files under ``workspace``; same seed, same tasks."""
     modules = {parsed.path: parsed for parsed in (_parse(workspace, f) for f in python_files(workspace)) if parsed}
@@ -441,18 +446,19 @@ async def run_mode(workspace: Path, tasks: Sequence[Task], mode: str, model: str
     session = await start_session(workspace, options, log=log)
     results: list[Result] = []
     try:
-        status = await session.status()
-        if status.get("state") != "ready":
-            raise SystemExit(f"model not ready: {status.get('error') or session.messages}")
-        if session.messages:
-            print(f"  [server] {' | '.join(session.messages)}", file=sys.stderr)
+        # start_session returns at the first progress end, which may be the index's: wait for both
         wanted = "ready" if mode == "on" else "off"
         deadline = time.monotonic() + 300
-        while (status.get("index") or {}).get("state") != wanted:
-            if time.monotonic() > deadline:
-                raise SystemExit(f"index state is {status.get('index')!r}, expected {wanted!r} (repoContext={mode})")
+        status = await session.status()
+        while status.get("state") != "ready" or (status.get("index") or {}).get("state") != wanted:
+            if status.get("state") == "failed":
+                raise SystemExit(f"the model did not load: {status.get('error') or session.messages}")
+            if (status.get("index") or {}).get("state") == "failed" or time.monotonic() > deadline:
+                raise SystemExit(f"model {status.get('state')!r}, index {status.get('index')!r}; expected index {wanted!r} (repoContext {mode})")
             await asyncio.sleep(0.2)
             status = await session.status()
+        if session.messages:
+            print(f"  [server] {' | '.join(session.messages)}", file=sys.stderr)
         for number, task in enumerate(tasks):
             path = workspace / task.path
             uri = session.open(path, task.document, "python", version=number + 1)
@@ -475,10 +481,10 @@ async def main(args: argparse.Namespace) -> None:
     all_results: list[Result] = []
     log = open(args.server_log, "w", encoding="utf-8") if args.server_log else None
     started = time.monotonic()
-    for name in args.repos:
+    for number, name in enumerate(args.repos):
         repo = REPOS[name]
         workspace = fetch_repo(repo)
-        tasks = cut_tasks(name, workspace, args.tasks_per_kind, args.seed, args.kinds)
+        tasks = cut_tasks(name, workspace, share(args.tasks_per_kind, len(args.repos), number), args.seed, args.kinds)
         counts = {k: sum(t.kind == k for t in tasks) for k in args.kinds}
         print(f"{repo.name} {repo.version} ({workspace}): {len(tasks)} tasks {counts}", file=sys.stderr)
         for mode in ("off", "on"):
@@ -506,7 +512,7 @@ async def main(args: argparse.Namespace) -> None:
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", default="qwen2.5-coder-0.5b")
-    parser.add_argument("--tasks-per-kind", type=int, default=20, help="per repository (default 20)")
+    parser.add_argument("--tasks-per-kind", type=int, default=20, help="per kind over all repositories (default 20)")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--repos", nargs="+", default=list(DEFAULT_REPOS), choices=sorted(REPOS))
     parser.add_argument("--kinds", nargs="+", default=list(KINDS), choices=KINDS)

@@ -54,6 +54,20 @@ class Suggestion:
     stop_reason: str
 
 
+def _tail_lines(text: str, limit: int) -> str:
+    """The last ``limit`` characters, starting at a line start so no secret is cut in half."""
+    if len(text) <= limit:
+        return text
+    return text[text.find("\n", len(text) - limit) + 1 :]
+
+
+def _head_lines(text: str, limit: int) -> str:
+    """The first ``limit`` characters, ending at a line end."""
+    if len(text) <= limit:
+        return text
+    return text[: max(0, text.rfind("\n", 0, limit))]
+
+
 def _log_prompt(prompt: str) -> None:
     """Append the exact prompt to $IQUEST_PROMPT_LOG (a debugging aid, off unless set)."""
     path = os.environ.get("IQUEST_PROMPT_LOG")
@@ -147,8 +161,8 @@ class CompletionService:
         if context_tokens and self._context is not None:
             repo = self._context(doc.uri, doc.text, offset, context_tokens)
         request = GenerationRequest(
-            prefix=redact(prefix[-_LOCAL_PREFIX_CHARS:]),
-            suffix=redact(suffix[:_LOCAL_SUFFIX_CHARS]),
+            prefix=redact(_tail_lines(prefix, _LOCAL_PREFIX_CHARS)),
+            suffix=redact(_head_lines(suffix, _LOCAL_SUFFIX_CHARS)),
             max_tokens=settings.max_tokens,
             prefix_tokens=prompt_budget - suffix_tokens,
             suffix_tokens=suffix_tokens,

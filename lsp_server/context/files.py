@@ -97,20 +97,25 @@ class WorkspaceFiles:
                 best = root
         return best
 
-    @staticmethod
-    def _resolve(path: os.PathLike[str] | str) -> Path:
-        return Path(os.path.abspath(path)).resolve()
+    def _locate(self, path: os.PathLike[str] | str) -> tuple[Path, Path] | None:
+        """(resolved path, its root), or None when it resolves outside every root or not at all."""
+        try:
+            resolved = Path(path).resolve()
+        except (OSError, RuntimeError):  # a symlink loop
+            return None
+        root = self._root_of(resolved)
+        return None if root is None else (resolved, root)
 
     def contains(self, path: os.PathLike[str] | str) -> bool:
         """Whether the path, once `..` and symlinks are resolved, lies inside a root."""
-        return self._root_of(self._resolve(path)) is not None
+        return self._locate(path) is not None
 
     def relative(self, path: os.PathLike[str] | str) -> str:
         """The posix path below its root, prefixed by the root's folder name when there are several."""
-        resolved = self._resolve(path)
-        root = self._root_of(resolved)
-        if root is None:
+        located = self._locate(path)
+        if located is None:
             raise ValueError(f"{path} is outside the workspace roots")
+        resolved, root = located
         rel = resolved.relative_to(root).as_posix()
         label = self._labels[root]
         if not label:
@@ -173,10 +178,11 @@ class WorkspaceFiles:
 
     def is_indexable(self, path: os.PathLike[str] | str) -> bool:
         """Whether iter_files would list this file (its resolved path): for file-watcher events."""
-        given = Path(os.path.abspath(path))
-        resolved = given.resolve()
-        root = self._root_of(resolved)
-        if root is None or is_secret_path(given.name) or language_for_path(resolved.name) is None:
+        located = self._locate(path)
+        if located is None:
+            return False
+        resolved, root = located
+        if is_secret_path(Path(path).name) or language_for_path(resolved.name) is None:
             return False
         parts = resolved.relative_to(root).parts
         if not parts or any(part in SKIPPED_DIRS for part in parts[:-1]):
@@ -247,10 +253,11 @@ class WorkspaceFiles:
 
     def read_text(self, path: os.PathLike[str] | str) -> str | None:
         """The file's text, or None if it is outside the roots, secret, too big, binary, not UTF-8 or missing."""
-        given = Path(os.path.abspath(path))
-        resolved = given.resolve()
-        root = self._root_of(resolved)
-        if root is None or is_secret_path(given.name) or is_secret_path(resolved.name):
+        located = self._locate(path)
+        if located is None:
+            return None
+        resolved, root = located
+        if is_secret_path(Path(path).name) or is_secret_path(resolved.name):
             return None
         if ".git" in resolved.relative_to(root).parts:
             return None  # git's own files may hold remote URLs with credentials

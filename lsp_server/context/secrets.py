@@ -43,6 +43,10 @@ _PEM_BLOCK = re.compile(
     r"-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----.*?(?:-----END[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----|\Z)",
     re.DOTALL,
 )
+# The body of a block whose BEGIN line lies before the text (a window cut out of a larger file).
+_PEM_TAIL = re.compile(
+    r"(?:^[A-Za-z0-9+/=]{1,100}[ \t]*\r?\n)+-----END[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----", re.MULTILINE
+)
 
 # The line-level rules below are not run over the whole text: each is tried only where one of its
 # trigger substrings occurs (found with bytes.find in the lowercased UTF-8 text, which keeps every
@@ -175,6 +179,8 @@ def redact(text: str) -> str:
     """Replace key-shaped strings in text with ``REDACTED``, keeping the code around them."""
     if "-----BEGIN" in text:
         text = _PEM_BLOCK.sub(REDACTED, text)
+    if "-----END" in text:
+        text = _PEM_TAIL.sub(REDACTED, text)
     # UTF-8 bytes: lowercasing them keeps every offset, and bytes.find is fast whatever the text holds.
     data = text.encode("utf-8", "surrogatepass")
     lower = data.lower()
@@ -187,9 +193,7 @@ def redact(text: str) -> str:
     for start, end in spans:
         if end <= done:
             continue  # inside a span already replaced
-        if start < done:
-            start = done  # overlaps the last one: that marker already stands for it
-        else:
+        if start >= done:  # an overlapping span is covered by the marker already placed
             pieces += (data[done:start], marker)
         done = end
     pieces.append(data[done:])

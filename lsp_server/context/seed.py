@@ -33,6 +33,7 @@ _IMPORT_SEPARATORS = re.compile(r"::|[/.\\]")
 # A folder with more files than this shows only its count; tighter budgets list fewer.
 _TREE_FILE_LIMITS = (40, 12, 4, 0)
 _HEADING = re.compile(r"^(#{1,6})(?=\s)")
+_CHARS_PER_TOKEN_CEILING = 16
 # A component that does not fit is skipped; after this many in a row the rest will not fit either.
 _MAX_MISSES = 3
 
@@ -91,9 +92,9 @@ def build_seed_context(
         if allotment <= header:
             continue
         text = builders[key](allotment - header)
-        if not text:
+        tokens = count_tokens(text) if text else 0
+        if not text or tokens > allotment - header:  # the latter only with a counter that is not monotonic
             continue
-        tokens = count_tokens(text)
         sections.append(SeedSection(TITLES[key], text, tokens))
         remaining -= tokens + header
     return sections
@@ -104,12 +105,18 @@ def build_seed_context(
 
 def _largest_fitting(render: Callable[[int], str], high: int, count_tokens: CountTokens, limit: int) -> int:
     """The largest n in [0, high] whose render(n) fits (render grows with n); -1 if not even render(0)."""
-    if count_tokens(render(high)) <= limit:
+    whole = render(high)
+    # Counting a huge text whole is slow and pointless when it is this far over any real tokenizer's
+    # count; then the doubling below reaches it only if everything before it fit.
+    whole_counted = len(whole) <= _CHARS_PER_TOKEN_CEILING * max(limit, 0)
+    if whole_counted and count_tokens(whole) <= limit:
         return high
     low, step = -1, 1
     # Double from the small end so a huge input is not counted over and over.
     while step < high and count_tokens(render(step)) <= limit:
         low, step = step, step * 2
+    if step >= high and not whole_counted and count_tokens(whole) <= limit:
+        return high
     high = min(step, high) - 1
     if low < 0:
         if count_tokens(render(0)) > limit:
@@ -124,12 +131,12 @@ def _largest_fitting(render: Callable[[int], str], high: int, count_tokens: Coun
     return low
 
 
-def _fit_text(text: str, count_tokens: CountTokens, limit: int) -> str:
+def _fit_text(text: str, count_tokens: CountTokens, limit: int, *, cut_line: bool = True) -> str:
     """The longest prefix of whole lines that fits; a first line too long alone is cut by characters."""
     lines = text.split("\n")
     n = _largest_fitting(lambda k: "\n".join(lines[:k]), len(lines), count_tokens, limit)
-    if n >= 1:
-        return "\n".join(lines[:n])
+    if n >= 1 or not cut_line:
+        return "\n".join(lines[: max(n, 0)])
     first = lines[0]
     chars = _largest_fitting(lambda k: first[:k], len(first), count_tokens, limit)
     return first[: max(chars, 0)]
@@ -272,7 +279,7 @@ def _tree(paths: Sequence[str], count_tokens: CountTokens, limit: int) -> str:
     best = _largest_fitting(lambda k: candidates[k], len(candidates) - 1, count_tokens, limit)
     if best >= 0:
         return candidates[best]
-    return _fit_text(candidates[0], count_tokens, limit)
+    return _fit_text(candidates[0], count_tokens, limit, cut_line=False)
 
 
 def _depth(node: _Folder) -> int:
@@ -306,9 +313,9 @@ def _render_tree(top: _Folder, max_depth: int, file_limit: int) -> str:
 def _module_key(rel: str) -> tuple[str, ...]:
     """The name parts a module path answers to: `pkg/mod.py` -> (pkg, mod), `pkg/__init__.py` -> (pkg,)."""
     path = PurePosixPath(rel)
-    stem = path.name[: -len(path.suffix)] if path.suffix else path.name
-    parts = (*path.parent.parts, stem)
-    return parts[:-1] if stem in _MODULE_STEMS and len(parts) > 1 else parts
+    # Split like an import string, so `github.com/x` or `a.test.ts` break into the same parts.
+    parts = tuple(part for part in _IMPORT_SEPARATORS.split(str(path.with_suffix(""))) if part)
+    return parts[:-1] if len(parts) > 1 and parts[-1] in _MODULE_STEMS else parts
 
 
 def _import_parts(spec: str) -> list[str]:
@@ -327,7 +334,7 @@ def _importers(summaries: Mapping[str, FileSummary]) -> dict[str, int]:
     for rel, summary in summaries.items():
         keys = {_module_key(rel)}
         if summary.language == "go":  # Go imports name the package directory
-            keys.add(tuple(PurePosixPath(rel).parent.parts))
+            keys.add(_module_key(str(PurePosixPath(rel).parent / "index")))
         for key in keys:
             for start in range(len(key)):
                 by_suffix[key[start:]].add(rel)
@@ -338,10 +345,8 @@ def _importers(summaries: Mapping[str, FileSummary]) -> dict[str, int]:
             parts = _import_parts(spec)
             # `from a.b import c` names module a/b or a/b/c; Java and Rust name items inside modules.
             for candidate in (parts, parts[:-1]):
-                found = next(
-                    (by_suffix[key] for k in range(len(candidate), 0, -1) if (key := tuple(candidate[-k:])) in by_suffix),
-                    None,
-                )
+                suffixes = (tuple(candidate[-k:]) for k in range(len(candidate), 0, -1))
+                found = next((by_suffix[key] for key in suffixes if key in by_suffix), None)
                 if found:
                     targets |= found
                     break

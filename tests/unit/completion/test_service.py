@@ -129,3 +129,17 @@ async def test_deadline_without_a_complete_line_gives_nothing(tmp_path):
     text = "def f(values):\n    "
     assert await service.suggest(DocumentSnapshot("file:///m.py", text, 1), len(text)) is None
     runtime.shutdown()
+
+
+async def test_huge_document_window_starts_at_a_line_and_is_redacted(tmp_path):
+    backend = ScriptedBackend("x")
+    service, runtime = await _service(backend, tmp_path)
+    secret = 'API_TOKEN = "ghp_16C7e42F292c6912E7710c838347Ae178B4a"\n'
+    text = "a = 1\n" * 20000 + secret + "b = "
+    await service.suggest(DocumentSnapshot("file:///big.py", text, 1), len(text))
+    request = backend.requests[0]
+    assert len(request.prefix) <= 32_000
+    assert request.prefix.startswith("a = 1\n") and request.prefix.endswith("b = ")
+    assert "ghp_16C7e42F292c6912E7710c838347Ae178B4a" not in request.prefix
+    assert 'API_TOKEN = "<redacted>"' in request.prefix
+    runtime.shutdown()

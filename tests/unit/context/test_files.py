@@ -174,6 +174,10 @@ def test_read_text_never_raises(tmp_path: Path) -> None:
     assert files.read_text(root) is None
     assert files.read_text(root / "a.py" / "nested.py") is None
     assert not files.is_indexable(root / "missing.py")
+    (root / "loop.py").symlink_to(root / "loop.py")
+    assert files.read_text(root / "loop.py") is None
+    assert not files.is_indexable(root / "loop.py")
+    assert list(files.iter_files()) == [root / "a.py"]
     write(root, ".git/config", "[remote]\nurl = https://user:pw@host/repo\n")
     assert files.read_text(root / ".git" / "config") is None
 

@@ -13,7 +13,8 @@ from lsp_server.context.secrets import REDACTED, is_secret_path, redact
 AWS_ID = "AKIA" + "IOSFODNN7EXAMPLE"
 AWS_SESSION_ID = "ASIA" + "Z2X3C4V5B6N7M8Q9"
 AWS_SECRET = "wJalrXUtnFEMI/K7MDENG/" + "bPxRfiCYEXAMPLEKEY"
-GITHUB = {prefix: prefix + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8" for prefix in ("ghp_", "gho_", "ghu_", "ghs_", "ghr_")}
+GITHUB_TAIL = "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
+GITHUB = {prefix: prefix + GITHUB_TAIL for prefix in ("ghp_", "gho_", "ghu_", "ghs_", "ghr_")}
 GITHUB_PAT = "github_pat_" + "11ABCDEFG0" + "abcdefghij_" * 6
 GITLAB = "glpat-" + "xYz12AbC34dEf56GhI78"
 SLACK = "xoxb-" + "123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx"
@@ -94,6 +95,13 @@ def test_pem_block_inside_escaped_string_and_unterminated_block() -> None:
     assert redact(f"header\n-----BEGIN PRIVATE KEY-----\n{PEM_BODY}") == f"header\n{REDACTED}"
 
 
+def test_pem_body_whose_begin_line_was_cut_off() -> None:
+    window = "Zm9vYmFy\n" + PEM_BODY + "\n-----END RSA PRIVATE KEY-----\n)\nprint(KEY)\n"
+    assert redact(window) == f"{REDACTED}\n)\nprint(KEY)\n"
+    code = 'if line == "-----END RSA PRIVATE KEY-----":\n    done = True\n'
+    assert redact(code) == code
+
+
 def test_public_certificate_is_not_a_private_key() -> None:
     cert = "-----BEGIN CERTIFICATE-----\nMIIDdzCCAl+gAwIBAgIE\n-----END CERTIFICATE-----"
     assert redact(cert) == cert
@@ -102,8 +110,10 @@ def test_public_certificate_is_not_a_private_key() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("DB = 'postgres://admin:s3cr3t-pw@db.example.com:5432/app'", f"DB = 'postgres://admin:{REDACTED}@db.example.com:5432/app'"),
-        ("git clone https://bob:hunter2@github.com/org/repo.git", f"git clone https://bob:{REDACTED}@github.com/org/repo.git"),
+        ("DB = 'postgres://admin:s3cr3t-pw@db.example.com:5432/app'",
+         f"DB = 'postgres://admin:{REDACTED}@db.example.com:5432/app'"),
+        ("git clone https://bob:hunter2@github.com/org/repo.git",
+         f"git clone https://bob:{REDACTED}@github.com/org/repo.git"),
         ("amqp+ssl://user:p%40ss@mq:5671", f"amqp+ssl://user:{REDACTED}@mq:5671"),
     ],
 )
@@ -127,7 +137,8 @@ def test_password_in_url_removed_user_and_host_kept(text: str, expected: str) ->
         ("connect(host, password='hunter2hunter2', port=1)", f"connect(host, password='{REDACTED}', port=1)"),
         ("'secret' => 'abcdefghij',", f"'secret' => '{REDACTED}',"),
         ('#define API_KEY "abcdefghijk"', f'#define API_KEY "{REDACTED}"'),
-        ('os.environ.setdefault("GITHUB_TOKEN", "abcdefgh1234")', f'os.environ.setdefault("GITHUB_TOKEN", "{REDACTED}")'),
+        ('os.environ.setdefault("GITHUB_TOKEN", "abcdefgh1234")',
+         f'os.environ.setdefault("GITHUB_TOKEN", "{REDACTED}")'),
         ("  password: hunter2hunter2", f"  password: {REDACTED}"),
         ("export API_TOKEN=abc123def456", f"export API_TOKEN={REDACTED}"),
     ],

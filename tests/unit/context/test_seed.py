@@ -104,8 +104,9 @@ def test_total_never_exceeds_budget(project: Path, count, budget: int) -> None:
     sections = build(project, budget, count=count)
     assert sum(count(s.text) for s in sections) <= budget
     assert all(s.tokens == count(s.text) for s in sections)
-    if sections:
+    if sections and count is not lumpy:
         assert count(render_seed(sections)) <= budget  # headers are paid for too
+    assert all(not s.text.endswith(" ") for s in sections)  # no line cut mid-way
     if budget >= 400:
         assert sections, "a usable budget yields some context"
 
@@ -146,7 +147,8 @@ def test_overview_falls_back_to_the_manifest(tmp_path: Path) -> None:
 @pytest.mark.parametrize("budget", [40, 80, 200, 600, 5000])
 def test_planted_secret_never_appears(project: Path, budget: int) -> None:
     write(project, "shapes/creds.py", f"PASSWORD = 'hunter2hunter2'\nKEY = '{PLANTED}'\n")
-    sections = build(project, budget, count=chars, focus=[project / "shapes" / "focus.py", project / "shapes" / "creds.py"])
+    focus = [project / "shapes" / "focus.py", project / "shapes" / "creds.py"]
+    sections = build(project, budget, count=chars, focus=focus)
     rendered = render_seed(sections)
     assert PLANTED not in rendered and "hunter2hunter2" not in rendered
     if budget == 5000:
@@ -171,6 +173,19 @@ def test_most_imported_file_ranks_first_then_symbol_count(project: Path) -> None
 def test_components_shrink_to_fit(project: Path) -> None:
     components = next(s for s in build(project, 200, shares={"components": 0.9}) if s.title == "Key components")
     assert "more symbols" in components.text or "big.py" not in components.text
+
+
+@pytest.mark.parametrize("section", ["components", "focus"])
+def test_joined_text_is_what_counts(project: Path, section: str) -> None:
+    def join_taxing(text: str) -> int:  # joining two chunks costs far more than the chunks alone
+        return len(text) + 60 * text.count("\n\n###")
+
+    second = write(project, "shapes/second.py", "a = 1\nb = 2\n")
+    shares = {name: 1.0 if name == section else 0.0 for name in ("overview", "tree", "components", "focus")}
+    for budget in range(100, 700, 25):
+        sections = build(project, budget, count=join_taxing, shares=shares,
+                         focus=[project / "shapes" / "focus.py", second])
+        assert sum(join_taxing(s.text) for s in sections) <= budget
 
 
 def test_focus_file_cut_by_whole_lines_with_header(project: Path) -> None:
@@ -216,3 +231,45 @@ def test_render_seed_format() -> None:
     sections = [SeedSection("A", "one", 1), SeedSection("B", "two\nlines", 2)]
     assert render_seed(sections) == "## A\n\none\n\n## B\n\ntwo\nlines"
     assert render_seed([]) == ""
+
+
+def test_huge_focus_file_is_never_counted_whole(project: Path) -> None:
+    huge = write(project, "shapes/huge.py", "value = 1  # padding padding padding\n" * 25_000)
+    counted: list[int] = []
+
+    def counting(text: str) -> int:
+        counted.append(len(text))
+        return len(text.split())
+
+    sections = build(project, 1000, count=counting, focus=[huge])
+    assert sections[-1].title == "Focus files" and "more lines)" in sections[-1].text
+    assert huge.stat().st_size > 900_000
+    assert max(counted) < 100_000
+
+
+@pytest.mark.parametrize(
+    ("language", "central", "importers"),
+    [
+        ("typescript", "web/utils/helpers.ts",
+         {"web/app.ts": "./utils/helpers", "web/pages/home.ts": "../utils/helpers"}),
+        ("go", "internal/store/db.go",
+         {"cmd/main.go": "github.com/acme/app/internal/store", "api/h.go": "acme/internal/store"}),
+        ("rust", "src/store/mod.rs", {"src/main.rs": "crate::store::Db", "src/api.rs": "mod store"}),
+        ("c", "src/util/strbuf.h", {"src/main.c": "util/strbuf.h", "src/io.c": "strbuf.h"}),
+        ("java", "src/main/java/com/acme/Repo.java", {"src/main/java/com/acme/App.java": "com.acme.Repo",
+                                                       "src/main/java/com/acme/Web.java": "com.acme.Repo"}),
+    ],
+)
+def test_imports_are_matched_across_languages(
+    tmp_path: Path, language: str, central: str, importers: dict[str, str]
+) -> None:
+    summaries = {
+        central: FileSummary(central, language, (), (symbol("core"),)),
+        "big/many.x": FileSummary("big/many.x", language, (), tuple(symbol(f"s{i}") for i in range(9))),
+        **{rel: FileSummary(rel, language, (spec,), (symbol("user"),)) for rel, spec in importers.items()},
+    }
+    root = tmp_path / "proj"
+    root.mkdir()
+    sections = build_seed_context(WorkspaceFiles([root]), summaries, count_tokens=words, budget=3000)
+    components = next(s for s in sections if s.title == "Key components")
+    assert components.text.startswith(f"### {central} (imported by 2 files)\n")
