@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any, Awaitable, Callable
 
-from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from lsp_server.features.workspace_context import WorkspaceContextFeature

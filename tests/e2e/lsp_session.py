@@ -31,7 +31,12 @@ def require_model(name: str) -> None:
 
 
 def initialize_params(root: Path, **options) -> types.InitializeParams:
-    """InitializeParams with work-done progress support and our settings."""
+    """InitializeParams with work-done progress support and our settings.
+
+    Tests are not timed: a generous generation budget keeps a loaded machine from turning a slow
+    answer into an empty one (the deadline behaviour has its own unit tests).
+    """
+    options.setdefault("generationTimeoutMs", 120000)
     return types.InitializeParams(
         capabilities=types.ClientCapabilities(
             window=types.WindowClientCapabilities(work_done_progress=True),

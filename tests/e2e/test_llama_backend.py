@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 
@@ -62,7 +61,6 @@ def test_cancel_during_prompt_evaluation_stops_the_decode(backend):
     cancel = threading.Event()
     timer = threading.Timer(0.3, cancel.set)
     timer.start()
-    started = time.perf_counter()
     result = backend.complete(GenerationRequest(prefix=prefix, suffix="", max_tokens=64, prefix_tokens=1500, suffix_tokens=0), cancel)
     assert result.stop_reason == "cancelled"
     assert result.generated_tokens == 0

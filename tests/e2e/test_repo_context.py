@@ -5,13 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import tempfile
 import textwrap
 from pathlib import Path
 
 import pytest
 from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient, make_test_lsp_client
+from pytest_lsp import ClientServerConfig, LanguageClient
 
 from lsp_server.paths import models_dir
 from lsp_session import SERVER_COMMAND, end_of, initialize_params, inline_params, items_of, open_document, require_model, status

