@@ -7,6 +7,7 @@ repository and mode). Four task kinds:
 
     single-line  cursor at the start of a statement's code inside a function; expected = that line
     mid-line     cursor after an ``=``, ``(`` or ``.`` on such a line; expected = the rest of the line
+                 (lines with a trailing comment are skipped for these and the next kind)
     multi-line   cursor at the start of a function body (after its docstring); expected = 2-6 lines
     cross-file   a line in a function that uses a name imported from another module of the project
                  (``from .x import Name``); cursor just before that name; expected = the rest of the line
@@ -16,12 +17,16 @@ what follows the hole stays. Scores: exact match of the first line (trailing whi
 edit similarity (difflib ratio of the stripped expected text vs the stripped suggestion cut to as many
 lines as expected), per kind and mode, plus p50 latency.
 
-    .venv/bin/python scripts/eval_fim.py [--model qwen2.5-coder-0.5b] [--tasks-per-kind 20]
+    .venv/bin/python scripts/eval_fim.py [--model qwen2.5-coder-0.5b] [--tasks-per-kind 16]
         [--seed 13] [--repos click httpx rich] [--kinds single-line cross-file] [--json results.json]
+        [--server-log server.log]
 
-``--tasks-per-kind`` is per repository: the default run is 3 repos x 4 kinds x 20 tasks x 2 modes =
-480 requests and takes about 15 minutes on 2 CPU cores with the 0.5B model (requests take 0.5-3 s;
-each server start and index build a few seconds).
+``--tasks-per-kind`` counts over all repositories (shared out in turn). Measured on the 2-core dev
+box with the 0.5B model: a request takes ~5-7 s with repoContext off (~950 prompt tokens) and
+~9-12 s with it on (~1650), so the default run (16 per kind: 64 tasks x 2 modes over click, httpx,
+rich) takes about 18 minutes; 8 per kind took 9 minutes. When the box is busy, requests get 2-3x
+slower and some hit the 20 s generationTimeoutMs (the "timeouts" column; such a request usually
+scores as empty). Sdists are fetched once (seconds); each server's model load and index take seconds.
 """
 
 from __future__ import annotations
@@ -92,6 +97,8 @@ class Result:
     exact: bool
     similarity: float
     error: str = ""
+    stop_reason: str = ""  # the server's last generation: "deadline" means generationTimeoutMs ran out
+    prompt_tokens: int = 0
 
 
 # --------------------------------------------------------------------------- fetching
@@ -143,6 +150,7 @@ class _Parsed:
     tree: ast.Module
     functions: list[ast.FunctionDef | ast.AsyncFunctionDef] = field(default_factory=list)
     statement_lines: dict[int, int] = field(default_factory=dict)  # 0-based line -> code column, inside functions
+    commented: set[int] = field(default_factory=set)  # 0-based lines with a comment
 
 
 def _is_docstring(node: ast.stmt) -> bool:
@@ -168,6 +176,7 @@ def _parse(workspace: Path, file: Path) -> _Parsed | None:
                 if inner.col_offset == len(code) - len(code.lstrip()):
                     parsed.statement_lines[line] = inner.col_offset
     parsed.functions.sort(key=lambda f: (f.lineno, f.col_offset))
+    parsed.commented = {line for line, tokens in _line_tokens(parsed).items() if any(t.type == tokenize.COMMENT for t in tokens)}
     return parsed
 
 
@@ -193,7 +202,7 @@ def _single_line(repo: str, parsed: _Parsed, rng: random.Random) -> list[Task]:
     return [
         _make(repo, "single-line", parsed, line, column)
         for line, column in sorted(parsed.statement_lines.items())
-        if _code_ok(parsed.lines[line])
+        if _code_ok(parsed.lines[line]) and line not in parsed.commented
     ]
 
 
@@ -212,7 +221,7 @@ def _mid_line(repo: str, parsed: _Parsed, rng: random.Random) -> list[Task]:
     tasks = []
     for line, column in sorted(parsed.statement_lines.items()):
         text = parsed.lines[line]
-        if not _code_ok(text):
+        if not _code_ok(text) or line in parsed.commented:
             continue
         cuts = []
         for token in tokens.get(line, []):
@@ -320,7 +329,7 @@ def _cross_file(repo: str, parsed: _Parsed, rng: random.Random, workspace: Path,
     tasks = []
     for line, column in sorted(first_use.items()):
         text = parsed.lines[line]
-        if _code_ok(text) and text[column:].strip():
+        if _code_ok(text) and line not in parsed.commented and text[column:].strip():
             tasks.append(_make(repo, "cross-file", parsed, line, column))
     return tasks
 
@@ -379,8 +388,11 @@ def edit_similarity(expected: str, suggestion: str) -> float:
     return difflib.SequenceMatcher(None, wanted, got).ratio()
 
 
-def score(task: Task, mode: str, suggestion: str, latency_ms: float, error: str = "") -> Result:
-    return Result(task, mode, suggestion, latency_ms, exact_match(task.expected, suggestion), edit_similarity(task.expected, suggestion), error)
+def score(task: Task, mode: str, suggestion: str, latency_ms: float, error: str = "", stop_reason: str = "", prompt_tokens: int = 0) -> Result:
+    return Result(
+        task, mode, suggestion, latency_ms, exact_match(task.expected, suggestion), edit_similarity(task.expected, suggestion),
+        error, stop_reason, prompt_tokens,
+    )
 
 
 def percentile(values: Sequence[float], share: float) -> float:
@@ -402,6 +414,8 @@ def summarize(results: Iterable[Result]) -> dict[tuple[str, str], dict[str, floa
             "exact": 100.0 * sum(r.exact for r in group) / len(group),
             "similarity": statistics.fmean(r.similarity for r in group),
             "p50_ms": percentile([r.latency_ms for r in group], 0.5),
+            "timeouts": sum(r.stop_reason == "deadline" for r in group),
+            "prompt_tokens": statistics.fmean(r.prompt_tokens for r in group),
         }
         for key, group in groups.items()
     }
@@ -409,12 +423,12 @@ def summarize(results: Iterable[Result]) -> dict[tuple[str, str], dict[str, floa
 
 def format_table(summary: dict[tuple[str, str], dict[str, float]]) -> str:
     kinds = [k for k in (*KINDS, "all") if any(key[0] == k for key in summary)]
-    out = [f"{'kind':<12} {'mode':<4} {'tasks':>5} {'exact%':>7} {'edit-sim':>8} {'p50 ms':>7}"]
+    out = [f"{'kind':<12} {'mode':<4} {'tasks':>5} {'exact%':>7} {'edit-sim':>8} {'p50 ms':>7} {'timeouts':>8} {'prompt tok':>10}"]
     for kind in kinds:
         for mode in ("off", "on"):
             row = summary.get((kind, mode))
             if row:
-                out.append(f"{kind:<12} {mode:<4} {row['tasks']:>5} {row['exact']:>7.1f} {row['similarity']:>8.3f} {row['p50_ms']:>7.0f}")
+                out.append(f"{kind:<12} {mode:<4} {row['tasks']:>5} {row['exact']:>7.1f} {row['similarity']:>8.3f} {row['p50_ms']:>7.0f} {row['timeouts']:>8} {row['prompt_tokens']:>10.0f}")
     for kind in kinds:
         off, on = summary.get((kind, "off")), summary.get((kind, "on"))
         if off and on and kind in ("cross-file", "all"):
@@ -429,7 +443,7 @@ def utf16_column(text: str, character: int) -> int:
     return len(text[:character].encode("utf-16-le")) // 2
 
 
-async def run_mode(workspace: Path, tasks: Sequence[Task], mode: str, model: str, log=None) -> list[Result]:
+async def run_mode(workspace: Path, tasks: Sequence[Task], mode: str, model: str, log=None, timeout_ms: int = 20000) -> list[Result]:
     """One server for ``workspace``; every task once with repository context ``mode`` ("off"/"on")."""
     from lsprotocol import types
 
@@ -441,7 +455,7 @@ async def run_mode(workspace: Path, tasks: Sequence[Task], mode: str, model: str
         "auditLog": False,
         "maxTokens": 64,
         "multiline": "auto",
-        "generationTimeoutMs": 20000,
+        "generationTimeoutMs": timeout_ms,
     }
     session = await start_session(workspace, options, log=log)
     results: list[Result] = []
@@ -459,6 +473,7 @@ async def run_mode(workspace: Path, tasks: Sequence[Task], mode: str, model: str
             status = await session.status()
         if session.messages:
             print(f"  [server] {' | '.join(session.messages)}", file=sys.stderr)
+        generations = status.get("generations", 0)
         for number, task in enumerate(tasks):
             path = workspace / task.path
             uri = session.open(path, task.document, "python", version=number + 1)
@@ -471,7 +486,11 @@ async def run_mode(workspace: Path, tasks: Sequence[Task], mode: str, model: str
                 suggestion, error = "", f"{type(exc).__name__}: {exc}"
             latency = (time.perf_counter() - started) * 1000
             session.client.text_document_did_close(types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(uri=uri)))
-            results.append(score(task, mode, suggestion, latency, error))
+            after = await session.status()
+            ran = after.get("generations", 0) > generations  # an empty answer may come without a generation
+            last = (after.get("lastGeneration") or {}) if ran else {}
+            generations = after.get("generations", 0)
+            results.append(score(task, mode, suggestion, latency, error, last.get("stopReason", ""), last.get("promptTokens", 0)))
     finally:
         await session.close()
     return results
@@ -489,7 +508,7 @@ async def main(args: argparse.Namespace) -> None:
         print(f"{repo.name} {repo.version} ({workspace}): {len(tasks)} tasks {counts}", file=sys.stderr)
         for mode in ("off", "on"):
             mode_started = time.monotonic()
-            results = await run_mode(workspace, tasks, mode, args.model, log)
+            results = await run_mode(workspace, tasks, mode, args.model, log, args.generation_timeout_ms)
             errors = sum(bool(r.error) for r in results)
             print(f"  repoContext {mode}: {len(results)} requests in {time.monotonic() - mode_started:.0f} s"
                   + (f", {errors} failed" if errors else ""), file=sys.stderr)
@@ -512,10 +531,11 @@ async def main(args: argparse.Namespace) -> None:
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", default="qwen2.5-coder-0.5b")
-    parser.add_argument("--tasks-per-kind", type=int, default=20, help="per kind over all repositories (default 20)")
+    parser.add_argument("--tasks-per-kind", type=int, default=16, help="per kind over all repositories (default 20)")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--repos", nargs="+", default=list(DEFAULT_REPOS), choices=sorted(REPOS))
     parser.add_argument("--kinds", nargs="+", default=list(KINDS), choices=KINDS)
+    parser.add_argument("--generation-timeout-ms", type=int, default=20000, help="the server's generationTimeoutMs")
     parser.add_argument("--json", help="write every task's result here")
     parser.add_argument("--server-log", help="write the servers' stderr here")
     return parser.parse_args(argv)

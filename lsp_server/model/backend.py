@@ -40,6 +40,12 @@ class GenerationRequest:
     context: tuple[tuple[str, str], ...] = ()
     context_tokens: int = 0
     comment: str = "#"
+    # The last ``middle_chars`` of the prefix go after the FIM middle marker, as the start of the
+    # answer: typing there only appends tokens, so the KV of everything before is reused.
+    middle_chars: int = 0
+    # Absolute line number of the prefix's first line, so the window start can move in steps.
+    prefix_first_line: int = 0
+    prefix_line_step: int = 1
 
 
 @dataclass(frozen=True)

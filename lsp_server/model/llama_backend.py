@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 from typing import Sequence
 
+import numpy as np
+
 from lsp_server.model.backend import (
     GenerationRequest,
     GenerationResult,
@@ -41,6 +43,18 @@ def _import_llama():
             f"llama-cpp-python is not installed ({exc}); run the README's set-up command"
         ) from exc
     return llama_cpp
+
+
+def _start_on_step(kept: str, full: str, first_line: int, step: int) -> str:
+    """Start the kept window on an absolute line that is a multiple of ``step`` (never earlier)."""
+    if step <= 1:
+        return kept
+    start_line = first_line + full.count("\n") - kept.count("\n")
+    drop = -(-start_line // step) * step - start_line
+    if drop <= 0:
+        return kept
+    lines = kept.split("\n")
+    return "\n".join(lines[min(drop, len(lines) - 1) :])
 
 
 def _check_model_file(path: Path, entry: CatalogEntry | None, spec: str) -> str:
@@ -184,6 +198,51 @@ class LlamaCppBackend:
                 self._token_cache.pop(next(iter(self._token_cache)))
         return cached
 
+    def _prompt_tokens(self, request: GenerationRequest) -> list[int]:
+        """Context, then the local window (start in line steps), then the forced middle."""
+        fim = self.template.uses_fim
+        forced = request.prefix[len(request.prefix) - request.middle_chars :] if fim and request.middle_chars else ""
+        head = request.prefix[: len(request.prefix) - len(forced)]
+        forced_tokens = self._tokenize(forced, special=False) if forced else []
+        prefix, suffix = fit_window(
+            head,
+            request.suffix if fim else "",
+            self.count_tokens,
+            prefix_tokens=max(0, request.prefix_tokens - len(forced_tokens)),
+            suffix_tokens=request.suffix_tokens if fim else 0,
+        )
+        prefix = _start_on_step(prefix, head, request.prefix_first_line, request.prefix_line_step)
+        context = self._fit_context(request.context, request.context_tokens)
+        return self.encode_prompt(prefix, suffix, request.repo_name, request.path, context, request.comment) + forced_tokens
+
+    def _reuse_by_shifting(self, tokens: list[int], min_match: int = 32) -> int:
+        """Drop cached tokens that the new prompt no longer has and shift the rest of the KV left.
+
+        When the local window's start moves forward, the tokens after it are unchanged but sit at
+        earlier positions; shifting their KV (RoPE positions) avoids evaluating them again, as
+        llama-server's --cache-reuse does. Returns the number of tokens dropped.
+        """
+        cached = self._llm.input_ids[: self._llm.n_tokens]
+        same = self._common_prefix(tokens)
+        probe = tokens[same : same + min_match]
+        if len(probe) < min_match or same >= len(cached) - min_match:
+            return 0
+        starts = np.flatnonzero(cached[same + 1 :] == probe[0]) + same + 1
+        for start in starts:
+            end = start + min_match
+            if end <= len(cached) and cached[start:end].tolist() == probe:
+                break
+        else:
+            return 0
+        dropped = int(start - same)
+        if not self._llm._ctx.kv_cache_seq_rm(0, same, int(start)):
+            return 0
+        self._llm._ctx.kv_cache_seq_shift(0, int(start), -1, -dropped)
+        kept = np.concatenate([cached[:same], cached[start:]])
+        self._llm.input_ids[: len(kept)] = kept
+        self._llm.n_tokens = len(kept)
+        return dropped
+
     def _fit_context(self, context: Sequence[tuple[str, str]], budget: int) -> list[tuple[str, str]]:
         """Keep the leading context chunks whose tokens fit ``budget`` (the order is the caller's)."""
         kept, used = [], 0
@@ -198,15 +257,10 @@ class LlamaCppBackend:
     def complete(self, request: GenerationRequest, cancel: threading.Event) -> GenerationResult:
         """Run one FIM generation; returns early on cancel, deadline or a stop condition."""
         started = time.perf_counter()
-        prefix, suffix = fit_window(
-            request.prefix,
-            request.suffix if self.template.uses_fim else "",
-            self.count_tokens,
-            prefix_tokens=request.prefix_tokens,
-            suffix_tokens=request.suffix_tokens if self.template.uses_fim else 0,
-        )
-        context = self._fit_context(request.context, request.context_tokens)
-        tokens = self.encode_prompt(prefix, suffix, request.repo_name, request.path, context, request.comment)
+        tokens = self._prompt_tokens(request)
+        shifted = self._reuse_by_shifting(tokens)
+        if shifted:
+            log.debug("dropped %d cached tokens and shifted the rest of the KV", shifted)
         room = self._llm.n_ctx() - len(tokens)
         max_tokens = max(0, min(request.max_tokens, room))
         reused = self._common_prefix(tokens)

@@ -67,3 +67,39 @@ def test_cancel_during_prompt_evaluation_stops_the_decode(backend):
     # The backend still works after an aborted decode.
     after = backend.complete(GenerationRequest(prefix="x = 1\ny = ", suffix="\n", max_tokens=3, prefix_tokens=100, suffix_tokens=20), threading.Event())
     assert after.stop_reason in ("max_tokens", "stop_token") and after.prompt_tokens > 0
+
+
+def test_typed_lines_go_after_the_middle_marker_and_typing_only_appends(backend):
+    prefix = "def area(width, height):\n    result = width"
+    suffix = "\n    return result\n"
+    first = backend.complete(
+        GenerationRequest(prefix=prefix, suffix=suffix, max_tokens=2, prefix_tokens=500, suffix_tokens=100, middle_chars=len("    result = width")),
+        threading.Event(),
+    )
+    assert first.prompt.endswith("<|fim_middle|>    result = width")
+    assert "<|fim_suffix|>\n    return result\n<|fim_middle|>" in first.prompt
+    typed = prefix + " *"
+    second = backend.complete(
+        GenerationRequest(prefix=typed, suffix=suffix, max_tokens=2, prefix_tokens=500, suffix_tokens=100, middle_chars=len("    result = width *")),
+        threading.Event(),
+    )
+    assert second.evaluated_tokens <= 3 < second.prompt_tokens
+
+
+def test_a_window_that_moves_forward_reuses_the_shifted_cache(backend):
+    lines = [f"value_{i} = compute({i}, factor={i % 7})\n" for i in range(110)]
+    request = lambda start: GenerationRequest(prefix="".join(lines[start:]), suffix="", max_tokens=1, prefix_tokens=5000, suffix_tokens=0)
+    backend.complete(request(0), threading.Event())
+    moved = backend.complete(request(32), threading.Event())
+    assert moved.prompt_tokens > 800
+    assert moved.evaluated_tokens < 0.05 * moved.prompt_tokens
+
+
+def test_the_window_starts_on_a_line_step(backend):
+    prefix = "".join(f"line_{i} = {i}\n" for i in range(100)) + "x = "
+    result = backend.complete(
+        GenerationRequest(prefix=prefix, suffix="", max_tokens=1, prefix_tokens=200, suffix_tokens=0, prefix_first_line=0, prefix_line_step=32),
+        threading.Event(),
+    )
+    first_line = result.prompt.split("<|fim_prefix|>", 1)[1].split("\n", 1)[0]
+    assert first_line in ("line_64 = 64", "line_96 = 96", "x = ")

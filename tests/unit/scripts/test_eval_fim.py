@@ -64,6 +64,7 @@ def describe(radius):
 
 def total(values):
     result = sum(Circle(v).area() for v in values)
+    spare = make_circle(2)  # a trailing comment nobody could predict
     return result
 
 
@@ -120,6 +121,8 @@ def test_cross_file_task_found_with_the_imported_name_removed(workspace: Path) -
     assert circle.expected == "Circle(v).area() for v in values)"
     # a parameter that shadows the import is not a cross-file use; nothing comes from shapes.py itself
     assert ("report.py", lines.index("    value = make_circle(3) + 1")) not in by_line
+    # nor is a line with a trailing comment
+    assert not any(lines[t.line].endswith("predict") for t in tasks)
     assert all(t.path == "report.py" for t in tasks)
     assert len(tasks) == 3
 
@@ -151,6 +154,8 @@ def test_comments_blank_lines_and_docstrings_are_never_chosen(workspace: Path) -
             line = _lines(workspace, task.path)[task.line]
             assert line.strip(), task
             assert not line.strip().startswith(("#", '"""')), task
+            if task.kind != "multi-line":
+                assert "#" not in line, task
             assert len(line.strip()) >= eval_fim.MIN_CODE
             assert not line.lstrip().startswith(("def ", "class ", "import ", "from ")) or task.kind != "cross-file"
 
@@ -195,7 +200,7 @@ def test_edit_similarity() -> None:
 def test_summary_and_table() -> None:
     task = eval_fim.Task("pkg", "cross-file", "a.py", 0, 0, "foo(bar)", "")
     results = [
-        eval_fim.score(task, "off", "nope", 100.0),
+        eval_fim.score(task, "off", "nope", 100.0, stop_reason="deadline", prompt_tokens=900),
         eval_fim.score(task, "off", "foo(bar)", 300.0),
         eval_fim.score(task, "on", "foo(bar)", 200.0),
     ]
@@ -204,6 +209,7 @@ def test_summary_and_table() -> None:
     assert summary[("cross-file", "off")]["exact"] == 50.0
     assert summary[("cross-file", "on")]["exact"] == 100.0
     assert summary[("all", "on")]["p50_ms"] == 200.0
+    assert summary[("cross-file", "off")]["timeouts"] == 1
     table = eval_fim.format_table(summary)
     assert "delta cross-file (on - off): exact +50.0 pts" in table
     assert eval_fim.percentile([], 0.5) != eval_fim.percentile([], 0.5)  # nan
@@ -235,9 +241,16 @@ def test_fetch_repo_unpacks_a_cached_sdist(tmp_path: Path) -> None:
     assert (tmp_path / "cache" / "demo-1.0" / ".iquest-unpacked").exists()
 
 
+def test_tasks_are_shared_out_over_the_repositories() -> None:
+    assert [eval_fim.share(8, 3, i) for i in range(3)] == [3, 3, 2]
+    assert [eval_fim.share(20, 3, i) for i in range(3)] == [7, 7, 6]
+    assert sum(eval_fim.share(5, 4, i) for i in range(4)) == 5
+
+
 def test_parse_args_defaults() -> None:
     args = eval_fim.parse_args([])
     assert args.model == "qwen2.5-coder-0.5b"
-    assert args.tasks_per_kind == 20
+    assert args.tasks_per_kind == 16
+    assert args.generation_timeout_ms == 20000
     assert args.repos == list(eval_fim.DEFAULT_REPOS)
     assert args.kinds == list(eval_fim.KINDS)

@@ -1,0 +1,1027 @@
+"""Typing latency: our server vs llama.cpp's llama-server driven like llama.vscode, same keystrokes.
+
+Real code, not ours: --functions functions (6-25 lines, in modules that import sibling modules) of
+the requests 2.32.3 sdist from PyPI, fetched once into ~/.cache/iquest-lsp/bench. Each function body
+is deleted (the def line and docstring stay) and typed back at --cps characters per second, with a
+pause after every newline and space and VS Code's auto-indent after a newline. Each keystroke is
+  ours:          didChange (incremental) + textDocument/inlineCompletion (Automatic), the pending
+                 request cancelled first with $/cancelRequest, as VS Code does;
+  llama-server:  POST /infill with llama.vscode's fields (256 lines of prefix, 64 of suffix, a ring
+                 buffer of 64-line chunks from the sibling modules the file imports), the pending
+                 request's connection closed first, as llama.vscode does.
+Both systems run the same GGUF with the same threads, one after the other (never at the same time).
+llama-server is built once from the llama-cpp-python 0.3.36 sdist (the llama.cpp our backend runs)
+into ~/.cache/iquest-lsp/llama-server unless --llama-server (or $IQUEST_LLAMA_SERVER) names a binary.
+
+    .venv/bin/python scripts/bench_latency.py [--model qwen2.5-coder-0.5b] [--functions 4] [--cps 8]
+        [--seed 7] [--json PATH] [--only ours|llama-server] [--llama-server PATH]
+
+Targets for ours / llama-server at the user's pauses: p50 <= 0.15x, p95 <= 0.3x; and >= 30% of our
+pauses answered within 100 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import asyncio
+import hashlib
+import json
+import math
+import os
+import random
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import urllib.request
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+REPO_SPEC = ("requests", "2.32.3")
+PACKAGE_DIR = "src/requests"
+LLAMA_CPP_PYTHON = "0.3.36"
+BENCH_DIR = Path(os.environ.get("IQUEST_BENCH_DIR", Path.home() / ".cache" / "iquest-lsp" / "bench"))
+LLAMA_SERVER_HOME = Path.home() / ".cache" / "iquest-lsp" / "llama-server"
+PYPI_SIMPLE = "https://pypi.org/simple/{name}/"
+
+# llama.vscode's defaults (n_prefix, n_suffix, n_predict, t_max_*, ring buffer size).
+N_PREFIX_LINES = 256
+N_SUFFIX_LINES = 64
+N_PREDICT = 128
+T_MAX_PROMPT_MS = 500
+T_MAX_PREDICT_MS = 1000
+RING_CHUNKS = 16
+RING_CHUNK_LINES = 64
+
+PAUSE_KINDS = ("newline", "space")
+FAST_MS = 100.0
+TARGETS = {"p50": 0.15, "p95": 0.3, "fast_share": 0.30}
+
+
+# --------------------------------------------------------------------------------------------
+# Traces: holed documents and keystrokes
+
+
+@dataclass(frozen=True)
+class Key:
+    """One keystroke: the text the edit inserts and whether the user pauses after it."""
+
+    text: str  # a character, or "\n" plus the next line's indentation (auto-indent)
+    pause: str | None  # "newline" or "space" when the user pauses after this key, else None
+
+
+@dataclass(frozen=True)
+class Task:
+    """One function to type: where it is, the holed document and what gets typed back."""
+
+    path: str  # relative to the project root
+    name: str
+    def_line: int  # 1-based
+    lines: int
+    original: str
+    holed: str
+    cursor: int  # offset in ``holed`` where typing starts
+    typed: str
+
+
+def hole(source: str, first: int, last: int) -> tuple[str, int, str]:
+    """Delete lines ``first..last`` (1-based, inclusive) but keep the first line's indentation.
+
+    Returns the holed text, the cursor (after that indentation, on an otherwise empty line) and the
+    text that typing at the cursor must insert to get ``source`` back.
+    """
+    lines = source.splitlines(keepends=True)
+    head = "".join(lines[: first - 1])
+    body = "".join(lines[first - 1 : last])
+    tail = "".join(lines[last:])
+    end = "\n" if body.endswith("\n") else ""  # no newline: the body ends the file
+    indent = body[: len(body) - len(body.lstrip(" \t"))]
+    holed = head + indent + end + tail
+    return holed, len(head) + len(indent), body[len(indent) : len(body) - len(end)]
+
+
+def keystrokes(typed: str) -> list[Key]:
+    """The keys that type ``typed``; a newline also inserts the next line's indentation (auto-indent)."""
+    keys: list[Key] = []
+    i = 0
+    while i < len(typed):
+        char = typed[i]
+        if char == "\n":
+            j = i + 1
+            while j < len(typed) and typed[j] in " \t":
+                j += 1
+            keys.append(Key("\n" + typed[i + 1 : j], "newline"))
+            i = j
+            continue
+        keys.append(Key(char, "space" if char == " " else None))
+        i += 1
+    return keys
+
+
+def apply_keys(text: str, cursor: int, keys: Sequence[Key]) -> tuple[str, int]:
+    """Type ``keys`` at ``cursor``; returns the new text and cursor."""
+    for key in keys:
+        text = text[:cursor] + key.text + text[cursor:]
+        cursor += len(key.text)
+    return text, cursor
+
+
+def gap_after(key: Key, cps: float, newline_pause: float, space_pause: float) -> float:
+    """Seconds until the next key."""
+    if key.pause == "newline":
+        return newline_pause
+    if key.pause == "space":
+        return space_pause
+    return 1.0 / cps
+
+
+def schedule(keys: Sequence[Key], cps: float, newline_pause: float, space_pause: float) -> list[float]:
+    """When each key is pressed, in seconds from the first; one more entry: when the next would be."""
+    times = [0.0]
+    for key in keys:
+        times.append(times[-1] + gap_after(key, cps, newline_pause, space_pause))
+    return times
+
+
+@dataclass(frozen=True)
+class Candidate:
+    path: str
+    name: str
+    def_line: int
+    body_first: int
+    body_last: int
+
+
+def _relative_imports(tree: ast.Module) -> list[ast.ImportFrom]:
+    return [node for node in tree.body if isinstance(node, ast.ImportFrom) and node.level >= 1]
+
+
+def function_candidates(path: str, source: str, min_lines: int = 6, max_lines: int = 25) -> list[Candidate]:
+    """Functions of one module worth typing: 6-25 lines, a body of >= 3 lines, ASCII, no tabs.
+
+    Only modules that import from a sibling module qualify (so repository context matters).
+    """
+    tree = ast.parse(source)
+    if not _relative_imports(tree):
+        return []
+    lines = source.split("\n")
+    found: list[Candidate] = []
+
+    def visit(node: ast.AST, prefix: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.ClassDef):
+                visit(child, prefix + child.name + ".")
+            elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                span = child.end_lineno - child.lineno + 1
+                body = child.body
+                has_doc = isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant) and isinstance(body[0].value.value, str)
+                first = body[0].end_lineno + 1 if has_doc else body[0].lineno
+                while first <= child.end_lineno and not lines[first - 1].strip():
+                    first += 1
+                text = "\n".join(lines[first - 1 : child.end_lineno])
+                code_lines = [line for line in text.split("\n") if line.strip()]
+                if (
+                    min_lines <= span <= max_lines
+                    and first <= child.end_lineno
+                    and len(code_lines) >= 3
+                    and text.isascii()
+                    and "\t" not in text
+                ):
+                    found.append(Candidate(path, prefix + child.name, child.lineno, first, child.end_lineno))
+
+    visit(tree, "")
+    return found
+
+
+def pick(candidates: Sequence[Candidate], count: int, seed: int) -> list[Candidate]:
+    """``count`` candidates from distinct files, chosen by ``seed`` (the same seed, the same picks)."""
+    ordered = sorted(candidates, key=lambda c: (c.path, c.def_line))
+    random.Random(seed).shuffle(ordered)
+    chosen: list[Candidate] = []
+    for candidate in ordered:
+        if len(chosen) == count:
+            break
+        if all(c.path != candidate.path for c in chosen):
+            chosen.append(candidate)
+    return chosen
+
+
+def make_task(candidate: Candidate, source: str) -> Task:
+    holed, cursor, typed = hole(source, candidate.body_first, candidate.body_last)
+    return Task(
+        path=candidate.path,
+        name=candidate.name,
+        def_line=candidate.def_line,
+        lines=candidate.body_last - candidate.def_line + 1,
+        original=source,
+        holed=holed,
+        cursor=cursor,
+        typed=typed,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# llama.vscode's request
+
+
+def infill_request(text: str, cursor: int, extra: Sequence[dict[str, str]], **overrides: Any) -> dict[str, Any]:
+    """The /infill body llama.vscode sends for a cursor at ``cursor`` in ``text``."""
+    line_start = text.rfind("\n", 0, cursor) + 1
+    line_end = text.find("\n", cursor)
+    line_end = len(text) if line_end < 0 else line_end
+    before = text[: max(0, line_start - 1)].split("\n") if line_start else []
+    after = text[line_end + 1 :].split("\n") if line_end < len(text) else []
+    if after and after[-1] == "" and text.endswith("\n"):
+        after = after[:-1]  # the empty "line" after a final newline is no line
+    prefix_lines = before[-N_PREFIX_LINES:]
+    prompt = text[line_start:cursor]
+    body = {
+        "input_prefix": "".join(line + "\n" for line in prefix_lines),
+        "prompt": prompt,
+        "input_suffix": text[cursor:line_end] + "\n" + "".join(line + "\n" for line in after[:N_SUFFIX_LINES]),
+        "input_extra": list(extra),
+        "n_predict": N_PREDICT,
+        "n_indent": len(prompt) - len(prompt.lstrip(" \t")),
+        "top_k": 40,
+        "top_p": 0.99,
+        "stream": False,
+        "samplers": ["top_k", "top_p", "infill"],
+        "cache_prompt": True,
+        "t_max_prompt_ms": T_MAX_PROMPT_MS,
+        "t_max_predict_ms": T_MAX_PREDICT_MS,
+    }
+    body.update(overrides)
+    return body
+
+
+def sibling_imports(source: str, module_path: str) -> list[tuple[str, list[str]]]:
+    """(sibling module path, imported names) for every relative import, in source order."""
+    package = Path(module_path).parent
+    out: list[tuple[str, list[str]]] = []
+    for node in _relative_imports(ast.parse(source)):
+        base = package
+        for _ in range(node.level - 1):
+            base = base.parent
+        if node.module:
+            target = base.joinpath(*node.module.split("."))
+            out.append((target.as_posix() + ".py", [alias.name for alias in node.names]))
+        else:  # from . import a, b: each name is a module
+            out.extend(((base / alias.name).as_posix() + ".py", []) for alias in node.names)
+    return out
+
+
+def _definition_line(lines: Sequence[str], name: str) -> int | None:
+    """0-based first line (decorators included) of the top-level definition of ``name``.
+
+    Read with a pattern, not a parser: a sibling may itself be holed (not valid Python) on disk.
+    """
+    pattern = re.compile(rf"^(?:(?:async\s+)?def|class)\s+{re.escape(name)}\b|^{re.escape(name)}\s*[:=]")
+    for number, line in enumerate(lines):
+        if pattern.match(line):
+            while number > 0 and lines[number - 1].startswith("@"):
+                number -= 1
+            return number
+    return None
+
+
+def candidate_chunks(
+    imports: Sequence[tuple[str, list[str]]], read: Callable[[str], str | None], others: Sequence[str] = ()
+) -> list[dict[str, str]]:
+    """Ring-buffer chunks (64 lines each, none overlapping another): the imported names' definitions,
+    then the imported modules' heads, then the heads of ``others`` (other files of the project)."""
+    chunks: list[dict[str, str]] = []
+    taken: dict[str, list[int]] = {}
+
+    def add(path: str, lines: list[str], start: int) -> None:
+        if any(abs(start - s) < RING_CHUNK_LINES for s in taken.get(path, [])):
+            return
+        taken.setdefault(path, []).append(start)
+        text = "".join(line + "\n" for line in lines[start : start + RING_CHUNK_LINES])
+        chunks.append({"filename": path, "text": text})
+
+    sources: list[tuple[str, list[str]]] = []
+    for path in [p for p, _ in imports] + list(others):
+        if path not in dict(sources) and (source := read(path)) is not None:
+            sources.append((path, source.split("\n")))
+    lines_of = dict(sources)
+    for path, names in imports:
+        for name in names:
+            line = _definition_line(lines_of.get(path, []), name)
+            if line is not None:
+                add(path, lines_of[path], line)
+    for path, lines in sources:
+        add(path, lines, 0)
+    return chunks
+
+
+def take_chunks(chunks: Sequence[dict[str, str]], tokens: Sequence[int], budget: int, limit: int = RING_CHUNKS) -> list[dict[str, str]]:
+    """Chunks in order until their tokens reach ``budget`` (at least that much context), at most ``limit``."""
+    kept: list[dict[str, str]] = []
+    total = 0
+    for chunk, count in zip(chunks, tokens):
+        if total >= budget or len(kept) == limit:
+            break
+        kept.append(chunk)
+        total += count
+    return kept
+
+
+# --------------------------------------------------------------------------------------------
+# Figures
+
+
+@dataclass
+class Record:
+    """One completion request and what became of it."""
+
+    function: str
+    index: int
+    pause: str | None
+    sent: float = 0.0
+    next_key: float = math.inf  # when the next key was pressed (or would have been)
+    answered: float | None = None
+    cancel_sent: bool = False
+    error: str | None = None
+    text: str | None = None
+    prompt_tokens: int | None = None
+    evaluated_tokens: int | None = None
+    generated_tokens: int | None = None
+    generation: int | None = None
+
+    @property
+    def latency_ms(self) -> float | None:
+        return None if self.answered is None else (self.answered - self.sent) * 1000
+
+
+def percentile(values: Sequence[float], share: float) -> float:
+    """Nearest-rank percentile (the same rule as the other benchmarks); NaN for no values."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+def summarize(records: Sequence[Record]) -> dict[str, Any]:
+    """The figures for one system. A pause request that was never answered counts as infinitely
+    late (its latency is only known to exceed ``censored_min_ms``)."""
+    pauses = [r for r in records if r.pause in PAUSE_KINDS]
+    pause_latency = [r.latency_ms if r.latency_ms is not None else math.inf for r in pauses]
+    censored = [(r.next_key - r.sent) * 1000 for r in pauses if r.latency_ms is None]
+    between = [r.latency_ms for r in records if r.pause not in PAUSE_KINDS and r.latency_ms is not None]
+    answered = [r for r in records if r.latency_ms is not None and r.error is None]
+    in_time = [r for r in records if r.answered is not None and r.answered <= r.next_key]
+    evaluated = [r.evaluated_tokens for r in answered if r.evaluated_tokens is not None]
+    prompt = [r.prompt_tokens for r in answered if r.prompt_tokens is not None]
+    return {
+        "requests": len(records),
+        "answered": len(answered),
+        "cancelled": sum(1 for r in records if r.cancel_sent and r.answered is None),
+        "errors": sum(1 for r in records if r.error not in (None, "cancelled")),
+        "answered_before_next_key": len(in_time) / len(records) if records else math.nan,
+        "pauses": len(pauses),
+        "pause_p50_ms": percentile(pause_latency, 0.50),
+        "pause_p95_ms": percentile(pause_latency, 0.95),
+        "pause_p99_ms": percentile(pause_latency, 0.99),
+        "pause_unanswered": len(censored),
+        "censored_min_ms": min(censored) if censored else None,
+        "pause_fast_share": sum(1 for v in pause_latency if v <= FAST_MS) / len(pauses) if pauses else math.nan,
+        "pause_nonempty_share": sum(1 for r in pauses if r.text) / len(pauses) if pauses else math.nan,
+        "between_answered": len(between),
+        "between_p50_ms": percentile(between, 0.50),
+        "between_p95_ms": percentile(between, 0.95),
+        "evaluated_tokens_mean": statistics.fmean(evaluated) if evaluated else math.nan,
+        "evaluated_tokens_p50": percentile(evaluated, 0.50),
+        "evaluated_tokens_known": len(evaluated),
+        "prompt_tokens_p50": percentile(prompt, 0.50),
+    }
+
+
+def ratio(ours: float, theirs: float) -> float:
+    if any(math.isnan(v) or math.isinf(v) for v in (ours, theirs)) or theirs <= 0:
+        return math.nan
+    return ours / theirs
+
+
+def fmt_ms(value: float, censored_min: float | None = None) -> str:
+    if math.isnan(value):
+        return "-"
+    if math.isinf(value):
+        return f">{censored_min:.0f}" if censored_min is not None else "inf"
+    return f"{value:.0f}"
+
+
+def fmt_share(value: float) -> str:
+    return "-" if math.isnan(value) else f"{100 * value:.0f}%"
+
+
+def fmt_num(value: float) -> str:
+    return "-" if math.isnan(value) else f"{value:.0f}"
+
+
+def table(summaries: dict[str, dict[str, Any]], rss: dict[str, float | None]) -> list[str]:
+    """The printed comparison, one row per figure, one column per system."""
+    names = list(summaries)
+    rows: list[tuple[str, list[str]]] = []
+
+    def row(label: str, cell: Callable[[dict[str, Any], str], str]) -> None:
+        rows.append((label, [cell(summaries[n], n) for n in names]))
+
+    row("requests (keystrokes)", lambda s, n: str(s["requests"]))
+    row("latency at pauses p50 ms", lambda s, n: fmt_ms(s["pause_p50_ms"], s["censored_min_ms"]))
+    row("latency at pauses p95 ms", lambda s, n: fmt_ms(s["pause_p95_ms"], s["censored_min_ms"]))
+    row("latency at pauses p99 ms", lambda s, n: fmt_ms(s["pause_p99_ms"], s["censored_min_ms"]))
+    row("pauses answered <= 100 ms", lambda s, n: f"{fmt_share(s['pause_fast_share'])} of {s['pauses']}")
+    row("pauses never answered", lambda s, n: str(s["pause_unanswered"]))
+    row("pause answers non-empty", lambda s, n: fmt_share(s["pause_nonempty_share"]))
+    row("latency between keys p50 ms", lambda s, n: fmt_ms(s["between_p50_ms"]))
+    row("latency between keys p95 ms", lambda s, n: fmt_ms(s["between_p95_ms"]))
+    row("answered before next key", lambda s, n: fmt_share(s["answered_before_next_key"]))
+    row("requests cancelled", lambda s, n: str(s["cancelled"]))
+    row("tokens evaluated/answer mean", lambda s, n: fmt_num(s["evaluated_tokens_mean"]))
+    row("tokens evaluated/answer p50", lambda s, n: fmt_num(s["evaluated_tokens_p50"]))
+    row("prompt tokens p50", lambda s, n: fmt_num(s["prompt_tokens_p50"]))
+    row("peak RSS MB (VmHWM)", lambda s, n: "-" if rss.get(n) is None else f"{rss[n]:.0f}")
+    width = max(len(label) for label, _ in rows) + 2
+    lines = [" " * width + "".join(f"{n:>16}" for n in names)]
+    lines += [label.ljust(width) + "".join(f"{c:>16}" for c in cells) for label, cells in rows]
+    return lines
+
+
+# --------------------------------------------------------------------------------------------
+# Fetching and building
+
+
+def fetch_project() -> Path:
+    """Download and unpack the requests sdist once; return the source root."""
+    name, version = REPO_SPEC
+    root = BENCH_DIR / f"{name}-{version}"
+    if root.is_dir():
+        return root
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=BENCH_DIR) as download:
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:", f"{name}=={version}", "-d", download],
+            check=True,
+        )
+        archive = next(Path(download).glob("*.tar.gz"))
+        with tarfile.open(archive) as tar:
+            tar.extractall(download, filter="data")
+        unpacked = next(p for p in Path(download).iterdir() if p.is_dir())
+        unpacked.rename(root)
+    return root
+
+
+def pick_sdist(index: dict[str, Any], filename: str) -> tuple[str, str]:
+    """(url, sha256) of ``filename`` in a PEP 691 JSON simple index page."""
+    for entry in index.get("files", []):
+        if entry.get("filename") == filename:
+            digest = entry.get("hashes", {}).get("sha256")
+            if not digest:
+                raise SystemExit(f"{filename} has no sha256 on the index")
+            return entry["url"], digest
+    raise SystemExit(f"{filename} is not on the package index")
+
+
+def build_llama_server() -> Path:
+    """Build llama-server from the llama-cpp-python sdist's vendored llama.cpp into the cache."""
+    target = LLAMA_SERVER_HOME / "bin" / "llama-server"
+    filename = f"llama_cpp_python-{LLAMA_CPP_PYTHON}.tar.gz"
+    request = urllib.request.Request(PYPI_SIMPLE.format(name="llama-cpp-python"), headers={"Accept": "application/vnd.pypi.simple.v1+json"})
+    with urllib.request.urlopen(request, timeout=60) as answer:
+        url, sha256 = pick_sdist(json.load(answer), filename)
+    LLAMA_SERVER_HOME.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=LLAMA_SERVER_HOME) as work:
+        archive = Path(work) / filename
+        print(f"downloading {url}", flush=True)
+        digest = hashlib.sha256()
+        with urllib.request.urlopen(url, timeout=300) as answer, archive.open("wb") as out:
+            while block := answer.read(1 << 20):
+                digest.update(block)
+                out.write(block)
+        if digest.hexdigest() != sha256:
+            raise SystemExit(f"{filename}: sha256 {digest.hexdigest()} != {sha256} from the index")
+        with tarfile.open(archive) as tar:
+            tar.extractall(work, filter="data")
+        source = Path(work) / f"llama_cpp_python-{LLAMA_CPP_PYTHON}"
+        build = Path(work) / "build"
+        print(f"building llama-server (several minutes on 2 cores); log: {build}.log", flush=True)
+        with open(f"{build}.log", "w") as log:
+            for step in (
+                ["cmake", "-S", str(source / "vendor" / "llama.cpp"), "-B", str(build), "-DCMAKE_BUILD_TYPE=Release", "-DLLAMA_CURL=OFF",
+                 "-DLLAMA_BUILD_TESTS=OFF", "-DLLAMA_BUILD_EXAMPLES=OFF", "-DLLAMA_BUILD_SERVER=ON", "-DBUILD_SHARED_LIBS=OFF"],
+                ["cmake", "--build", str(build), "--target", "llama-server", f"-j{os.cpu_count() or 2}"],
+            ):
+                if subprocess.run(step, stdout=log, stderr=subprocess.STDOUT).returncode != 0:
+                    shutil.copy(f"{build}.log", LLAMA_SERVER_HOME / "build.log")
+                    raise SystemExit(f"llama-server build failed: see {LLAMA_SERVER_HOME / 'build.log'}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(build / "bin" / "llama-server", target)
+    return target
+
+
+def llama_server_binary(explicit: str | None) -> Path:
+    chosen = explicit or os.environ.get("IQUEST_LLAMA_SERVER")
+    if chosen:
+        return Path(chosen).expanduser()
+    target = LLAMA_SERVER_HOME / "bin" / "llama-server"
+    return target if target.is_file() else build_llama_server()
+
+
+def model_path(model: str) -> Path:
+    if model.endswith(".gguf") or os.sep in model:
+        return Path(model).expanduser()
+    from lsp_server.paths import models_dir
+
+    return models_dir() / f"{model}.gguf"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def peak_rss_mb(pid: int) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+def prepare_workspace(root: Path, tasks: Sequence[Task]) -> Path:
+    """A copy of the project with every chosen body deleted on disk too, so no index sees it."""
+    work = Path(tempfile.mkdtemp(prefix="iquest-latency-"))
+    copy = work / root.name
+    shutil.copytree(root, copy)
+    for task in tasks:
+        (copy / task.path).write_text(task.holed, encoding="utf-8")
+    return copy
+
+
+def load_tasks(root: Path, count: int, seed: int) -> list[Task]:
+    candidates: list[Candidate] = []
+    sources: dict[str, str] = {}
+    for path in sorted((root / PACKAGE_DIR).glob("*.py")):
+        rel = path.relative_to(root).as_posix()
+        sources[rel] = path.read_text(encoding="utf-8")
+        candidates += function_candidates(rel, sources[rel])
+    chosen = pick(candidates, count, seed)
+    if len(chosen) < count:
+        raise SystemExit(f"only {len(chosen)} modules have a function that qualifies; use --functions {len(chosen)}")
+    return [make_task(c, sources[c.path]) for c in chosen]
+
+
+# --------------------------------------------------------------------------------------------
+# Replaying a trace
+
+
+def utf16_position(text: str, offset: int) -> tuple[int, int]:
+    line_start = text.rfind("\n", 0, offset) + 1
+    return text.count("\n", 0, offset), len(text[line_start:offset].encode("utf-16-le")) // 2
+
+
+class Driver:
+    """What a system needs to be typed at: open a document, send a keystroke, cancel, close."""
+
+    name = ""
+
+    async def begin(self, task: Task) -> None: ...
+
+    def key(self, record: Record, before: str, start: int, inserted: str, after: str, cursor: int) -> None: ...
+
+    def pending(self, record: Record) -> bool: ...
+
+    def cancel(self, record: Record) -> None: ...
+
+    async def end(self, task: Task) -> None: ...
+
+
+async def replay(driver: Driver, task: Task, keys: Sequence[Key], times: Sequence[float], settle_s: float) -> list[Record]:
+    """Type ``keys`` at their times; every key is one request, the pending one cancelled first."""
+    await driver.begin(task)
+    text, cursor = task.holed, task.cursor
+    records: list[Record] = []
+    started = time.perf_counter() + 0.05
+    for index, key in enumerate(keys):
+        delay = started + times[index] - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        now = time.perf_counter()
+        if records:
+            records[-1].next_key = now
+            if driver.pending(records[-1]):
+                driver.cancel(records[-1])
+                records[-1].cancel_sent = True
+        before, start = text, cursor
+        text, cursor = apply_keys(text, cursor, [key])
+        record = Record(task.name, index, key.pause)
+        driver.key(record, before, start, key.text, text, cursor)
+        records.append(record)
+    last = records[-1]
+    last.next_key = started + times[len(keys)]  # when the user would type on
+    deadline = max(last.next_key, time.perf_counter()) + settle_s
+    while driver.pending(last) and time.perf_counter() < deadline:
+        await asyncio.sleep(0.01)
+    if driver.pending(last):
+        driver.cancel(last)
+        last.cancel_sent = True
+    if text != task.original:
+        raise SystemExit(f"{task.path}: the keystrokes did not reproduce the file (a harness bug)")
+    await asyncio.sleep(0.2)  # let a late answer or the status reads land
+    await driver.end(task)
+    return records
+
+
+class OursDriver(Driver):
+    """Our server over stdio, driven as VS Code drives an inline completion provider."""
+
+    name = "ours"
+
+    def __init__(self, session: Any, root: Path) -> None:
+        self.session = session
+        self.root = root
+        self.uri = ""
+        self.version = 0
+        self.serial = 0
+        self.ids: dict[int, str] = {}
+        self.background: set[asyncio.Task] = set()
+
+    async def begin(self, task: Task) -> None:
+        path = self.root / task.path
+        self.version = 1
+        self.uri = self.session.open(path, task.holed, "python", version=self.version)
+        warm = Record(task.name, -1, None)
+        self.key(warm, task.holed, task.cursor, "", task.holed, task.cursor, send_change=False)
+        started = time.perf_counter()
+        while self.pending(warm) and time.perf_counter() - started < 120:
+            await asyncio.sleep(0.01)
+
+    def key(self, record: Record, before: str, start: int, inserted: str, after: str, cursor: int, send_change: bool = True) -> None:
+        from lsprotocol import types
+
+        client = self.session.client
+        if send_change:
+            self.version += 1
+            line, character = utf16_position(before, start)
+            position = types.Position(line=line, character=character)
+            client.text_document_did_change(
+                types.DidChangeTextDocumentParams(
+                    text_document=types.VersionedTextDocumentIdentifier(uri=self.uri, version=self.version),
+                    content_changes=[types.TextDocumentContentChangePartial(range=types.Range(start=position, end=position), text=inserted)],
+                )
+            )
+        line, character = utf16_position(after, cursor)
+        self.serial += 1
+        msg_id = f"bench-{self.serial}"
+        self.ids[id(record)] = msg_id
+        record.sent = time.perf_counter()
+        future = client.protocol.send_request(
+            types.TEXT_DOCUMENT_INLINE_COMPLETION,
+            types.InlineCompletionParams(
+                text_document=types.TextDocumentIdentifier(uri=self.uri),
+                position=types.Position(line=line, character=character),
+                context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Automatic),
+            ),
+            msg_id=msg_id,
+        )
+        future.add_done_callback(lambda done: self._answered(record, done))
+
+    def _answered(self, record: Record, done: Any) -> None:
+        from lsprotocol import types
+
+        now = time.perf_counter()
+        error = done.exception()
+        if error is not None:
+            record.error = "cancelled" if "cancel" in f"{type(error).__name__} {error}".lower() else f"{type(error).__name__}: {error}"
+            return
+        record.answered = now
+        answer = done.result()
+        items = answer.items if isinstance(answer, types.InlineCompletionList) else (answer or [])
+        text = items[0].insert_text if items else ""
+        record.text = text if isinstance(text, str) else getattr(text, "value", str(text))
+        job = asyncio.ensure_future(self._figures(record))
+        self.background.add(job)
+        job.add_done_callback(self.background.discard)
+
+    async def _figures(self, record: Record) -> None:
+        """The generation behind an answer: iquest.status right after it (one cheap round trip)."""
+        status = await self.session.status()
+        last = status.get("lastGeneration") or {}
+        record.generation = status.get("generations")
+        record.prompt_tokens = last.get("promptTokens")
+        record.evaluated_tokens = last.get("evaluatedTokens")
+        record.generated_tokens = last.get("generatedTokens")
+
+    def pending(self, record: Record) -> bool:
+        return record.answered is None and record.error is None
+
+    def cancel(self, record: Record) -> None:
+        from lsprotocol import types
+
+        self.session.client.protocol.notify("$/cancelRequest", types.CancelParams(id=self.ids[id(record)]))
+
+    async def end(self, task: Task) -> None:
+        from lsprotocol import types
+
+        if self.background:
+            await asyncio.wait(list(self.background), timeout=10)
+        self.session.client.text_document_did_close(types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=self.uri)))
+
+
+async def http(host: str, port: int, method: str, path: str, payload: Any = None, timeout: float = 600) -> tuple[int, Any]:
+    """One HTTP/1.1 request on its own connection (stdlib only). Cancelling the awaiting task closes
+    the connection at once, which is how llama-server learns that a client gave up."""
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        body = b"" if payload is None else json.dumps(payload).encode()
+        head = f"{method} {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        writer.write(head.encode() + body)
+        await writer.drain()
+
+        async def read() -> tuple[int, bytes]:
+            status = int((await reader.readline()).split()[1])
+            headers: dict[str, str] = {}
+            while (line := await reader.readline()) not in (b"\r\n", b"\n", b""):
+                key, _, value = line.decode("latin-1").partition(":")
+                headers[key.strip().lower()] = value.strip()
+            if "content-length" in headers:
+                return status, await reader.readexactly(int(headers["content-length"]))
+            if headers.get("transfer-encoding", "").lower() == "chunked":
+                data = b""
+                while size := int((await reader.readline()).split(b";")[0], 16):
+                    data += await reader.readexactly(size)
+                    await reader.readline()
+                return status, data
+            return status, await reader.read()
+
+        status, data = await asyncio.wait_for(read(), timeout)
+        try:
+            return status, json.loads(data) if data else None
+        except ValueError:
+            return status, data.decode("utf-8", errors="replace")
+    finally:
+        writer.transport.abort()
+
+
+class LlamaServerDriver(Driver):
+    """llama-server's /infill, driven as llama.vscode drives it."""
+
+    name = "llama-server"
+
+    def __init__(self, port: int, root: Path, extra_tokens: int) -> None:
+        self.port = port
+        self.root = root
+        self.extra_tokens = extra_tokens
+        self.extra: list[dict[str, str]] = []
+        self.jobs: dict[int, asyncio.Task] = {}
+        self.context: dict[str, Any] = {}
+
+    async def _count(self, text: str) -> int:
+        status, answer = await http("127.0.0.1", self.port, "POST", "/tokenize", {"content": text})
+        if status != 200:
+            raise SystemExit(f"llama-server /tokenize answered {status}: {answer}")
+        return len(answer["tokens"])
+
+    async def begin(self, task: Task) -> None:
+        def read(rel: str) -> str | None:
+            path = self.root / rel
+            return path.read_text(encoding="utf-8") if path.is_file() else None
+
+        others = sorted(p.relative_to(self.root).as_posix() for p in (self.root / task.path).parent.glob("*.py"))
+        chunks = candidate_chunks(sibling_imports(task.original, task.path), read, [p for p in others if p != task.path])
+        counts = [await self._count(chunk["text"]) for chunk in chunks]
+        self.extra = take_chunks(chunks, counts, self.extra_tokens)
+        self.context[task.name] = {
+            "chunks": len(self.extra),
+            "tokens": sum(counts[: len(self.extra)]),
+            "files": sorted({c["filename"] for c in self.extra}),
+        }
+        warm = Record(task.name, -1, None)
+        self.key(warm, task.holed, task.cursor, "", task.holed, task.cursor)
+        await asyncio.wait([self.jobs[id(warm)]], timeout=120)
+
+    def key(self, record: Record, before: str, start: int, inserted: str, after: str, cursor: int) -> None:
+        payload = infill_request(after, cursor, self.extra)
+        record.sent = time.perf_counter()
+        job = asyncio.ensure_future(self._post(record, payload))
+        self.jobs[id(record)] = job
+
+    async def _post(self, record: Record, payload: dict[str, Any]) -> None:
+        try:
+            status, answer = await http("127.0.0.1", self.port, "POST", "/infill", payload)
+        except asyncio.CancelledError:
+            record.error = "cancelled"
+            raise
+        except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError, ValueError, IndexError) as exc:
+            record.error = f"{type(exc).__name__}: {exc}"
+            return
+        record.answered = time.perf_counter()
+        if status != 200 or not isinstance(answer, dict):
+            record.error = f"HTTP {status}: {str(answer)[:200]}"
+            record.answered = None
+            return
+        timings = answer.get("timings") or {}
+        record.text = answer.get("content", "")
+        record.prompt_tokens = answer.get("tokens_evaluated")
+        record.evaluated_tokens = timings.get("prompt_n")
+        record.generated_tokens = timings.get("predicted_n")
+
+    def pending(self, record: Record) -> bool:
+        return not self.jobs[id(record)].done()
+
+    def cancel(self, record: Record) -> None:
+        self.jobs[id(record)].cancel()
+
+    async def end(self, task: Task) -> None:
+        self.jobs.clear()
+
+
+# --------------------------------------------------------------------------------------------
+# The two systems
+
+
+async def run_ours(model: str, root: Path, tasks: Sequence[Task], traces: list[tuple[list[Key], list[float]]], settle_s: float, server_log: Path) -> dict[str, Any]:
+    from lsp_server.session_client import start_session
+
+    with server_log.open("w") as log:
+        begun = time.perf_counter()
+        session = await start_session(root, {"model": model, "auditLog": False}, log=log)
+        status = await session.status()
+        while status["state"] != "ready" or status.get("index", {}).get("state") != "ready":
+            if status["state"] == "failed" or time.perf_counter() - begun > 600:
+                await session.close()
+                raise SystemExit(f"our server is not ready: {status.get('error') or status}; messages: {session.messages}")
+            await asyncio.sleep(0.1)
+            status = await session.status()
+        driver = OursDriver(session, root)
+        records: list[Record] = []
+        try:
+            for task, (keys, times) in zip(tasks, traces):
+                records += await replay(driver, task, keys, times, settle_s)
+            final = await session.status()
+            rss = peak_rss_mb(session.client._server.pid)
+        finally:
+            await session.close()
+    seen: set[int] = set()
+    for record in sorted((r for r in records if r.generation is not None), key=lambda r: r.answered or 0):
+        if record.generation in seen:  # the status read saw a later request's generation: unknown
+            record.prompt_tokens = record.evaluated_tokens = record.generated_tokens = None
+        seen.add(record.generation)
+    return {"records": records, "rss_mb": rss, "index": final.get("index"), "generations": final.get("generations")}
+
+
+async def run_llama_server(binary: Path, model: Path, threads: int, root: Path, tasks: Sequence[Task], traces: list[tuple[list[Key], list[float]]],
+                           settle_s: float, extra_tokens: int, server_log: Path, extra_args: Sequence[str]) -> dict[str, Any]:
+    port = free_port()
+    command = [str(binary), "-m", str(model), "-t", str(threads), "-c", "8192", "--port", str(port), "--host", "127.0.0.1",
+               "--cache-reuse", "256", "-ub", "512", "-b", "512", *extra_args]
+    with server_log.open("w") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        try:
+            begun = time.perf_counter()
+            while True:
+                if process.poll() is not None:
+                    raise SystemExit(f"llama-server exited with {process.returncode}: see {server_log}")
+                try:
+                    status, _ = await http("127.0.0.1", port, "GET", "/health", timeout=5)
+                    if status == 200:
+                        break
+                except OSError:
+                    pass
+                if time.perf_counter() - begun > 300:
+                    raise SystemExit(f"llama-server never became healthy: see {server_log}")
+                await asyncio.sleep(0.2)
+            driver = LlamaServerDriver(port, root, extra_tokens)
+            records: list[Record] = []
+            for task, (keys, times) in zip(tasks, traces):
+                records += await replay(driver, task, keys, times, settle_s)
+            rss = peak_rss_mb(process.pid)
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+    return {"records": records, "rss_mb": rss, "command": " ".join(command), "context": driver.context}
+
+
+async def main(args: argparse.Namespace) -> None:
+    begun = time.perf_counter()
+    project = fetch_project()
+    tasks = load_tasks(project, args.functions, args.seed)
+    traces = []
+    for task in tasks:
+        keys = keystrokes(task.typed)
+        traces.append((keys, schedule(keys, args.cps, args.newline_pause, args.space_pause)))
+    model = model_path(args.model)
+    if not model.is_file():
+        raise SystemExit(f"{model} is missing: run `.venv/bin/iquest-lsp model fetch {args.model}`")
+    binary = llama_server_binary(args.llama_server) if args.only != "ours" else None
+    workspace = prepare_workspace(project, tasks)
+    threads = os.cpu_count() or 1
+    name, version = REPO_SPEC
+    typing_s = sum(times[-1] for _, times in traces)
+    print(f"project: {name} {version} sdist; model {model.name}; {threads} threads; typing {args.cps:g} chars/s, "
+          f"pause {args.newline_pause:g} s after a newline, {args.space_pause:g} s after a space")
+    for task, (keys, _) in zip(tasks, traces):
+        print(f"  {task.path}:{task.def_line} {task.name} ({task.lines} lines, {len(task.typed)} chars typed, {len(keys)} keys, "
+              f"{sum(k.pause == 'newline' for k in keys)} newline + {sum(k.pause == 'space' for k in keys)} space pauses)")
+    print(f"  {typing_s:.0f} s of typing per system", flush=True)
+    results: dict[str, dict[str, Any]] = {}
+    logs = workspace.parent
+    if args.only in (None, "ours"):
+        results["ours"] = await run_ours(args.model, workspace, tasks, traces, args.settle, logs / "ours.log")
+    if args.only in (None, "llama-server"):
+        results["llama-server"] = await run_llama_server(binary, model, threads, workspace, tasks, traces, args.settle, args.extra_tokens,
+                                                         logs / "llama-server.log", args.llama_server_arg)
+        print(f"llama-server: {results['llama-server']['command']}")
+        contexts = results["llama-server"]["context"].values()
+        print(f"  input_extra: {min(c['tokens'] for c in contexts)}-{max(c['tokens'] for c in contexts)} tokens in "
+              f"{min(c['chunks'] for c in contexts)}-{max(c['chunks'] for c in contexts)} chunks of {RING_CHUNK_LINES} lines per function")
+    summaries = {system: summarize(result["records"]) for system, result in results.items()}
+    print()
+    for line in table(summaries, {system: result["rss_mb"] for system, result in results.items()}):
+        print(line)
+    ratios: dict[str, float] = {}
+    if len(summaries) == 2:
+        ours, theirs = summaries["ours"], summaries["llama-server"]
+        ratios = {"p50": ratio(ours["pause_p50_ms"], theirs["pause_p50_ms"]), "p95": ratio(ours["pause_p95_ms"], theirs["pause_p95_ms"])}
+        print()
+        for key in ("p50", "p95"):
+            verdict = "-" if math.isnan(ratios[key]) else ("met" if ratios[key] <= TARGETS[key] else "missed")
+            print(f"ours/llama-server at pauses {key}: {fmt_ratio(ratios[key])}   target <= {TARGETS[key]}x   {verdict}")
+    if "ours" in summaries:
+        share = summaries["ours"]["pause_fast_share"]
+        verdict = "-" if math.isnan(share) else ("met" if share >= TARGETS["fast_share"] else "missed")
+        print(f"ours: pauses answered within {FAST_MS:.0f} ms: {fmt_share(share)}   target >= {100 * TARGETS['fast_share']:.0f}%   {verdict}")
+    elapsed = time.perf_counter() - begun
+    print(f"run took {elapsed:.0f} s; server logs in {logs}")
+    if args.json:
+        report = {
+            "project": f"{name}-{version}",
+            "model": str(model),
+            "threads": threads,
+            "options": {k: v for k, v in vars(args).items() if k != "json"},
+            "tasks": [{"path": t.path, "name": t.name, "def_line": t.def_line, "lines": t.lines, "typed_chars": len(t.typed)} for t in tasks],
+            "summaries": summaries,
+            "ratios": ratios,
+            "targets": TARGETS,
+            "seconds": elapsed,
+            "systems": {
+                system: {
+                    **{k: v for k, v in result.items() if k != "records"},
+                    "records": [_record_json(r) for r in result["records"]],
+                }
+                for system, result in results.items()
+            },
+        }
+        Path(args.json).write_text(json.dumps(_finite(report), indent=1, default=str), encoding="utf-8")
+
+
+def fmt_ratio(value: float) -> str:
+    return "-" if math.isnan(value) else f"{value:.2f}x"
+
+
+def _record_json(record: Record) -> dict[str, Any]:
+    out = asdict(record)
+    out["latency_ms"] = record.latency_ms
+    out["gap_ms"] = (record.next_key - record.sent) * 1000 if math.isfinite(record.next_key) else None
+    return out
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no NaN or infinity: they become null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", default="qwen2.5-coder-0.5b", help="catalog name or .gguf path (both systems run this file)")
+    parser.add_argument("--functions", type=int, default=4)
+    parser.add_argument("--cps", type=float, default=8.0, help="typing speed, characters per second")
+    parser.add_argument("--newline-pause", type=float, default=1.0, help="seconds the user waits after a newline")
+    parser.add_argument("--space-pause", type=float, default=0.3, help="seconds the user waits after a space")
+    parser.add_argument("--settle", type=float, default=3.0, help="seconds to wait for the last request of a function")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--json", help="write every figure and request here")
+    parser.add_argument("--only", choices=["ours", "llama-server"])
+    parser.add_argument("--llama-server", help="llama-server binary to use instead of the cached build ($IQUEST_LLAMA_SERVER)")
+    parser.add_argument("--llama-server-arg", action="append", default=[], help="extra llama-server argument (repeatable)")
+    parser.add_argument("--extra-tokens", type=int, default=1536, help="input_extra chunks are added until they hold this many tokens")
+    asyncio.run(main(parser.parse_args()))

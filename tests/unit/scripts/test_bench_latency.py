@@ -1,0 +1,244 @@
+"""scripts/bench_latency.py: traces, figures and llama.vscode's request (no model, no server, no network)."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[3] / "scripts" / "bench_latency.py"
+
+
+def _load():
+    spec = importlib.util.spec_from_file_location("bench_latency", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_latency"] = module  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(module)
+    return module
+
+
+bench = _load()
+
+MODULE = '''"""A module."""
+
+from .models import Request, PreparedRequest
+from . import hooks
+import os
+
+
+def short(x):
+    return x
+
+
+class Session:
+    """A session."""
+
+    def send(self, request, **kwargs):
+        """Send a request.
+
+        Really.
+        """
+        kwargs.setdefault("stream", self.stream)
+        if isinstance(request, Request):
+            raise ValueError("You can only send PreparedRequests.")
+
+        hooks = request.hooks
+        adapter = self.get_adapter(url=request.url)
+        return adapter.send(request, **kwargs)
+
+
+def no_doc(a, b):
+    total = a + b
+    if total > 10:
+        total -= 10
+    for i in range(3):
+        total += i
+    return total
+'''
+
+
+def _lines(text: str, first: int, last: int) -> str:
+    return "".join(text.splitlines(keepends=True)[first - 1 : last])
+
+
+# ---- traces ------------------------------------------------------------------------------
+
+
+def test_candidates_keep_the_def_and_docstring_and_need_a_relative_import():
+    found = {c.name: c for c in bench.function_candidates("pkg/sessions.py", MODULE)}
+    assert set(found) == {"Session.send", "no_doc"}  # short() is under 6 lines
+    send = found["Session.send"]
+    assert _lines(MODULE, send.def_line, send.def_line).strip().startswith("def send(")
+    assert _lines(MODULE, send.body_first, send.body_first).strip().startswith('kwargs.setdefault("stream"')
+    assert _lines(MODULE, found["no_doc"].body_first, found["no_doc"].body_first).strip() == "total = a + b"
+    assert bench.function_candidates("pkg/plain.py", MODULE.replace("from .models", "from models").replace("from . import hooks", "")) == []
+
+
+def test_hole_keeps_the_docstring_and_leaves_the_cursor_on_an_indented_empty_line():
+    send = next(c for c in bench.function_candidates("pkg/sessions.py", MODULE) if c.name == "Session.send")
+    task = bench.make_task(send, MODULE)
+    assert '        Really.\n        """\n        \n\n\ndef no_doc' in task.holed
+    assert task.holed[task.cursor - 8 : task.cursor] == "        " and task.holed[task.cursor] == "\n"
+    assert "kwargs.setdefault" not in task.holed
+    assert task.typed.startswith('kwargs.setdefault("stream"') and task.typed.endswith("return adapter.send(request, **kwargs)")
+
+
+@pytest.mark.parametrize("name", ["Session.send", "no_doc"])
+def test_keystrokes_reproduce_the_original_exactly(name):
+    candidate = next(c for c in bench.function_candidates("pkg/sessions.py", MODULE) if c.name == name)
+    task = bench.make_task(candidate, MODULE)
+    keys = bench.keystrokes(task.typed)
+    text, cursor = bench.apply_keys(task.holed, task.cursor, keys)
+    assert text == MODULE
+    assert cursor == task.cursor + len(task.typed)
+
+
+def test_a_body_that_ends_the_file_without_a_newline():
+    source = "def f():\n    a = 1\n    return a"
+    holed, cursor, typed = bench.hole(source, 2, 3)
+    assert holed == "def f():\n    " and typed == "a = 1\n    return a"
+    assert bench.apply_keys(holed, cursor, bench.keystrokes(typed))[0] == source
+
+
+def test_newline_auto_indents_like_vs_code_and_marks_pauses():
+    keys = bench.keystrokes("if a:\n    b = 1\n\n  c\n")
+    texts = [k.text for k in keys]
+    assert texts == ["i", "f", " ", "a", ":", "\n    ", "b", " ", "=", " ", "1", "\n", "\n  ", "c", "\n"]
+    assert [k.pause for k in keys] == [None, None, "space", None, None, "newline", None, "space", None, "space", None, "newline", "newline", None, "newline"]
+    # a whitespace-only line is inserted whole by its newline key: no space is "typed" there
+    assert [k.text for k in bench.keystrokes("a\n    \nb")] == ["a", "\n    ", "\n", "b"]
+
+
+def test_schedule_uses_typing_speed_and_pauses():
+    keys = bench.keystrokes("a b\nc")
+    times = bench.schedule(keys, cps=8, newline_pause=1.0, space_pause=0.3)
+    assert times == pytest.approx([0.0, 0.125, 0.425, 0.55, 1.55, 1.675])
+    assert len(times) == len(keys) + 1
+
+
+def test_pick_is_deterministic_and_takes_distinct_files():
+    candidates = [bench.Candidate(f"m{i % 3}.py", f"f{i}", i * 10 + 1, i * 10 + 3, i * 10 + 9) for i in range(12)]
+    first = bench.pick(candidates, 3, seed=5)
+    assert first == bench.pick(list(reversed(candidates)), 3, seed=5)
+    assert len({c.path for c in first}) == 3
+    assert len(bench.pick(candidates, 5, seed=5)) == 3  # only three files
+
+
+# ---- llama.vscode's request ----------------------------------------------------------------
+
+
+def test_infill_request_splits_prefix_prompt_and_suffix_at_the_cursor():
+    text = "".join(f"line{i}\n" for i in range(400)) + "    x = foo(bar)\n" + "".join(f"after{i}\n" for i in range(100))
+    cursor = text.index("foo(bar)")
+    body = bench.infill_request(text, cursor, [{"filename": "a.py", "text": "A = 1\n"}])
+    assert body["prompt"] == "    x = "
+    assert body["input_prefix"] == "".join(f"line{i}\n" for i in range(144, 400))  # 256 lines
+    assert body["input_suffix"] == "foo(bar)\n" + "".join(f"after{i}\n" for i in range(64))
+    assert body["input_extra"] == [{"filename": "a.py", "text": "A = 1\n"}]
+    assert body["n_indent"] == 4
+    assert body["n_predict"] == 128 and body["cache_prompt"] is True and body["stream"] is False
+    assert body["samplers"] == ["top_k", "top_p", "infill"] and body["top_k"] == 40 and body["top_p"] == 0.99
+    assert body["t_max_prompt_ms"] == 500 and body["t_max_predict_ms"] == 1000
+    # the prefix, the prompt and the suffix put back together are the window around the cursor
+    assert text.endswith(body["input_suffix"][len("foo(bar)\n"):] + "".join(f"after{i}\n" for i in range(64, 100)))
+
+
+def test_infill_request_at_the_start_and_end_of_a_file():
+    body = bench.infill_request("abc\ndef", 0, [])
+    assert (body["input_prefix"], body["prompt"], body["input_suffix"]) == ("", "", "abc\ndef\n")
+    body = bench.infill_request("abc\ndef\n", 7, [])
+    assert (body["input_prefix"], body["prompt"], body["input_suffix"]) == ("abc\n", "def", "\n")
+
+
+def test_ring_chunks_follow_the_imports_and_stop_at_the_budget():
+    files = {
+        "pkg/models.py": "\n".join(["# head"] * 70 + ["class Request:", "    pass"] + ["x = 1"] * 100 + ["@dec", "class PreparedRequest:", "    pass"]),
+        "pkg/hooks.py": "HOOKS = []\n",
+        "pkg/other.py": "def other():\n    pass\n",
+    }
+    imports = bench.sibling_imports(MODULE, "pkg/sessions.py")
+    assert imports == [("pkg/models.py", ["Request", "PreparedRequest"]), ("pkg/hooks.py", [])]
+    chunks = bench.candidate_chunks(imports, files.get, ["pkg/other.py", "pkg/missing.py"])
+    assert [(c["filename"], c["text"].split("\n", 1)[0]) for c in chunks] == [
+        ("pkg/models.py", "class Request:"),
+        ("pkg/models.py", "@dec"),
+        ("pkg/models.py", "# head"),
+        ("pkg/hooks.py", "HOOKS = []"),
+        ("pkg/other.py", "def other():"),
+    ]
+    assert all(c["text"].count("\n") <= 64 for c in chunks)
+    assert bench.take_chunks(chunks, [600, 600, 600, 10, 10], budget=1000) == chunks[:2]  # at least the budget
+    assert bench.take_chunks(chunks, [1] * 5, budget=1000, limit=3) == chunks[:3]
+
+
+def test_pick_sdist_reads_the_json_simple_index():
+    index = {"files": [
+        {"filename": "llama_cpp_python-0.3.35.tar.gz", "url": "https://x/35", "hashes": {"sha256": "aa"}},
+        {"filename": "llama_cpp_python-0.3.36.tar.gz", "url": "https://x/36", "hashes": {"sha256": "bb"}},
+    ]}
+    assert bench.pick_sdist(index, "llama_cpp_python-0.3.36.tar.gz") == ("https://x/36", "bb")
+    with pytest.raises(SystemExit):
+        bench.pick_sdist(index, "llama_cpp_python-9.tar.gz")
+
+
+def test_utf16_positions():
+    assert bench.utf16_position("ab\ncd", 4) == (1, 1)
+    assert bench.utf16_position("x\n\U0001f600y", 4) == (1, 3)
+
+
+# ---- figures ---------------------------------------------------------------------------------
+
+
+def test_percentile_is_nearest_rank():
+    values = list(range(1, 101))
+    assert bench.percentile(values, 0.5) == 51 and bench.percentile(values, 0.95) == 95 and bench.percentile(values, 0.99) == 99
+    assert bench.percentile([7.0], 0.95) == 7.0
+    assert math.isnan(bench.percentile([], 0.5))
+    assert bench.percentile([1.0, math.inf, 2.0], 0.95) == math.inf
+
+
+def _record(index, pause, latency_ms, gap_ms, *, text="x", cancelled=False, evaluated=None):
+    record = bench.Record("f", index, pause, sent=float(index))
+    record.next_key = record.sent + gap_ms / 1000
+    if latency_ms is not None:
+        record.answered = record.sent + latency_ms / 1000
+        record.text = text
+        record.evaluated_tokens = evaluated
+    else:
+        record.error = "cancelled"
+    record.cancel_sent = cancelled
+    return record
+
+
+def test_summary_figures():
+    records = [
+        _record(0, "space", 50, 300, evaluated=10),
+        _record(1, "newline", 400, 1000, text="", evaluated=30),
+        _record(2, "newline", None, 1000, cancelled=True),  # never answered: censored at 1000 ms
+        _record(3, None, 80, 125, evaluated=20),
+        _record(4, None, 200, 125, cancelled=True),  # answered after the next key despite the cancel
+        _record(5, None, None, 125, cancelled=True),
+    ]
+    s = bench.summarize(records)
+    assert s["requests"] == 6 and s["answered"] == 4 and s["cancelled"] == 2 and s["errors"] == 0
+    assert s["pauses"] == 3 and s["pause_unanswered"] == 1 and s["censored_min_ms"] == pytest.approx(1000)
+    assert s["pause_p50_ms"] == pytest.approx(400) and s["pause_p95_ms"] == math.inf
+    assert s["pause_fast_share"] == pytest.approx(1 / 3)
+    assert s["pause_nonempty_share"] == pytest.approx(1 / 3)
+    assert s["between_answered"] == 2
+    assert s["between_p50_ms"] == pytest.approx(80) and s["between_p95_ms"] == pytest.approx(200)
+    assert s["answered_before_next_key"] == pytest.approx(3 / 6)
+    assert s["evaluated_tokens_mean"] == pytest.approx(20) and s["evaluated_tokens_p50"] == 20
+    assert bench.fmt_ms(s["pause_p95_ms"], s["censored_min_ms"]) == ">1000"
+
+
+def test_ratios_and_formatting():
+    assert bench.ratio(30.0, 300.0) == pytest.approx(0.1)
+    assert math.isnan(bench.ratio(math.inf, 300.0)) and math.isnan(bench.ratio(30.0, math.nan))
+    assert bench.fmt_share(0.304) == "30%" and bench.fmt_share(math.nan) == "-"
+    assert bench._finite({"a": [math.nan, 1.0, math.inf]}) == {"a": [None, 1.0, None]}
+    lines = bench.table({"ours": bench.summarize([_record(0, "space", 50, 300)])}, {"ours": 512.0})
+    assert lines[0].split() == ["ours"] and any(line.startswith("peak RSS") and line.endswith("512") for line in lines)
