@@ -64,8 +64,7 @@ def build_server() -> LanguageServer:
     service = CompletionService(runtime, lambda: settings.current, AuditFromSettings(settings), workspace.prompt_context)
 
     listeners = DocumentListeners()
-    listeners.changed.append(lambda uri, text, line: service.document_changed(uri))
-    listeners.closed.append(service.document_changed)
+    listeners.closed.append(service.document_closed)
     workspace.listen(listeners)
     documents.register(server, listeners)
 
@@ -79,6 +78,6 @@ def build_server() -> LanguageServer:
         on_settings_changed=[workspace.settings_changed],
         on_shutdown=[workspace.stop],
     )
-    commands.register(server, runtime, load_model, workspace)
+    commands.register(server, runtime, load_model, workspace, service)
     inline_completion.register(server, service)
     return server

@@ -25,6 +25,8 @@ class Settings:
     max_lines: int = 8
     multiline: str = "auto"
     generation_timeout_ms: int = 5000
+    debounce_ms: int = 0
+    speculate: bool = True
     audit_log: bool = True
     repo_context: bool = True
     context_tokens: int = 1024
@@ -64,6 +66,8 @@ _FIELDS: dict[str, _Field] = {
     "maxLines": _Field("max_lines", int, 1, 200),
     "multiline": _Field("multiline", str, choices=MULTILINE_MODES),
     "generationTimeoutMs": _Field("generation_timeout_ms", int, 100, 600000),
+    "debounceMs": _Field("debounce_ms", int, 0, 5000),
+    "speculate": _Field("speculate", bool),
     "auditLog": _Field("audit_log", bool),
     "repoContext": _Field("repo_context", bool),
     "contextTokens": _Field("context_tokens", int, 0, 32768),

@@ -481,7 +481,8 @@ async def run_mode(workspace: Path, tasks: Sequence[Task], mode: str, model: str
             started = time.perf_counter()
             error = ""
             try:
-                suggestion = await session.inline(uri, task.line, utf16_column(line_text, task.character))
+                request = session.inline(uri, task.line, utf16_column(line_text, task.character))
+                suggestion = await asyncio.wait_for(request, timeout=timeout_ms / 1000 + 120)
             except Exception as exc:  # a failed request counts as an empty suggestion
                 suggestion, error = "", f"{type(exc).__name__}: {exc}"
             latency = (time.perf_counter() - started) * 1000

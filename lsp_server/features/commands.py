@@ -6,6 +6,7 @@ from typing import Any, Awaitable, Callable
 
 from pygls.lsp.server import LanguageServer
 
+from lsp_server.completion.service import CompletionService
 from lsp_server.features.workspace_context import WorkspaceContextFeature
 from lsp_server.model.runtime import ModelRuntime
 
@@ -47,11 +48,12 @@ def register(
     runtime: ModelRuntime,
     reload_model: Callable[[], Awaitable[None]],
     workspace: WorkspaceContextFeature,
+    completion: CompletionService,
 ) -> None:
     """Wire the commands."""
 
     def payload() -> dict[str, Any]:
-        return {**status_payload(runtime), "index": workspace.status()}
+        return {**status_payload(runtime), "index": workspace.status(), "completion": completion.stats()}
 
     @server.command(STATUS)
     def status(ls: LanguageServer, *args: Any) -> dict[str, Any]:

@@ -9,7 +9,8 @@ from pygls.exceptions import JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 from pygls.workspace import TextDocument
 
-from lsp_server.completion.service import CompletionService, DocumentSnapshot, Suggestion
+from lsp_server.completion.layout import DocumentSnapshot
+from lsp_server.completion.service import CompletionService, Suggestion
 from lsp_server.model.runtime import ModelUnavailable
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""CompletionService logic around the model: line mode, early stop, newest request wins."""
+"""CompletionService: cleaning, audit, deadlines, cancellation, typing-through, reuse, speculation."""
 
 import asyncio
 import threading
@@ -6,38 +6,12 @@ import threading
 import pytest
 
 from lsp_server.audit import AuditLog
-from lsp_server.completion.service import CompletionService, DocumentSnapshot, early_stop, wants_multiline
+from lsp_server.completion.layout import DocumentSnapshot
+from lsp_server.completion.service import CompletionService
 from lsp_server.model.backend import GenerationRequest, GenerationResult, ModelInfo
 from lsp_server.model.runtime import ModelRuntime
 from lsp_server.prompting.fim import template_for_family
 from lsp_server.settings import Settings
-
-
-def test_mid_line_is_always_single_line():
-    assert wants_multiline("always", "x = foo(", "bar)") is False
-    assert wants_multiline("auto", "x = ", "bar") is False
-
-
-def test_auto_mode_multiline_on_blank_line_or_block_start():
-    assert wants_multiline("auto", "    ", "") is True
-    assert wants_multiline("auto", "def f(x):", "") is True
-    assert wants_multiline("auto", "function f() {", "}") is True
-    assert wants_multiline("auto", "    return x +", "") is False
-    assert wants_multiline("never", "    ", "") is False
-
-
-def test_single_line_stop_after_first_line_with_content():
-    stop = early_stop(False, "x = ", 8)
-    assert not stop("foo(")
-    assert not stop("\n")  # a leading newline alone is not a finished line
-    assert stop("foo(1)\n")
-
-
-def test_multiline_stops_at_dedent_and_line_cap():
-    stop = early_stop(True, "    ", 3)
-    assert not stop("return a\n    b = 1\n")
-    assert stop("return a\n\ndef other():\n")
-    assert stop("a\nb\nc\nd\ne")
 
 
 class ScriptedBackend:
@@ -131,15 +105,78 @@ async def test_deadline_without_a_complete_line_gives_nothing(tmp_path):
     runtime.shutdown()
 
 
-async def test_huge_document_window_starts_at_a_line_and_is_redacted(tmp_path):
-    backend = ScriptedBackend("x")
+class EchoBackend(ScriptedBackend):
+    """Answers with a continuation that depends on the prompt's end, like a model would."""
+
+    def __init__(self, answers: dict[str, str], delay: float = 0.0) -> None:
+        super().__init__("")
+        self.answers = answers
+        self.delay = delay
+
+    def complete(self, request, cancel):
+        self.requests.append(request)
+        if self.delay and cancel.wait(self.delay):
+            return GenerationResult("", "", 1, 1, 0, 0.0, 0.0, "cancelled")
+        for ending, answer in self.answers.items():
+            if request.prefix.endswith(ending):
+                return GenerationResult(answer, "PROMPT", 10, 2, 5, 1.0, 2.0, "stop_token")
+        return GenerationResult("", "PROMPT", 10, 2, 0, 1.0, 2.0, "stop_token")
+
+
+async def test_typing_the_suggestion_is_answered_from_the_cache(tmp_path):
+    backend = EchoBackend({"):\n    ": "return width * height\n"})
+    service, runtime = await _service(backend, tmp_path, speculate=False)
+    text = "def area(width, height):\n    "
+    first = await service.suggest(DocumentSnapshot("file:///m.py", text, 1), len(text))
+    assert first.text == "return width * height" and first.source == "model"
+    typed = text + "return wi"
+    second = await service.suggest(DocumentSnapshot("file:///m.py", typed, 2), len(typed))
+    assert second.text == "dth * height" and second.source == "cache"
+    assert len(backend.requests) == 1
+    assert service.stats()["fromCache"] == 1
+    runtime.shutdown()
+
+
+async def test_a_request_typed_into_a_running_generation_waits_for_it(tmp_path):
+    backend = EchoBackend({"):\n    ": "return width * height\n"}, delay=0.3)
+    service, runtime = await _service(backend, tmp_path, speculate=False)
+    text = "def area(width, height):\n    "
+    first = asyncio.create_task(service.suggest(DocumentSnapshot("file:///m.py", text, 1), len(text)))
+    await asyncio.sleep(0.05)
+    typed = text + "ret"
+    second = await service.suggest(DocumentSnapshot("file:///m.py", typed, 2), len(typed))
+    with pytest.raises(asyncio.CancelledError):
+        await first  # the older request ends; its generation does not
+    assert second.text == "urn width * height"
+    assert len(backend.requests) == 1 and service.stats()["fromRunningGeneration"] == 1
+    runtime.shutdown()
+
+
+async def test_typing_something_else_starts_a_new_generation(tmp_path):
+    backend = EchoBackend({"):\n    ": "return width * height\n", "):\n    x": " = width\n"})
+    service, runtime = await _service(backend, tmp_path, speculate=False)
+    text = "def area(width, height):\n    "
+    await service.suggest(DocumentSnapshot("file:///m.py", text, 1), len(text))
+    typed = text + "x"
+    second = await service.suggest(DocumentSnapshot("file:///m.py", typed, 2), len(typed))
+    assert second.text == " = width" and second.source == "model"
+    assert len(backend.requests) == 2
+    runtime.shutdown()
+
+
+async def test_speculation_prepares_the_line_after_an_accepted_suggestion(tmp_path):
+    backend = EchoBackend({"):\n    ": "area = width * height\n", "width * height": "\n    return area\n"})
     service, runtime = await _service(backend, tmp_path)
-    secret = 'API_TOKEN = "ghp_16C7e42F292c6912E7710c838347Ae178B4a"\n'
-    text = "a = 1\n" * 20000 + secret + "b = "
-    await service.suggest(DocumentSnapshot("file:///big.py", text, 1), len(text))
-    request = backend.requests[0]
-    assert len(request.prefix) <= 32_000
-    assert request.prefix.startswith("a = 1\n") and request.prefix.endswith("b = ")
-    assert "ghp_16C7e42F292c6912E7710c838347Ae178B4a" not in request.prefix
-    assert 'API_TOKEN = "<redacted>"' in request.prefix
+    text = "def area(width, height):\n    "
+    first = await service.suggest(DocumentSnapshot("file:///m.py", text, 1), len(text))
+    assert first.text == "area = width * height"
+    for _ in range(100):  # the speculative generation runs in the background
+        if service.stats()["speculations"] and len(backend.requests) == 2:
+            break
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.05)
+    accepted = text + first.text + "\n    "  # accepted, then Enter with auto-indent
+    second = await service.suggest(DocumentSnapshot("file:///m.py", accepted, 2), len(accepted))
+    assert second.text == "return area" and second.source == "cache"
+    assert backend.requests[1].prefix.endswith("area = width * height")
     runtime.shutdown()

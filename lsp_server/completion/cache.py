@@ -1,0 +1,78 @@
+"""Typing-through cache: answers a keystroke at once when it matches a suggestion already computed."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+# How much of the prefix's end identifies where an answer was computed, and how far the user may
+# have typed into it (llama.vim uses a 128-character back-scan too).
+_TAIL_CHARS = 256
+_MAX_TYPED = 128
+_SUFFIX_KEY_CHARS = 4096
+
+
+def suffix_key(suffix: str) -> tuple[int, int]:
+    """A cheap identity for the text after the cursor."""
+    return len(suffix), hash(suffix[:_SUFFIX_KEY_CHARS])
+
+
+@dataclass(frozen=True)
+class _Entry:
+    uri: str
+    prefix_len: int
+    prefix_tail: str
+    suffix: tuple[int, int]
+    raw: str
+
+
+class TypingThroughCache:
+    """The last ``capacity`` raw model continuations, keyed by where they were computed."""
+
+    def __init__(self, capacity: int = 256) -> None:
+        self._capacity = capacity
+        self._entries: OrderedDict[tuple[str, int, str, tuple[int, int]], _Entry] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def put(self, uri: str, prefix: str, suffix: str, raw: str) -> None:
+        """Remember that after ``prefix`` (and before ``suffix``) the model continues with ``raw``."""
+        if not raw:
+            return
+        entry = _Entry(uri, len(prefix), prefix[-_TAIL_CHARS:], suffix_key(suffix), raw)
+        key = (uri, entry.prefix_len, entry.prefix_tail, entry.suffix)
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None and old.raw.startswith(raw):
+                entry = old  # keep the longer continuation (speculation extended it)
+            self._entries[key] = entry
+            while len(self._entries) > self._capacity:
+                self._entries.popitem(last=False)
+
+    def lookup(self, uri: str, prefix: str, suffix: str) -> str | None:
+        """The rest of a cached continuation the user has been typing through, or None."""
+        key = suffix_key(suffix)
+        with self._lock:
+            entries = list(reversed(self._entries.values()))
+        for entry in entries:
+            if entry.uri != uri or entry.suffix != key:
+                continue
+            typed_len = len(prefix) - entry.prefix_len
+            if not 0 <= typed_len <= _MAX_TYPED:
+                continue
+            if prefix[entry.prefix_len - len(entry.prefix_tail) : entry.prefix_len] != entry.prefix_tail:
+                continue
+            typed = prefix[entry.prefix_len :]
+            if len(entry.raw) > typed_len and entry.raw.startswith(typed):
+                self.hits += 1
+                return entry.raw[typed_len:]
+        self.misses += 1
+        return None
+
+    def forget(self, uri: str) -> None:
+        """Drop a closed document's entries."""
+        with self._lock:
+            for key in [k for k in self._entries if k[0] == uri]:
+                del self._entries[key]

@@ -1,0 +1,118 @@
+"""Prompt layout: budgets, the local window, repository context, redaction, the forced middle."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from lsp_server.completion.line_mode import early_stop
+from lsp_server.context.secrets import redact
+from lsp_server.context.workspace import PromptContext
+from lsp_server.model.backend import GenerationRequest
+from lsp_server.prompting.budget import Budget
+from lsp_server.settings import Settings
+
+# The local window is cut by characters before redaction so a huge document costs no more than a
+# small one; the backend then fits it to the token budget.
+_LOCAL_PREFIX_CHARS = 32_000
+_LOCAL_SUFFIX_CHARS = 8_000
+_TEMPLATE_MARGIN_TOKENS = 32
+# Prompt layout for KV reuse: the window's first line is a multiple of _WINDOW_STEP, and the lines
+# typed since the last multiple of _MIDDLE_STEP go after the FIM middle marker, so typing on them
+# only appends tokens to a prompt whose beginning stays the same.
+_WINDOW_STEP = 32
+_MIDDLE_STEP = 8
+_MAX_MIDDLE_CHARS = 1200
+
+ContextProvider = Callable[[str, str, int, int], PromptContext | None]
+
+
+@dataclass(frozen=True)
+class DocumentSnapshot:
+    """The text of an open document at one version."""
+
+    uri: str
+    text: str
+    version: int | None
+
+
+def build_request(
+    doc: DocumentSnapshot,
+    offset: int,
+    settings: Settings,
+    n_ctx: int,
+    multiline: bool,
+    context: ContextProvider | None,
+) -> GenerationRequest:
+    """Budget the prompt, fetch repository context and redact everything that goes in."""
+    prefix, suffix = doc.text[:offset], doc.text[offset:]
+    budget = Budget.for_context(n_ctx, settings.max_tokens)
+    prompt_budget = min(settings.max_prompt_tokens, budget.prefix_tokens + budget.suffix_tokens)
+    suffix_tokens = min(budget.suffix_tokens, prompt_budget // 4)
+    room = n_ctx - settings.max_tokens - prompt_budget - _TEMPLATE_MARGIN_TOKENS
+    context_tokens = max(0, min(settings.context_tokens, room)) if settings.repo_context else 0
+    repo = context(doc.uri, doc.text, offset, context_tokens) if context_tokens and context else None
+    chunks = repo.chunks if repo else ()
+    window, first_line = _local_window(prefix, _LOCAL_PREFIX_CHARS, _WINDOW_STEP)
+    window = redact(window)
+    return GenerationRequest(
+        prefix=window,
+        suffix=redact(_head_lines(suffix, _LOCAL_SUFFIX_CHARS)),
+        max_tokens=settings.max_tokens,
+        prefix_tokens=prompt_budget - suffix_tokens,
+        suffix_tokens=suffix_tokens,
+        deadline=time.monotonic() + settings.generation_timeout_ms / 1000,
+        should_stop=early_stop(multiline, _line_prefix(prefix), settings.max_lines),
+        # Repo-level tokens did worse than comment-headed snippets for the 0.5B coder
+        # (scripts/eval_fim.py), so they are opt-in; either layout only when there is context.
+        repo_name=repo.repo_name if chunks and settings.context_layout == "repo-tokens" else None,
+        path=repo.path if chunks else None,
+        context=tuple((chunk.path, chunk.text) for chunk in chunks),
+        context_tokens=context_tokens,
+        comment=repo.comment if repo else "#",
+        middle_chars=_middle_chars(window, first_line),
+        prefix_first_line=first_line,
+        prefix_line_step=_WINDOW_STEP,
+    )
+
+
+def _line_prefix(prefix: str) -> str:
+    return prefix[prefix.rfind("\n") + 1 :]
+
+
+def _local_window(prefix: str, limit: int, step: int) -> tuple[str, int]:
+    """At most ``limit`` trailing characters starting on a line that is a multiple of ``step``.
+
+    Starting on a line (not mid-line) keeps secrets whole for redaction; the step keeps the start
+    still while the user types. Returns the text and the absolute number of its first line.
+    """
+    if len(prefix) <= limit:
+        return prefix, 0
+    cut = prefix.find("\n", len(prefix) - limit) + 1
+    line = prefix.count("\n", 0, cut)
+    while line % step and cut:
+        cut = prefix.find("\n", cut) + 1
+        line += 1
+    return prefix[cut:], line
+
+
+def _middle_chars(window: str, first_line: int) -> int:
+    """How many trailing characters of the window were typed since the last _MIDDLE_STEP line."""
+    cursor_line = first_line + window.count("\n")
+    start = len(window)
+    for _ in range(cursor_line % _MIDDLE_STEP + 1):
+        start = window.rfind("\n", 0, start)
+        if start < 0:
+            break
+    middle = len(window) - (start + 1)
+    if middle > _MAX_MIDDLE_CHARS:  # very long lines: just the cursor's line
+        middle = len(window) - (window.rfind("\n") + 1)
+    return middle
+
+
+def _head_lines(text: str, limit: int) -> str:
+    """The first ``limit`` characters, ending at a line end."""
+    if len(text) <= limit:
+        return text
+    return text[: max(0, text.rfind("\n", 0, limit))]

@@ -1,0 +1,41 @@
+"""Single- or multi-line suggestions, and when to stop generating."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from lsp_server.completion.postprocess import is_mid_line
+
+_BLOCK_OPENERS = (":", "{", "(", "[", "=>", "->")
+
+
+def wants_multiline(mode: str, line_prefix: str, line_suffix: str) -> bool:
+    """Decide single- or multi-line from the setting and the cursor's line."""
+    if mode == "never" or is_mid_line(line_suffix):
+        return False
+    if mode == "always":
+        return True
+    stripped = line_prefix.rstrip()
+    return not stripped or stripped.endswith(_BLOCK_OPENERS)
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" \t"))
+
+
+def early_stop(multiline: bool, line_prefix: str, max_lines: int) -> Callable[[str], bool]:
+    """Stop generating once the cleaned text cannot grow any more."""
+    opens_block = line_prefix.rstrip().endswith(_BLOCK_OPENERS)
+    base = _indent(line_prefix) + (1 if opens_block else 0)
+
+    def single(text: str) -> bool:
+        return "\n" in text.lstrip("\n")
+
+    def multi(text: str) -> bool:
+        lines = text.split("\n")
+        if len(lines) > max_lines + 1:
+            return True
+        # A complete later line indented below the cursor's block ends the block.
+        return any(line.strip() and _indent(line) < base for line in lines[1:-1])
+
+    return multi if multiline else single

@@ -1,0 +1,43 @@
+"""Prompt layout: redaction at line boundaries, window steps, the forced middle, context budget."""
+
+from lsp_server.completion.layout import DocumentSnapshot, build_request
+from lsp_server.settings import Settings
+
+
+def _request(text: str, **settings):
+    return build_request(DocumentSnapshot("file:///m.py", text, 1), len(text), Settings(**settings), 4096, True, None)
+
+
+def test_huge_document_window_starts_at_a_step_line_and_is_redacted():
+    secret = 'API_TOKEN = "ghp_16C7e42F292c6912E7710c838347Ae178B4a"\n'
+    text = "a = 1\n" * 20000 + secret + "b = "
+    request = _request(text)
+    assert len(request.prefix) <= 32_000
+    assert request.prefix.startswith("a = 1\n") and request.prefix.endswith("b = ")
+    assert request.prefix_first_line % 32 == 0 and request.prefix_line_step == 32
+    assert "ghp_16C7e42F292c6912E7710c838347Ae178B4a" not in request.prefix
+    assert 'API_TOKEN = "<redacted>"' in request.prefix
+
+
+def test_lines_typed_since_the_last_step_line_become_the_middle():
+    lines = [f"x{i} = {i}" for i in range(19)]  # the cursor is on line 18; 16 is the step line
+    text = "\n".join(lines) + "\nresult = x1"
+    request = _request(text)
+    middle = request.prefix[len(request.prefix) - request.middle_chars :]
+    assert middle == "x16 = 16\nx17 = 17\nx18 = 18\nresult = x1"
+
+
+def test_the_middle_stays_anchored_while_typing_on_the_same_lines():
+    text = "\n".join(f"y{i} = {i}" for i in range(10)) + "\nz = "
+    first, second = _request(text), _request(text + "y9 +")
+    assert second.prefix[: len(second.prefix) - second.middle_chars] == first.prefix[: len(first.prefix) - first.middle_chars]
+
+
+def test_context_budget_leaves_room_for_the_local_window_and_generation():
+    request = build_request(
+        DocumentSnapshot("file:///m.py", "x = ", 1), 4, Settings(context_tokens=100000), 4096, False,
+        lambda uri, text, offset, budget: None,
+    )
+    assert request.context_tokens + request.prefix_tokens + request.suffix_tokens + request.max_tokens <= 4096
+    off = _request("x = ", repo_context=False)
+    assert off.context_tokens == 0
