@@ -63,12 +63,25 @@ class ContextAssembler:
         self._index = index
         self._recent = recent
         self._previous: dict[str, tuple[ContextChunk, ...]] = {}
+        self._frozen: dict[str, tuple[tuple[int, int, int, int], tuple[ContextChunk, ...]]] = {}
         self._lock = threading.Lock()
 
     def chunks(self, rel: str, text: str, offset: int, budget_tokens: int) -> tuple[ContextChunk, ...]:
         """Context chunks for ``rel`` at ``offset`` within ``budget_tokens`` (estimated)."""
         if budget_tokens <= 0:
             return ()
+        # Within one step of lines the context does not change at all: a change re-evaluates the
+        # whole local window after it, so it may only happen when the cursor enters a new step
+        # (when the prompt's middle part moves anyway) or when the index changes.
+        step = (
+            text.count("\n", 0, offset) // _WINDOW_STEP,
+            budget_tokens,
+            self._index.generation_of_others(rel),
+            self._recent.version_of_others(rel),
+        )
+        frozen = self._frozen.get(rel)
+        if frozen is not None and frozen[0] == step:
+            return frozen[1]
         selected: list[ContextChunk] = []
         used = 0
         for chunk in self._candidates(rel, text, offset):
@@ -77,7 +90,9 @@ class ContextAssembler:
                 continue
             selected.append(chunk)
             used += cost
-        return self._stable_order(rel, selected)
+        ordered = self._stable_order(rel, selected)
+        self._frozen[rel] = (step, ordered)
+        return ordered
 
     def _stable_order(self, rel: str, selected: list[ContextChunk]) -> tuple[ContextChunk, ...]:
         """Keep chunks that were already in the prompt where they were; append the new ones."""

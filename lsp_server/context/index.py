@@ -65,6 +65,7 @@ class WorkspaceIndex:
         self._by_name: dict[str, list[Definition]] = defaultdict(list)
         self._open: set[str] = set()
         self.generation = 0
+        self._changes: dict[str, int] = defaultdict(int)
         self.stats = IndexStats(0, 0, 0, 0.0)
         self.cache_error: str | None = None
 
@@ -144,6 +145,7 @@ class WorkspaceIndex:
             for symbol in summary.symbols:
                 self._by_name[symbol.name].append(Definition(rel, symbol))
             self.generation += 1
+            self._changes[rel] += 1
         return outcome
 
     def _forget(self, rel: str) -> None:
@@ -158,6 +160,7 @@ class WorkspaceIndex:
             else:
                 self._by_name.pop(symbol.name, None)
         self.generation += 1
+        self._changes[rel] += 1
 
     @staticmethod
     def _key(rel: str, language: str, text: str) -> str:
@@ -189,6 +192,10 @@ class WorkspaceIndex:
         self._cache = None
 
     # -- queries ----------------------------------------------------------------------------
+
+    def generation_of_others(self, rel: str) -> int:
+        """A counter that changes when any file but ``rel`` changes (its own edits do not count)."""
+        return self.generation - self._changes.get(rel, 0)
 
     def summary(self, rel: str) -> FileSummary | None:
         """The summary of one file (workspace-relative posix path)."""

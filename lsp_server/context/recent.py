@@ -24,6 +24,8 @@ class RecentSnippets:
         self._lines = lines
         self._items: OrderedDict[tuple[str, int], Snippet] = OrderedDict()
         self._lock = threading.Lock()
+        self._version = 0
+        self._own: dict[str, int] = {}
 
     def record(self, path: str, text: str, line: int) -> None:
         """Remember the block of lines around ``line`` of ``text`` (the file's current content)."""
@@ -35,6 +37,8 @@ class RecentSnippets:
         with self._lock:
             self._items.pop((path, start), None)
             self._items[(path, start)] = snippet
+            self._version += 1
+            self._own[path] = self._own.get(path, 0) + 1
             while len(self._items) > self._capacity:
                 self._items.popitem(last=False)
 
@@ -43,6 +47,11 @@ class RecentSnippets:
         with self._lock:
             for key in [k for k in self._items if k[0] == path]:
                 del self._items[key]
+
+    def version_of_others(self, path: str) -> int:
+        """A counter that changes when places in files other than ``path`` are recorded."""
+        with self._lock:
+            return self._version - self._own.get(path, 0)
 
     def others(self, path: str) -> list[Snippet]:
         """Snippets from files other than ``path``, newest first."""

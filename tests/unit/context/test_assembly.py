@@ -68,3 +68,18 @@ def test_secrets_in_context_are_redacted(tmp_path):
     joined = "\n".join(c.text for c in chunks)
     assert "shop/config.py" in {c.path for c in chunks}
     assert "hunter2hunter2" not in joined
+
+
+def test_context_is_frozen_within_a_step_of_lines_and_follows_other_files(tmp_path):
+    index = _index(tmp_path)
+    assembler = ContextAssembler(index, RecentSnippets())
+    first = assembler.chunks("shop/app.py", APP, len(APP), 2000)
+    # A new identifier on the cursor's line that names a definition does not change the context yet ...
+    (tmp_path / "shop" / "tax.py").write_text("def regional_tax_rate(region):\n    return 0.2\n")
+    typed = APP + "regional_tax_rate"
+    index.set_open_document("shop/app.py", typed)  # the file's own edits do not unfreeze it
+    assert assembler.chunks("shop/app.py", typed, len(typed), 2000) == first
+    # ... but a change in another file does, and the new definition is appended.
+    index.update_path(tmp_path / "shop" / "tax.py")
+    after = assembler.chunks("shop/app.py", typed, len(typed), 2000)
+    assert after[: len(first)] == first and any("regional_tax_rate" in c.text for c in after[len(first):])
