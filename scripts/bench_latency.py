@@ -2,16 +2,19 @@
 
 Real code, not ours: --functions functions (6-25 lines, in modules that import sibling modules) of
 the requests 2.32.3 sdist from PyPI, fetched once into ~/.cache/iquest-lsp/bench. Each function body
-is deleted (the def line and docstring stay) and typed back at --cps characters per second, with a
-pause after every newline and space and VS Code's auto-indent after a newline. Each keystroke is
+is deleted (the def line and docstring stay; on disk too) and typed back at --cps characters per
+second, pausing after every newline and space, with VS Code's auto-indent after a newline. Each key:
   ours:          didChange (incremental) + textDocument/inlineCompletion (Automatic), the pending
-                 request cancelled first with $/cancelRequest, as VS Code does;
-  llama-server:  POST /infill with llama.vscode's fields (256 lines of prefix, 64 of suffix, a ring
-                 buffer of 64-line chunks from the sibling modules the file imports), the pending
-                 request's connection closed first, as llama.vscode does.
-Both systems run the same GGUF with the same threads, one after the other (never at the same time).
-llama-server is built once from the llama-cpp-python 0.3.36 sdist (the llama.cpp our backend runs)
-into ~/.cache/iquest-lsp/llama-server unless --llama-server (or $IQUEST_LLAMA_SERVER) names a binary.
+                 request cancelled first with $/cancelRequest, as VS Code's LSP client does;
+  llama-server:  a call of a port of llama.vscode's inline completion provider (ggml-org/llama.vscode
+                 src/completion.ts): POST /infill with its fields and defaults, one request at a time
+                 and never aborted, its result cache and its prefetch after a suggestion; the ring
+                 buffer holds 64-line chunks of the sibling modules the file imports (>= --extra-tokens).
+                 --llama-client abort instead sends every key and closes the pending connection.
+Both systems run the same GGUF with the same threads, one after the other (never at the same time);
+each function starts with one untimed request (the file was just opened). llama-server is built once
+from the llama-cpp-python 0.3.36 sdist (the llama.cpp our backend runs) into
+~/.cache/iquest-lsp/llama-server unless --llama-server (or $IQUEST_LLAMA_SERVER) names a binary.
 
     .venv/bin/python scripts/bench_latency.py [--model qwen2.5-coder-0.5b] [--functions 4] [--cps 8]
         [--seed 7] [--json PATH] [--only ours|llama-server] [--llama-server PATH]
@@ -51,12 +54,15 @@ BENCH_DIR = Path(os.environ.get("IQUEST_BENCH_DIR", Path.home() / ".cache" / "iq
 LLAMA_SERVER_HOME = Path.home() / ".cache" / "iquest-lsp" / "llama-server"
 PYPI_SIMPLE = "https://pypi.org/simple/{name}/"
 
-# llama.vscode's defaults (n_prefix, n_suffix, n_predict, t_max_*, ring buffer size).
+# llama.vscode's defaults (package.json of ggml-org/llama.vscode).
 N_PREFIX_LINES = 256
 N_SUFFIX_LINES = 64
 N_PREDICT = 128
 T_MAX_PROMPT_MS = 500
-T_MAX_PREDICT_MS = 1000
+T_MAX_PREDICT_MS = 500
+MAX_LINE_SUFFIX = 8
+MAX_CACHE_KEYS = 250
+WAIT_MS = 150  # DELAY_BEFORE_COMPL_REQUEST: how often a new request checks whether the previous one ended
 RING_CHUNKS = 16
 RING_CHUNK_LINES = 64
 
@@ -228,37 +234,181 @@ def make_task(candidate: Candidate, source: str) -> Task:
 
 
 # --------------------------------------------------------------------------------------------
-# llama.vscode's request
+# llama.vscode's client, ported from ggml-org/llama.vscode (src/completion.ts, src/llama-server.ts,
+# src/utils.ts; settings from its package.json)
 
 
-def infill_request(text: str, cursor: int, extra: Sequence[dict[str, str]], **overrides: Any) -> dict[str, Any]:
-    """The /infill body llama.vscode sends for a cursor at ``cursor`` in ``text``."""
-    line_start = text.rfind("\n", 0, cursor) + 1
-    line_end = text.find("\n", cursor)
-    line_end = len(text) if line_end < 0 else line_end
-    before = text[: max(0, line_start - 1)].split("\n") if line_start else []
-    after = text[line_end + 1 :].split("\n") if line_end < len(text) else []
-    if after and after[-1] == "" and text.endswith("\n"):
-        after = after[:-1]  # the empty "line" after a final newline is no line
-    prefix_lines = before[-N_PREFIX_LINES:]
-    prompt = text[line_start:cursor]
-    body = {
-        "input_prefix": "".join(line + "\n" for line in prefix_lines),
-        "prompt": prompt,
-        "input_suffix": text[cursor:line_end] + "\n" + "".join(line + "\n" for line in after[:N_SUFFIX_LINES]),
+@dataclass(frozen=True)
+class FimInputs:
+    """What llama.vscode reads around the cursor."""
+
+    input_prefix: str
+    input_suffix: str
+    prompt: str
+    n_indent: int
+    line_prefix: str
+    line_suffix: str
+    spaces_to_remove: int
+    line: int
+    lines: tuple[str, ...]
+
+
+def fim_inputs(text: str, cursor: int) -> FimInputs:
+    """Prefix lines, suffix lines and the cursor line split as getCompletionItems does (VS Code's
+    lines: a final newline leaves an empty last line)."""
+    lines = text.split("\n")
+    line = text.count("\n", 0, cursor)
+    line_text = lines[line]
+    column = cursor - (text.rfind("\n", 0, cursor) + 1)
+    line_prefix, line_suffix = line_text[:column], line_text[column:]
+    prefix_lines = lines[max(0, line - N_PREFIX_LINES) : line]
+    suffix_lines = lines[line + 1 : min(len(lines) - 1, line + N_SUFFIX_LINES) + 1]
+    blank = line_prefix.strip(" \t") == ""
+    return FimInputs(
+        input_prefix="\n".join(prefix_lines) + "\n",
+        input_suffix=line_suffix + "\n" + "\n".join(suffix_lines) + "\n",
+        prompt="" if blank else line_prefix,
+        n_indent=len(line_text) - len(line_text.lstrip()),
+        line_prefix=line_prefix,
+        line_suffix=line_suffix,
+        spaces_to_remove=len(line_prefix) if blank else 0,
+        line=line,
+        lines=tuple(lines),
+    )
+
+
+def infill_body(input_prefix: str, input_suffix: str, prompt: str, extra: Sequence[dict[str, str]], n_indent: int) -> dict[str, Any]:
+    """createRequestPayload(noPredict=false, ...): the /infill body."""
+    body: dict[str, Any] = {
+        "input_prefix": input_prefix,
+        "input_suffix": input_suffix,
         "input_extra": list(extra),
+        "prompt": prompt,
         "n_predict": N_PREDICT,
-        "n_indent": len(prompt) - len(prompt.lstrip(" \t")),
         "top_k": 40,
         "top_p": 0.99,
         "stream": False,
         "samplers": ["top_k", "top_p", "infill"],
         "cache_prompt": True,
-        "t_max_prompt_ms": T_MAX_PROMPT_MS,
-        "t_max_predict_ms": T_MAX_PREDICT_MS,
     }
-    body.update(overrides)
+    if n_indent:
+        body["n_indent"] = n_indent
+    body["t_max_prompt_ms"] = T_MAX_PROMPT_MS
+    body["t_max_predict_ms"] = T_MAX_PREDICT_MS
     return body
+
+
+def infill_request(text: str, cursor: int, extra: Sequence[dict[str, str]]) -> dict[str, Any]:
+    """The /infill body llama.vscode sends for a cursor at ``cursor`` in ``text``."""
+    inputs = fim_inputs(text, cursor)
+    return infill_body(inputs.input_prefix, inputs.input_suffix, inputs.prompt, extra, inputs.n_indent)
+
+
+def cache_key(input_prefix: str, input_suffix: str, prompt: str) -> str:
+    return input_prefix + "|" + input_suffix + "|" + prompt
+
+
+class ResultCache:
+    """llama.vscode's LRU result cache (max_cache_keys 250)."""
+
+    def __init__(self, size: int = MAX_CACHE_KEYS) -> None:
+        self.size = size
+        self.items: dict[str, str] = {}
+
+    def get(self, key: str) -> str | None:
+        value = self.items.pop(key, None)
+        if value is not None:
+            self.items[key] = value
+        return value
+
+    def put(self, key: str, value: str) -> None:
+        self.items.pop(key, None)
+        self.items[key] = value
+        while len(self.items) > self.size:
+            del self.items[next(iter(self.items))]
+
+    def completion(self, input_prefix: str, input_suffix: str, prompt: str) -> str | None:
+        """getCachedCompletion: an exact hit, or a cached completion the typed characters run through."""
+        hit = self.get(cache_key(input_prefix, input_suffix, prompt))
+        if hit is not None:
+            return hit
+        for i in range(len(prompt), -1, -1):
+            result = self.get(cache_key(input_prefix, input_suffix, prompt[:i]))
+            cut = prompt[i:]
+            if result is not None and cut == result[: len(cut)]:
+                return result[len(prompt) - i :]
+        return None
+
+
+def remove_trailing_new_lines(lines: list[str]) -> list[str]:
+    while lines and lines[-1].strip() == "":
+        lines = lines[:-1]
+    return lines
+
+
+def should_discard(lines: Sequence[str], doc_lines: Sequence[str], line: int, line_prefix: str, line_suffix: str) -> bool:
+    """shouldDiscardSuggestion: drop suggestions that repeat the text that follows."""
+    def at(index: int) -> str | None:
+        return doc_lines[index] if 0 <= index < len(doc_lines) else None
+
+    if not lines or (len(lines) == 1 and lines[0].strip() == ""):
+        return True
+    if line == len(doc_lines) - 1:
+        return False
+    if (
+        len(lines) > 1
+        and (lines[0].strip() == "" or lines[0].strip() == line_suffix.strip())
+        and all(value == at(line + 1 + i) for i, value in enumerate(lines[1:]))
+    ):
+        return True
+    if len(lines) == 1 and lines[0] == line_suffix:
+        return True
+    first = line + 1
+    while first < len(doc_lines) and doc_lines[first].strip() == "":
+        first += 1
+    if first >= len(doc_lines):
+        return False
+    if line_prefix + lines[0] == doc_lines[first]:
+        if len(lines) == 1:
+            return True
+        if len(lines) == 2 and lines[1] == (at(first + 1) or "")[: len(lines[1])]:
+            return True
+        if len(lines) > 2 and all(value == at(first + 1 + i) for i, value in enumerate(lines[1:])):
+            return True
+    return False
+
+
+def update_suggestion(lines: Sequence[str], line_suffix: str) -> str:
+    if line_suffix.strip() != "":
+        if lines[0].endswith(line_suffix):
+            return lines[0][: -len(line_suffix)]
+        if len(lines) > 1:
+            return lines[0]
+    return "\n".join(lines)
+
+
+def remove_leading_spaces(text: str, count: int) -> str:
+    i = 0
+    while i < len(text) and i < count and text[i] in " \t":
+        i += 1
+    return text[i:]
+
+
+def future_requests(inputs: FimInputs, lines: Sequence[str]) -> tuple[tuple[str, str, str] | None, tuple[str, str] | None]:
+    """What llama.vscode prefetches after showing ``lines``: (prefix, suffix, prompt) for the text after
+    accepting the whole suggestion (cacheFutureSuggestion), and (key, value) it caches for accepting
+    the first line (cacheFutureAcceptLineSuggestion)."""
+    prefix, suffix, prompt = inputs.input_prefix, inputs.input_suffix, inputs.prompt + lines[0]
+    if len(lines) > 1:
+        prefix = inputs.input_prefix + inputs.prompt + "\n".join(lines[:-1]) + "\n"
+        prompt = lines[-1]
+        prefix_lines = prefix[:-1].split("\n")
+        if len(prefix_lines) > N_PREFIX_LINES:
+            prefix = "\n".join(prefix_lines[-N_PREFIX_LINES:]) + "\n"
+    accept_line = None
+    if len(lines) > 1:
+        accept_line = (cache_key(inputs.input_prefix + inputs.prompt + lines[0] + "\n", inputs.input_suffix, ""), "\n".join(lines[1:]))
+    return (prefix, suffix, prompt), accept_line
 
 
 def sibling_imports(source: str, module_path: str) -> list[tuple[str, list[str]]]:
@@ -443,7 +593,7 @@ def table(summaries: dict[str, dict[str, Any]], rss: dict[str, float | None]) ->
     row("latency between keys p50 ms", lambda s, n: fmt_ms(s["between_p50_ms"]))
     row("latency between keys p95 ms", lambda s, n: fmt_ms(s["between_p95_ms"]))
     row("answered before next key", lambda s, n: fmt_share(s["answered_before_next_key"]))
-    row("requests cancelled", lambda s, n: str(s["cancelled"]))
+    row("requests cancelled, no answer", lambda s, n: str(s["cancelled"]))
     row("tokens evaluated/answer mean", lambda s, n: fmt_num(s["evaluated_tokens_mean"]))
     row("tokens evaluated/answer p50", lambda s, n: fmt_num(s["evaluated_tokens_p50"]))
     row("prompt tokens p50", lambda s, n: fmt_num(s["prompt_tokens_p50"]))
@@ -655,6 +805,7 @@ class OursDriver(Driver):
         self.serial = 0
         self.ids: dict[int, str] = {}
         self.background: set[asyncio.Task] = set()
+        self.generations: int | None = None  # the server's generation count at the last status read
 
     async def begin(self, task: Task) -> None:
         path = self.root / task.path
@@ -663,8 +814,24 @@ class OursDriver(Driver):
         warm = Record(task.name, -1, None)
         self.key(warm, task.holed, task.cursor, "", task.holed, task.cursor, send_change=False)
         started = time.perf_counter()
-        while self.pending(warm) and time.perf_counter() - started < 120:
+        while self.pending(warm) and time.perf_counter() - started < 180:
             await asyncio.sleep(0.01)
+        await self._settle()
+
+    async def _settle(self) -> None:
+        """Wait for background work (a speculation after the warm-up answer) to end: no generation
+        finished for 300 ms (at most 30 s), so both systems start typing on an idle model."""
+        if self.background:
+            await asyncio.wait(list(self.background), timeout=10)
+        started = time.perf_counter()
+        last = (await self.session.status()).get("generations")
+        quiet = time.perf_counter()
+        while time.perf_counter() - quiet < 0.3 and time.perf_counter() - started < 30:
+            await asyncio.sleep(0.05)
+            now = (await self.session.status()).get("generations")
+            if now != last:
+                last, quiet = now, time.perf_counter()
+        self.generations = last
 
     def key(self, record: Record, before: str, start: int, inserted: str, after: str, cursor: int, send_change: bool = True) -> None:
         from lsprotocol import types
@@ -714,10 +881,20 @@ class OursDriver(Driver):
         job.add_done_callback(self.background.discard)
 
     async def _figures(self, record: Record) -> None:
-        """The generation behind an answer: iquest.status right after it (one cheap round trip)."""
+        """The work behind an answer, from iquest.status right after it (one cheap round trip).
+
+        When no generation finished since the previous answer's read, the answer cost no model work
+        (the server answered from what it had): 0 tokens. Otherwise the last generation is the one
+        that produced the answer (a speculation started after it cannot finish within a round trip).
+        """
         status = await self.session.status()
+        generations = status.get("generations")
+        before, self.generations = self.generations, generations
+        record.generation = generations
+        if before is not None and generations == before:
+            record.evaluated_tokens = record.generated_tokens = 0
+            return
         last = status.get("lastGeneration") or {}
-        record.generation = status.get("generations")
         record.prompt_tokens = last.get("promptTokens")
         record.evaluated_tokens = last.get("evaluatedTokens")
         record.generated_tokens = last.get("generatedTokens")
@@ -773,24 +950,49 @@ async def http(host: str, port: int, method: str, path: str, payload: Any = None
         writer.transport.abort()
 
 
+class Token:
+    """VS Code's CancellationToken for one provider call: cancelled when the next key arrives."""
+
+    cancelled = False
+
+
 class LlamaServerDriver(Driver):
-    """llama-server's /infill, driven as llama.vscode drives it."""
+    """llama-server's /infill, driven by a port of llama.vscode's completion provider.
+
+    client "vscode" (llama.vscode as it is): one request at a time and never aborted; a newer
+    keystroke waits in 150 ms steps for it to end and gives up when a still newer key cancels it;
+    completions the user types through come from the result cache; after showing a suggestion it
+    prefetches the one after accepting it. client "abort": every key sends its own request and
+    closes the pending one's connection (llama-server drops a task whose client left).
+    """
 
     name = "llama-server"
 
-    def __init__(self, port: int, root: Path, extra_tokens: int) -> None:
+    def __init__(self, port: int, root: Path, extra_tokens: int, client: str) -> None:
         self.port = port
         self.root = root
         self.extra_tokens = extra_tokens
+        self.client = client
         self.extra: list[dict[str, str]] = []
         self.jobs: dict[int, asyncio.Task] = {}
+        self.tokens: dict[int, Token] = {}
+        self.background: set[asyncio.Task] = set()
+        self.cache = ResultCache()
+        self.in_progress = False
         self.context: dict[str, Any] = {}
+        self.counts = {"infill": 0, "prefetch": 0, "fromCache": 0}
 
     async def _count(self, text: str) -> int:
         status, answer = await http("127.0.0.1", self.port, "POST", "/tokenize", {"content": text})
         if status != 200:
             raise SystemExit(f"llama-server /tokenize answered {status}: {answer}")
         return len(answer["tokens"])
+
+    async def _infill(self, body: dict[str, Any]) -> dict[str, Any]:
+        status, answer = await http("127.0.0.1", self.port, "POST", "/infill", body)
+        if status != 200 or not isinstance(answer, dict):
+            raise RuntimeError(f"HTTP {status}: {str(answer)[:200]}")
+        return answer
 
     async def begin(self, task: Task) -> None:
         def read(rel: str) -> str | None:
@@ -808,42 +1010,130 @@ class LlamaServerDriver(Driver):
         }
         warm = Record(task.name, -1, None)
         self.key(warm, task.holed, task.cursor, "", task.holed, task.cursor)
-        await asyncio.wait([self.jobs[id(warm)]], timeout=120)
+        await asyncio.wait([self.jobs[id(warm)]], timeout=180)
+        await self._settle()
 
     def key(self, record: Record, before: str, start: int, inserted: str, after: str, cursor: int) -> None:
-        payload = infill_request(after, cursor, self.extra)
         record.sent = time.perf_counter()
-        job = asyncio.ensure_future(self._post(record, payload))
+        if self.client == "abort":
+            job = asyncio.ensure_future(self._abort_style(record, after, cursor))
+        else:
+            token = self.tokens[id(record)] = Token()
+            job = asyncio.ensure_future(self._vscode_style(record, after, cursor, token))
         self.jobs[id(record)] = job
 
-    async def _post(self, record: Record, payload: dict[str, Any]) -> None:
-        try:
-            status, answer = await http("127.0.0.1", self.port, "POST", "/infill", payload)
-        except asyncio.CancelledError:
-            record.error = "cancelled"
-            raise
-        except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError, ValueError, IndexError) as exc:
-            record.error = f"{type(exc).__name__}: {exc}"
-            return
-        record.answered = time.perf_counter()
-        if status != 200 or not isinstance(answer, dict):
-            record.error = f"HTTP {status}: {str(answer)[:200]}"
-            record.answered = None
+    @staticmethod
+    def _figures(record: Record, answer: dict[str, Any] | None) -> None:
+        if answer is None:  # from the result cache: no model work
+            record.evaluated_tokens = record.generated_tokens = 0
             return
         timings = answer.get("timings") or {}
-        record.text = answer.get("content", "")
         record.prompt_tokens = answer.get("tokens_evaluated")
         record.evaluated_tokens = timings.get("prompt_n")
         record.generated_tokens = timings.get("predicted_n")
+
+    async def _abort_style(self, record: Record, text: str, cursor: int) -> None:
+        self.counts["infill"] += 1
+        try:
+            answer = await self._infill(infill_request(text, cursor, self.extra))
+        except asyncio.CancelledError:
+            record.error = "cancelled"
+            raise
+        except (OSError, RuntimeError, asyncio.TimeoutError, asyncio.IncompleteReadError, ValueError, IndexError) as exc:
+            record.error = f"{type(exc).__name__}: {exc}"
+            return
+        record.answered = time.perf_counter()
+        record.text = answer.get("content", "")
+        self._figures(record, answer)
+
+    async def _vscode_style(self, record: Record, text: str, cursor: int, token: Token) -> None:
+        """getCompletionItems, step for step (minus RAG, ring-buffer updates and the status bar)."""
+        while self.in_progress:
+            await asyncio.sleep(WAIT_MS / 1000)
+            if token.cancelled:
+                record.error = "cancelled"
+                return
+        self.in_progress = True
+        try:
+            inputs = fim_inputs(text, cursor)
+            if len(inputs.line_suffix) > MAX_LINE_SUFFIX:
+                record.answered, record.text = time.perf_counter(), ""
+                return
+            key = cache_key(inputs.input_prefix, inputs.input_suffix, inputs.prompt)
+            completion = self.cache.completion(inputs.input_prefix, inputs.input_suffix, inputs.prompt)
+            answer: dict[str, Any] | None = None
+            if completion is None:
+                if token.cancelled:
+                    record.error = "cancelled"
+                    return
+                self.counts["infill"] += 1
+                try:
+                    answer = await self._infill(infill_body(inputs.input_prefix, inputs.input_suffix, inputs.prompt, self.extra, inputs.n_indent))
+                except (OSError, RuntimeError, asyncio.TimeoutError, asyncio.IncompleteReadError, ValueError, IndexError) as exc:
+                    record.answered, record.text, record.error = time.perf_counter(), "", f"{type(exc).__name__}: {exc}"
+                    return
+                completion = answer.get("content")
+            else:
+                self.counts["fromCache"] += 1
+            self._figures(record, answer)
+            if completion is None or completion.strip() == "":
+                record.answered, record.text = time.perf_counter(), ""
+                return
+            lines = remove_trailing_new_lines(re.split(r"\r?\n", completion))
+            if should_discard(lines, inputs.lines, inputs.line, inputs.line_prefix, inputs.line_suffix):
+                record.answered, record.text = time.perf_counter(), ""
+                return
+            shown = update_suggestion(lines, inputs.line_suffix)
+            if answer is not None:
+                self.cache.put(key, shown)
+            record.answered, record.text = time.perf_counter(), remove_leading_spaces(shown, inputs.spaces_to_remove)
+            job = asyncio.ensure_future(self._prefetch(inputs, lines, token))
+            self.background.add(job)
+            job.add_done_callback(self.background.discard)
+        finally:
+            self.in_progress = False
+
+    async def _prefetch(self, inputs: FimInputs, lines: list[str], token: Token) -> None:
+        """The setTimeout after a suggestion: cacheFutureSuggestion, then cacheFutureAcceptLineSuggestion."""
+        await asyncio.sleep(0)
+        if token.cancelled or inputs.line_suffix.strip() != "":
+            return
+        (prefix, suffix, prompt), accept_line = future_requests(inputs, lines)
+        key = cache_key(prefix, suffix, prompt)
+        if self.cache.get(key) is None:
+            self.counts["prefetch"] += 1
+            indent = len(inputs.prompt) - len(inputs.prompt.lstrip())
+            try:
+                answer = await self._infill(infill_body(prefix, suffix, prompt, self.extra, indent))
+            except (OSError, RuntimeError, asyncio.TimeoutError, asyncio.IncompleteReadError, ValueError, IndexError):
+                return
+            content = answer.get("content") or ""
+            if content.strip():
+                self.cache.put(key, "\n".join(remove_trailing_new_lines(re.split(r"\r?\n", content))))
+        if accept_line is not None and self.cache.get(accept_line[0]) is None:
+            self.cache.put(*accept_line)
 
     def pending(self, record: Record) -> bool:
         return not self.jobs[id(record)].done()
 
     def cancel(self, record: Record) -> None:
-        self.jobs[id(record)].cancel()
+        if self.client == "abort":
+            self.jobs[id(record)].cancel()
+        else:
+            self.tokens[id(record)].cancelled = True
+
+    async def _settle(self) -> None:
+        """Let the work still running (an un-aborted request, a prefetch) end before going on."""
+        running = [job for job in [*self.jobs.values(), *self.background] if not job.done()]
+        if running:
+            await asyncio.wait(running, timeout=120)
 
     async def end(self, task: Task) -> None:
+        for token in self.tokens.values():
+            token.cancelled = True
+        await self._settle()
         self.jobs.clear()
+        self.tokens.clear()
 
 
 # --------------------------------------------------------------------------------------------
@@ -864,6 +1154,7 @@ async def run_ours(model: str, root: Path, tasks: Sequence[Task], traces: list[t
             await asyncio.sleep(0.1)
             status = await session.status()
         driver = OursDriver(session, root)
+        driver.generations = status.get("generations")
         records: list[Record] = []
         try:
             for task, (keys, times) in zip(tasks, traces):
@@ -872,16 +1163,17 @@ async def run_ours(model: str, root: Path, tasks: Sequence[Task], traces: list[t
             rss = peak_rss_mb(session.client._server.pid)
         finally:
             await session.close()
-    seen: set[int] = set()
-    for record in sorted((r for r in records if r.generation is not None), key=lambda r: r.answered or 0):
-        if record.generation in seen:  # the status read saw a later request's generation: unknown
-            record.prompt_tokens = record.evaluated_tokens = record.generated_tokens = None
-        seen.add(record.generation)
-    return {"records": records, "rss_mb": rss, "index": final.get("index"), "generations": final.get("generations")}
+    return {
+        "records": records,
+        "rss_mb": rss,
+        "index": final.get("index"),
+        "generations": final.get("generations"),
+        "completion": final.get("completion"),
+    }
 
 
 async def run_llama_server(binary: Path, model: Path, threads: int, root: Path, tasks: Sequence[Task], traces: list[tuple[list[Key], list[float]]],
-                           settle_s: float, extra_tokens: int, server_log: Path, extra_args: Sequence[str]) -> dict[str, Any]:
+                           settle_s: float, extra_tokens: int, server_log: Path, extra_args: Sequence[str], client: str) -> dict[str, Any]:
     port = free_port()
     command = [str(binary), "-m", str(model), "-t", str(threads), "-c", "8192", "--port", str(port), "--host", "127.0.0.1",
                "--cache-reuse", "256", "-ub", "512", "-b", "512", *extra_args]
@@ -901,7 +1193,7 @@ async def run_llama_server(binary: Path, model: Path, threads: int, root: Path, 
                 if time.perf_counter() - begun > 300:
                     raise SystemExit(f"llama-server never became healthy: see {server_log}")
                 await asyncio.sleep(0.2)
-            driver = LlamaServerDriver(port, root, extra_tokens)
+            driver = LlamaServerDriver(port, root, extra_tokens, client)
             records: list[Record] = []
             for task, (keys, times) in zip(tasks, traces):
                 records += await replay(driver, task, keys, times, settle_s)
@@ -912,7 +1204,7 @@ async def run_llama_server(binary: Path, model: Path, threads: int, root: Path, 
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
-    return {"records": records, "rss_mb": rss, "command": " ".join(command), "context": driver.context}
+    return {"records": records, "rss_mb": rss, "command": " ".join(command), "context": driver.context, "client": client, "counts": driver.counts}
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -941,11 +1233,17 @@ async def main(args: argparse.Namespace) -> None:
     logs = workspace.parent
     if args.only in (None, "ours"):
         results["ours"] = await run_ours(args.model, workspace, tasks, traces, args.settle, logs / "ours.log")
+        stats = results["ours"].get("completion")
+        if stats:
+            print("ours: " + ", ".join(f"{k} {v}" for k, v in stats.items()) + " (the server's counters, warm-ups included)")
     if args.only in (None, "llama-server"):
         results["llama-server"] = await run_llama_server(binary, model, threads, workspace, tasks, traces, args.settle, args.extra_tokens,
-                                                         logs / "llama-server.log", args.llama_server_arg)
-        print(f"llama-server: {results['llama-server']['command']}")
-        contexts = results["llama-server"]["context"].values()
+                                                         logs / "llama-server.log", args.llama_server_arg, args.llama_client)
+        theirs = results["llama-server"]
+        print(f"llama-server: {theirs['command']}")
+        contexts = theirs["context"].values()
+        print(f"  client: {'llama.vscode (one request at a time, never aborted; result cache; prefetch)' if args.llama_client == 'vscode' else 'abort the pending request on every key'}; "
+              f"{theirs['counts']['infill']} /infill requests + {theirs['counts']['prefetch']} prefetches, {theirs['counts']['fromCache']} answers from its cache")
         print(f"  input_extra: {min(c['tokens'] for c in contexts)}-{max(c['tokens'] for c in contexts)} tokens in "
               f"{min(c['chunks'] for c in contexts)}-{max(c['chunks'] for c in contexts)} chunks of {RING_CHUNK_LINES} lines per function")
     summaries = {system: summarize(result["records"]) for system, result in results.items()}
@@ -965,7 +1263,8 @@ async def main(args: argparse.Namespace) -> None:
         verdict = "-" if math.isnan(share) else ("met" if share >= TARGETS["fast_share"] else "missed")
         print(f"ours: pauses answered within {FAST_MS:.0f} ms: {fmt_share(share)}   target >= {100 * TARGETS['fast_share']:.0f}%   {verdict}")
     elapsed = time.perf_counter() - begun
-    print(f"run took {elapsed:.0f} s; server logs in {logs}")
+    load = " / ".join(f"{v:.1f}" for v in os.getloadavg())
+    print(f"run took {elapsed:.0f} s; load average at the end {load} (other work on the machine skews both systems); server logs in {logs}")
     if args.json:
         report = {
             "project": f"{name}-{version}",
@@ -1023,5 +1322,7 @@ if __name__ == "__main__":
     parser.add_argument("--only", choices=["ours", "llama-server"])
     parser.add_argument("--llama-server", help="llama-server binary to use instead of the cached build ($IQUEST_LLAMA_SERVER)")
     parser.add_argument("--llama-server-arg", action="append", default=[], help="extra llama-server argument (repeatable)")
+    parser.add_argument("--llama-client", choices=["vscode", "abort"], default="vscode",
+                        help="vscode: llama.vscode's provider (default); abort: a request per key, the pending one's connection closed")
     parser.add_argument("--extra-tokens", type=int, default=1536, help="input_extra chunks are added until they hold this many tokens")
     asyncio.run(main(parser.parse_args()))

@@ -456,6 +456,7 @@ async def run_mode(workspace: Path, tasks: Sequence[Task], mode: str, model: str
         "maxTokens": 64,
         "multiline": "auto",
         "generationTimeoutMs": timeout_ms,
+        "speculate": False,  # a speculative generation after each answer would run into the next request
     }
     session = await start_session(workspace, options, log=log)
     results: list[Result] = []

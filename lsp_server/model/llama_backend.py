@@ -198,11 +198,21 @@ class LlamaCppBackend:
                 self._token_cache.pop(next(iter(self._token_cache)))
         return cached
 
-    def _prompt_tokens(self, request: GenerationRequest) -> list[int]:
-        """Context, then the local window (start in line steps), then the forced middle."""
+    def _prompt_tokens(self, request: GenerationRequest) -> tuple[list[int], bool]:
+        """Context, then the local window (start in line steps), then the forced middle.
+
+        Returns the tokens and whether one trailing space was held back: BPE tokenizers write
+        "    x" as "   " + " x", so a prompt ending in a space makes the model add another one.
+        The caller removes the space the model then writes first.
+        """
         fim = self.template.uses_fim
-        forced = request.prefix[len(request.prefix) - request.middle_chars :] if fim and request.middle_chars else ""
-        head = request.prefix[: len(request.prefix) - len(forced)]
+        text = request.prefix
+        healed = text.endswith(" ")
+        if healed:
+            text = text[:-1]
+        middle_chars = max(0, request.middle_chars - 1) if healed else request.middle_chars
+        forced = text[len(text) - middle_chars :] if fim and middle_chars else ""
+        head = text[: len(text) - len(forced)]
         forced_tokens = self._tokenize(forced, special=False) if forced else []
         prefix, suffix = fit_window(
             head,
@@ -213,7 +223,8 @@ class LlamaCppBackend:
         )
         prefix = _start_on_step(prefix, head, request.prefix_first_line, request.prefix_line_step)
         context = self._fit_context(request.context, request.context_tokens)
-        return self.encode_prompt(prefix, suffix, request.repo_name, request.path, context, request.comment) + forced_tokens
+        tokens = self.encode_prompt(prefix, suffix, request.repo_name, request.path, context, request.comment)
+        return tokens + forced_tokens, healed
 
     def _reuse_by_shifting(self, tokens: list[int], min_match: int = 32) -> int:
         """Drop cached tokens that the new prompt no longer has and shift the rest of the KV left.
@@ -257,7 +268,7 @@ class LlamaCppBackend:
     def complete(self, request: GenerationRequest, cancel: threading.Event) -> GenerationResult:
         """Run one FIM generation; returns early on cancel, deadline or a stop condition."""
         started = time.perf_counter()
-        tokens = self._prompt_tokens(request)
+        tokens, healed = self._prompt_tokens(request)
         shifted = self._reuse_by_shifting(tokens)
         if shifted:
             log.debug("dropped %d cached tokens and shifted the rest of the KV", shifted)
@@ -283,6 +294,8 @@ class LlamaCppBackend:
                         break
                     out.append(token)
                     text = self._llm.detokenize(out).decode("utf-8", errors="ignore")
+                    if healed and text.startswith(" "):
+                        text = text[1:]
                     if cancel.is_set():
                         stop_reason = "cancelled"
                         break

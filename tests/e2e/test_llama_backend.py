@@ -103,3 +103,14 @@ def test_the_window_starts_on_a_line_step(backend):
     )
     first_line = result.prompt.split("<|fim_prefix|>", 1)[1].split("\n", 1)[0]
     assert first_line in ("line_64 = 64", "line_96 = 96", "x = ")
+
+
+def test_a_trailing_space_is_not_doubled(backend):
+    # "    x = " tokenizes as "   " + " x" + " =" + " "; held back, the model's " value" is not "  value".
+    request = GenerationRequest(prefix="def area(width, height):\n    result = ", suffix="\n    return result\n", max_tokens=6, prefix_tokens=500, suffix_tokens=100, middle_chars=len("    result = "))
+    result = backend.complete(request, threading.Event())
+    assert result.prompt.endswith("<|fim_middle|>    result =")
+    assert result.text and not result.text.startswith(" ")
+    indented = GenerationRequest(prefix="def area(width, height):\n    ", suffix="\n", max_tokens=4, prefix_tokens=500, suffix_tokens=100, middle_chars=4)
+    answer = backend.complete(indented, threading.Event())
+    assert answer.text.strip() and not answer.text.startswith(" ")

@@ -138,19 +138,58 @@ def test_infill_request_splits_prefix_prompt_and_suffix_at_the_cursor():
     assert body["input_prefix"] == "".join(f"line{i}\n" for i in range(144, 400))  # 256 lines
     assert body["input_suffix"] == "foo(bar)\n" + "".join(f"after{i}\n" for i in range(64))
     assert body["input_extra"] == [{"filename": "a.py", "text": "A = 1\n"}]
-    assert body["n_indent"] == 4
+    assert body["n_indent"] == 4  # the cursor line's indentation
     assert body["n_predict"] == 128 and body["cache_prompt"] is True and body["stream"] is False
     assert body["samplers"] == ["top_k", "top_p", "infill"] and body["top_k"] == 40 and body["top_p"] == 0.99
-    assert body["t_max_prompt_ms"] == 500 and body["t_max_predict_ms"] == 1000
-    # the prefix, the prompt and the suffix put back together are the window around the cursor
-    assert text.endswith(body["input_suffix"][len("foo(bar)\n"):] + "".join(f"after{i}\n" for i in range(64, 100)))
+    assert body["t_max_prompt_ms"] == 500 and body["t_max_predict_ms"] == 500  # llama.vscode's package.json
 
 
-def test_infill_request_at_the_start_and_end_of_a_file():
+def test_infill_request_on_an_indented_empty_line_and_at_the_edges_of_a_file():
+    body = bench.infill_request("def f():\n    \nx = 1\n", len("def f():\n    "), [])
+    # only indentation before the cursor: llama.vscode sends no prompt and the model writes the indent
+    assert (body["input_prefix"], body["prompt"], body["input_suffix"], body["n_indent"]) == ("def f():\n", "", "\nx = 1\n\n", 4)
     body = bench.infill_request("abc\ndef", 0, [])
-    assert (body["input_prefix"], body["prompt"], body["input_suffix"]) == ("", "", "abc\ndef\n")
-    body = bench.infill_request("abc\ndef\n", 7, [])
-    assert (body["input_prefix"], body["prompt"], body["input_suffix"]) == ("abc\n", "def", "\n")
+    assert (body["input_prefix"], body["prompt"], body["input_suffix"]) == ("\n", "", "abc\ndef\n")
+    assert "n_indent" not in body  # sent only when non-zero
+    body = bench.infill_request("abc\ndef", 7, [])
+    assert (body["input_prefix"], body["prompt"], body["input_suffix"]) == ("abc\n", "def", "\n\n")
+
+
+def test_result_cache_serves_completions_the_user_types_through():
+    cache = bench.ResultCache(size=2)
+    cache.put(bench.cache_key("P", "S", "    x = "), "foo(bar)")
+    assert cache.completion("P", "S", "    x = ") == "foo(bar)"
+    assert cache.completion("P", "S", "    x = fo") == "o(bar)"
+    assert cache.completion("P", "S", "    x = fx") is None  # typed something else
+    assert cache.completion("Q", "S", "    x = fo") is None
+    cache.put(bench.cache_key("P", "S", ""), "    return 1")  # an empty-line suggestion (with its indent)
+    assert cache.completion("P", "S", "    ret") == "urn 1"
+    cache.put("third", "z")  # LRU: the least recently used key goes
+    assert len(cache.items) == 2 and cache.get("third") == "z"
+
+
+def test_suggestion_filters_follow_llama_vscode():
+    doc = ["def f():", "    a = 1", "    return a", ""]
+    assert bench.should_discard([], doc, 1, "    ", "")
+    assert bench.should_discard(["  "], doc, 1, "    ", "")
+    assert bench.should_discard(["return a"], doc, 1, "    ", "")  # repeats the next line
+    assert not bench.should_discard(["return b"], doc, 1, "    ", "")
+    assert bench.should_discard(["", "    return a"], doc, 1, "    a = 1", "")  # repeats what follows
+    assert not bench.should_discard(["x"], doc, 3, "", "")  # the last line is never discarded
+    assert bench.update_suggestion(["foo(bar)", "next"], "") == "foo(bar)\nnext"
+    assert bench.update_suggestion(["foo(bar)", "next"], ")") == "foo(bar"
+    assert bench.update_suggestion(["foo", "next"], ")") == "foo"
+    assert bench.remove_leading_spaces("    return 1", 4) == "return 1" and bench.remove_leading_spaces("  x", 4) == "x"
+    assert bench.remove_trailing_new_lines(["a", "", "  "]) == ["a"]
+
+
+def test_prefetch_targets_the_text_after_accepting():
+    inputs = bench.fim_inputs("def f():\n    x = \n", len("def f():\n    x = "))
+    (prefix, suffix, prompt), accept = bench.future_requests(inputs, ["1"])
+    assert (prefix, suffix, prompt, accept) == ("def f():\n", "\n\n", "    x = 1", None)
+    (prefix, suffix, prompt), accept = bench.future_requests(inputs, ["1", "    return x"])
+    assert (prefix, prompt) == ("def f():\n    x = 1\n", "    return x")
+    assert accept == (bench.cache_key("def f():\n    x = 1\n", "\n\n", ""), "    return x")
 
 
 def test_ring_chunks_follow_the_imports_and_stop_at_the_budget():
