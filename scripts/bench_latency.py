@@ -708,6 +708,34 @@ def peak_rss_mb(pid: int) -> float | None:
     return None
 
 
+def _jiffies(pid: int | str) -> int:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])  # utime + stime
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def cpu_sample(pids: Sequence[int]) -> tuple[float, int, int]:
+    """(time, busy jiffies of the whole machine, jiffies of ``pids`` and this process)."""
+    try:
+        values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        busy = sum(values) - values[3] - (values[4] if len(values) > 4 else 0)  # minus idle and iowait
+    except (OSError, ValueError, IndexError):
+        busy = 0
+    return time.perf_counter(), busy, sum(_jiffies(pid) for pid in pids) + _jiffies("self")
+
+
+def other_load(before: tuple[float, int, int], after: tuple[float, int, int]) -> float | None:
+    """Share of the machine's CPUs that processes other than the measured ones used in between."""
+    seconds = after[0] - before[0]
+    if seconds <= 0 or not before[1]:
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    other = (after[1] - before[1]) - (after[2] - before[2])
+    return max(0.0, other / ticks / seconds / (os.cpu_count() or 1))
+
+
 def prepare_workspace(root: Path, tasks: Sequence[Task]) -> Path:
     """A copy of the project with every chosen body deleted on disk too, so no index sees it."""
     work = Path(tempfile.mkdtemp(prefix="iquest-latency-"))
@@ -1156,11 +1184,14 @@ async def run_ours(model: str, root: Path, tasks: Sequence[Task], traces: list[t
         driver = OursDriver(session, root)
         driver.generations = status.get("generations")
         records: list[Record] = []
+        pid = session.client._server.pid
         try:
+            before = cpu_sample([pid])
             for task, (keys, times) in zip(tasks, traces):
                 records += await replay(driver, task, keys, times, settle_s)
+            load = other_load(before, cpu_sample([pid]))
             final = await session.status()
-            rss = peak_rss_mb(session.client._server.pid)
+            rss = peak_rss_mb(pid)
         finally:
             await session.close()
     return {
@@ -1169,6 +1200,7 @@ async def run_ours(model: str, root: Path, tasks: Sequence[Task], traces: list[t
         "index": final.get("index"),
         "generations": final.get("generations"),
         "completion": final.get("completion"),
+        "other_load": load,
     }
 
 
@@ -1195,8 +1227,10 @@ async def run_llama_server(binary: Path, model: Path, threads: int, root: Path, 
                 await asyncio.sleep(0.2)
             driver = LlamaServerDriver(port, root, extra_tokens, client)
             records: list[Record] = []
+            before = cpu_sample([process.pid])
             for task, (keys, times) in zip(tasks, traces):
                 records += await replay(driver, task, keys, times, settle_s)
+            load = other_load(before, cpu_sample([process.pid]))
             rss = peak_rss_mb(process.pid)
         finally:
             process.terminate()
@@ -1204,7 +1238,8 @@ async def run_llama_server(binary: Path, model: Path, threads: int, root: Path, 
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
-    return {"records": records, "rss_mb": rss, "command": " ".join(command), "context": driver.context, "client": client, "counts": driver.counts}
+    return {"records": records, "rss_mb": rss, "command": " ".join(command), "context": driver.context, "client": client, "counts": driver.counts,
+            "other_load": load}
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -1250,6 +1285,11 @@ async def main(args: argparse.Namespace) -> None:
     print()
     for line in table(summaries, {system: result["rss_mb"] for system, result in results.items()}):
         print(line)
+    loads = {system: result.get("other_load") for system, result in results.items()}
+    print("CPU used by other processes while typing: " + ", ".join(
+        f"{system} {'-' if load is None else f'{100 * load:.0f}%'}" for system, load in loads.items()))
+    if any(load is not None and load > 0.10 for load in loads.values()):
+        print("  WARNING: the machine was busy with other work; these figures are not comparable. Run again on a quiet machine.")
     ratios: dict[str, float] = {}
     if len(summaries) == 2:
         ours, theirs = summaries["ours"], summaries["llama-server"]
@@ -1263,8 +1303,7 @@ async def main(args: argparse.Namespace) -> None:
         verdict = "-" if math.isnan(share) else ("met" if share >= TARGETS["fast_share"] else "missed")
         print(f"ours: pauses answered within {FAST_MS:.0f} ms: {fmt_share(share)}   target >= {100 * TARGETS['fast_share']:.0f}%   {verdict}")
     elapsed = time.perf_counter() - begun
-    load = " / ".join(f"{v:.1f}" for v in os.getloadavg())
-    print(f"run took {elapsed:.0f} s; load average at the end {load} (other work on the machine skews both systems); server logs in {logs}")
+    print(f"run took {elapsed:.0f} s; server logs in {logs}")
     if args.json:
         report = {
             "project": f"{name}-{version}",

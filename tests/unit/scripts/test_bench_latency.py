@@ -281,3 +281,13 @@ def test_ratios_and_formatting():
     assert bench._finite({"a": [math.nan, 1.0, math.inf]}) == {"a": [None, 1.0, None]}
     lines = bench.table({"ours": bench.summarize([_record(0, "space", 50, 300)])}, {"ours": 512.0})
     assert lines[0].split() == ["ours"] and any(line.startswith("peak RSS") and line.endswith("512") for line in lines)
+
+
+def test_other_load_is_the_share_of_cpu_not_used_by_the_measured_processes():
+    import os
+
+    ticks, cpus = os.sysconf("SC_CLK_TCK"), os.cpu_count() or 1
+    before = (10.0, 1000, 50)
+    assert bench.other_load(before, (12.0, 1000 + 2 * ticks * cpus, 50)) == pytest.approx(1.0)  # all someone else's
+    assert bench.other_load(before, (12.0, 1000 + ticks, 50 + ticks)) == pytest.approx(0.0)  # all ours
+    assert bench.other_load((10.0, 0, 0), (12.0, 0, 0)) is None
