@@ -1038,8 +1038,15 @@ class LlamaServerDriver(Driver):
         }
         warm = Record(task.name, -1, None)
         self.key(warm, task.holed, task.cursor, "", task.holed, task.cursor)
-        await asyncio.wait([self.jobs[id(warm)]], timeout=180)
+        await asyncio.wait([self.jobs[id(warm)]], timeout=300)
         await self._settle()
+        # Prime every slot with this context too: requests that run side by side (a prefetch next to
+        # a request) land on other slots, which a long session would have warmed long ago.
+        status, props = await http("127.0.0.1", self.port, "GET", "/props")
+        slots = props.get("total_slots", 1) if status == 200 and isinstance(props, dict) else 1
+        if slots > 1:
+            body = infill_request(task.holed, task.cursor, self.extra)
+            await asyncio.gather(*(self._infill(body) for _ in range(slots)), return_exceptions=True)
 
     def key(self, record: Record, before: str, start: int, inserted: str, after: str, cursor: int) -> None:
         record.sent = time.perf_counter()
