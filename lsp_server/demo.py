@@ -60,7 +60,10 @@ async def run_demo(target: Target, *, model: str | None, out: TextIO, verbose: b
     """Open ``target`` in a real LSP session, request ghost text twice (cold, warm) and print it."""
     root = DEMO_PROJECT if target.path.is_relative_to(DEMO_PROJECT) else target.path.parent
     started = time.perf_counter()
-    session = await start_session(root, {"model": model} if model else {}, log=sys.stderr if verbose else None, echo=out)
+    # A cold first request on a busy laptop can take several seconds; the demo shows it rather than
+    # cutting it off at the interactive default budget.
+    options = {"generationTimeoutMs": 30000, **({"model": model} if model else {})}
+    session = await start_session(root, options, log=sys.stderr if verbose else None, echo=out)
     try:
         out.write(f"model ready in {(time.perf_counter() - started) * 1000:.0f} ms\n")
         if session.messages:
