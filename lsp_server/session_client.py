@@ -21,7 +21,6 @@ class Session:
     client: LanguageClient
     messages: list[str] = field(default_factory=list)
     progress: list[str] = field(default_factory=list)
-    loaded: asyncio.Event = field(default_factory=asyncio.Event)
     drain: asyncio.Task | None = None
 
     async def status(self) -> dict[str, Any]:
@@ -80,7 +79,6 @@ async def start_session(root: Path, options: dict[str, Any], *, log: TextIO | No
         session.messages.append(params.message)
         if echo is not None:
             echo.write(f"[server] {params.message}\n")
-        session.loaded.set()
 
     @client.feature(types.WINDOW_WORK_DONE_PROGRESS_CREATE)
     def create_progress(params: types.WorkDoneProgressCreateParams) -> None:
@@ -89,14 +87,11 @@ async def start_session(root: Path, options: dict[str, Any], *, log: TextIO | No
     @client.feature(types.PROGRESS)
     def progress(params: types.ProgressParams) -> None:
         value = params.value
-        kind = value.get("kind") if isinstance(value, dict) else getattr(value, "kind", None)
         message = value.get("message") if isinstance(value, dict) else getattr(value, "message", None)
         if message:
             session.progress.append(message)
             if echo is not None:
                 echo.write(f"[progress] {message}\n")
-        if kind == "end":
-            session.loaded.set()
 
     await client.start_io(*SERVER_COMMAND)
     session.drain = asyncio.create_task(_drain(client._server.stderr, log))
@@ -109,5 +104,11 @@ async def start_session(root: Path, options: dict[str, Any], *, log: TextIO | No
         )
     )
     client.initialized(types.InitializedParams())
-    await asyncio.wait_for(session.loaded.wait(), timeout=600)
+    await asyncio.wait_for(_model_settled(session), timeout=600)
     return session
+
+
+async def _model_settled(session: Session) -> None:
+    """Wait until the model is loaded or has failed (indexing reports progress too)."""
+    while (await session.status())["state"] not in ("ready", "failed"):
+        await asyncio.sleep(0.05)
