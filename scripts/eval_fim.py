@@ -46,7 +46,7 @@ import time
 import tokenize
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Iterable, Sequence
 
 CACHE = Path.home() / ".cache" / "iquest-lsp" / "eval"
 KINDS = ("single-line", "mid-line", "multi-line", "cross-file")
