@@ -263,20 +263,31 @@ def test_summary_figures():
     ]
     s = bench.summarize(records)
     assert s["requests"] == 6 and s["answered"] == 4 and s["cancelled"] == 2 and s["errors"] == 0
-    assert s["pauses"] == 3 and s["pause_unanswered"] == 1 and s["censored_min_ms"] == pytest.approx(1000)
+    assert s["pauses"] == 3 and s["pause_unanswered"] == 1
     assert s["pause_p50_ms"] == pytest.approx(400) and s["pause_p95_ms"] == math.inf
+    assert s["pause_p50_min_ms"] == pytest.approx(400) and s["pause_p95_min_ms"] == pytest.approx(1000)  # lower bound
     assert s["pause_fast_share"] == pytest.approx(1 / 3)
     assert s["pause_nonempty_share"] == pytest.approx(1 / 3)
     assert s["between_answered"] == 2
     assert s["between_p50_ms"] == pytest.approx(80) and s["between_p95_ms"] == pytest.approx(200)
     assert s["answered_before_next_key"] == pytest.approx(3 / 6)
     assert s["evaluated_tokens_mean"] == pytest.approx(20) and s["evaluated_tokens_p50"] == 20
-    assert bench.fmt_ms(s["pause_p95_ms"], s["censored_min_ms"]) == ">1000"
+    assert bench.fmt_ms(s["pause_p95_ms"], s["pause_p95_min_ms"]) == ">1000"
 
 
-def test_ratios_and_formatting():
-    assert bench.ratio(30.0, 300.0) == pytest.approx(0.1)
-    assert math.isnan(bench.ratio(math.inf, 300.0)) and math.isnan(bench.ratio(30.0, math.nan))
+def test_ratios_know_when_they_are_bounds():
+    value, relation = bench.ratio(30.0, 30.0, 300.0, 300.0)
+    assert (value, relation) == (pytest.approx(0.1), "=") and bench.verdict(value, relation, 0.15) == "met"
+    value, relation = bench.ratio(30.0, 30.0, math.inf, 1000.0)  # theirs only known to exceed 1000 ms
+    assert (value, relation) == (pytest.approx(0.03), "<=") and bench.verdict(value, relation, 0.15) == "met"
+    assert bench.verdict(*bench.ratio(300.0, 300.0, math.inf, 1000.0), 0.15) == "undetermined"
+    value, relation = bench.ratio(math.inf, 500.0, 1000.0, 1000.0)  # ours only known to exceed 500 ms
+    assert (value, relation) == (pytest.approx(0.5), ">=") and bench.verdict(value, relation, 0.3) == "missed"
+    assert bench.ratio(math.inf, 500.0, math.inf, 900.0)[1] == ""
+    assert bench.ratio(30.0, 30.0, math.nan, math.nan)[1] == ""
+
+
+def test_formatting():
     assert bench.fmt_share(0.304) == "30%" and bench.fmt_share(math.nan) == "-"
     assert bench._finite({"a": [math.nan, 1.0, math.inf]}) == {"a": [None, 1.0, None]}
     lines = bench.table({"ours": bench.summarize([_record(0, "space", 50, 300)])}, {"ours": 512.0})
