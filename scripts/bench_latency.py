@@ -595,7 +595,7 @@ def fmt_share(value: float) -> str:
 
 
 def fmt_num(value: float) -> str:
-    return "-" if math.isnan(value) else f"{value:.0f}"
+    return "-" if math.isnan(value) else f"{value:.1f}" if abs(value) < 10 and value != int(value) else f"{value:.0f}"
 
 
 def table(summaries: dict[str, dict[str, Any]], rss: dict[str, float | None]) -> list[str]:
