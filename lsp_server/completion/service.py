@@ -69,12 +69,12 @@ class _Job:
         )
 
 
-def _log_prompt(prompt: str) -> None:
+def _log_prompt(prompt: str, speculative: bool) -> None:
     """Append the exact prompt to $IQUEST_PROMPT_LOG (a debugging aid, off unless set)."""
     path = os.environ.get("IQUEST_PROMPT_LOG")
     if path:
         with open(path, "a", encoding="utf-8") as handle:
-            handle.write(json.dumps({"prompt": prompt}) + "\n")
+            handle.write(json.dumps({"prompt": prompt, "speculative": speculative}) + "\n")
 
 
 class CompletionService:
@@ -182,7 +182,7 @@ class CompletionService:
             if done.cancelled() or done.exception() is not None:
                 return
             result = done.result()
-            _log_prompt(result.prompt)
+            _log_prompt(result.prompt, speculative)
             if result.stop_reason != "cancelled":
                 self._cache.put(doc.uri, prefix, suffix, _usable(result))
 

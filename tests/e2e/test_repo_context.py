@@ -89,8 +89,10 @@ async def start(root: Path, cache: Path, prompt_log: Path, **options) -> Languag
     return client
 
 
-def prompts(prompt_log: Path) -> list[str]:
-    return [json.loads(line)["prompt"] for line in prompt_log.read_text().splitlines()] if prompt_log.exists() else []
+def prompts(prompt_log: Path, *, speculative: bool = False) -> list[str]:
+    """The logged prompts of requests (and of speculations too when ``speculative``)."""
+    entries = [json.loads(line) for line in prompt_log.read_text().splitlines()] if prompt_log.exists() else []
+    return [entry["prompt"] for entry in entries if speculative or not entry["speculative"]]
 
 
 async def complete_checkout(client: LanguageClient, root: Path) -> str:
@@ -186,6 +188,6 @@ async def test_planted_secrets_never_reach_a_prompt(tmp_path):
     assert len(seen) == 2
     assert "AWS_ACCESS_KEY_ID = \"<redacted>\"" in seen[0]  # the code around a secret is kept ...
     assert "def database_url():" in seen[1] and "<redacted>" in seen[1]  # ... and so is the context ...
-    for name, secret in SECRETS.items():  # ... and none of the secrets
-        for prompt in seen:
+    for name, secret in SECRETS.items():  # ... and none of the secrets, in speculations either
+        for prompt in prompts(log, speculative=True):
             assert secret not in prompt, name
