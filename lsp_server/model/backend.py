@@ -62,6 +62,18 @@ class GenerationResult:
     stop_reason: str
 
 
+@dataclass(frozen=True)
+class ChatRequest:
+    """One chat-template generation (code actions, refactor plans)."""
+
+    messages: tuple[tuple[str, str], ...]  # (role, content) pairs: "system", "user", "assistant"
+    max_tokens: int
+    deadline: float | None = None
+    # Called from the worker thread with the text generated so far (streaming progress).
+    on_text: Callable[[str], None] | None = None
+    stop: tuple[str, ...] = ()
+
+
 ProgressCallback = Callable[[str, int], None]
 
 
@@ -73,6 +85,10 @@ class Backend(Protocol):
 
     def complete(self, request: GenerationRequest, cancel: threading.Event) -> GenerationResult:
         """Generate a completion, stopping promptly once ``cancel`` is set."""
+        ...
+
+    def chat(self, request: ChatRequest, cancel: threading.Event) -> GenerationResult:
+        """Answer a chat with the model's own chat template, stopping promptly once ``cancel`` is set."""
         ...
 
     def close(self) -> None:

@@ -10,7 +10,7 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Callable
 
-from lsp_server.model.backend import Backend, GenerationRequest, GenerationResult, ModelError, ProgressCallback
+from lsp_server.model.backend import Backend, ChatRequest, GenerationRequest, GenerationResult, ModelError, ProgressCallback
 
 log = logging.getLogger(__name__)
 
@@ -108,9 +108,17 @@ class ModelRuntime:
     async def complete(self, request: GenerationRequest) -> GenerationResult:
         """Run one generation; cancelling the awaiting task stops it within a token or a graph node."""
         backend = await self.wait_ready()
+        return await self._run(backend.complete, request)
+
+    async def chat(self, request: ChatRequest) -> GenerationResult:
+        """Run one chat generation on the same worker; cancellable like ``complete``."""
+        backend = await self.wait_ready()
+        return await self._run(backend.chat, request)
+
+    async def _run(self, call: Callable[..., GenerationResult], request: object) -> GenerationResult:
         cancel = threading.Event()
         self._active.add(cancel)
-        job = self._executor.submit(backend.complete, request, cancel)
+        job = self._executor.submit(call, request, cancel)
         job.add_done_callback(self._record)
         try:
             return await asyncio.wrap_future(job)
