@@ -302,3 +302,53 @@ def test_other_load_is_the_share_of_cpu_not_used_by_the_measured_processes():
     assert bench.other_load(before, (12.0, 1000 + 2 * ticks * cpus, 50)) == pytest.approx(1.0)  # all someone else's
     assert bench.other_load(before, (12.0, 1000 + ticks, 50 + ticks)) == pytest.approx(0.0)  # all ours
     assert bench.other_load((10.0, 0, 0), (12.0, 0, 0)) is None
+
+
+# ---- replay --------------------------------------------------------------------------------
+
+
+class _SlowDriver:
+    """Answers every request ``delay_s`` after it was sent; records when keys arrive."""
+
+    name = "slow"
+
+    def __init__(self, delay_s: float) -> None:
+        self.delay_s = delay_s
+
+    async def begin(self, task) -> None:
+        pass
+
+    def key(self, record, before, start, inserted, after, cursor) -> None:
+        import time
+
+        record.sent = time.perf_counter()
+
+    def pending(self, record) -> bool:
+        import time
+
+        if time.perf_counter() - record.sent < self.delay_s:
+            return True
+        record.answered = record.answered or record.sent + self.delay_s
+        return False
+
+    def cancel(self, record) -> None:
+        pass
+
+    async def end(self, task) -> None:
+        pass
+
+
+def _typing_task(typed: str):
+    return bench.Task("m.py", "f", 1, 1, typed, "", 0, typed)
+
+
+@pytest.mark.parametrize("pause_wait_s, waits", [(0.0, False), (5.0, True)])
+async def test_replay_waits_at_pauses_for_the_answer_when_asked(pause_wait_s, waits):
+    keys = bench.keystrokes("a b")
+    times = bench.schedule(keys, 1000.0, 0.01, 0.01)
+    records = await bench.replay(_SlowDriver(0.3), _typing_task("a b"), keys, times, 0.0, pause_wait_s)
+    space, after = records[1], records[2]
+    assert space.pause == "space"
+    assert (after.sent - space.sent >= 0.3) is waits
+    # Without waiting the pause request is cancelled at the next key: it has no latency.
+    assert (space.latency_ms is not None) is waits
