@@ -12,6 +12,7 @@ from typing import Sequence
 import numpy as np
 
 from lsp_server.model.backend import (
+    ChatRequest,
     GenerationRequest,
     GenerationResult,
     ModelError,
@@ -122,6 +123,7 @@ class LlamaCppBackend:
             ) from exc
         report("Reading vocabulary", 90)
         self._token_cache: dict[str, list[int]] = {}
+        self._formatter = None
         self._active_cancel = threading.Event()
         # llama.cpp polls this between graph nodes, so a cancel also stops a long prompt decode.
         self._abort_callback = llama_cpp.ggml_abort_callback(lambda _data: self._active_cancel.is_set())
@@ -311,6 +313,101 @@ class LlamaCppBackend:
             if not cancel.is_set():
                 raise
             log.debug("decode aborted on cancel: %s", exc)
+            stop_reason = "cancelled"
+        finally:
+            self._active_cancel = threading.Event()
+        return GenerationResult(
+            text=text,
+            prompt=self._llm.detokenize(tokens, special=True).decode("utf-8", errors="replace"),
+            prompt_tokens=len(tokens),
+            evaluated_tokens=len(tokens) - reused,
+            generated_tokens=len(out),
+            prompt_ms=prompt_ms,
+            total_ms=(time.perf_counter() - started) * 1000,
+            stop_reason=stop_reason,
+        )
+
+    def _chat_formatter(self):
+        """The GGUF's own chat template (``tokenizer.chat_template``), or None when it has none."""
+        if self._formatter is None:
+            template = self._llm.metadata.get("tokenizer.chat_template")
+            if not template:
+                return None
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+            model = self._llm._model
+            eos = model.token_get_text(self._llm.token_eos()) if self._llm.token_eos() >= 0 else ""
+            bos = model.token_get_text(self._llm.token_bos()) if self._llm.token_bos() >= 0 else ""
+            self._formatter = Jinja2ChatFormatter(template, eos_token=eos, bos_token=bos)
+        return self._formatter
+
+    def encode_chat(self, messages: Sequence[tuple[str, str]]) -> list[int]:
+        """Tokenize a chat with the model's template; message contents never become special tokens."""
+        formatter = self._chat_formatter()
+        contents = [content for _, content in messages]
+        if formatter is None:  # no template in the GGUF: a plain transcript
+            skeleton = "".join(f"{role.capitalize()}: {_slot(i)}\n\n" for i, (role, _) in enumerate(messages)) + "Assistant: "
+        else:
+            skeleton = formatter(messages=[{"role": role, "content": _slot(i)} for i, (role, _) in enumerate(messages)]).prompt
+        tokens: list[int] = self._llm.tokenize(b"", add_bos=True, special=False)
+        bos_text = formatter.bos_token if formatter is not None else ""
+        if tokens and bos_text and skeleton.startswith(bos_text):
+            skeleton = skeleton[len(bos_text) :]
+        for index, piece in enumerate(_SLOT.split(skeleton)):
+            if index % 2:
+                tokens += self._tokens_of(contents[int(piece)])
+            elif piece:
+                tokens += self._tokenize(piece, special=True)
+        return tokens
+
+    def chat(self, request: ChatRequest, cancel: threading.Event) -> GenerationResult:
+        """Answer a chat with the GGUF's chat template, streaming the text to ``request.on_text``.
+
+        llama-cpp-python's ``generate`` keeps ``input_ids``/``n_tokens`` in step with the KV cache, so
+        the next completion reuses only the prefix it really shares with this chat.
+        """
+        started = time.perf_counter()
+        tokens = self.encode_chat(request.messages)
+        room = self._llm.n_ctx() - len(tokens)
+        max_tokens = max(0, min(request.max_tokens, room))
+        reused = self._common_prefix(tokens)
+        out: list[int] = []
+        text = ""
+        stop_reason = "max_tokens"
+        prompt_ms = 0.0
+        self._active_cancel = cancel
+        try:
+            if cancel.is_set():
+                stop_reason = "cancelled"
+            elif max_tokens == 0:
+                stop_reason = "no_room"
+            else:
+                for token in self._llm.generate(tokens, temp=0.0, top_k=1, reset=True):
+                    if not out:
+                        prompt_ms = (time.perf_counter() - started) * 1000
+                    if self._is_eog(self._vocab, token) or token == self._llm.token_eos():
+                        stop_reason = "stop_token"
+                        break
+                    out.append(token)
+                    text = self._llm.detokenize(out).decode("utf-8", errors="ignore")
+                    cut = min((text.find(stop) for stop in request.stop if stop and stop in text), default=-1)
+                    if cut >= 0:
+                        text, stop_reason = text[:cut], "stop_string"
+                        break
+                    if request.on_text is not None:
+                        request.on_text(text)
+                    if cancel.is_set():
+                        stop_reason = "cancelled"
+                        break
+                    if len(out) >= max_tokens:
+                        break
+                    if request.deadline is not None and time.monotonic() > request.deadline:
+                        stop_reason = "deadline"
+                        break
+        except RuntimeError as exc:
+            if not cancel.is_set():
+                raise
+            log.debug("chat decode aborted on cancel: %s", exc)
             stop_reason = "cancelled"
         finally:
             self._active_cancel = threading.Event()
