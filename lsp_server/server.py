@@ -11,6 +11,7 @@ from lsp_server.audit import AuditLog
 from lsp_server.completion.service import CompletionService
 from lsp_server.features import commands, documents, inline_completion, lifecycle
 from lsp_server.features.documents import DocumentListeners
+from lsp_server.features.jsonrpc import StrictLanguageServer
 from lsp_server.features.messages import Notifier
 from lsp_server.features.workspace_context import WorkspaceContextFeature
 from lsp_server.model.backend import Backend, ProgressCallback
@@ -56,7 +57,7 @@ class AuditFromSettings(AuditLog):
 
 def build_server() -> LanguageServer:
     """Create the language server with every feature registered."""
-    server = LanguageServer("iquest-lsp", __version__)
+    server = StrictLanguageServer("iquest-lsp", __version__)
     settings = SettingsStore()
     runtime = ModelRuntime()
     notifier = Notifier(server)
