@@ -9,7 +9,7 @@ from pygls.lsp.server import LanguageServer
 from lsp_server import __version__
 from lsp_server.audit import AuditLog
 from lsp_server.completion.service import CompletionService
-from lsp_server.features import commands, documents, inline_completion, lifecycle
+from lsp_server.features import commands, documents, inline_completion, lifecycle, warm_up
 from lsp_server.features.documents import DocumentListeners
 from lsp_server.features.jsonrpc import StrictLanguageServer
 from lsp_server.features.messages import Notifier
@@ -67,6 +67,8 @@ def build_server() -> LanguageServer:
     listeners = DocumentListeners()
     listeners.closed.append(service.document_closed)
     workspace.listen(listeners)
+    warmer = warm_up.WarmUp(server, service)
+    warmer.listen(listeners)
     documents.register(server, listeners)
 
     load_model = lifecycle.register(
@@ -81,4 +83,5 @@ def build_server() -> LanguageServer:
     )
     commands.register(server, runtime, load_model, workspace, service)
     inline_completion.register(server, service)
+    warm_up.register(server, warmer)
     return server

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
 MULTILINE_MODES = ("auto", "always", "never")
+BACKENDS = ("local", "llama-server", "openai-compatible")
+FIM_FAMILIES = ("auto", "qwen", "codegemma", "starcoder", "deepseek", "codellama", "codestral", "none")
+_ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
 CONTEXT_LAYOUTS = ("comments", "repo-tokens")
 
 
@@ -27,6 +31,7 @@ class Settings:
     generation_timeout_ms: int = 5000
     debounce_ms: int = 0
     speculate: bool = True
+    warm_up: bool = True
     audit_log: bool = True
     repo_context: bool = True
     context_tokens: int = 1024
@@ -35,6 +40,11 @@ class Settings:
     max_file_bytes: int = 1_000_000
     audit_log_path: str = ""
     models_dir: str = ""
+    backend: str = "local"
+    server_url: str = "http://127.0.0.1:8080"
+    server_model: str = ""
+    api_key_env: str = "IQUEST_API_KEY"
+    fim_family: str = "auto"
 
     @property
     def effective_threads(self) -> int:
@@ -68,6 +78,7 @@ _FIELDS: dict[str, _Field] = {
     "generationTimeoutMs": _Field("generation_timeout_ms", int, 100, 600000),
     "debounceMs": _Field("debounce_ms", int, 0, 5000),
     "speculate": _Field("speculate", bool),
+    "warmUp": _Field("warm_up", bool),
     "auditLog": _Field("audit_log", bool),
     "repoContext": _Field("repo_context", bool),
     "contextTokens": _Field("context_tokens", int, 0, 32768),
@@ -76,10 +87,18 @@ _FIELDS: dict[str, _Field] = {
     "maxFileBytes": _Field("max_file_bytes", int, 1000, 100_000_000),
     "auditLogPath": _Field("audit_log_path", str),
     "modelsDir": _Field("models_dir", str),
+    "backend": _Field("backend", str, choices=BACKENDS),
+    "serverUrl": _Field("server_url", str),
+    "serverModel": _Field("server_model", str),
+    "apiKeyEnv": _Field("api_key_env", str),
+    "fimFamily": _Field("fim_family", str, choices=FIM_FAMILIES),
 }
 
 # Settings that only take effect when the model is loaded again.
-RELOAD_FIELDS = frozenset({"model", "context_size", "threads", "gpu_layers", "models_dir"})
+RELOAD_FIELDS = frozenset(
+    {"model", "context_size", "threads", "gpu_layers", "models_dir"}
+    | {"backend", "server_url", "server_model", "api_key_env", "fim_family"}
+)
 # Settings that only take effect when the workspace is indexed again.
 REINDEX_FIELDS = frozenset({"repo_context", "exclude", "max_file_bytes"})
 
@@ -110,6 +129,21 @@ def _check(name: str, spec: _Field, value: Any) -> str | None:
         return f"iquest.{name} must be one of {', '.join(spec.choices)}, got {value!r}"
     if spec.attr == "model" and not value.strip():
         return "iquest.model must name a catalog model or a .gguf path"
+    if spec.attr == "server_url":
+        return _check_url(value)
+    if spec.attr == "api_key_env" and not _ENV_NAME.fullmatch(value):
+        # Never echo the value: a key pasted here by mistake must not reach messages or logs.
+        return "iquest.apiKeyEnv must be the NAME of an environment variable (A-Z, 0-9, _), not the key itself"
+    return None
+
+
+def _check_url(value: str) -> str | None:
+    """Why ``value`` is not a usable server URL, or None."""
+    scheme, _, rest = value.partition("://")
+    if scheme not in ("http", "https") or not rest.strip("/"):
+        return f"iquest.serverUrl must be an http:// or https:// URL, got {value!r}"
+    if "@" in rest.split("/", 1)[0]:
+        return "iquest.serverUrl must not contain credentials; put the API key in the variable named by iquest.apiKeyEnv"
     return None
 
 

@@ -56,25 +56,30 @@ class _Job:
     suffix: tuple[int, int]
     task: asyncio.Task
     speculative: bool
+    warm_up: bool = False
     waiters: int = 0
 
     def extended_by(self, uri: str, prefix: str, suffix: tuple[int, int]) -> bool:
         """True when ``prefix`` is this job's prefix plus a few typed characters."""
         typed = len(prefix) - len(self.prefix)
         return (
-            uri == self.uri
+            not self.warm_up
+            and uri == self.uri
             and suffix == self.suffix
             and 0 <= typed <= _MAX_TYPED_INTO_JOB
             and prefix[len(self.prefix) - 256 : len(self.prefix)] == self.prefix[-256:]
         )
 
 
-def _log_prompt(prompt: str, speculative: bool) -> None:
-    """Append the exact prompt to $IQUEST_PROMPT_LOG (a debugging aid, off unless set)."""
+def _log_prompt(prompt: str, kind: str) -> None:
+    """Append the exact prompt to $IQUEST_PROMPT_LOG (a debugging aid, off unless set).
+
+    ``kind`` is "request", "speculation" or "warm-up"; "speculative" marks the last two.
+    """
     path = os.environ.get("IQUEST_PROMPT_LOG")
     if path:
         with open(path, "a", encoding="utf-8") as handle:
-            handle.write(json.dumps({"prompt": prompt, "speculative": speculative}) + "\n")
+            handle.write(json.dumps({"prompt": prompt, "speculative": kind != "request", "kind": kind}) + "\n")
 
 
 class CompletionService:
@@ -94,11 +99,13 @@ class CompletionService:
         self._cache = TypingThroughCache()
         self._job: _Job | None = None
         self._request_task: asyncio.Task | None = None
-        self._counts = {"requests": 0, "fromCache": 0, "fromRunningGeneration": 0, "generations": 0, "speculations": 0}
+        self._counts = {"requests": 0, "fromCache": 0, "fromRunningGeneration": 0, "generations": 0, "speculations": 0, "warmUps": 0}
+        self._requested: tuple[str, int | None, int] | None = None
+        self._last_warm_up: dict[str, Any] | None = None
 
     def stats(self) -> dict[str, Any]:
-        """Counters for iquest.status."""
-        return dict(self._counts)
+        """Counters for iquest.status, and the last finished warm-up's figures."""
+        return {**self._counts, "lastWarmUp": self._last_warm_up}
 
     def document_closed(self, uri: str) -> None:
         """Forget a closed document and stop generating for it."""
@@ -122,6 +129,7 @@ class CompletionService:
             log.info("no completions in %s: it looks like a secrets file", doc.uri)
             return None
         self._counts["requests"] += 1
+        self._requested = (doc.uri, doc.version, offset)
         settings = self._settings()
         started = time.perf_counter()
         prefix, suffix = doc.text[:offset], doc.text[offset:]
@@ -174,7 +182,7 @@ class CompletionService:
         if speculative:
             request = replace(request, max_tokens=min(request.max_tokens, _SPECULATION_TOKENS), should_stop=_after_lines(_SPECULATION_LINES))
         prefix, suffix = doc.text[:offset], doc.text[offset:]
-        task = asyncio.ensure_future(self._runtime.complete(request))
+        task = asyncio.ensure_future(self._runtime.complete(request, background=speculative))
         job = _Job(doc.uri, prefix, suffix_key(suffix), task, speculative)
         self._counts["speculations" if speculative else "generations"] += 1
 
@@ -182,7 +190,7 @@ class CompletionService:
             if done.cancelled() or done.exception() is not None:
                 return
             result = done.result()
-            _log_prompt(result.prompt, speculative)
+            _log_prompt(result.prompt, "speculation" if speculative else "request")
             if result.stop_reason != "cancelled":
                 self._cache.put(doc.uri, prefix, suffix, _usable(result))
 
@@ -236,6 +244,44 @@ class CompletionService:
             stop_reason=result.stop_reason,
             source=source,
         )
+
+    def warm_up(self, doc: DocumentSnapshot, offset: int, *, guessed: bool) -> bool:
+        """Pre-fill the model's KV cache for ``offset`` in the background, generating nothing.
+
+        Skipped while any generation runs, and when a request already came for this place (or, for
+        a ``guessed`` place, for this version of the document at all: requests know the cursor, and
+        a warm-up elsewhere would push their prompt out of the KV). Any real call cancels it.
+        """
+        settings = self._settings()
+        backend = self._runtime.backend
+        busy = self._job is not None and not self._job.task.done()
+        asked = self._requested is not None and self._requested[:2] == (doc.uri, doc.version)
+        if not settings.warm_up or backend is None or busy or (asked and (guessed or self._requested[2] == offset)):
+            return False
+        if is_secret_path(doc.uri.rsplit("/", 1)[-1]):
+            return False
+        request = build_request(doc, offset, settings, backend.info.context_length, False, self._context)
+        task = asyncio.ensure_future(self._runtime.complete(replace(request, max_tokens=0), background=True))
+        task.add_done_callback(self._warmed_up)
+        self._job = _Job(doc.uri, doc.text[:offset], suffix_key(doc.text[offset:]), task, speculative=True, warm_up=True)
+        self._counts["warmUps"] += 1
+        return True
+
+    def _warmed_up(self, done: asyncio.Task) -> None:
+        if done.cancelled():
+            return
+        if done.exception() is not None:
+            log.info("warm-up failed: %s", done.exception())
+            return
+        result = done.result()
+        _log_prompt(result.prompt, "warm-up")
+        self._last_warm_up = {
+            "promptTokens": result.prompt_tokens,
+            "evaluatedTokens": result.evaluated_tokens,
+            "ms": round(result.total_ms, 1),
+            "completed": result.stop_reason == "warm_up",
+        }
+        log.debug("warm-up: %d prompt tokens, %d evaluated in %.0f ms", result.prompt_tokens, result.evaluated_tokens, result.total_ms)
 
     def _speculate(self, doc: DocumentSnapshot, offset: int, text: str) -> None:
         """Compute what comes after the suggestion as if it were accepted; any real request wins."""

@@ -28,6 +28,8 @@ from lsp_server.prompting.fim import FimTemplate, detect_template
 log = logging.getLogger(__name__)
 
 _SLOT = re.compile("\x00(\\d+)\x00")
+# Warm-up batch size: small enough that a cancel (which aborts the batch in flight) wastes little.
+_PREFILL_BATCH = 64
 
 
 def _slot(index: int) -> str:
@@ -285,6 +287,9 @@ class LlamaCppBackend:
         try:
             if cancel.is_set():
                 stop_reason = "cancelled"
+            elif request.max_tokens == 0:
+                stop_reason = "warm_up"
+                self._prefill(tokens, reused, cancel)
             elif max_tokens == 0:
                 stop_reason = "no_room"
             else:
@@ -316,6 +321,8 @@ class LlamaCppBackend:
             stop_reason = "cancelled"
         finally:
             self._active_cancel = threading.Event()
+        if request.max_tokens == 0:  # a warm-up, cancelled or not: never counted as a generation
+            stop_reason = "warm_up" if stop_reason != "cancelled" else "warm_up_cancelled"
         return GenerationResult(
             text=text,
             prompt=self._llm.detokenize(tokens, special=True).decode("utf-8", errors="replace"),
@@ -421,6 +428,17 @@ class LlamaCppBackend:
             total_ms=(time.perf_counter() - started) * 1000,
             stop_reason=stop_reason,
         )
+
+    def _prefill(self, tokens: list[int], reused: int, cancel: threading.Event) -> None:
+        """Evaluate the prompt into the KV cache without generating (the next call reuses it).
+
+        In small batches: a cancel aborts the batch being evaluated, so it loses little work.
+        """
+        self._llm.n_tokens = reused
+        for start in range(reused, len(tokens) - 1, _PREFILL_BATCH):
+            if cancel.is_set():
+                return
+            self._llm.eval(tokens[start : min(start + _PREFILL_BATCH, len(tokens) - 1)])
 
     def _common_prefix(self, tokens: list[int]) -> int:
         """Tokens of ``tokens`` already in the KV cache from the previous call."""

@@ -40,6 +40,7 @@ class ModelRuntime:
         self._error: str | None = None
         self._loaded: asyncio.Event | None = None
         self._active: set[threading.Event] = set()
+        self._background: set[threading.Event] = set()
         self._cancelled_at: dict[Future, float] = {}
         self.last_result: GenerationResult | None = None
         self.last_cancel_ms: float | None = None
@@ -105,19 +106,27 @@ class ModelRuntime:
         for flag in list(self._active):
             flag.set()
 
-    async def complete(self, request: GenerationRequest) -> GenerationResult:
-        """Run one generation; cancelling the awaiting task stops it within a token or a graph node."""
+    async def complete(self, request: GenerationRequest, *, background: bool = False) -> GenerationResult:
+        """Run one generation; cancelling the awaiting task stops it within a token or a graph node.
+
+        A ``background`` generation (warm-up, speculation) is stopped by any other call.
+        """
         backend = await self.wait_ready()
-        return await self._run(backend.complete, request)
+        return await self._run(backend.complete, request, background)
 
     async def chat(self, request: ChatRequest) -> GenerationResult:
         """Run one chat generation on the same worker; cancellable like ``complete``."""
         backend = await self.wait_ready()
-        return await self._run(backend.chat, request)
+        return await self._run(backend.chat, request, False)
 
-    async def _run(self, call: Callable[..., GenerationResult], request: object) -> GenerationResult:
+    async def _run(self, call: Callable[..., GenerationResult], request: object, background: bool) -> GenerationResult:
+        if not background:
+            for flag in list(self._background):
+                flag.set()
         cancel = threading.Event()
         self._active.add(cancel)
+        if background:
+            self._background.add(cancel)
         job = self._executor.submit(call, request, cancel)
         job.add_done_callback(self._record)
         try:
@@ -128,11 +137,12 @@ class ModelRuntime:
             raise
         finally:
             self._active.discard(cancel)
+            self._background.discard(cancel)
 
     def _record(self, job: Future) -> None:
         """Keep the last generation's figures (and how fast a cancel took effect) for status."""
         cancelled_at = self._cancelled_at.pop(job, None)
-        if job.cancelled() or job.exception() is not None:
+        if job.cancelled() or job.exception() is not None or job.result().stop_reason.startswith("warm_up"):
             return
         self.last_result = job.result()
         self.generations += 1

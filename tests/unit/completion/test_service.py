@@ -180,3 +180,50 @@ async def test_speculation_prepares_the_line_after_an_accepted_suggestion(tmp_pa
     assert second.text == "return area" and second.source == "cache"
     assert backend.requests[1].prefix.endswith("area = width * height")
     runtime.shutdown()
+
+
+class WarmUpBackend(ScriptedBackend):
+    """Records warm-ups (max_tokens 0); a warm-up blocks until cancelled."""
+
+    def complete(self, request, cancel):
+        if request.max_tokens == 0:
+            self.requests.append(request)
+            cancel.wait(2)
+            return GenerationResult("", "PROMPT", 10, 10, 0, 0.0, 0.0, "warm_up_cancelled" if cancel.is_set() else "warm_up")
+        return super().complete(request, cancel)
+
+
+async def test_warm_up_prefills_without_generating_and_a_request_stops_it(tmp_path):
+    backend = WarmUpBackend("value")
+    service, runtime = await _service(backend, tmp_path, speculate=False)
+    doc = DocumentSnapshot("file:///m.py", "def f():\n    x = 1\n", 1)
+    assert service.warm_up(doc, 9, guessed=False) is True
+    assert service.warm_up(doc, 9, guessed=False) is False  # one at a time
+    await asyncio.sleep(0.05)
+    assert backend.requests[0].max_tokens == 0 and backend.requests[0].prefix == "def f():\n"
+    suggestion = await asyncio.wait_for(service.suggest(doc, 9), 1)  # not stuck behind the warm-up
+    assert suggestion is not None and suggestion.text == "value"
+    assert service.stats()["warmUps"] == 1
+    assert runtime.generations == 1  # the warm-up is not counted as a generation
+    runtime.shutdown()
+
+
+async def test_warm_up_is_skipped_where_a_request_already_is(tmp_path):
+    backend = WarmUpBackend("value")
+    service, runtime = await _service(backend, tmp_path, speculate=False)
+    doc = DocumentSnapshot("file:///m.py", "x = 1\ny = ", 3)
+    await service.suggest(doc, len(doc.text))
+    assert service.warm_up(doc, len(doc.text), guessed=False) is False  # that prompt is in the KV
+    assert service.warm_up(doc, 0, guessed=True) is False  # a guess must not push it out
+    assert service.warm_up(DocumentSnapshot(doc.uri, doc.text, 4), 0, guessed=True) is True
+    runtime.cancel_all()
+    runtime.shutdown()
+
+
+async def test_warm_up_can_be_turned_off_and_never_runs_in_secret_files(tmp_path):
+    backend = WarmUpBackend("value")
+    service, runtime = await _service(backend, tmp_path, warm_up=False)
+    assert service.warm_up(DocumentSnapshot("file:///m.py", "x", 1), 1, guessed=False) is False
+    service, runtime = await _service(backend, tmp_path)
+    assert service.warm_up(DocumentSnapshot("file:///.env", "KEY=1", 1), 5, guessed=False) is False
+    runtime.shutdown()

@@ -1,0 +1,91 @@
+"""Warm-up: pre-fill the model's KV cache where the user is about to ask, before they ask.
+
+LSP tells a server nothing about the cursor outside requests, so the places come from what it does
+see: a document opened (VS Code puts a new editor's cursor at 0:0), an edit the client asked no
+suggestion for (Neovim, until the user asks), and the ``iquest/didMoveCursor`` notification our
+editor integrations send when the cursor rests somewhere new.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Callable
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.workspace import TextDocument
+
+from lsp_server.completion.layout import DocumentSnapshot
+from lsp_server.completion.service import CompletionService
+from lsp_server.features.documents import DocumentListeners
+
+DID_MOVE_CURSOR = "iquest/didMoveCursor"
+# Long enough that the request a client sends right after an open or a keystroke comes first.
+_DELAY_S = 0.3
+
+
+class WarmUp:
+    """Schedules one warm-up at a time, at the place the user went to last."""
+
+    def __init__(self, server: LanguageServer, service: CompletionService) -> None:
+        self._server = server
+        self._service = service
+        self._timer: asyncio.TimerHandle | None = None
+
+    def schedule(self, uri: str, locate: Callable[[TextDocument], int | None], *, guessed: bool) -> None:
+        """Warm up at the offset ``locate`` finds in ``uri`` once the user has rested there a moment."""
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = asyncio.get_running_loop().call_later(_DELAY_S, self._fire, uri, locate, guessed)
+
+    def _fire(self, uri: str, locate: Callable[[TextDocument], int | None], guessed: bool) -> None:
+        self._timer = None
+        document = self._server.workspace.text_documents.get(uri)
+        offset = None if document is None else locate(document)
+        if offset is not None:
+            self._service.warm_up(DocumentSnapshot(uri, document.source, document.version), offset, guessed=guessed)
+
+    def listen(self, listeners: DocumentListeners) -> None:
+        """Warm up where documents open and at the end of the line an edit lands on."""
+        listeners.opened.append(lambda uri, text: self.schedule(uri, lambda document: 0, guessed=True))
+        listeners.changed.append(self._changed)
+
+    def _changed(self, uri: str, text: str, line: int | None) -> None:
+        if line is not None:
+            self.schedule(uri, lambda document: _end_of_line(document.source, line), guessed=True)
+
+
+def _end_of_line(text: str, line: int) -> int | None:
+    """Offset of the end of ``line`` in ``text``; None past the end."""
+    start = 0
+    for _ in range(line):
+        start = text.find("\n", start) + 1
+        if start == 0:
+            return None
+    end = text.find("\n", start)
+    return len(text) if end < 0 else end
+
+
+def _at_position(line: int, character: int) -> Callable[[TextDocument], int | None]:
+    """A locator for an LSP position; None when the line is outside the document."""
+
+    def locate(document: TextDocument) -> int | None:
+        if line < 0 or character < 0 or line > len(document.lines):
+            return None
+        return document.offset_at_position(types.Position(line=line, character=character))
+
+    return locate
+
+
+def register(server: LanguageServer, warm_up: WarmUp) -> None:
+    """Wire the cursor notification to the warm-up."""
+
+    @server.feature(DID_MOVE_CURSOR)
+    def did_move_cursor(ls: LanguageServer, params: Any) -> None:
+        """The client's cursor rests at a new place: ``{textDocument: {uri}, position: {line, character}}``."""
+        try:
+            uri = params.textDocument.uri
+            line, character = int(params.position.line), int(params.position.character)
+        except (AttributeError, TypeError, ValueError):
+            return  # a malformed hint is ignored: it only ever saves time
+        warm_up.schedule(uri, _at_position(line, character), guessed=False)

@@ -1,0 +1,79 @@
+"""Warm-up with a real model: the KV for where the cursor rests is filled before the request."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from pytest_lsp import LanguageClient
+
+from lsp_session import initialize_params, inline_params, open_document, require_model, server_config, status, wait_until_loaded
+
+# Long enough that evaluating it is clearly visible (a few hundred tokens).
+TEXT = "".join(f"def step_{i}(value):\n    \"\"\"Step {i} of the pipeline.\"\"\"\n    return value + {i}\n\n\n" for i in range(30))
+CURSOR = (TEXT.count("\n"), 0)
+
+
+async def start(root: Path, **options) -> LanguageClient:
+    client = await server_config().start()
+    await client.initialize_session(initialize_params(root, model="smollm2-135m", maxTokens=4, auditLog=False, repoContext=False, **options))
+    await wait_until_loaded(client)
+    return client
+
+
+async def wait_for_warm_up(client: LanguageClient, timeout: float = 60) -> dict:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while (warm := (await status(client))["completion"]["lastWarmUp"]) is None:
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError("no warm-up finished")
+        await asyncio.sleep(0.05)
+    return warm
+
+
+async def request_at_cursor(client: LanguageClient, uri: str) -> dict:
+    await client.text_document_inline_completion_async(inline_params(uri, *CURSOR))
+    return (await status(client))["lastGeneration"]
+
+
+@pytest.mark.parametrize("warm_up", [True, False])
+async def test_cursor_rest_fills_the_kv_before_the_request(tmp_path, warm_up):
+    require_model("smollm2-135m")
+    client = await start(tmp_path, warmUp=warm_up)
+    try:
+        uri = open_document(client, tmp_path / "pipeline.py", TEXT, "python")
+        line, character = CURSOR
+        client.protocol.notify("iquest/didMoveCursor", {"textDocument": {"uri": uri}, "position": {"line": line, "character": character}})
+        if warm_up:
+            warm = await wait_for_warm_up(client)
+            assert warm["completed"] and warm["evaluatedTokens"] > 200
+        else:
+            await asyncio.sleep(1.0)  # time a warm-up would have had
+            assert (await status(client))["completion"]["warmUps"] == 0
+        last = await request_at_cursor(client, uri)
+        assert last["promptTokens"] > 200
+        if warm_up:
+            assert last["evaluatedTokens"] <= 1  # only the last prompt token, to get its logits
+        else:
+            assert last["evaluatedTokens"] == last["promptTokens"]
+    finally:
+        await client.shutdown_session()
+        await client.stop()
+
+
+async def test_a_document_opened_is_warmed_at_its_start_and_garbage_hints_are_ignored(tmp_path):
+    require_model("smollm2-135m")
+    client = await start(tmp_path)
+    try:
+        client.protocol.notify("iquest/didMoveCursor", {"position": "nowhere"})
+        client.protocol.notify("iquest/didMoveCursor", {"textDocument": {"uri": "file:///unknown.py"}, "position": {"line": 0, "character": 0}})
+        uri = open_document(client, tmp_path / "pipeline.py", TEXT, "python")
+        warm = await wait_for_warm_up(client)
+        assert warm["completed"]
+        assert (await status(client))["completion"]["warmUps"] == 1
+        # The server still answers normally.
+        last = await request_at_cursor(client, uri)
+        assert last["promptTokens"] > 200
+    finally:
+        await client.shutdown_session()
+        await client.stop()
