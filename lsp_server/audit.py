@@ -30,20 +30,17 @@ class AuditLog:
         self._lock = threading.Lock()
         self._failed = False
 
-    def record(self, kind: str, *, uri: str, model: str, prompt: str, output: str, **fields: Any) -> None:
-        """Append an entry; the prompt and output are stored as hashes, the output also as text."""
+    def record(self, kind: str, *, uri: str, model: str, prompt: str | None, output: str | None, **fields: Any) -> None:
+        """Append an entry; the prompt is stored as a hash, the output as a hash and as text (None: left out)."""
         if not self.enabled:
             return
-        entry = {
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "kind": kind,
-            "uri": uri,
-            "model": model,
-            "prompt_sha256": sha256_text(prompt),
-            "output_sha256": sha256_text(output),
-            "output": output,
-            **fields,
-        }
+        entry: dict[str, Any] = {"time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "kind": kind, "uri": uri, "model": model}
+        if prompt is not None:
+            entry["prompt_sha256"] = sha256_text(prompt)
+        if output is not None:
+            entry["output_sha256"] = sha256_text(output)
+            entry["output"] = output
+        entry.update({key: value for key, value in fields.items() if value is not None})
         line = json.dumps(entry, ensure_ascii=False) + "\n"
         with self._lock:
             try:
@@ -68,3 +65,41 @@ class AuditLog:
             if older.exists():
                 os.replace(older, self.path.with_name(f"{self.path.name}.{index + 1}"))
         os.replace(self.path, self.path.with_name(f"{self.path.name}.1"))
+
+
+def read_recent(path: Path, limit: int = 20, keep: int = 3) -> list[dict[str, Any]]:
+    """The last ``limit`` entries across the log and its rotated files, oldest first; bad lines are skipped."""
+    entries: list[dict[str, Any]] = []
+    for candidate in [path, *(path.with_name(f"{path.name}.{index}") for index in range(1, keep + 1))]:
+        if len(entries) >= limit:
+            break
+        try:
+            lines = candidate.read_text(encoding="utf-8").splitlines()
+        except OSError:
+            continue
+        older: list[dict[str, Any]] = []
+        for line in lines:
+            try:
+                value = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(value, dict):
+                older.append(value)
+        entries = older + entries
+    return entries[-limit:] if limit > 0 else []
+
+
+def format_entry(entry: dict[str, Any], width: int = 60) -> str:
+    """One line for a person: time, kind, action, where, model, output hash and the start of the output."""
+    where = str(entry.get("uri", ""))
+    span = entry.get("range") or {}
+    if isinstance(span, dict) and span.get("start"):
+        where += f":{span['start'][0] + 1}"
+    elif "offset" in entry:
+        where += f"@{entry['offset']}"
+    output = str(entry.get("output", "")).replace("\n", "\\n")
+    if len(output) > width:
+        output = output[: width - 1] + "…"
+    digest = str(entry.get("output_sha256", ""))[:12]
+    action = f"/{entry['action']}" if entry.get("action") else ""
+    return "  ".join(part for part in (str(entry.get("time", "")), f"{entry.get('kind', '?')}{action}", where, str(entry.get("model", "")), digest, output) if part)

@@ -40,6 +40,13 @@ class Settings:
     max_file_bytes: int = 1_000_000
     audit_log_path: str = ""
     models_dir: str = ""
+    action_max_tokens: int = 512
+    plan_max_tokens: int = 768
+    action_timeout_ms: int = 120000
+    self_verify: bool = False
+    test_command: str = ""
+    verify_rounds: int = 2
+    verify_timeout_ms: int = 120000
     backend: str = "local"
     server_url: str = "http://127.0.0.1:8080"
     server_model: str = ""
@@ -87,6 +94,13 @@ _FIELDS: dict[str, _Field] = {
     "maxFileBytes": _Field("max_file_bytes", int, 1000, 100_000_000),
     "auditLogPath": _Field("audit_log_path", str),
     "modelsDir": _Field("models_dir", str),
+    "actionMaxTokens": _Field("action_max_tokens", int, 16, 8192),
+    "planMaxTokens": _Field("plan_max_tokens", int, 64, 16384),
+    "actionTimeoutMs": _Field("action_timeout_ms", int, 1000, 3600000),
+    "selfVerify": _Field("self_verify", bool),
+    "testCommand": _Field("test_command", str),
+    "verifyRounds": _Field("verify_rounds", int, 1, 10),
+    "verifyTimeoutMs": _Field("verify_timeout_ms", int, 1000, 3600000),
     "backend": _Field("backend", str, choices=BACKENDS),
     "serverUrl": _Field("server_url", str),
     "serverModel": _Field("server_model", str),

@@ -1,0 +1,117 @@
+"""Tree-sitter questions the actions ask: the enclosing definition, and whether text parses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tree_sitter import Node
+
+from lsp_server.context.languages import get_parser
+
+# Node types that are a function or a class-like definition, per language.
+_FUNCTIONS: dict[str, frozenset[str]] = {
+    "python": frozenset({"function_definition"}),
+    "javascript": frozenset({"function_declaration", "method_definition", "generator_function_declaration"}),
+    "typescript": frozenset({"function_declaration", "method_definition", "generator_function_declaration"}),
+    "tsx": frozenset({"function_declaration", "method_definition", "generator_function_declaration"}),
+    "go": frozenset({"function_declaration", "method_declaration"}),
+    "rust": frozenset({"function_item"}),
+    "java": frozenset({"method_declaration", "constructor_declaration"}),
+    "c": frozenset({"function_definition"}),
+    "cpp": frozenset({"function_definition"}),
+}
+_CLASSES: dict[str, frozenset[str]] = {
+    "python": frozenset({"class_definition"}),
+    "javascript": frozenset({"class_declaration"}),
+    "typescript": frozenset({"class_declaration", "interface_declaration"}),
+    "tsx": frozenset({"class_declaration", "interface_declaration"}),
+    "go": frozenset({"type_declaration"}),
+    "rust": frozenset({"struct_item", "enum_item", "trait_item", "impl_item"}),
+    "java": frozenset({"class_declaration", "interface_declaration", "enum_declaration"}),
+    "c": frozenset({"struct_specifier"}),
+    "cpp": frozenset({"class_specifier", "struct_specifier"}),
+}
+# Wrappers whose start is the definition's real start (decorators, export, arrow-function consts).
+_WRAPPERS = frozenset({"decorated_definition", "export_statement"})
+
+
+@dataclass(frozen=True)
+class Definition:
+    """A function or class around a position; offsets are Python character offsets."""
+
+    kind: str  # "function" or "class"
+    name: str
+    start: int  # where the definition (with its decorators) starts
+    end: int
+    body_start: int | None  # start of the body block, None when there is none
+
+
+class _Offsets:
+    """Byte offsets of a UTF-8 encoding back to character offsets."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.data = text.encode("utf-8")
+
+    def char(self, byte: int) -> int:
+        return len(self.data[:byte].decode("utf-8", errors="ignore"))
+
+    def byte(self, char: int) -> int:
+        return len(self.text[:char].encode("utf-8"))
+
+
+def _node_name(node: Node) -> str:
+    name = node.child_by_field_name("name")
+    if name is None and node.type == "type_declaration":
+        spec = next((child for child in node.named_children if child.type == "type_spec"), None)
+        name = spec.child_by_field_name("name") if spec is not None else None
+    if name is None and node.type == "function_definition":  # C/C++: the name is inside the declarator
+        declarator = node.child_by_field_name("declarator")
+        while declarator is not None and declarator.child_by_field_name("declarator") is not None:
+            declarator = declarator.child_by_field_name("declarator")
+        name = declarator
+    if name is None and node.type == "impl_item":
+        name = node.child_by_field_name("type")
+    return name.text.decode("utf-8", errors="replace") if name is not None and name.text else ""
+
+
+def enclosing_definition(text: str, language: str, offset: int, *, functions_only: bool = False) -> Definition | None:
+    """The innermost function (or class, unless ``functions_only``) that contains ``offset``."""
+    kinds = _FUNCTIONS.get(language, frozenset()) | (frozenset() if functions_only else _CLASSES.get(language, frozenset()))
+    if not kinds:
+        return None
+    offsets = _Offsets(text)
+    tree = get_parser(language).parse(offsets.data)
+    byte = offsets.byte(offset)
+    node: Node | None = tree.root_node.descendant_for_byte_range(byte, byte)
+    while node is not None and node.type not in kinds:
+        node = node.parent
+    if node is None:
+        return None
+    outer = node
+    while outer.parent is not None and outer.parent.type in _WRAPPERS:
+        outer = outer.parent
+    body = node.child_by_field_name("body")
+    return Definition(
+        kind="function" if node.type in _FUNCTIONS.get(language, ()) else "class",
+        name=_node_name(node),
+        start=offsets.char(outer.start_byte),
+        end=offsets.char(outer.end_byte),
+        body_start=offsets.char(body.start_byte) if body is not None else None,
+    )
+
+
+def error_count(text: str, language: str) -> int:
+    """How many ERROR or MISSING nodes a parse of ``text`` has."""
+    root = get_parser(language).parse(text.encode("utf-8")).root_node
+    if not root.has_error:
+        return 0
+    count = 0
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.is_error or node.is_missing:
+            count += 1
+        if node.has_error:
+            stack.extend(node.children)
+    return count
