@@ -1,0 +1,1 @@
+"""Remote inference backends: llama.cpp's llama-server and OpenAI-compatible servers over HTTP."""

@@ -1,0 +1,101 @@
+"""Turn a server's event stream into a GenerationResult: stop checks, cancel, deadline, figures."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from lsp_server.model.backend import GenerationResult
+from lsp_server.model.remote.http import HttpClient
+from lsp_server.model.remote.window import estimate_tokens
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """What one event says; None where the event does not say it."""
+
+    text: str = ""
+    finish: str | None = None  # "stop_token" or "max_tokens", when the server ended the generation
+    prompt_tokens: int | None = None
+    evaluated_tokens: int | None = None
+    generated_tokens: int | None = None
+
+
+Parser = Callable[[dict[str, Any]], Chunk]
+
+
+def generate(
+    client: HttpClient,
+    path: str,
+    body: dict[str, Any],
+    parse: Parser,
+    *,
+    prompt: str,
+    cancel: threading.Event,
+    deadline: float | None,
+    should_stop: Callable[[str], bool] | None = None,
+    on_text: Callable[[str], None] | None = None,
+    healed: bool = False,
+) -> GenerationResult:
+    """Stream ``body`` to ``path`` and collect the text until the server, a check, a cancel or the deadline ends it.
+
+    Token figures come from the server (llama-server's timings, OpenAI usage); where a stream was
+    closed before the server said them, the prompt is estimated and every event counts as a token.
+    """
+    started = time.perf_counter()
+
+    def stop() -> bool:
+        return cancel.is_set() or (deadline is not None and time.monotonic() > deadline)
+
+    raw = text = ""
+    prompt_ms = 0.0
+    reason: str | None = None
+    finish: str | None = None
+    prompt_tokens = evaluated = generated = None
+    pieces = 0
+    events = client.stream(path, body, stop)
+    try:
+        for event in events:
+            chunk = parse(event)
+            prompt_tokens = chunk.prompt_tokens if chunk.prompt_tokens is not None else prompt_tokens
+            evaluated = chunk.evaluated_tokens if chunk.evaluated_tokens is not None else evaluated
+            generated = chunk.generated_tokens if chunk.generated_tokens is not None else generated
+            finish = chunk.finish or finish
+            if chunk.text:
+                if not pieces:
+                    prompt_ms = (time.perf_counter() - started) * 1000
+                pieces += 1
+                raw += chunk.text
+                text = raw[1:] if healed and raw.startswith(" ") else raw
+                if on_text is not None:
+                    on_text(text)
+                if cancel.is_set():
+                    reason = "cancelled"
+                    break
+                if should_stop is not None and should_stop(text):
+                    reason = "stop_check"
+                    break
+    finally:
+        events.close()
+    if reason is None:
+        if cancel.is_set():
+            reason = "cancelled"
+        elif finish is not None:
+            reason = finish
+        elif deadline is not None and time.monotonic() > deadline:
+            reason = "deadline"
+        else:
+            reason = "max_tokens"
+    prompt_tokens = prompt_tokens if prompt_tokens is not None else estimate_tokens(prompt)
+    return GenerationResult(
+        text=text,
+        prompt=prompt,
+        prompt_tokens=prompt_tokens,
+        evaluated_tokens=evaluated if evaluated is not None else prompt_tokens,
+        generated_tokens=generated if generated is not None else pieces,
+        prompt_ms=prompt_ms,
+        total_ms=(time.perf_counter() - started) * 1000,
+        stop_reason=reason,
+    )

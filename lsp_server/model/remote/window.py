@@ -1,0 +1,72 @@
+"""What of a GenerationRequest goes to a remote server, fitted to its budgets without a tokenizer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lsp_server.model.backend import GenerationRequest
+from lsp_server.prompting.budget import fit_window
+
+# Remote servers do not tokenize for us; code runs at about 3.5-4 characters per token in the
+# coder vocabularies, so 3 keeps the estimate on the safe side of the budget.
+_CHARS_PER_TOKEN = 3
+
+
+def estimate_tokens(text: str) -> int:
+    """A conservative token count for ``text``."""
+    return -(-len(text) // _CHARS_PER_TOKEN)
+
+
+@dataclass(frozen=True)
+class RemoteWindow:
+    """The prompt parts: ``prefix`` then the typed ``middle`` (after the FIM middle marker)."""
+
+    prefix: str
+    middle: str
+    suffix: str
+    context: tuple[tuple[str, str], ...]
+    # A trailing space held back from the prompt (BPE boundary); the answer's leading space goes too.
+    healed: bool
+
+
+def _start_on_step(kept: str, full: str, first_line: int, step: int) -> str:
+    """Start the kept text on an absolute line that is a multiple of ``step``, so it stays put while typing."""
+    if step <= 1:
+        return kept
+    start_line = first_line + full.count("\n") - kept.count("\n")
+    drop = -(-start_line // step) * step - start_line
+    if drop <= 0:
+        return kept
+    lines = kept.split("\n")
+    return "\n".join(lines[min(drop, len(lines) - 1) :])
+
+
+def fit_request(request: GenerationRequest, *, uses_fim: bool, split_middle: bool) -> RemoteWindow:
+    """Budget the local window and the context by estimated tokens.
+
+    With ``split_middle`` the last ``middle_chars`` of the prefix are returned apart (they go after
+    the FIM middle marker, so typing only appends to the prompt and the server's cache is reused).
+    """
+    text = request.prefix
+    healed = text.endswith(" ")
+    if healed:
+        text = text[:-1]
+    middle_chars = max(0, request.middle_chars - healed) if split_middle and uses_fim else 0
+    middle = text[len(text) - middle_chars :] if middle_chars else ""
+    head = text[: len(text) - len(middle)]
+    prefix, suffix = fit_window(
+        head,
+        request.suffix if uses_fim else "",
+        estimate_tokens,
+        prefix_tokens=max(0, request.prefix_tokens - estimate_tokens(middle)),
+        suffix_tokens=request.suffix_tokens if uses_fim else 0,
+    )
+    prefix = _start_on_step(prefix, head, request.prefix_first_line, request.prefix_line_step)
+    kept, used = [], 0
+    for path, chunk in request.context:
+        cost = estimate_tokens(path) + estimate_tokens(chunk) + 4
+        if used + cost > request.context_tokens:
+            break
+        kept.append((path, chunk))
+        used += cost
+    return RemoteWindow(prefix, middle, suffix, tuple(kept), healed)
