@@ -40,6 +40,15 @@ def llama_backend_factory(settings: Settings) -> BackendFactory:
     return build
 
 
+def backend_factory(settings: Settings) -> BackendFactory:
+    """The loader iquest.backend names: in-process llama.cpp, llama-server or an OpenAI-compatible server."""
+    if settings.backend == "local":
+        return llama_backend_factory(settings)
+    from lsp_server.model.remote.factory import remote_backend_factory
+
+    return remote_backend_factory(settings)
+
+
 class AuditFromSettings(AuditLog):
     """An audit log whose switch and path follow the live settings."""
 
@@ -61,6 +70,7 @@ def build_server() -> LanguageServer:
     settings = SettingsStore()
     runtime = ModelRuntime()
     notifier = Notifier(server)
+    runtime.on_unavailable.append(notifier.error)
     workspace = WorkspaceContextFeature(server, settings, notifier)
     service = CompletionService(runtime, lambda: settings.current, AuditFromSettings(settings), workspace.prompt_context)
 
@@ -76,7 +86,7 @@ def build_server() -> LanguageServer:
         settings,
         runtime,
         notifier,
-        llama_backend_factory,
+        backend_factory,
         on_initialized=[workspace.start],
         on_settings_changed=[workspace.settings_changed],
         on_shutdown=[workspace.stop],

@@ -43,6 +43,8 @@ class ModelRuntime:
         self._background: set[threading.Event] = set()
         self._cancelled_at: dict[Future, float] = {}
         self.last_result: GenerationResult | None = None
+        # Called on the event loop when a loaded backend stops answering (a remote server went down).
+        self.on_unavailable: list[Callable[[str], None]] = []
         self.last_cancel_ms: float | None = None
         self.generations = 0
 
@@ -130,14 +132,27 @@ class ModelRuntime:
         job = self._executor.submit(call, request, cancel)
         job.add_done_callback(self._record)
         try:
-            return await asyncio.wrap_future(job)
+            result = await asyncio.wrap_future(job)
         except asyncio.CancelledError:
             self._cancelled_at[job] = time.perf_counter()
             cancel.set()
             raise
+        except ModelError as exc:
+            self._unavailable(str(exc))
+            raise ModelUnavailable(str(exc)) from exc
         finally:
             self._active.discard(cancel)
             self._background.discard(cancel)
+        if self._error is not None and self._state is ModelState.READY:
+            log.info("the model answers again")
+            self._error = None
+        return result
+
+    def _unavailable(self, message: str) -> None:
+        """A loaded backend failed a call: status shows why until a call succeeds again."""
+        self._error = message
+        for hook in self.on_unavailable:
+            hook(message)
 
     def _record(self, job: Future) -> None:
         """Keep the last generation's figures (and how fast a cancel took effect) for status."""

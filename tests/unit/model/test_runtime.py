@@ -133,3 +133,30 @@ async def test_generations_never_run_concurrently():
     assert backend.max_running == 1
     assert len(backend.threads) == 1
     runtime.shutdown()
+
+
+class FlakyBackend(SlowBackend):
+    """Fails its calls with a ModelError while ``down`` (a remote server that went away)."""
+
+    down = True
+
+    def complete(self, request: GenerationRequest, cancel: threading.Event) -> GenerationResult:
+        if self.down:
+            raise ModelError("Cannot reach the llama-server at http://gpu:8080.")
+        return GenerationResult("ok", "", 1, 1, 1, 1.0, 1.0, "max_tokens")
+
+
+async def test_a_backend_that_stops_answering_is_reported_until_it_answers_again():
+    runtime = ModelRuntime()
+    seen: list[str] = []
+    runtime.on_unavailable.append(seen.append)
+    backend = FlakyBackend()
+    await runtime.load(lambda progress: backend, lambda m, p: None)
+    with pytest.raises(ModelUnavailable, match="Cannot reach"):
+        await runtime.complete(_request())
+    assert seen == ["Cannot reach the llama-server at http://gpu:8080."]
+    assert runtime.state is ModelState.READY and "Cannot reach" in runtime.error
+    backend.down = False
+    assert (await runtime.complete(_request())).text == "ok"
+    assert runtime.error is None
+    runtime.shutdown()
