@@ -1,4 +1,4 @@
-"""Command line: serve (default), demo, model {list,fetch,verify}, doctor."""
+"""Command line: serve (default), demo, model {list,fetch,verify}, doctor, audit."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import logging
 import os
 import sys
+from pathlib import Path
 from typing import BinaryIO, Sequence
 
 
@@ -50,6 +51,22 @@ def _model(args: argparse.Namespace) -> int:
     return commands.verify_models(args.name, sys.stdout)
 
 
+def _audit(args: argparse.Namespace) -> int:
+    import json
+
+    from lsp_server.audit import format_entry, read_recent
+    from lsp_server.paths import state_dir
+
+    path = args.path or state_dir() / "audit.jsonl"
+    entries = read_recent(Path(path).expanduser(), args.limit)
+    if not entries:
+        print(f"no audit entries in {path}", file=sys.stderr)
+        return 0
+    for entry in entries:
+        print(json.dumps(entry, ensure_ascii=False) if args.json else format_entry(entry))
+    return 0
+
+
 def _doctor(args: argparse.Namespace) -> int:
     from lsp_server.doctor import run_doctor
 
@@ -85,6 +102,12 @@ def build_parser() -> argparse.ArgumentParser:
     doctor = commands.add_parser("doctor", help="check the installation; non-zero exit when something is wrong")
     doctor.add_argument("--model", help="catalog name or .gguf path to check (default: the catalog default)")
     doctor.set_defaults(handler=_doctor)
+
+    audit = commands.add_parser("audit", help="print recent audit log entries (suggestions shown, edits proposed and accepted)")
+    audit.add_argument("-n", "--limit", type=int, default=20, help="how many entries (default 20)")
+    audit.add_argument("--path", help="the audit log (default: the iquest.auditLogPath default under the state folder)")
+    audit.add_argument("--json", action="store_true", help="print the raw JSON lines")
+    audit.set_defaults(handler=_audit)
     return parser
 
 

@@ -9,7 +9,7 @@ from pygls.lsp.server import LanguageServer
 from lsp_server import __version__
 from lsp_server.audit import AuditLog
 from lsp_server.completion.service import CompletionService
-from lsp_server.features import commands, documents, inline_completion, lifecycle, warm_up
+from lsp_server.features import code_actions, commands, documents, inline_completion, lifecycle, warm_up
 from lsp_server.features.documents import DocumentListeners
 from lsp_server.features.jsonrpc import StrictLanguageServer
 from lsp_server.features.messages import Notifier
@@ -93,5 +93,6 @@ def build_server() -> LanguageServer:
     )
     commands.register(server, runtime, load_model, workspace, service)
     inline_completion.register(server, service)
+    code_actions.register(server, code_actions.build_service(server, settings, runtime, AuditFromSettings(settings), workspace))
     warm_up.register(server, warmer)
     return server

@@ -1,0 +1,284 @@
+"""textDocument/codeAction (+ resolve) and the iquest.* action commands; the model runs only on resolve or command."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Mapping, Sequence
+
+from lsprotocol import types
+from lsprotocol.converters import get_converter
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
+
+from lsp_server.actions.service import ActionFailed, ActionService, Markdown, Offer, Problem, Proposal
+from lsp_server.actions.sources import ActionError, Sources
+from lsp_server.actions.textedit import FileEdit, position_at
+from lsp_server.audit import AuditLog
+from lsp_server.context.files import FilePolicy, WorkspaceFiles
+from lsp_server.features.progress import work_done_progress
+from lsp_server.features.workspace_context import WorkspaceContextFeature
+from lsp_server.model.runtime import ModelRuntime, ModelUnavailable
+from lsp_server.paths import state_dir
+from lsp_server.settings import SettingsStore
+
+log = logging.getLogger(__name__)
+
+KINDS: dict[str, str] = {
+    "docstring": "refactor.rewrite.iquest.docstring",
+    "fix": "quickfix.iquest.fix",
+    "rewrite": "refactor.rewrite.iquest.selection",
+    "tests": "refactor.iquest.tests",
+    "explain": "refactor.iquest.explain",
+}
+REWRITE_SELECTION = "iquest.rewriteSelection"
+EXPLAIN = "iquest.explain"
+REFACTOR_PLAN = "iquest.refactorPlan"
+PROPOSE_EDIT = "iquest.proposeEdit"
+FIX_AND_VERIFY = "iquest.fixAndVerify"
+ACCEPTED = "iquest.accepted"
+_ANNOTATION = "iquest.proposal"
+_REQUEST_FAILED = -32803  # LSP RequestFailed: a valid request the server could not complete
+_converter = get_converter()
+
+
+def _position(text: str, offset: int) -> types.Position:
+    line, character = position_at(text, offset)
+    return types.Position(line=line, character=character)
+
+
+def workspace_edit(proposal: Proposal) -> types.WorkspaceEdit:
+    """Document changes with only the changed ranges; multi-file proposals carry an annotation that needs confirmation."""
+    annotation = _ANNOTATION if proposal.needs_confirmation else None
+    changes: list[Any] = []
+    for edit in proposal.edits:
+        if edit.create:
+            changes.append(types.CreateFile(uri=edit.uri, options=types.CreateFileOptions(overwrite=False, ignore_if_exists=True), annotation_id=annotation))
+        text_edits: list[types.TextEdit | types.AnnotatedTextEdit] = []
+        for change in edit.changes:
+            span = types.Range(start=_position(edit.old_text, change.start), end=_position(edit.old_text, change.end))
+            if annotation:
+                text_edits.append(types.AnnotatedTextEdit(range=span, new_text=change.new_text, annotation_id=annotation))
+            else:
+                text_edits.append(types.TextEdit(range=span, new_text=change.new_text))
+        document = types.OptionalVersionedTextDocumentIdentifier(uri=edit.uri, version=edit.version)
+        changes.append(types.TextDocumentEdit(text_document=document, edits=text_edits))
+    annotations = None
+    if annotation:
+        annotations = {annotation: types.ChangeAnnotation(label=proposal.title or "AI edit", needs_confirmation=True,
+                                                          description=proposal.message or "Review the AI-proposed changes")}
+    return types.WorkspaceEdit(document_changes=changes, change_annotations=annotations)
+
+
+def _accepted_command(proposal: Proposal, uri: str) -> types.Command:
+    """Run by the client after it applied the edit, so the audit log records the acceptance."""
+    return types.Command(title="Record acceptance", command=ACCEPTED, arguments=[{"id": proposal.id, "action": proposal.action, "uri": uri}])
+
+
+def proposal_payload(proposal: Proposal) -> dict[str, Any]:
+    """What an edit-returning command answers: the edit (null when rejected), a message, test results."""
+    payload: dict[str, Any] = {
+        "id": proposal.id,
+        "title": proposal.title,
+        "edit": _converter.unstructure(workspace_edit(proposal)) if proposal.edits else None,
+        "message": proposal.message,
+        "rounds": proposal.rounds,
+        "accepted": {"command": ACCEPTED, "arguments": [{"id": proposal.id, "action": proposal.action}]},
+    }
+    if proposal.tests is not None:
+        payload["tests"] = {
+            "passed": proposal.tests.passed,
+            "exitCode": proposal.tests.exit_code,
+            "timedOut": proposal.tests.timed_out,
+            "seconds": round(proposal.tests.seconds, 2),
+            "output": proposal.tests.output,
+        }
+    return payload
+
+
+def _arguments(args: Sequence[Any], names: Sequence[str]) -> dict[str, Any]:
+    """Command arguments as one object ``[{...}]`` or positionally in ``names`` order."""
+    if len(args) == 1 and isinstance(args[0], Mapping) and not ({"line", "start"} & set(args[0])):
+        return dict(args[0])
+    return dict(zip(names, args))
+
+
+def _span(values: Mapping[str, Any]) -> tuple[str, tuple[int, int], tuple[int, int]]:
+    try:
+        uri = str(values["uri"])
+        span = values.get("range") or {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}}
+        start = (int(span["start"]["line"]), int(span["start"]["character"]))
+        end = (int(span["end"]["line"]), int(span["end"]["character"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise JsonRpcInvalidParams(f"expected a uri and an LSP range: {exc!r}") from exc
+    return uri, start, end
+
+
+async def _run(server: LanguageServer, title: str, work: Callable[[Callable[[str, int], None]], Awaitable[Any]]) -> Any:
+    """Run service work with progress; map its errors to JSON-RPC errors the client shows."""
+    try:
+        async with work_done_progress(server, title) as report:
+            return await work(report)
+    except ActionError as exc:
+        raise JsonRpcInvalidParams(str(exc)) from exc
+    except (ActionFailed, ModelUnavailable) as exc:
+        raise JsonRpcException(str(exc), code=_REQUEST_FAILED) from exc
+
+
+def _show_markdown(server: LanguageServer, document: Markdown, kind: str) -> dict[str, Any]:
+    """Write the markdown to the server's state folder and ask the client to show it (when it can)."""
+    payload: dict[str, Any] = {"id": document.id, "title": document.title, "markdown": document.markdown}
+    window = server.client_capabilities.window
+    if not (window and window.show_document and window.show_document.support):
+        return payload
+    try:
+        folder = state_dir() / "documents"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{kind}-{document.id[:12]}.md"
+        path.write_text(document.markdown, encoding="utf-8")
+    except OSError as exc:
+        log.warning("could not write %s for the client to show: %s", kind, exc)
+        return payload
+    payload["uri"] = path.as_uri()
+    future = asyncio.ensure_future(server.window_show_document_async(types.ShowDocumentParams(uri=path.as_uri(), take_focus=True)))
+    future.add_done_callback(lambda done: done.cancelled() or done.exception() is None or log.info("showDocument failed: %s", done.exception()))
+    return payload
+
+
+def _workspace_files(server: LanguageServer, workspace: WorkspaceContextFeature, settings: SettingsStore) -> Callable[[], WorkspaceFiles | None]:
+    """The index's file rules, or the same rules over the workspace roots when the index is off."""
+    cached: dict[tuple, WorkspaceFiles] = {}
+
+    def files() -> WorkspaceFiles | None:
+        if workspace.context is not None:
+            return workspace.context.files
+        folders = server.workspace.folders.values()
+        uris = [folder.uri for folder in folders] or ([server.workspace.root_uri] if server.workspace.root_uri else [])
+        roots = tuple(Path(p).resolve() for p in (to_fs_path(uri) for uri in uris) if p)
+        if not roots:
+            return None
+        current = settings.current
+        key = (roots, current.max_file_bytes, current.exclude)
+        if key not in cached:
+            cached.clear()
+            cached[key] = WorkspaceFiles(roots, FilePolicy(current.max_file_bytes, current.exclude))
+        return cached[key]
+
+    return files
+
+
+def build_service(
+    server: LanguageServer, settings: SettingsStore, runtime: ModelRuntime, audit: AuditLog, workspace: WorkspaceContextFeature
+) -> ActionService:
+    """The action service over this server's open documents, workspace files and index."""
+
+    def open_text(uri: str) -> tuple[str, int | None] | None:
+        document = server.workspace.text_documents.get(uri)
+        return None if document is None else (document.source, document.version)
+
+    def summaries() -> dict:
+        context = workspace.context
+        return context.index.summaries() if context is not None and context.state == "ready" else {}
+
+    sources = Sources(_workspace_files(server, workspace, settings), open_text)
+    return ActionService(runtime, lambda: settings.current, audit, sources, workspace.prompt_context, summaries)
+
+
+def _offer_action(offer: Offer, diagnostics: Sequence[types.Diagnostic]) -> types.CodeAction:
+    action = types.CodeAction(title=offer.title, kind=KINDS[offer.action], data=offer.data)
+    if offer.problem_index is not None:
+        action.diagnostics = [diagnostics[offer.problem_index]]
+    if offer.command is not None:
+        args = {"uri": offer.data["uri"], "range": {
+            "start": {"line": offer.data["start"][0], "character": offer.data["start"][1]},
+            "end": {"line": offer.data["end"][0], "character": offer.data["end"][1]},
+        }}
+        action.command = types.Command(title=offer.title, command=offer.command, arguments=[args])
+        action.data = None
+    return action
+
+
+def register(server: LanguageServer, service: ActionService) -> None:
+    """Wire codeAction, codeAction/resolve and the action commands."""
+    kinds = sorted({types.CodeActionKind.QuickFix, types.CodeActionKind.Refactor, types.CodeActionKind.RefactorRewrite, *KINDS.values()})
+
+    @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(code_action_kinds=kinds, resolve_provider=True))
+    def code_action(ls: LanguageServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+        """The menu: tree-sitter only, the model is not asked."""
+        diagnostics = list(params.context.diagnostics or [])
+        problems = [
+            Problem(d.message, (d.range.start.line, d.range.start.character), (d.range.end.line, d.range.end.character))
+            for d in diagnostics
+        ]
+        start, end = params.range.start, params.range.end
+        try:
+            offers = service.list_actions(params.text_document.uri, (start.line, start.character), (end.line, end.character), problems)
+        except ActionError as exc:
+            raise JsonRpcInvalidParams(str(exc)) from exc
+        only = params.context.only
+        actions = [_offer_action(offer, diagnostics) for offer in offers]
+        if only:
+            actions = [a for a in actions if any(a.kind == k or (a.kind or "").startswith(f"{k}.") for k in only)]
+        return actions
+
+    @server.feature(types.CODE_ACTION_RESOLVE)
+    async def code_action_resolve(ls: LanguageServer, action: types.CodeAction) -> types.CodeAction:
+        """The model runs here: the edit of one action."""
+        data = action.data if isinstance(action.data, Mapping) else {}
+        if not data:
+            return action  # a command action, nothing to resolve
+        proposal = await _run(ls, f"iquest: {action.title}", lambda report: service.resolve(data, report))
+        action.edit = workspace_edit(proposal)
+        action.command = _accepted_command(proposal, str(data.get("uri", "")))
+        return action
+
+    @server.command(REWRITE_SELECTION)
+    async def rewrite_selection(ls: LanguageServer, *args: Any) -> dict[str, Any]:
+        """Rewrite the selection following {uri, range, instruction}; returns the edit for the client to apply."""
+        values = _arguments(args, ("uri", "range", "instruction"))
+        uri, start, end = _span(values)
+        instruction = str(values.get("instruction") or "")
+        proposal = await _run(ls, "iquest: rewriting", lambda report: service.rewrite(uri, start, end, instruction, report))
+        return proposal_payload(proposal)
+
+    @server.command(EXPLAIN)
+    async def explain(ls: LanguageServer, *args: Any) -> dict[str, Any]:
+        """Explain {uri, range}: returns {markdown, title, uri?} and shows the markdown when the client can."""
+        uri, start, end = _span(_arguments(args, ("uri", "range")))
+        document = await _run(ls, "iquest: explaining", lambda report: service.explain(uri, start, end, report))
+        return _show_markdown(ls, document, "explain")
+
+    @server.command(REFACTOR_PLAN)
+    async def refactor_plan(ls: LanguageServer, *args: Any) -> dict[str, Any]:
+        """A refactor plan for {goal, focus?: [path or uri]}: returns {markdown, sections, uri?}."""
+        values = _arguments(args, ("goal", "focus"))
+        goal, focus = str(values.get("goal") or ""), [str(f) for f in values.get("focus") or []]
+        document = await _run(ls, "iquest: refactor plan", lambda report: service.refactor_plan(goal, focus, report))
+        return {**_show_markdown(ls, document, "plan"), "sections": document.sections}
+
+    @server.command(PROPOSE_EDIT)
+    async def propose_edit(ls: LanguageServer, *args: Any) -> dict[str, Any]:
+        """Multi-file edit from {goal, files} (the model answers with diffs) or from {diff}; validated, needs confirmation."""
+        values = _arguments(args, ("goal", "files", "diff"))
+        diff = values.get("diff")
+        goal, files = str(values.get("goal") or ""), [str(f) for f in values.get("files") or []]
+        proposal = await _run(ls, "iquest: proposing an edit", lambda report: service.propose_edit(goal, files, None if diff is None else str(diff), report))
+        return proposal_payload(proposal)
+
+    @server.command(FIX_AND_VERIFY)
+    async def fix_and_verify(ls: LanguageServer, *args: Any) -> dict[str, Any]:
+        """Fix {uri, range, problem?} and run iquest.testCommand on a temporary copy; returns the edit with its test result."""
+        values = _arguments(args, ("uri", "range", "problem"))
+        uri, start, end = _span(values)
+        problem = str(values.get("problem") or "")
+        proposal = await _run(ls, "iquest: fix and verify", lambda report: service.fix_and_verify(uri, start, end, problem, report))
+        return proposal_payload(proposal)
+
+    @server.command(ACCEPTED)
+    def accepted(ls: LanguageServer, *args: Any) -> dict[str, Any]:
+        """The client applied a proposal: record it in the audit log."""
+        values = _arguments(args, ("id", "action", "uri"))
+        service.accepted(values)
+        return {"recorded": True}
