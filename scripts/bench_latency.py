@@ -34,7 +34,6 @@ from __future__ import annotations
 import argparse
 import ast
 import asyncio
-import hashlib
 import json
 import math
 import os
@@ -48,17 +47,16 @@ import sys
 import tarfile
 import tempfile
 import time
-import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from llama_server_build import llama_server_binary, pick_sdist  # noqa: E402,F401  (shared with the tests)
+
 REPO_SPEC = ("requests", "2.32.3")
 PACKAGE_DIR = "src/requests"
-LLAMA_CPP_PYTHON = "0.3.36"
 BENCH_DIR = Path(os.environ.get("IQUEST_BENCH_DIR", Path.home() / ".cache" / "iquest-lsp" / "bench"))
-LLAMA_SERVER_HOME = Path.home() / ".cache" / "iquest-lsp" / "llama-server"
-PYPI_SIMPLE = "https://pypi.org/simple/{name}/"
 
 # llama.vscode's defaults (package.json of ggml-org/llama.vscode).
 N_PREFIX_LINES = 256
@@ -651,62 +649,6 @@ def fetch_project() -> Path:
         unpacked = next(p for p in Path(download).iterdir() if p.is_dir())
         unpacked.rename(root)
     return root
-
-
-def pick_sdist(index: dict[str, Any], filename: str) -> tuple[str, str]:
-    """(url, sha256) of ``filename`` in a PEP 691 JSON simple index page."""
-    for entry in index.get("files", []):
-        if entry.get("filename") == filename:
-            digest = entry.get("hashes", {}).get("sha256")
-            if not digest:
-                raise SystemExit(f"{filename} has no sha256 on the index")
-            return entry["url"], digest
-    raise SystemExit(f"{filename} is not on the package index")
-
-
-def build_llama_server() -> Path:
-    """Build llama-server from the llama-cpp-python sdist's vendored llama.cpp into the cache."""
-    target = LLAMA_SERVER_HOME / "bin" / "llama-server"
-    filename = f"llama_cpp_python-{LLAMA_CPP_PYTHON}.tar.gz"
-    request = urllib.request.Request(PYPI_SIMPLE.format(name="llama-cpp-python"), headers={"Accept": "application/vnd.pypi.simple.v1+json"})
-    with urllib.request.urlopen(request, timeout=60) as answer:
-        url, sha256 = pick_sdist(json.load(answer), filename)
-    LLAMA_SERVER_HOME.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=LLAMA_SERVER_HOME) as work:
-        archive = Path(work) / filename
-        print(f"downloading {url}", flush=True)
-        digest = hashlib.sha256()
-        with urllib.request.urlopen(url, timeout=300) as answer, archive.open("wb") as out:
-            while block := answer.read(1 << 20):
-                digest.update(block)
-                out.write(block)
-        if digest.hexdigest() != sha256:
-            raise SystemExit(f"{filename}: sha256 {digest.hexdigest()} != {sha256} from the index")
-        with tarfile.open(archive) as tar:
-            tar.extractall(work, filter="data")
-        source = Path(work) / f"llama_cpp_python-{LLAMA_CPP_PYTHON}"
-        build = Path(work) / "build"
-        print(f"building llama-server (several minutes on 2 cores); log: {build}.log", flush=True)
-        with open(f"{build}.log", "w") as log:
-            for step in (
-                ["cmake", "-S", str(source / "vendor" / "llama.cpp"), "-B", str(build), "-DCMAKE_BUILD_TYPE=Release", "-DLLAMA_CURL=OFF",
-                 "-DLLAMA_BUILD_TESTS=OFF", "-DLLAMA_BUILD_EXAMPLES=OFF", "-DLLAMA_BUILD_SERVER=ON", "-DBUILD_SHARED_LIBS=OFF"],
-                ["cmake", "--build", str(build), "--target", "llama-server", f"-j{os.cpu_count() or 2}"],
-            ):
-                if subprocess.run(step, stdout=log, stderr=subprocess.STDOUT).returncode != 0:
-                    shutil.copy(f"{build}.log", LLAMA_SERVER_HOME / "build.log")
-                    raise SystemExit(f"llama-server build failed: see {LLAMA_SERVER_HOME / 'build.log'}")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(build / "bin" / "llama-server", target)
-    return target
-
-
-def llama_server_binary(explicit: str | None) -> Path:
-    chosen = explicit or os.environ.get("IQUEST_LLAMA_SERVER")
-    if chosen:
-        return Path(chosen).expanduser()
-    target = LLAMA_SERVER_HOME / "bin" / "llama-server"
-    return target if target.is_file() else build_llama_server()
 
 
 def model_path(model: str) -> Path:
