@@ -52,9 +52,10 @@ def _error_detail(body: bytes) -> str:
     """The message of an OpenAI/llama-server error body, or its start."""
     text = body[:_MAX_ERROR_BODY].decode("utf-8", errors="replace")
     try:
-        error = json.loads(text).get("error")
-    except (ValueError, AttributeError):
+        data = json.loads(text)
+    except ValueError:
         return text.strip()[:200]
+    error = data.get("error", data) if isinstance(data, dict) else data
     if isinstance(error, dict):
         return str(error.get("message", error))[:200]
     return str(error)[:200]
