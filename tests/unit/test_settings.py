@@ -56,3 +56,26 @@ def test_exclude_is_a_list_of_globs_and_changing_it_reindexes():
     _, errors = parse_settings({"exclude": "*.js"})
     assert errors and "list of strings" in errors[0]
     assert not needs_reindex(Settings(), Settings(max_tokens=3))
+
+
+def test_switching_the_backend_or_its_server_reloads():
+    local = Settings()
+    remote, errors = parse_settings(
+        {"backend": "llama-server", "serverUrl": "https://gpu-box:8443", "apiKeyEnv": "TEAM_KEY", "fimFamily": "qwen"}
+    )
+    assert not errors and remote.backend == "llama-server" and remote.server_url == "https://gpu-box:8443"
+    assert needs_reload(local, remote)
+    assert needs_reload(remote, parse_settings({"serverModel": "coder"}, remote)[0])
+
+
+def test_bad_remote_settings_are_refused_without_echoing_a_key():
+    key = "sk-Pasted-Key-By-Mistake-123"
+    settings, errors = parse_settings(
+        {"backend": "cloud", "serverUrl": "gpu-box:8080", "apiKeyEnv": key, "fimFamily": "gpt"}
+    )
+    assert (settings.backend, settings.server_url, settings.api_key_env, settings.fim_family) == (
+        "local", "http://127.0.0.1:8080", "IQUEST_API_KEY", "auto"
+    )
+    assert len(errors) == 4 and not any(key in message for message in errors)
+    _, errors = parse_settings({"serverUrl": f"https://user:{key}@gpu-box"})
+    assert len(errors) == 1 and key not in errors[0] and "apiKeyEnv" in errors[0]
