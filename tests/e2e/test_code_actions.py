@@ -149,10 +149,13 @@ async def test_menu_is_instant_and_resolve_returns_edits_that_parse(tmp_path):
         actions = await code_actions(client, uri, 5, 8, [diagnostic])
         latencies["menu"] = time.perf_counter() - started
         assert (await status(client))["generations"] == generations  # the menu never runs the model
-        by_kind = {action.kind: action for action in actions}
-        assert {"refactor.rewrite.iquest.docstring", "quickfix.iquest.fix", "refactor.iquest.tests", "refactor.iquest.explain"} <= set(by_kind), actions
-        assert by_kind["quickfix.iquest.fix"].diagnostics == [diagnostic]
-        assert all(action.edit is None for action in actions)
+        # lsprotocol's client-side parser reads a code action that carries a command as a bare Command.
+        by_kind = {action.kind: action for action in actions if isinstance(action, types.CodeAction)}
+        commands = [action.command for action in actions if isinstance(action, types.Command)]
+        assert {"refactor.rewrite.iquest.docstring", "quickfix.iquest.fix", "refactor.iquest.tests"} <= set(by_kind), actions
+        assert len(commands) == 1 and "'command': 'iquest.explain'" in commands[0], actions
+        assert list(by_kind["quickfix.iquest.fix"].diagnostics) == [diagnostic]
+        assert all(action.edit is None for action in by_kind.values())
 
         for kind in ("refactor.rewrite.iquest.docstring", "refactor.iquest.tests"):
             started = time.perf_counter()
