@@ -28,6 +28,7 @@ from lsp_server.prompting.fim import FimTemplate, detect_template
 log = logging.getLogger(__name__)
 
 _SLOT = re.compile("\x00(\\d+)\x00")
+_BATCH = 256
 # Warm-up batch size: small enough that a cancel (which aborts the batch in flight) wastes little.
 _PREFILL_BATCH = 64
 
@@ -114,6 +115,10 @@ class LlamaCppBackend:
                 n_threads=n_threads,
                 n_threads_batch=n_threads,
                 n_gpu_layers=n_gpu_layers,
+                # 256-token batches: ~25 MB less compute buffer than the default 512 for the 0.5B
+                # coder (its 152K vocabulary), with no slower prompt evaluation on CPU.
+                n_batch=_BATCH,
+                n_ubatch=_BATCH,
                 verbose=False,
             )
         except (ValueError, RuntimeError, OSError) as exc:
@@ -149,7 +154,7 @@ class LlamaCppBackend:
         log.info("loaded %s (%s, FIM %s)", self.info.name, architecture, self.template.family)
 
     def _tokenize(self, text: str, *, special: bool) -> list[int]:
-        return self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=special)
+        return self._llm.tokenize(text.encode("utf-8", errors="replace"), add_bos=False, special=special)
 
     def has_special_token(self, text: str) -> bool:
         """True when ``text`` is one special token of this model's vocabulary."""
