@@ -32,6 +32,7 @@ class Settings:
     debounce_ms: int = 0
     speculate: bool = True
     warm_up: bool = True
+    first_lines_ms: int = 300
     audit_log: bool = True
     repo_context: bool = True
     context_tokens: int = 1024
@@ -86,6 +87,7 @@ _FIELDS: dict[str, _Field] = {
     "debounceMs": _Field("debounce_ms", int, 0, 5000),
     "speculate": _Field("speculate", bool),
     "warmUp": _Field("warm_up", bool),
+    "firstLinesMs": _Field("first_lines_ms", int, 0, 600000),
     "auditLog": _Field("audit_log", bool),
     "repoContext": _Field("repo_context", bool),
     "contextTokens": _Field("context_tokens", int, 0, 32768),

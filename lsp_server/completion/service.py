@@ -7,7 +7,7 @@ import json
 import logging
 import os
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 from lsp_server.audit import AuditLog
@@ -30,6 +30,7 @@ _SPECULATION_LINES = 3
 # When the only request waiting for a generation is cancelled, the generation lives this long in
 # case the next keystroke's request (usually already in the pipe) can use it; then it is stopped.
 _CLAIM_GRACE_S = 0.02
+_FIRST_LINES_POLL_S = 0.01
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,10 @@ class _Job:
     task: asyncio.Task
     speculative: bool
     warm_up: bool = False
+    # The raw text generated so far (written by the worker thread), and whether the job goes on
+    # for the cache after a request was answered with its first lines.
+    partial: list[str] = field(default_factory=lambda: [""])
+    detached: bool = False
     waiters: int = 0
 
     def extended_by(self, uri: str, prefix: str, suffix: tuple[int, int]) -> bool:
@@ -99,7 +104,7 @@ class CompletionService:
         self._cache = TypingThroughCache()
         self._job: _Job | None = None
         self._request_task: asyncio.Task | None = None
-        self._counts = {"requests": 0, "fromCache": 0, "fromRunningGeneration": 0, "generations": 0, "speculations": 0, "warmUps": 0}
+        self._counts = {"requests": 0, "fromCache": 0, "fromRunningGeneration": 0, "generations": 0, "speculations": 0, "warmUps": 0, "firstLines": 0}
         self._requested: tuple[str, int | None, int] | None = None
         self._last_warm_up: dict[str, Any] | None = None
 
@@ -153,25 +158,39 @@ class CompletionService:
             self._counts["fromRunningGeneration"] += 1
         else:
             job = self._start(doc, offset, settings, backend.info.context_length, multiline, speculative=False)
-        result = await self._wait(job)
+        result = await self._wait(job, settings.first_lines_ms / 1000 if multiline and settings.first_lines_ms else None)
         typed = prefix[len(job.prefix) :]
         if not _usable(result).startswith(typed):  # the user typed something else: compute afresh
             job = self._start(doc, offset, settings, backend.info.context_length, multiline, speculative=False)
             result, typed = await self._wait(job), ""
         return self._shown(doc, offset, clean(_usable(result)[len(typed) :]), result, multiline, started, "model", still_valid)
 
-    async def _wait(self, job: _Job) -> GenerationResult:
-        """Wait for a job; if this request is cancelled and nobody else waits, stop the job soon."""
+    async def _wait(self, job: _Job, first_lines_s: float | None = None) -> GenerationResult:
+        """Wait for a job; if this request is cancelled and nobody else waits, stop the job soon.
+
+        With ``first_lines_s``, a job still running after that long answers with the complete
+        lines it has (as soon as it has one) and goes on in the background to fill the cache.
+        """
         job.waiters += 1
         try:
-            return await asyncio.shield(job.task)
+            if first_lines_s is None:
+                return await asyncio.shield(job.task)
+            done, _ = await asyncio.wait({job.task}, timeout=first_lines_s)
+            while not done:
+                lines = _whole_lines(job.partial[0])
+                if lines.strip():
+                    job.detached = True
+                    self._counts["firstLines"] += 1
+                    return GenerationResult(lines, "", 0, 0, 0, 0.0, 0.0, "first_lines")
+                done, _ = await asyncio.wait({job.task}, timeout=_FIRST_LINES_POLL_S)
+            return job.task.result()
         finally:
             job.waiters -= 1
             if job.waiters == 0 and not job.task.done():
                 asyncio.get_running_loop().call_later(_CLAIM_GRACE_S, self._release, job)
 
     def _release(self, job: _Job) -> None:
-        if job.waiters == 0 and not job.task.done() and not job.speculative:
+        if job.waiters == 0 and not job.task.done() and not job.speculative and not job.detached:
             job.task.cancel()
 
     def _start(self, doc: DocumentSnapshot, offset: int, settings: Settings, n_ctx: int, multiline: bool, *, speculative: bool) -> _Job:
@@ -181,9 +200,11 @@ class CompletionService:
         request = build_request(doc, offset, settings, n_ctx, multiline, self._context)
         if speculative:
             request = replace(request, max_tokens=min(request.max_tokens, _SPECULATION_TOKENS), should_stop=_after_lines(_SPECULATION_LINES))
+        partial = [""]
+        request = replace(request, should_stop=_recording(partial, request.should_stop))
         prefix, suffix = doc.text[:offset], doc.text[offset:]
         task = asyncio.ensure_future(self._runtime.complete(request, background=speculative))
-        job = _Job(doc.uri, prefix, suffix_key(suffix), task, speculative)
+        job = _Job(doc.uri, prefix, suffix_key(suffix), task, speculative, partial=partial)
         self._counts["speculations" if speculative else "generations"] += 1
 
         def finished(done: asyncio.Task) -> None:
@@ -289,6 +310,8 @@ class CompletionService:
         backend = self._runtime.backend
         if not settings.speculate or backend is None:
             return
+        if self._job is not None and not self._job.task.done() and not self._job.warm_up:
+            return  # what runs already continues this suggestion (its rest, or its speculation)
         accepted = DocumentSnapshot(doc.uri, doc.text[:offset] + text + doc.text[offset:], doc.version)
         end = offset + len(text)
         known = self._cache.lookup(doc.uri, accepted.text[:end], accepted.text[end:])
@@ -299,10 +322,22 @@ class CompletionService:
 
 def _usable(result: GenerationResult) -> str:
     """The raw text worth showing: out of time, only whole lines, never a half-written one."""
-    if result.stop_reason != "deadline":
-        return result.text
-    raw = result.text
+    return _whole_lines(result.text) if result.stop_reason == "deadline" else result.text
+
+
+def _whole_lines(raw: str) -> str:
+    """The complete lines of ``raw`` (up to its last newline after some text); "" if none."""
     return raw[: raw.rfind("\n")] if "\n" in raw.lstrip("\n") else ""
+
+
+def _recording(partial: list[str], should_stop: Callable[[str], bool] | None) -> Callable[[str], bool]:
+    """A stop check that also keeps the text generated so far in ``partial[0]``."""
+
+    def check(text: str) -> bool:
+        partial[0] = text
+        return should_stop(text) if should_stop is not None else False
+
+    return check
 
 
 def _after_lines(count: int) -> Callable[[str], bool]:

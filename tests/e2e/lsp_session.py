@@ -34,9 +34,11 @@ def initialize_params(root: Path, **options) -> types.InitializeParams:
     """InitializeParams with work-done progress support and our settings.
 
     Tests are not timed: a generous generation budget keeps a loaded machine from turning a slow
-    answer into an empty one (the deadline behaviour has its own unit tests).
+    answer into an empty one, and whole answers are waited for rather than their first lines (the
+    deadline and first-lines behaviours have their own tests).
     """
     options.setdefault("generationTimeoutMs", 120000)
+    options.setdefault("firstLinesMs", 0)
     return types.InitializeParams(
         capabilities=types.ClientCapabilities(
             window=types.WindowClientCapabilities(work_done_progress=True),

@@ -227,3 +227,51 @@ async def test_warm_up_can_be_turned_off_and_never_runs_in_secret_files(tmp_path
     service, runtime = await _service(backend, tmp_path)
     assert service.warm_up(DocumentSnapshot("file:///.env", "KEY=1", 1), 5, guessed=False) is False
     runtime.shutdown()
+
+
+class StreamingBackend(ScriptedBackend):
+    """Writes its output a character every ``step_s`` seconds through the stop check, as a model does."""
+
+    def __init__(self, output: str, step_s: float) -> None:
+        super().__init__(output)
+        self.step_s = step_s
+
+    def complete(self, request, cancel):
+        self.requests.append(request)
+        text = ""
+        for char in self.output:
+            if cancel.wait(self.step_s):
+                return GenerationResult(text, "PROMPT", 10, 10, len(text), 0.0, 0.0, "cancelled")
+            text += char
+            if request.should_stop is not None and request.should_stop(text):
+                return GenerationResult(text, "PROMPT", 10, 10, len(text), 0.0, 0.0, "stop_check")
+        return GenerationResult(text, "PROMPT", 10, 10, len(text), 0.0, 0.0, "max_tokens")
+
+
+BODY = "total = 0\n    for item in items:\n        total += item\n    return total"
+
+
+async def test_a_slow_block_answers_with_its_first_lines_and_the_rest_comes_from_the_cache(tmp_path):
+    backend = StreamingBackend(BODY, 0.01)  # ~0.65 s for the whole block
+    service, runtime = await _service(backend, tmp_path, first_lines_ms=50, speculate=False)
+    text = "def total(items):\n    "
+    doc = DocumentSnapshot("file:///m.py", text, 1)
+    first = await service.suggest(doc, len(text))
+    assert first is not None and first.stop_reason == "first_lines"
+    assert first.text.startswith("total = 0") and BODY.startswith(first.text) and len(first.text) < len(BODY)
+    await asyncio.sleep(1.0)  # the generation went on in the background
+    accepted = text + first.text + "\n    "  # accepted, then Enter (the editor indents)
+    rest = await service.suggest(DocumentSnapshot(doc.uri, accepted, 2), len(accepted))
+    assert rest is not None and rest.source == "cache"
+    assert first.text + "\n    " + rest.text == BODY
+    assert len(backend.requests) == 1  # one generation served both
+    runtime.shutdown()
+
+
+async def test_first_lines_off_waits_for_the_whole_block(tmp_path):
+    backend = StreamingBackend(BODY, 0.005)
+    service, runtime = await _service(backend, tmp_path, first_lines_ms=0, speculate=False)
+    text = "def total(items):\n    "
+    whole = await service.suggest(DocumentSnapshot("file:///m.py", text, 1), len(text))
+    assert whole is not None and whole.text == BODY
+    runtime.shutdown()
