@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 from lsp_server.model.backend import GenerationResult
@@ -24,6 +24,12 @@ class Chunk:
 
 
 Parser = Callable[[dict[str, Any]], Chunk]
+
+
+def as_warm_up(result: GenerationResult) -> GenerationResult:
+    """A prompt-only request (max_tokens 0: fill the server's cache) reports as one, text dropped."""
+    reason = "warm_up_cancelled" if result.stop_reason == "cancelled" else "warm_up"
+    return replace(result, text="", stop_reason=reason)
 
 
 def generate(

@@ -11,7 +11,7 @@ from typing import Any
 
 from lsp_server.model.backend import ChatRequest, GenerationRequest, GenerationResult, ModelError, ModelInfo
 from lsp_server.model.remote import openai_api
-from lsp_server.model.remote.generation import Chunk, generate
+from lsp_server.model.remote.generation import Chunk, as_warm_up, generate
 from lsp_server.model.remote.http import HttpClient
 from lsp_server.model.remote.window import fit_request
 from lsp_server.prompting.fim import FimTemplate, detect_template, template_for_family
@@ -88,9 +88,9 @@ class LlamaServerBackend:
     def complete(self, request: GenerationRequest, cancel: threading.Event) -> GenerationResult:
         """/infill (the server lays out the FIM prompt and the repository context), or /completion without FIM."""
         self._probe()
-        if self.template.uses_fim:
-            return self._infill(request, cancel)
-        return self._prefix_only(request, cancel)
+        # n_predict 0 evaluates the prompt into the slot's cache and samples one token: a warm-up.
+        result = self._infill(request, cancel) if self.template.uses_fim else self._prefix_only(request, cancel)
+        return as_warm_up(result) if request.max_tokens == 0 else result
 
     def _infill(self, request: GenerationRequest, cancel: threading.Event) -> GenerationResult:
         # The typed middle stays in input_prefix: this llama-server appends ``prompt`` to the prefix

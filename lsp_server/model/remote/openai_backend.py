@@ -8,7 +8,7 @@ import threading
 
 from lsp_server.model.backend import ChatRequest, GenerationRequest, GenerationResult, ModelError, ModelInfo
 from lsp_server.model.remote import openai_api
-from lsp_server.model.remote.generation import generate
+from lsp_server.model.remote.generation import as_warm_up, generate
 from lsp_server.model.remote.http import HttpClient
 from lsp_server.model.remote.window import fit_request
 from lsp_server.prompting.fim import FimTemplate, template_for_family
@@ -78,8 +78,9 @@ class OpenAICompatibleBackend:
             context=[(p, defuse(c, t)) for p, c in window.context],
             comment=request.comment,
         ) + defuse(window.middle, t)
-        body = openai_api.completion_body(self._resolve_model(), prompt, request.max_tokens, t.stop_tokens)
-        return generate(
+        # A warm-up (max_tokens 0) asks for one token: enough for a server's prefix cache to keep the prompt.
+        body = openai_api.completion_body(self._resolve_model(), prompt, max(1, request.max_tokens), t.stop_tokens)
+        result = generate(
             self._client,
             openai_api.api_path(self._client, "completions"),
             body,
@@ -90,6 +91,7 @@ class OpenAICompatibleBackend:
             should_stop=request.should_stop,
             healed=window.healed,
         )
+        return as_warm_up(result) if request.max_tokens == 0 else result
 
     def chat(self, request: ChatRequest, cancel: threading.Event) -> GenerationResult:
         """Chat through /v1/chat/completions with the server's chat template."""

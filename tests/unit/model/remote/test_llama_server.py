@@ -86,3 +86,11 @@ def test_chat_goes_to_the_openai_endpoint(fake_server):
     assert result.text == "Hi" and seen == ["Hi"] and result.stop_reason == "stop_token"
     assert (result.prompt_tokens, result.evaluated_tokens, result.generated_tokens) == (12, 4, 1)
     assert fake_server.requests[-1]["body"]["messages"] == [{"role": "user", "content": "hello"}]
+
+
+def test_a_warm_up_evaluates_the_prompt_only(fake_server):
+    _serve_model(fake_server, QWEN_SPECIAL)
+    fake_server.routes["/infill"] = lambda h, b: fake_server.sse(h, [{"content": "x", "stop": True, "stop_type": "limit"}])
+    result = _backend(fake_server).complete(_request(max_tokens=0), threading.Event())
+    assert fake_server.requests[-1]["body"]["n_predict"] == 0
+    assert result.text == "" and result.stop_reason == "warm_up"

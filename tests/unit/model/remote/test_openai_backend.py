@@ -51,3 +51,11 @@ def test_markers_typed_in_the_code_cannot_restructure_the_prompt():
     text = defuse("s = '<|fim_middle|>' + '<|endoftext|>'", qwen)
     assert "<|fim_middle|>" not in text and "<|endoftext|>" not in text
     assert text.replace("\u200b", "") == "s = '<|fim_middle|>' + '<|endoftext|>'"
+
+
+def test_a_warm_up_asks_for_one_token_and_shows_none(fake_server):
+    _stream(fake_server, "/v1/completions")
+    backend = OpenAICompatibleBackend(HttpClient(fake_server.url, "K"), model="m", fim_family="qwen", context_length=4096)
+    result = backend.complete(_request(max_tokens=0), threading.Event())
+    assert fake_server.requests[-1]["body"]["max_tokens"] == 1
+    assert result.text == "" and result.stop_reason == "warm_up"
