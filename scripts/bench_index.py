@@ -17,10 +17,12 @@ import random
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from sdist import fetch_sdist  # noqa: E402
 
 REPO_SPEC = ("Django", "5.2.8")
 BENCH_DIR = Path(os.environ.get("IQUEST_BENCH_DIR", Path.home() / ".cache" / "iquest-lsp" / "bench"))
@@ -28,22 +30,7 @@ BENCH_DIR = Path(os.environ.get("IQUEST_BENCH_DIR", Path.home() / ".cache" / "iq
 
 def fetch_repository() -> Path:
     """Download and unpack the sdist once; return the source root."""
-    name, version = REPO_SPEC
-    root = BENCH_DIR / f"{name.lower()}-{version}"
-    if root.is_dir():
-        return root
-    BENCH_DIR.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=BENCH_DIR) as download:
-        subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:", f"{name}=={version}", "-d", download],
-            check=True,
-        )
-        archive = next(Path(download).glob("*.tar.gz"))
-        with tarfile.open(archive) as tar:
-            tar.extractall(download, filter="data")
-        unpacked = next(p for p in Path(download).iterdir() if p.is_dir())
-        unpacked.rename(root)
-    return root
+    return fetch_sdist(*REPO_SPEC, BENCH_DIR)
 
 
 def percentile(values: list[float], share: float) -> float:

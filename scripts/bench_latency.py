@@ -44,7 +44,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from dataclasses import asdict, dataclass
@@ -53,6 +52,7 @@ from typing import Any, Callable, Sequence
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from llama_server_build import llama_server_binary, pick_sdist  # noqa: E402,F401  (shared with the tests)
+from sdist import fetch_sdist  # noqa: E402
 
 REPO_SPEC = ("requests", "2.32.3")
 PACKAGE_DIR = "src/requests"
@@ -633,22 +633,7 @@ def table(summaries: dict[str, dict[str, Any]], rss: dict[str, float | None]) ->
 
 def fetch_project() -> Path:
     """Download and unpack the requests sdist once; return the source root."""
-    name, version = REPO_SPEC
-    root = BENCH_DIR / f"{name}-{version}"
-    if root.is_dir():
-        return root
-    BENCH_DIR.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=BENCH_DIR) as download:
-        subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:", f"{name}=={version}", "-d", download],
-            check=True,
-        )
-        archive = next(Path(download).glob("*.tar.gz"))
-        with tarfile.open(archive) as tar:
-            tar.extractall(download, filter="data")
-        unpacked = next(p for p in Path(download).iterdir() if p.is_dir())
-        unpacked.rename(root)
-    return root
+    return fetch_sdist(*REPO_SPEC, BENCH_DIR)
 
 
 def model_path(model: str) -> Path:
