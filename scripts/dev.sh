@@ -51,7 +51,8 @@ case "$action" in
     "$cli" model fetch smollm2-135m
     "$cli" model fetch qwen2.5-coder-0.5b
     # The remote-backend tests run a real llama-server: built once (minutes), then cached.
-    say "llama-server for the remote-backend tests: $("$venv/bin/python" scripts/llama_server_build.py)"
+    server_bin=$("$venv/bin/python" scripts/llama_server_build.py)
+    say "llama-server for the remote-backend tests: $server_bin"
     set +e
     "$venv/bin/python" -m pytest "$@"
     status=$?
