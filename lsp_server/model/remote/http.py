@@ -211,7 +211,7 @@ class HttpClient:
                     received = True
                     self.down = False
                     yield event
-                self.down = False
+                self.down = self.down and not received  # a stop before any answer proves nothing
                 return
             except _Retryable as exc:
                 if received:
