@@ -122,7 +122,14 @@ def apply_patch(text: str, patch: FilePatch, name: str = "") -> str:
                 f"are not in the current text at or after line {cursor + 1}"
             )
         out += lines[cursor:at]
-        out += hunk.new
+        original = iter(lines[at : at + len(old)])
+        for line in hunk.lines:
+            if line[:1] == "+":
+                out.append(line[1:])
+            else:  # context keeps the file's own line (the diff's may differ in trailing whitespace)
+                kept = next(original)
+                if line[:1] == " ":
+                    out.append(kept)
         cursor = at + len(old)
     out += lines[cursor:]
     result = "\n".join(out)
