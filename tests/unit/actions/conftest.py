@@ -110,3 +110,10 @@ def harness(workspace: Path, tmp_path: Path):
     yield make
     for h in made:
         h.runtime.shutdown()
+
+
+@pytest.fixture(autouse=True)
+def _same_pricing_everywhere(request):
+    """test_service.py keeps its own copy of the fixture text; both must agree."""
+    copy = getattr(request.module, "PRICING", PRICING)
+    assert copy == PRICING
