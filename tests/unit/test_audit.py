@@ -41,3 +41,26 @@ def test_unwritable_path_does_not_raise(tmp_path):
     log.record("k", uri="u", model="m", prompt="p", output="o")  # must not raise
     log.record("k", uri="u", model="m", prompt="p", output="o")
     assert blocker.read_text() == "not a directory"
+
+
+def test_read_recent_spans_rotated_files_and_skips_bad_lines(tmp_path):
+    from lsp_server.audit import format_entry, read_recent
+
+    path = tmp_path / "audit.jsonl"
+    log = AuditLog(path, max_bytes=300, keep=3)
+    for i in range(12):
+        log.record("edit_proposed", uri="file:///a.py", model="m", prompt=str(i), output=f"out {i}\nmore", action="docstring", range={"start": [i, 0], "end": [i, 0]})
+    with open(path, "a") as handle:
+        handle.write("not json\n")
+    entries = read_recent(path, limit=5)
+    assert [e["range"]["start"][0] for e in entries] == [7, 8, 9, 10, 11]
+    assert read_recent(tmp_path / "missing.jsonl") == []
+    line = format_entry(entries[-1])
+    assert "edit_proposed/docstring" in line and "file:///a.py:12" in line and "out 11\\nmore" in line and "\n" not in line
+
+
+def test_entries_without_prompt_or_output_have_no_hashes(tmp_path):
+    log = AuditLog(tmp_path / "audit.jsonl")
+    log.record("accepted", uri="u", model="m", prompt=None, output=None, id="x", action=None)
+    (entry,) = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
+    assert entry["id"] == "x" and "output" not in entry and "prompt_sha256" not in entry and "action" not in entry
