@@ -47,7 +47,7 @@ def test_read_recent_spans_rotated_files_and_skips_bad_lines(tmp_path):
     from lsp_server.audit import format_entry, read_recent
 
     path = tmp_path / "audit.jsonl"
-    log = AuditLog(path, max_bytes=300, keep=3)
+    log = AuditLog(path, max_bytes=900, keep=3)
     for i in range(12):
         log.record("edit_proposed", uri="file:///a.py", model="m", prompt=str(i), output=f"out {i}\nmore", action="docstring", range={"start": [i, 0], "end": [i, 0]})
     with open(path, "a") as handle:
