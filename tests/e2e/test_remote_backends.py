@@ -133,6 +133,8 @@ def test_llama_server_infills_with_repository_context_and_reuses_its_cache(qwen_
     assert first.prompt_tokens > bare.prompt_tokens + 20  # the context chunk reached the prompt as input_extra
     assert again.evaluated_tokens < 5 < again.prompt_tokens and again.text == first.text  # cache_prompt
     assert first.generated_tokens > 0
+    chat = backend.chat(ChatRequest(messages=(("user", "Reply with the single word: yes"),), max_tokens=4), threading.Event())
+    assert chat.text.strip() and chat.generated_tokens > 0
 
 
 def test_openai_compatible_backend_against_llama_server(qwen_server, key_env):
@@ -199,7 +201,7 @@ def smol_server():
     server.kill()
 
 
-@pytest_lsp.fixture(config=server_config(**{KEY_ENV: API_KEY}))
+@pytest_lsp.fixture(config=server_config(**{KEY_ENV: API_KEY, "IQUEST_LOG_LEVEL": "DEBUG"}))
 async def lsp(lsp_client: LanguageClient):
     yield
 
@@ -220,7 +222,7 @@ async def _suggest(client: LanguageClient, name: str) -> list:
 
 
 @pytest.mark.asyncio(loop_scope="function")
-async def test_switching_to_llama_server_and_surviving_its_restart(lsp: LanguageClient, smol_server: LlamaServer):
+async def test_switching_to_llama_server_and_surviving_its_restart(lsp: LanguageClient, smol_server: LlamaServer, capsys):
     require_model("smollm2-135m")
     await lsp.initialize_session(initialize_params(
         ROOT, model="smollm2-135m", maxTokens=16, contextSize=2048, auditLogPath=str(AUDIT), apiKeyEnv=KEY_ENV,
@@ -231,7 +233,9 @@ async def test_switching_to_llama_server_and_surviving_its_restart(lsp: Language
     finally:
         final = await status(lsp)
         await lsp.shutdown_session()
-    for text in (json.dumps(final), AUDIT.read_text(), *(m.message for m in lsp.messages)):
+    server_log = capsys.readouterr().err  # pytest-lsp forwards the server's stderr (debug level here)
+    assert "Cannot reach the llama-server" in server_log
+    for text in (json.dumps(final), AUDIT.read_text(), server_log, *(m.message for m in lsp.messages)):
         assert API_KEY not in text
 
 
