@@ -10,7 +10,6 @@ import asyncio
 import http.client
 import importlib.util
 import json
-import os
 import secrets
 import socket
 import subprocess
