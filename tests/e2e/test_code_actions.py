@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from lsprotocol import types
 from lsprotocol.converters import get_converter
+from pygls.exceptions import JsonRpcException
 from pytest_lsp import ClientServerConfig, LanguageClient
 
 from lsp_server.actions.syntax import error_count
@@ -177,6 +178,21 @@ async def test_menu_is_instant_and_resolve_returns_edits_that_parse(tmp_path):
                 assert "from shop.pricing import apply_discount" in applied[test_uri] or "apply_discount" in applied[test_uri]
             await command(client, "iquest.accepted", resolved.command.arguments[0])
         assert (await status(client))["generations"] >= generations + 2
+
+        # $/cancelRequest on a resolve stops the generation; the client gets an error, the server stays up.
+        pending = set(client.protocol._request_futures)
+        resolving = asyncio.ensure_future(client.code_action_resolve_async(by_kind["quickfix.iquest.fix"]))
+        await asyncio.sleep(1.0)
+        (request_id,) = [key for key in client.protocol._request_futures if key not in pending]
+        client.protocol.notify("$/cancelRequest", types.CancelParams(id=request_id))
+        with pytest.raises((JsonRpcException, asyncio.CancelledError)):
+            await asyncio.wait_for(resolving, 60)
+        for _ in range(300):
+            current = await status(client)
+            if "lastCancelMs" in current:
+                break
+            await asyncio.sleep(0.1)
+        assert current["lastCancelMs"] < 5000, current
 
         # Bad input: an unknown document and a line past the end are errors; the server keeps running.
         with pytest.raises(Exception, match="neither open nor"):
