@@ -214,11 +214,15 @@ async def test_menu_is_instant_and_resolve_returns_edits_that_parse(tmp_path):
 
 
 @pytest.mark.slow
-async def test_refactor_plan_has_its_three_sections_and_streams_progress(tmp_path):
+async def test_explain_and_a_refactor_plan_with_its_three_sections_and_streamed_progress(tmp_path):
     require_model(MODEL)
     root = write_project(tmp_path / "repo")
-    client = await start(root, tmp_path, planMaxTokens=200)
+    client = await start(root, tmp_path, planMaxTokens=200, actionMaxTokens=64)
     try:
+        uri = open_document(client, root / "shop" / "cart.py", CART, "python")
+        span = {"start": {"line": 12, "character": 8}, "end": {"line": 12, "character": 8}}
+        explained = await command(client, "iquest.explain", {"uri": uri, "range": span})
+        assert explained["markdown"].startswith("# shop/cart.py:12\n\n") and len(explained["markdown"]) > 30
         started = time.perf_counter()
         plan = await command(client, "iquest.refactorPlan", {"goal": "Replace the percent argument with a Discount class", "focus": ["shop/pricing.py"]})
         print(f"\nrefactor plan: {(time.perf_counter() - started) * 1000:.0f} ms")
@@ -234,7 +238,8 @@ async def test_refactor_plan_has_its_three_sections_and_streams_progress(tmp_pat
     assert set(plan["sections"]) == {"Impact Analysis", "Migration Steps", "Risk Assessment"}
     assert any(plan["sections"].values())  # the model wrote at least one section itself
     assert reports, "no streamed progress"
-    assert any(e["kind"] == "refactor_plan_shown" for e in audit_entries(tmp_path))
+    kinds = [e["kind"] for e in audit_entries(tmp_path)]
+    assert kinds.count("refactor_plan_shown") == 1 and kinds.count("explanation_shown") == 1
 
 
 @pytest.mark.slow

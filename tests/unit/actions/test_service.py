@@ -198,3 +198,27 @@ async def test_accepted_is_audited_without_hashes(harness, tmp_path):
     h.service.accepted({"id": "abc", "action": "docstring", "uri": "file:///x.py"})
     (entry,) = _audit(tmp_path)
     assert entry["kind"] == "accepted" and entry["id"] == "abc" and "prompt_sha256" not in entry
+
+
+async def test_prompts_carry_repository_context_from_the_index(harness):
+    from lsp_server.context.assembly import ContextChunk
+    from lsp_server.context.workspace import PromptContext
+
+    asked = []
+
+    def provider(uri, text, offset, budget):
+        asked.append((uri, offset, budget))
+        chunk = ContextChunk("k", "shop/tax.py", 'def vat(price):\n    KEY = "AKIAIOSFODNN7EXAMPLE"\n', "definition")
+        return PromptContext("repo", "shop/pricing.py", "#", (chunk,))
+
+    h = await harness(["Applies a discount."], context_tokens=300)
+    h.service._context = provider
+    uri = h.uri("shop/pricing.py")
+    await h.service.resolve(h.service.list_actions(uri, (4, 8), (4, 8))[0].data, h.report)
+    user = h.backend.requests[0].messages[1][1]
+    assert "shop/tax.py:" in user and "def vat(price):" in user and "AKIAIOSFODNN7EXAMPLE" not in user
+    assert asked and asked[0][0] == uri and 0 < asked[0][2] <= 300
+    h.settings = h.settings.__class__(repo_context=False)
+    h.backend.answers.append("Doc.")
+    await h.service.resolve(h.service.list_actions(uri, (4, 8), (4, 8))[0].data, h.report)
+    assert "shop/tax.py" not in h.backend.requests[1].messages[1][1]
