@@ -587,7 +587,10 @@ class ActionService:
             outputs.append(result.text)
             edit = FileEdit(source.uri, source.path, source.text, line_changes(source.text, new), source.version)
             report(f"Running `{settings.test_command}` (round {rounds})", 90)
-            run = await run_tests(root, [edit], settings.test_command, timeout_s=settings.verify_timeout_ms / 1000)
+            try:
+                run = await run_tests(root, [edit], settings.test_command, timeout_s=settings.verify_timeout_ms / 1000)
+            except OSError as exc:
+                raise ActionFailed(f"could not run the test command in a copy of the workspace: {exc}") from exc
             log.info("verify round %d: exit %s in %.1f s", rounds, run.exit_code, run.seconds)
             if run.passed:
                 break

@@ -217,10 +217,10 @@ def register(server: LanguageServer, service: ActionService) -> None:
             offers = service.list_actions(params.text_document.uri, (start.line, start.character), (end.line, end.character), problems)
         except ActionError as exc:
             raise JsonRpcInvalidParams(str(exc)) from exc
-        only = params.context.only
+        only = [str(getattr(kind, "value", kind)) for kind in params.context.only or []]
         actions = [_offer_action(offer, diagnostics) for offer in offers]
         if only:
-            actions = [a for a in actions if any(a.kind == k or (a.kind or "").startswith(f"{k}.") for k in only)]
+            actions = [a for a in actions if any(a.kind == k or str(a.kind).startswith(f"{k}.") for k in only)]
         return actions
 
     @server.feature(types.CODE_ACTION_RESOLVE)

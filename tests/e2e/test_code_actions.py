@@ -122,12 +122,12 @@ def audit_entries(tmp: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
-def code_actions(client: LanguageClient, uri: str, line: int, character: int, diagnostics=()):
+def code_actions(client: LanguageClient, uri: str, line: int, character: int, diagnostics=(), only=None):
     position = types.Position(line=line, character=character)
     return client.text_document_code_action_async(types.CodeActionParams(
         text_document=types.TextDocumentIdentifier(uri=uri),
         range=types.Range(start=position, end=position),
-        context=types.CodeActionContext(diagnostics=list(diagnostics)),
+        context=types.CodeActionContext(diagnostics=list(diagnostics), only=only),
     ))
 
 
@@ -157,6 +157,8 @@ async def test_menu_is_instant_and_resolve_returns_edits_that_parse(tmp_path):
         assert len(commands) == 1 and "'command': 'iquest.explain'" in commands[0], actions
         assert list(by_kind["quickfix.iquest.fix"].diagnostics) == [diagnostic]
         assert all(action.edit is None for action in by_kind.values())
+        quick = await code_actions(client, uri, 5, 8, [diagnostic], only=[types.CodeActionKind.QuickFix])
+        assert [action.kind for action in quick] == ["quickfix.iquest.fix"]
 
         for kind in ("refactor.rewrite.iquest.docstring", "refactor.iquest.tests"):
             started = time.perf_counter()
