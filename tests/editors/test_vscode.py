@@ -1,0 +1,157 @@
+"""VS Code for real: code-server with our .vsix, driven by headless Chromium, shows ghost text from our server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from lsp_session import require_model
+
+import tools
+from cdp import Chromium, free_port
+
+SOURCE = '''"""Geometry."""
+
+import math
+
+
+def circle_area(radius: float) -> float:
+    """Area of a circle."""
+    return math.pi * radius ** 2
+'''
+TYPED = "\n\ndef circle_circumference(radius: float) -> float:\n"
+GHOST = "Array.from(document.querySelectorAll('.ghost-text-decoration, .ghost-text')).map(e => e.textContent).join('\\n')"
+STATUS_ITEMS = "Array.from(document.querySelectorAll('.statusbar-item')).map(e => e.textContent.trim()).filter(Boolean)"
+USER_SETTINGS = {
+    "workbench.startupEditor": "none",
+    "security.workspace.trust.enabled": False,
+    "telemetry.telemetryLevel": "off",
+    "extensions.autoCheckUpdates": False,
+    "extensions.autoUpdate": False,
+    "update.mode": "none",
+    "chat.disableAIFeatures": True,
+    "workbench.secondarySideBar.defaultVisibility": "hidden",
+    "editor.inlineSuggest.enabled": True,
+    "editor.quickSuggestions": {"other": False, "comments": False, "strings": False},
+    # The workspace links the repository's .venv (the extension finds the server there); keep it out of sight.
+    "files.exclude": {"**/.venv": True},
+    "iquest.model": "qwen2.5-coder-0.5b",
+    "iquest.generationTimeoutMs": 120000,
+}
+
+
+def _tools() -> tuple[Path, Path, Path, str]:
+    node, entry, vsix, chromium = tools.node24(), tools.code_server(), tools.vsix(), tools.chromium()
+    if node is None or entry is None:
+        tools.missing("Node 24 / code-server")
+    if vsix is None:
+        tools.missing("vscode-extension/iquest-lsp.vsix")
+    if chromium is None:
+        tools.missing("chromium", "run `bash scripts/editors.sh` or `apt-get install chromium`")
+    return node, entry, vsix, chromium
+
+
+def _wait_http(url: str, process: subprocess.Popen, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"code-server did not answer on {url}")
+            time.sleep(0.2)
+
+
+@pytest.fixture
+def code_server(tmp_path: Path):
+    """code-server with our extension installed and a workspace holding one Python file; yields (url, workspace)."""
+    require_model("qwen2.5-coder-0.5b")
+    node, entry, vsix, _ = _tools()
+    venv = Path(os.environ.get("VIRTUAL_ENV") or tools.REPO / ".venv")
+    if not (venv / "bin" / "iquest-lsp").is_file():
+        tools.missing(f"{venv}/bin/iquest-lsp", "run `scripts/dev.sh test`")
+    workspace, user_data, extensions = tmp_path / "project", tmp_path / "user-data", tmp_path / "extensions"
+    (workspace / ".git").mkdir(parents=True)
+    (workspace / ".venv").symlink_to(venv)
+    (workspace / "geometry.py").write_text(SOURCE)
+    (user_data / "User").mkdir(parents=True)
+    audit = tmp_path / "audit.jsonl"
+    settings = {**USER_SETTINGS, "iquest.auditLogPath": str(audit)}
+    (user_data / "User" / "settings.json").write_text(json.dumps(settings, indent=2))
+    # Machine-scoped settings live in the "remote" settings on code-server.
+    server_env = {"IQUEST_LOG_LEVEL": "DEBUG"}
+    (user_data / "Machine").mkdir()
+    (user_data / "Machine" / "settings.json").write_text(json.dumps({"iquest.server.env": server_env}))
+    base = [str(node), str(entry), "--user-data-dir", str(user_data), "--extensions-dir", str(extensions)]
+    subprocess.run([*base, "--install-extension", str(vsix)], check=True, capture_output=True, timeout=120)
+    port = free_port()
+    config = tmp_path / "config.yaml"
+    config.write_text(f"bind-addr: 127.0.0.1:{port}\nauth: none\ncert: false\n")
+    log = open(tmp_path / "code-server.log", "wb")
+    process = subprocess.Popen(
+        [*base, "--config", str(config), "--disable-telemetry", "--disable-update-check", "--disable-workspace-trust",
+         "--disable-getting-started-override", str(workspace)],
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    try:
+        _wait_http(f"http://127.0.0.1:{port}/healthz", process, 60)
+        yield f"http://127.0.0.1:{port}/?folder={workspace}", workspace, audit
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)  # code-server, its extension host and our server
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        log.close()
+        for found in user_data.glob("logs/*/exthost*/iquest.iquest-lsp/*.log"):
+            shutil.copy(found, tools.artifacts_dir() / "vscode-iquest-output.log")
+
+
+async def test_code_server_shows_ghost_text_from_our_server(code_server, tmp_path: Path):
+    url, workspace, audit = code_server
+    browser = Chromium(tools.chromium(), tmp_path / "chromium-profile", tmp_path / "chromium.log")
+    screenshot = tools.artifacts_dir() / "vscode-ghost-text.png"
+    try:
+        await browser.connect()
+        await browser.send("Page.enable")
+        await browser.send("Page.navigate", url=url)
+        await browser.wait_for("!!document.querySelector('.monaco-workbench .explorer-folders-view')", 120)
+        await browser.click(".explorer-folders-view .monaco-list-row", "geometry.py", timeout=60)
+        await browser.wait_for("!!document.querySelector('.editor-instance .monaco-editor .view-lines')", 60)
+        # Focus the text (the click above left focus in the explorer), then go to the end and type.
+        await browser.click(".editor-instance .monaco-editor .view-lines", "circle_area")
+        await browser.press("End", "Control")
+        await browser.type_text(TYPED, delay=0.08)
+        ghost = await browser.wait_for(GHOST, 60)
+        status = await browser.wait_for(f"{STATUS_ITEMS}.filter(t => /iquest \\d+ ms/.test(t))[0]", 30)
+        await browser.screenshot(screenshot)
+        document = await browser.evaluate(
+            "Array.from(document.querySelectorAll('.editor-instance .view-line')).map(e => e.textContent).join('\\n')"
+        )
+    except BaseException:
+        await browser.screenshot(screenshot)
+        await asyncio.sleep(5)  # VS Code writes the output channel's log file lazily; keep it for the artifacts
+        raise
+    finally:
+        await browser.close()
+
+    ghost = ghost.replace("\xa0", " ").strip()
+    assert ghost, "no ghost text"
+    assert "def circle_circumference(radius: float) -> float:" in document.replace("\xa0", " ")
+    assert re.fullmatch(r"iquest \d+ ms", status.strip()), status
+    # Our server logs every suggestion it shows: the ghost text must be one of them (and no other provider's).
+    outputs = [json.loads(line)["output"] for line in audit.read_text().splitlines()]
+    first_line = ghost.splitlines()[0].strip()
+    assert any(first_line in output for output in outputs), (ghost, outputs)
+    assert screenshot.stat().st_size > 10_000

@@ -1,0 +1,125 @@
+// The LanguageClient for iquest-lsp: stdio launch, init options, middleware, progress into the status bar.
+import * as vscode from "vscode";
+import {
+  ClientCapabilities,
+  FeatureState,
+  LanguageClient,
+  LanguageClientOptions,
+  ServerCapabilities,
+  ServerOptions,
+  StaticFeature,
+  TransportKind,
+  WorkDoneProgress,
+  WorkDoneProgressCreateRequest,
+} from "vscode-languageclient/node";
+
+import { Cli, serveCommand } from "./launch";
+import { configuration, initializationOptions, inlineEnabled } from "./settings";
+import { Progress } from "./status";
+
+export const LANGUAGES = [
+  "python", "javascript", "javascriptreact", "typescript", "typescriptreact", "go", "rust", "java",
+  "c", "cpp", "csharp", "lua", "shellscript", "ruby", "php", "kotlin", "swift", "scala",
+];
+
+export interface ClientHooks {
+  /** Work-done progress: a list of the running ones, in start order. */
+  onProgress(progress: Progress[]): void;
+  /** A suggestion with items reached the editor after this many milliseconds. */
+  onSuggestion(latencyMs: number): void;
+}
+
+/** Takes over window/workDoneProgress/create so the server's progress shows in our status bar item. */
+class ProgressToStatusBar implements StaticFeature {
+  private readonly running = new Map<string | number, Progress>();
+
+  constructor(private readonly client: LanguageClient, private readonly hooks: ClientHooks) {}
+
+  fillClientCapabilities(capabilities: ClientCapabilities): void {
+    capabilities.window = { ...capabilities.window, workDoneProgress: true };
+  }
+
+  initialize(): void {
+    // Registered after the built-in ProgressFeature, so this handler replaces its notification UI.
+    this.client.onRequest(WorkDoneProgressCreateRequest.type, ({ token }) => {
+      const listener = this.client.onProgress(WorkDoneProgress.type, token, (value) => {
+        if (value.kind === "end") {
+          this.running.delete(token);
+          listener.dispose();
+        } else {
+          const previous = this.running.get(token);
+          this.running.set(token, {
+            title: value.kind === "begin" ? value.title : previous?.title ?? "working",
+            percent: value.percentage ?? previous?.percent,
+            message: value.message ?? previous?.message,
+          });
+        }
+        this.hooks.onProgress([...this.running.values()]);
+      });
+    });
+  }
+
+  getState(): FeatureState {
+    return { kind: "static" };
+  }
+
+  clear(): void {
+    this.running.clear();
+    this.hooks.onProgress([]);
+  }
+}
+
+/**
+ * VS Code shows our suggestion as ghost text. The completion-list fallback is left unregistered: its
+ * trigger characters would open the suggest widget (which hides ghost text) and each of its requests
+ * would supersede the inline request the server is answering.
+ */
+class GhostTextOnly implements StaticFeature {
+  fillClientCapabilities(): void {}
+
+  preInitialize(capabilities: ServerCapabilities): void {
+    // Runs before any feature's initialize, on the object they read: the completion feature sees no provider.
+    delete capabilities.completionProvider;
+  }
+
+  initialize(): void {}
+
+  getState(): FeatureState {
+    return { kind: "static" };
+  }
+
+  clear(): void {}
+}
+
+export function createClient(cli: Cli, output: vscode.LogOutputChannel, hooks: ClientHooks): LanguageClient {
+  const { command, args } = serveCommand(cli);
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+  const env = { ...process.env, ...(configuration().get<Record<string, string>>("server.env") ?? {}) };
+  const serverOptions: ServerOptions = { command, args, transport: TransportKind.stdio, options: { cwd: folder, env } };
+  const clientOptions: LanguageClientOptions = {
+    documentSelector: LANGUAGES.flatMap((language) => [
+      { scheme: "file", language },
+      { scheme: "untitled", language },
+    ]),
+    outputChannel: output,
+    initializationOptions: initializationOptions(configuration()),
+    middleware: {
+      async provideInlineCompletionItems(document, position, context, token, next) {
+        if (!inlineEnabled(configuration())) {
+          return undefined;
+        }
+        const started = Date.now();
+        const result = await next(document, position, context, token);
+        const items = Array.isArray(result) ? result : result?.items ?? [];
+        if (items.length > 0 && !token.isCancellationRequested) {
+          hooks.onSuggestion(Date.now() - started);
+        }
+        return result;
+      },
+    },
+  };
+  const client = new LanguageClient("iquest", "iquest-lsp", serverOptions, clientOptions);
+  client.registerFeature(new ProgressToStatusBar(client, hooks));
+  client.registerFeature(new GhostTextOnly());
+  return client;
+}

@@ -1,0 +1,27 @@
+// Entry point: output channel, status bar, controller, commands, settings watcher.
+import * as vscode from "vscode";
+
+import { registerCommands } from "./commands";
+import { Controller } from "./controller";
+import { StatusBar } from "./status";
+
+let controller: Controller | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  const output = vscode.window.createOutputChannel("iquest-lsp", { log: true });
+  const status = new StatusBar();
+  controller = new Controller(output, status);
+  context.subscriptions.push(
+    output,
+    status,
+    controller,
+    ...registerCommands(controller),
+    vscode.workspace.onDidChangeConfiguration((event) => controller?.configurationChanged(event)),
+  );
+  await controller.start();
+}
+
+export async function deactivate(): Promise<void> {
+  await controller?.stop();
+  controller = undefined;
+}

@@ -1,0 +1,71 @@
+// The iquest.* settings: which ones the server reads, and which ones only this extension reads.
+import * as vscode from "vscode";
+
+export const SECTION = "iquest";
+
+/** Settings the server understands (lsp_server/settings.py _FIELDS); sent as {"iquest": {...}}. */
+export const SERVER_SETTINGS = [
+  "model",
+  "modelsDir",
+  "contextSize",
+  "threads",
+  "gpuLayers",
+  "maxPromptTokens",
+  "maxTokens",
+  "maxLines",
+  "multiline",
+  "generationTimeoutMs",
+  "debounceMs",
+  "speculate",
+  "repoContext",
+  "contextTokens",
+  "contextLayout",
+  "exclude",
+  "maxFileBytes",
+  "auditLog",
+  "auditLogPath",
+] as const;
+
+/** Settings of this extension only; changing the launch ones restarts the server. */
+export const LAUNCH_SETTINGS = ["server.command", "server.pythonPath", "server.env"] as const;
+export const INLINE_ENABLE = "inlineSuggestions.enable";
+
+/** The part of a WorkspaceConfiguration these functions read. */
+export interface ConfigurationLike {
+  get<T>(key: string): T | undefined;
+}
+
+export function configuration(): vscode.WorkspaceConfiguration {
+  return vscode.workspace.getConfiguration(SECTION);
+}
+
+/** The server's settings as the server expects them; unset values are left out. */
+export function serverSettings(config: ConfigurationLike): Record<string, unknown> {
+  const settings: Record<string, unknown> = {};
+  for (const name of SERVER_SETTINGS) {
+    const value = config.get<unknown>(name);
+    if (value !== undefined && value !== null) {
+      settings[name] = value;
+    }
+  }
+  return settings;
+}
+
+/** initializationOptions and didChangeConfiguration settings: {"iquest": {...}}. */
+export function initializationOptions(config: ConfigurationLike): { iquest: Record<string, unknown> } {
+  return { iquest: serverSettings(config) };
+}
+
+/** True when the change touches how the server is started (the server reloads its model by itself). */
+export function needsRestart(event: vscode.ConfigurationChangeEvent): boolean {
+  return LAUNCH_SETTINGS.some((name) => event.affectsConfiguration(`${SECTION}.${name}`));
+}
+
+/** True when the change touches a setting the server reads. */
+export function affectsServer(event: vscode.ConfigurationChangeEvent): boolean {
+  return SERVER_SETTINGS.some((name) => event.affectsConfiguration(`${SECTION}.${name}`));
+}
+
+export function inlineEnabled(config: ConfigurationLike): boolean {
+  return config.get<boolean>(INLINE_ENABLE) !== false;
+}
