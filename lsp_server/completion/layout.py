@@ -90,6 +90,8 @@ def _local_window(prefix: str, limit: int, step: int) -> tuple[str, int]:
     if len(prefix) <= limit:
         return prefix, 0
     cut = prefix.find("\n", len(prefix) - limit) + 1
+    if not cut:  # the cursor's line alone is longer than the limit: no window rather than all of it
+        return "", prefix.count("\n")
     line = prefix.count("\n", 0, cut)
     while line % step and cut:
         cut = prefix.find("\n", cut) + 1

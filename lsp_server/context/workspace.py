@@ -101,7 +101,7 @@ class WorkspaceContext:
     def document_changed(self, path: Path, text: str, line: int | None) -> None:
         """An open document's text changed (or it was opened): remember the place, re-index later."""
         rel = self._relative(path)
-        if rel is None:
+        if rel is None or len(text) > self.files.policy.max_bytes:  # the size limit holds for open documents too
             return
         if line is not None:
             self.recent.record(rel, text, line)

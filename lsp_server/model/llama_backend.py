@@ -292,6 +292,8 @@ class LlamaCppBackend:
         try:
             if cancel.is_set():
                 stop_reason = "cancelled"
+            elif not tokens:  # nothing before the cursor and no BOS: llama.cpp cannot sample from nothing
+                stop_reason = "empty_prompt"
             elif request.max_tokens == 0:
                 stop_reason = "warm_up"
                 self._prefill(tokens, reused, cancel)
