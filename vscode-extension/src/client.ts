@@ -13,6 +13,7 @@ import {
   WorkDoneProgressCreateRequest,
 } from "vscode-languageclient/node";
 
+import { EDIT_COMMANDS, runEditCommand } from "./actions";
 import { Cli, serveCommand } from "./launch";
 import { configuration, initializationOptions, inlineEnabled } from "./settings";
 import { Progress } from "./status";
@@ -115,6 +116,9 @@ export function createClient(cli: Cli, output: vscode.LogOutputChannel, hooks: C
           hooks.onSuggestion(Date.now() - started);
         }
         return result;
+      },
+      executeCommand(command, args, next) {
+        return EDIT_COMMANDS.has(command) ? runEditCommand(client, command, args, async (c, a) => next(c, a)) : next(command, args);
       },
     },
   };

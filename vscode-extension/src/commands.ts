@@ -54,7 +54,7 @@ async function showStatus(controller: Controller): Promise<void> {
   await vscode.window.showTextDocument(document, { preview: true });
 }
 
-/** Ask for a goal, let the server write a refactor plan for the workspace, open it as markdown. */
+/** Ask for a goal; the server writes a refactor plan and shows it (showDocument), else it opens here. */
 async function refactorPlan(controller: Controller): Promise<void> {
   if (!controller.serverCommands().includes(SERVER_REFACTOR_PLAN)) {
     void vscode.window.showWarningMessage("This iquest-lsp server has no refactor plan command; update iquest-lsp.");
@@ -64,18 +64,18 @@ async function refactorPlan(controller: Controller): Promise<void> {
   if (!goal) {
     return;
   }
-  const uri = vscode.window.activeTextEditor?.document.uri.toString();
+  const active = vscode.window.activeTextEditor?.document.uri;
+  const focus = active?.scheme === "file" ? [active.toString()] : [];
   const answer = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: "iquest: writing a refactor plan", cancellable: false },
-    () => controller.execute<unknown>(SERVER_REFACTOR_PLAN, [{ goal, uri }]),
+    { location: vscode.ProgressLocation.Notification, title: "iquest: writing a refactor plan" },
+    () => controller.execute<{ markdown?: string; uri?: string } | null>(SERVER_REFACTOR_PLAN, [{ goal, focus }]),
   );
-  const markdown = typeof answer === "string" ? answer : (answer as { markdown?: string } | null)?.markdown;
-  if (!markdown) {
+  if (!answer?.markdown) {
     void vscode.window.showWarningMessage("The server returned no refactor plan.");
-    return;
+  } else if (!answer.uri) {
+    const document = await vscode.workspace.openTextDocument({ language: "markdown", content: answer.markdown });
+    await vscode.window.showTextDocument(document, { preview: false });
   }
-  const document = await vscode.workspace.openTextDocument({ language: "markdown", content: markdown });
-  await vscode.window.showTextDocument(document, { preview: false });
 }
 
 async function menu(controller: Controller): Promise<void> {

@@ -80,6 +80,13 @@ export class Controller implements vscode.Disposable {
     return (await this.client.sendRequest(ExecuteCommandRequest.type, { command, arguments: args })) as T;
   }
 
+  /** Send a notification when the server runs and suggestions are on; dropped otherwise. */
+  notify(method: string, params: unknown): void {
+    if (this.client?.state === State.Running && this.status.state.inlineEnabled) {
+      void this.client.sendNotification(method, params).catch((error) => this.output.warn(`${method}: ${error}`));
+    }
+  }
+
   /** The commands the server advertised. */
   serverCommands(): string[] {
     return this.client?.initializeResult?.capabilities.executeCommandProvider?.commands ?? [];

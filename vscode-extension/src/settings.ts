@@ -17,6 +17,8 @@ export const SERVER_SETTINGS = [
   "generationTimeoutMs",
   "debounceMs",
   "speculate",
+  "warmUp",
+  "firstLinesMs",
   "repoContext",
   "contextTokens",
   "contextLayout",
@@ -24,6 +26,18 @@ export const SERVER_SETTINGS = [
   "maxFileBytes",
   "auditLog",
   "auditLogPath",
+  "actionMaxTokens",
+  "planMaxTokens",
+  "actionTimeoutMs",
+  "selfVerify",
+  "testCommand",
+  "verifyRounds",
+  "verifyTimeoutMs",
+  "backend",
+  "serverUrl",
+  "serverModel",
+  "apiKeyEnv",
+  "fimFamily",
 ] as const;
 
 /** Settings of this extension only; changing the launch ones restarts the server. */

@@ -1,0 +1,40 @@
+// Server commands that answer with an edit for the client to apply (code actions that run as commands).
+import * as vscode from "vscode";
+import { ExecuteCommandRequest, LanguageClient, WorkspaceEdit } from "vscode-languageclient/node";
+
+/** Commands of lsp_server/features/code_actions.py whose result is a proposal with an edit. */
+export const EDIT_COMMANDS = new Set(["iquest.rewriteSelection", "iquest.fixAndVerify", "iquest.proposeEdit"]);
+
+interface Proposal {
+  title?: string;
+  edit?: WorkspaceEdit | null;
+  message?: string;
+  accepted?: { command: string; arguments: unknown[] };
+}
+
+type Next = (command: string, args: unknown[]) => Promise<unknown>;
+
+/** Ask what is missing, run the command, apply its edit (VS Code asks to confirm annotated edits), record acceptance. */
+export async function runEditCommand(client: LanguageClient, command: string, args: unknown[], next: Next): Promise<unknown> {
+  const values = (args[0] ?? {}) as Record<string, unknown>;
+  if (command === "iquest.rewriteSelection" && !values.instruction) {
+    const instruction = await vscode.window.showInputBox({ title: "Rewrite the selection", prompt: "How should it change?" });
+    if (!instruction) {
+      return undefined;
+    }
+    args = [{ ...values, instruction }];
+  }
+  const proposal = (await next(command, args)) as Proposal | undefined;
+  if (!proposal?.edit) {
+    void vscode.window.showWarningMessage(`iquest: ${proposal?.message || "no edit was proposed"}`);
+    return proposal;
+  }
+  const edit = await client.protocol2CodeConverter.asWorkspaceEdit(proposal.edit);
+  if ((await vscode.workspace.applyEdit(edit)) && proposal.accepted) {
+    await client.sendRequest(ExecuteCommandRequest.type, { command: proposal.accepted.command, arguments: proposal.accepted.arguments });
+  }
+  if (proposal.message) {
+    void vscode.window.showInformationMessage(`iquest: ${proposal.message}`);
+  }
+  return proposal;
+}
