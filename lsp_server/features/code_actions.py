@@ -18,6 +18,7 @@ from lsp_server.actions.sources import ActionError, Sources
 from lsp_server.actions.textedit import FileEdit, position_at
 from lsp_server.audit import AuditLog
 from lsp_server.context.files import FilePolicy, WorkspaceFiles
+from lsp_server.features.documents import open_document
 from lsp_server.features.progress import work_done_progress
 from lsp_server.features.workspace_context import WorkspaceContextFeature
 from lsp_server.model.runtime import ModelRuntime, ModelUnavailable
@@ -175,7 +176,7 @@ def build_service(
     """The action service over this server's open documents, workspace files and index."""
 
     def open_text(uri: str) -> tuple[str, int | None] | None:
-        document = server.workspace.text_documents.get(uri)
+        document = open_document(server, uri)
         return None if document is None else (document.source, document.version)
 
     def summaries() -> dict:

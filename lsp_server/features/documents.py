@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Callable
+from urllib.parse import unquote
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
+from pygls.workspace import TextDocument
+
+
+def open_document(server: LanguageServer, uri: str) -> TextDocument | None:
+    """The open document for ``uri``, or None; pygls keys documents by the percent-decoded URI."""
+    return server.workspace.text_documents.get(unquote(uri))
 
 
 @dataclass
@@ -38,7 +45,7 @@ def register(server: LanguageServer, listeners: DocumentListeners) -> None:
     def did_change(ls: LanguageServer, params: types.DidChangeTextDocumentParams) -> None:
         """A document changed; listeners get its new full text and the first edited line."""
         uri = params.text_document.uri
-        document = ls.workspace.text_documents.get(uri)
+        document = open_document(ls, uri)
         if document is None:
             return
         line = _first_changed_line(params)

@@ -11,6 +11,7 @@ from pygls.workspace import TextDocument
 
 from lsp_server.completion.layout import DocumentSnapshot
 from lsp_server.completion.service import CompletionService, Suggestion
+from lsp_server.features.documents import open_document
 from lsp_server.model.runtime import ModelUnavailable
 
 log = logging.getLogger(__name__)
@@ -18,7 +19,7 @@ log = logging.getLogger(__name__)
 
 def _open_document(server: LanguageServer, uri: str) -> TextDocument:
     """The open document for ``uri``; unknown documents are an error, never read from disk."""
-    document = server.workspace.text_documents.get(uri)
+    document = open_document(server, uri)
     if document is None:
         raise JsonRpcInvalidParams(f"document {uri} is not open: send textDocument/didOpen first")
     return document
@@ -41,7 +42,7 @@ async def _suggest(server: LanguageServer, service: CompletionService, uri: str,
     version = document.version
 
     def still_valid() -> bool:
-        return document.version == version and server.workspace.text_documents.get(uri) is document
+        return document.version == version and open_document(server, uri) is document
 
     try:
         return document, await service.suggest(DocumentSnapshot(uri, document.source, version), offset, still_valid)

@@ -17,7 +17,7 @@ from pygls.workspace import TextDocument
 
 from lsp_server.completion.layout import DocumentSnapshot
 from lsp_server.completion.service import CompletionService
-from lsp_server.features.documents import DocumentListeners
+from lsp_server.features.documents import DocumentListeners, open_document
 
 DID_MOVE_CURSOR = "iquest/didMoveCursor"
 # Long enough that the request a client sends right after an open or a keystroke comes first.
@@ -40,7 +40,7 @@ class WarmUp:
 
     def _fire(self, uri: str, locate: Callable[[TextDocument], int | None], guessed: bool) -> None:
         self._timer = None
-        document = self._server.workspace.text_documents.get(uri)
+        document = open_document(self._server, uri)
         offset = None if document is None else locate(document)
         if offset is not None:
             self._service.warm_up(DocumentSnapshot(uri, document.source, document.version), offset, guessed=guessed)
