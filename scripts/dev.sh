@@ -50,6 +50,9 @@ case "$action" in
   test)
     "$cli" model fetch smollm2-135m
     "$cli" model fetch qwen2.5-coder-0.5b
+    # Real-editor tests (tests/editors): Node 24, code-server, Chromium, the .vsix; they must run, not skip.
+    bash scripts/editors.sh
+    export IQUEST_EDITOR_TESTS=required
     # The remote-backend tests run a real llama-server: built once (minutes), then cached.
     server_bin=$("$venv/bin/python" scripts/llama_server_build.py)
     say "llama-server for the remote-backend tests: $server_bin"

@@ -46,10 +46,36 @@ local function start(config, bufnr)
   vim.lsp.start(vim.tbl_extend("force", config, { root_dir = root_of(path) }), { bufnr = bufnr })
 end
 
+--- Tell the server where the cursor rests (iquest/didMoveCursor), so it warms its cache there before you ask.
+local function follow_cursor(name)
+  local timer = assert((vim.uv or vim.loop).new_timer())
+  vim.api.nvim_create_autocmd({ "CursorMoved", "CursorMovedI" }, {
+    group = vim.api.nvim_create_augroup("iquest-lsp-cursor", { clear = true }),
+    callback = function(args)
+      timer:stop()
+      timer:start(150, 0, vim.schedule_wrap(function()
+        if not vim.api.nvim_buf_is_valid(args.buf) or args.buf ~= vim.api.nvim_get_current_buf() then
+          return
+        end
+        local get = vim.lsp.get_clients or vim.lsp.get_active_clients
+        for _, client in ipairs(get({ bufnr = args.buf, name = name })) do
+          local params = vim.lsp.util.make_position_params(0, client.offset_encoding)
+          if vim.fn.has("nvim-0.11") == 1 then
+            client:notify("iquest/didMoveCursor", params)
+          else
+            client.notify("iquest/didMoveCursor", params)
+          end
+        end
+      end))
+    end,
+  })
+end
+
 --- Register the server; on 0.12+ also turn on native inline ghost text (opts.inline = false to keep it off).
 function M.setup(opts)
   opts = opts or {}
   local config = M.config(opts)
+  follow_cursor(config.name)
   if vim.lsp.config and vim.lsp.enable then
     config.root_markers = { ".git" }
     vim.lsp.config(config.name, config)
