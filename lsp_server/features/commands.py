@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from typing import Any, Awaitable, Callable
 
 from pygls.lsp.server import LanguageServer
@@ -53,7 +55,9 @@ def register(
     """Wire the commands."""
 
     def payload() -> dict[str, Any]:
-        return {**status_payload(runtime), "index": workspace.status(), "completion": completion.stats()}
+        # Pending asyncio tasks and live threads: a soak test watches both for leaks.
+        process = {"pendingTasks": len(asyncio.all_tasks()), "threads": threading.active_count()}
+        return {**status_payload(runtime), "index": workspace.status(), "completion": completion.stats(), "process": process}
 
     @server.command(STATUS)
     def status(ls: LanguageServer, *args: Any) -> dict[str, Any]:
