@@ -94,7 +94,8 @@ async def timed(session: Session, label: str, work) -> dict[str, Any]:
 async def main(model: str, trials: int, menus: int, out: Path | None) -> None:
     root = Path(tempfile.mkdtemp(prefix="iquest-bench-actions-")) / "shop-repo"
     write_project(root)
-    options = {"model": model, "auditLog": False, "actionMaxTokens": 160, "planMaxTokens": 320, "actionTimeoutMs": 600000}
+    # No warm-up: its background pre-fill would count as a generation between the menu checks.
+    options = {"model": model, "auditLog": False, "warmUp": False, "actionMaxTokens": 160, "planMaxTokens": 320, "actionTimeoutMs": 600000}
     session = await start_session(root, options)
     if session.messages:
         raise SystemExit(session.messages[0])

@@ -312,7 +312,8 @@ class ActionService:
             raise ActionError("there is no function or class to document at this position")
         settings = self._settings()
         max_tokens = min(settings.action_max_tokens, 160)
-        code, context = await self._prompt_parts(source, source.text[definition.start : definition.end], begin, max_tokens)
+        region = _whole_lines(source.text, definition.start, definition.end)
+        code, context = await self._prompt_parts(source, source.text[region[0] : region[1]], region[0], max_tokens)
         messages = chat.docstring_messages(language, self._rel(source), code, definition.kind, context)
         result = await self._generate(messages, max_tokens, report, "Writing the doc comment")
         doc = chat.clean_doc_text(result.text)
@@ -411,7 +412,8 @@ class ActionService:
         files = self._sources.files
         test_rel = files.relative(target.path) if files is not None and files.contains(target.path) else target.path.name
         settings = self._settings()
-        code, context = await self._prompt_parts(source, source.text[function.start : function.end], begin, settings.action_max_tokens)
+        region = _whole_lines(source.text, function.start, function.end)
+        code, context = await self._prompt_parts(source, source.text[region[0] : region[1]], region[0], settings.action_max_tokens)
         head = redact("\n".join(existing.text.splitlines()[:30])) if existing is not None else ""
         messages = chat.tests_messages(language, self._rel(source), code, function.name, target.import_line, test_rel, head, context)
         problem = ""
@@ -453,9 +455,9 @@ class ActionService:
             region = (begin, finish)
         else:
             definition = enclosing_definition(source.text, language, begin) if language else None
-            region = (definition.start, definition.end) if definition else _lines_around(source.text, begin, _LINES_AROUND_CURSOR, _LINES_AROUND_CURSOR)
+            region = _whole_lines(source.text, definition.start, definition.end) if definition else _lines_around(source.text, begin, _LINES_AROUND_CURSOR, _LINES_AROUND_CURSOR)
         settings = self._settings()
-        code, context = await self._prompt_parts(source, source.text[region[0] : region[1]], begin, settings.action_max_tokens)
+        code, context = await self._prompt_parts(source, source.text[region[0] : region[1]], region[0], settings.action_max_tokens)
         path = self._rel(source)
         result = await self._generate(chat.explain_messages(language or "text", path, code, context), settings.action_max_tokens, report, "Explaining")
         if not result.text.strip():

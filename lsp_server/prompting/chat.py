@@ -41,11 +41,15 @@ def _chat(user: str) -> Messages:
     return (("system", SYSTEM), ("user", user))
 
 
+def _about(language: str, path: str, code: str, context: Sequence[tuple[str, str]]) -> str:
+    """The shared start of every code prompt: the same code gives the same tokens, so the KV is reused across actions."""
+    return f"{context_section(context)}File {path} ({language}):\n{fence(code, language)}\n\n"
+
+
 def docstring_messages(language: str, path: str, code: str, kind: str, context: Sequence[tuple[str, str]] = ()) -> Messages:
     """Ask for the summary text of a doc comment for one definition."""
     return _chat(
-        f"{context_section(context)}File {path} ({language}):\n{fence(code, language)}\n\n"
-        f"Write the documentation for this {kind}: one sentence that says what it does, optionally followed by "
+        f"{_about(language, path, code, context)}Write the documentation for this {kind}: one sentence that says what it does, optionally followed by "
         "a short paragraph on its parameters and return value. Reply with the documentation text only: "
         "no quotes, no comment markers, no code."
     )
@@ -54,8 +58,7 @@ def docstring_messages(language: str, path: str, code: str, kind: str, context: 
 def fix_messages(language: str, path: str, code: str, problem: str, context: Sequence[tuple[str, str]] = ()) -> Messages:
     """Ask for a corrected version of a piece of code."""
     return _chat(
-        f"{context_section(context)}File {path} ({language}). This code has a problem:\n{fence(code, language)}\n\n"
-        f"Problem: {problem}\n\nFix the problem with the smallest change. Reply with the complete corrected code "
+        f"{_about(language, path, code, context)}This code has a problem: {problem}\n\nFix the problem with the smallest change. Reply with the complete corrected code "
         "in one code block, same indentation, nothing else."
     )
 
@@ -63,8 +66,7 @@ def fix_messages(language: str, path: str, code: str, problem: str, context: Seq
 def rewrite_messages(language: str, path: str, code: str, instruction: str, context: Sequence[tuple[str, str]] = ()) -> Messages:
     """Ask for a rewrite of the selected code following the user's instruction."""
     return _chat(
-        f"{context_section(context)}File {path} ({language}). Selected code:\n{fence(code, language)}\n\n"
-        f"Rewrite the selected code: {instruction}\n\nReply with the complete rewritten code in one code block, "
+        f"{_about(language, path, code, context)}Rewrite this code: {instruction}\n\nReply with the complete rewritten code in one code block, "
         "same indentation, nothing else."
     )
 
@@ -79,8 +81,7 @@ def tests_messages(
         f"its imports:\n{fence(existing, language)}\n\n" if existing else f"They go into a new file {test_path}. "
     )
     return _chat(
-        f"{context_section(context)}File {path} ({language}):\n{fence(code, language)}\n\n"
-        f"Write unit tests for `{name}`. {tail}Import it with: {import_line}\n"
+        f"{_about(language, path, code, context)}Write unit tests for `{name}`. {tail}Import it with: {import_line}\n"
         "Cover the normal case and an edge case. Reply with the test code in one code block, nothing else."
     )
 
@@ -88,8 +89,7 @@ def tests_messages(
 def explain_messages(language: str, path: str, code: str, context: Sequence[tuple[str, str]] = ()) -> Messages:
     """Ask for a markdown explanation of a piece of code."""
     return _chat(
-        f"{context_section(context)}File {path} ({language}):\n{fence(code, language)}\n\n"
-        "Explain what this code does, how, and anything surprising about it. Reply in short markdown."
+        f"{_about(language, path, code, context)}Explain what this code does, how, and anything surprising about it. Reply in short markdown."
     )
 
 

@@ -75,6 +75,7 @@ async def start(root: Path, tmp: Path, **options) -> LanguageClient:
     env = {**os.environ, "IQUEST_CACHE_DIR": str(tmp / "cache"), "IQUEST_MODEL_DIR": str(models_dir()), "IQUEST_STATE_DIR": str(tmp / "state")}
     client = await ClientServerConfig(server_command=SERVER_COMMAND, server_env=env).start()
     options.setdefault("auditLogPath", str(tmp / "audit.jsonl"))
+    options.setdefault("warmUp", False)  # no background pre-fill between the generation counts we compare
     await client.initialize_session(initialize_params(root, model=MODEL, **options))
     deadline = time.monotonic() + 180
     while True:
