@@ -131,6 +131,17 @@ def reindent(original: str, code: str) -> str:
     return code + "\n" if original.endswith("\n") else code
 
 
+def _trim_to_parse(code: str, language: str, max_drop: int = 40) -> str:
+    """``code`` without its last lines until it parses (an answer cut off by the token limit)."""
+    lines = code.rstrip("\n").split("\n")
+    for _ in range(min(max_drop, len(lines))):
+        # tree-sitter accepts an empty block at the end of the text, so an opener there counts as cut off too.
+        if not lines[-1].rstrip().endswith((":", "{", "(", "[", ",", "\\")) and error_count("\n".join(lines) + "\n", language) == 0:
+            break
+        lines.pop()
+    return "\n".join(lines)
+
+
 def _data(action: str, source: Source, start: Position, end: Position, **extra: Any) -> dict[str, Any]:
     return {"action": action, "uri": source.uri, "start": list(start), "end": list(end), "version": source.version, **extra}
 
@@ -425,6 +436,8 @@ class ActionService:
             if not tests or not tests.strip():
                 problem = "it contained no code block"
                 continue
+            if result.stop_reason in ("max_tokens", "deadline"):
+                tests = _trim_to_parse(tests, language)  # cut off mid-test: keep the complete ones
             tests = tests.strip("\n") + "\n"
             old = existing.text if existing is not None else ""
             joiner = "" if not old else ("\n\n" if old.endswith("\n") else "\n\n\n")

@@ -137,7 +137,7 @@ async def test_menu_is_instant_and_resolve_returns_edits_that_parse(tmp_path):
     require_model(MODEL)
     root = write_project(tmp_path / "repo")
     before = snapshot(root)
-    client = await start(root, tmp_path, actionMaxTokens=120)
+    client = await start(root, tmp_path, actionMaxTokens=100)
     latencies = {}
     try:
         uri = open_document(client, root / "shop" / "pricing.py", PRICING, "python")
@@ -220,7 +220,7 @@ async def test_menu_is_instant_and_resolve_returns_edits_that_parse(tmp_path):
 async def test_explain_and_a_refactor_plan_with_its_three_sections_and_streamed_progress(tmp_path):
     require_model(MODEL)
     root = write_project(tmp_path / "repo")
-    client = await start(root, tmp_path, planMaxTokens=200, actionMaxTokens=64)
+    client = await start(root, tmp_path, planMaxTokens=160, actionMaxTokens=64)
     try:
         uri = open_document(client, root / "shop" / "cart.py", CART, "python")
         span = {"start": {"line": 12, "character": 8}, "end": {"line": 12, "character": 8}}
@@ -299,7 +299,7 @@ async def test_verify_loop_runs_the_tests_in_a_copy_until_they_pass(tmp_path):
         print("FAILED test_apply_discount: expected 90, got 90.0" if count == 0 else "1 passed")
         sys.exit(1 if count == 0 else 0)
         '''))
-    client = await start(root, tmp_path, repoContext=False, actionMaxTokens=160, selfVerify=True, testCommand=f"{sys.executable} {checker}")
+    client = await start(root, tmp_path, repoContext=False, actionMaxTokens=96, selfVerify=True, testCommand=f"{sys.executable} {checker}")
     try:
         uri = open_document(client, root / "shop" / "pricing.py", PRICING, "python")
         result = await command(client, "iquest.fixAndVerify", {

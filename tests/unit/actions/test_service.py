@@ -222,3 +222,20 @@ async def test_prompts_carry_repository_context_from_the_index(harness):
     h.backend.answers.append("Doc.")
     await h.service.resolve(h.service.list_actions(uri, (4, 8), (4, 8))[0].data, h.report)
     assert "shop/tax.py" not in h.backend.requests[1].messages[1][1]
+
+
+async def test_tests_cut_off_by_the_token_limit_keep_the_complete_ones(harness, workspace):
+    answer = "```python\nfrom shop.pricing import apply_discount\n\n\ndef test_half():\n    assert apply_discount(10, 50) == 5\n\n\ndef test_zero():\n    assert apply_discount(10, 0) == (\n"
+    h = await harness([])
+    h.backend.answers = lambda request: answer
+    offer = next(o for o in h.service.list_actions(h.uri("shop/pricing.py"), (4, 4), (4, 4)) if o.action == "tests")
+    original_chat = h.backend.chat
+
+    def truncated(request, cancel):
+        result = original_chat(request, cancel)
+        return result.__class__(**{**result.__dict__, "stop_reason": "max_tokens"})
+
+    h.backend.chat = truncated
+    edit = (await h.service.resolve(offer.data, h.report)).edits[0]
+    assert "def test_half():" in edit.new_text and "test_zero" not in edit.new_text
+    assert len(h.backend.requests) == 1
