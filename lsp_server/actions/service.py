@@ -6,7 +6,6 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from lsp_server.actions import refactor
@@ -354,12 +353,13 @@ class ActionService:
         language = source.language
         code, context = await self._prompt_parts(source, original, start, settings.action_max_tokens)
         messages = messages_for(code, context) if feedback is None else chat.retry_messages(*feedback)
-        problem = ""
+        problem = answer = ""
         for attempt in range(2):
             if attempt:
-                messages = chat.retry_messages(messages, result.text, problem)
+                messages = chat.retry_messages(messages, answer, problem)
             result = await self._generate(messages, settings.action_max_tokens, report, label if not attempt else f"{label} (retry)")
-            replacement = chat.extract_code(result.text)
+            answer = result.text
+            replacement = chat.extract_code(answer)
             if replacement is None:
                 problem = "it contained no code block"
                 continue
@@ -427,12 +427,13 @@ class ActionService:
         code, context = await self._prompt_parts(source, source.text[region[0] : region[1]], region[0], settings.action_max_tokens)
         head = redact("\n".join(existing.text.splitlines()[:30])) if existing is not None else ""
         messages = chat.tests_messages(language, self._rel(source), code, function.name, target.import_line, test_rel, head, context)
-        problem = ""
+        problem = answer = ""
         for attempt in range(2):
             if attempt:
-                messages = chat.retry_messages(messages, result.text, problem)
+                messages = chat.retry_messages(messages, answer, problem)
             result = await self._generate(messages, settings.action_max_tokens, report, "Writing tests" if not attempt else "Writing tests (retry)")
-            tests = chat.extract_code(result.text)
+            answer = result.text
+            tests = chat.extract_code(answer)
             if not tests or not tests.strip():
                 problem = "it contained no code block"
                 continue
@@ -544,15 +545,16 @@ class ActionService:
         if sum(count(text) for _, text in shown) > n_ctx - settings.action_max_tokens - _PROMPT_OVERHEAD_TOKENS:
             raise ActionError(f"the focus files do not fit the model's context window ({n_ctx} tokens); name fewer")
         messages = chat.diff_messages(redact(goal), shown)
-        check = None
+        problems = answer = ""
         for attempt in range(2):
             if attempt:
-                messages = chat.retry_messages(messages, result.text, "; ".join(check.problems))
+                messages = chat.retry_messages(messages, answer, problems)
             result = await self._generate(messages, settings.action_max_tokens, report, "Proposing an edit" if not attempt else "Proposing an edit (retry)")
-            check = check_diff(result.text, self._sources)
+            answer = result.text
+            check = check_diff(answer, self._sources)
+            problems = "; ".join(check.problems)
             if check.ok:
                 break
-        assert check is not None
         return self._proposal_from_check(check, result.prompt, result.text, goal, rounds=attempt + 1)
 
     def _proposal_from_check(self, check, prompt: str, output: str, title: str, rounds: int) -> Proposal:
@@ -626,7 +628,3 @@ class ActionService:
         self._audit.record("accepted", uri=str(details.get("uri", "")), model=self._model_name(), prompt=None, output=None,
                            id=details.get("id"), action=details.get("action"))
 
-
-def edit_files(proposal: Proposal) -> list[Path]:
-    """The files a proposal touches (for messages)."""
-    return [edit.path for edit in proposal.edits if edit.path is not None]

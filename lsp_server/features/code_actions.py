@@ -15,7 +15,7 @@ from pygls.uris import to_fs_path
 
 from lsp_server.actions.service import ActionFailed, ActionService, Markdown, Offer, Problem, Proposal
 from lsp_server.actions.sources import ActionError, Sources
-from lsp_server.actions.textedit import FileEdit, position_at
+from lsp_server.actions.textedit import position_at
 from lsp_server.audit import AuditLog
 from lsp_server.context.files import FilePolicy, WorkspaceFiles
 from lsp_server.features.documents import open_document

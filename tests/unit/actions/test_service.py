@@ -21,7 +21,6 @@ class Cart:
 from lsp_server.actions.service import ActionFailed, Problem
 from lsp_server.actions.sources import ActionError
 from lsp_server.actions.syntax import error_count
-from lsp_server.actions.textedit import apply_changes
 from lsp_server.prompting.chat import PLAN_SECTIONS
 
 
