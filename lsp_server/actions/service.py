@@ -163,7 +163,6 @@ class ActionService:
         self._sources = sources
         self._context = context
         self._summaries = summaries
-        self.counts = {"offers": 0, "resolved": 0, "documents": 0, "proposals": 0, "accepted": 0}
 
     # -- the menu (no model) --------------------------------------------------------------------
 
@@ -193,7 +192,6 @@ class ActionService:
             offers.append(Offer(f"Generate unit tests for {function.name} (AI)", "tests", _data("tests", source, start, end)))
         if finish > begin or definition is not None:
             offers.append(Offer("Explain (AI)", "explain", _data("explain", source, start, end), command="iquest.explain"))
-        self.counts["offers"] += len(offers)
         return offers
 
     # -- shared helpers -------------------------------------------------------------------------
@@ -309,7 +307,7 @@ class ActionService:
         if action == "fix":
             source, begin, _ = self._source(data)
             problem = str(data.get("problem") or "the code has a problem")
-            return await self._fix(source, begin, problem, report)
+            return await self._fix(source, begin, problem, report, data)
         if action == "tests":
             return await self._tests(data, report)
         raise ActionError(f"unknown action {action!r}")
@@ -339,7 +337,6 @@ class ActionService:
         return proposal
 
     def _finish(self, proposal: Proposal, prompt: str, output: str, uri: str, data: Mapping[str, Any] | None = None) -> None:
-        self.counts["resolved"] += 1
         range_ = {"start": data.get("start"), "end": data.get("end")} if data else None
         self._audit_proposal(proposal, prompt, output, uri, range_)
 
@@ -375,7 +372,7 @@ class ActionService:
             return new, messages, result
         raise ActionFailed(f"the model's answer was rejected twice (last: {problem}); nothing was changed")
 
-    async def _fix(self, source: Source, offset: int, problem: str, report: Report, *, proposal_id: str | None = None) -> Proposal:
+    async def _fix(self, source: Source, offset: int, problem: str, report: Report, data: Mapping[str, Any]) -> Proposal:
         start, end = self._fix_region(source, offset)
         line = source.text[source.text.rfind("\n", 0, offset) + 1 :].split("\n", 1)[0].strip()
         described = f"{problem} (reported at the line `{line}`)" if line else problem
@@ -383,9 +380,9 @@ class ActionService:
         new, _, result = await self._region_candidate(
             source, start, end, lambda code, context: chat.fix_messages(language, path, code, described, context), report, "Fixing",
         )
-        proposal = Proposal(proposal_id or uuid.uuid4().hex, "fix", f"Fix: {problem.splitlines()[0][:80] if problem else ''}",
+        proposal = Proposal(uuid.uuid4().hex, "fix", f"Fix: {problem.splitlines()[0][:80] if problem else ''}",
                             (FileEdit(source.uri, source.path, source.text, line_changes(source.text, new), source.version),))
-        self._finish(proposal, result.prompt, result.text, source.uri)
+        self._finish(proposal, result.prompt, result.text, source.uri, data)
         return proposal
 
     def _fix_region(self, source: Source, offset: int) -> tuple[int, int]:
@@ -478,7 +475,6 @@ class ActionService:
             raise ActionFailed("the model gave no explanation")
         first_line = source.text.count("\n", 0, region[0]) + 1
         document = Markdown(uuid.uuid4().hex, f"Explanation of {path}:{first_line}", f"# {path}:{first_line}\n\n{result.text.strip()}\n")
-        self.counts["documents"] += 1
         self._audit.record("explanation_shown", uri=uri, model=self._model_name(), prompt=result.prompt, output=result.text,
                            id=document.id, action="explain", range={"start": list(start), "end": list(end)})
         return document
@@ -514,7 +510,6 @@ class ActionService:
                 found[title] = body
         markdown = refactor.render_plan(goal, found)
         document = Markdown(uuid.uuid4().hex, "Refactor plan", markdown, {title: title in found for title in chat.PLAN_SECTIONS})
-        self.counts["documents"] += 1
         self._audit.record("refactor_plan_shown", uri=files.roots[0].as_uri(), model=self._model_name(), prompt="\n".join(prompts),
                            output=markdown, id=document.id, action="refactor_plan", focus=[str(p) for p in paths])
         return document
@@ -536,6 +531,8 @@ class ActionService:
         shown: list[tuple[str, str]] = []
         for name in focus:
             path = self._sources.resolve(name)
+            if is_secret_path(path):
+                raise ActionError(f"{name} looks like a secrets file; it is never sent to the model")
             current = self._sources.get_path(path)
             if current is None:
                 raise ActionError(f"{name} does not exist")
@@ -569,7 +566,6 @@ class ActionService:
         files = ", ".join(edit.uri.rsplit("/", 1)[-1] for edit in check.edits)
         proposal = Proposal(uuid.uuid4().hex, "propose_edit", title[:80], check.edits, needs_confirmation=True,
                             message=f"Proposed changes to {files}; review them before applying.", rounds=rounds)
-        self.counts["proposals"] += 1
         self._audit_proposal(proposal, prompt, output, uri)
         return proposal
 
@@ -624,7 +620,6 @@ class ActionService:
 
     def accepted(self, details: Mapping[str, Any]) -> None:
         """Record that the user applied a proposal (the client tells us through iquest.accepted)."""
-        self.counts["accepted"] += 1
         self._audit.record("accepted", uri=str(details.get("uri", "")), model=self._model_name(), prompt=None, output=None,
                            id=details.get("id"), action=details.get("action"))
 

@@ -82,7 +82,7 @@ async def test_secrets_in_the_code_never_reach_the_model(harness):
     assert "ghp_16C7e42F292c6912E7710c838347Ae178B4a" not in h.backend.requests[0].messages[1][1]
 
 
-async def test_fix_retries_once_when_the_code_does_not_parse_then_gives_up(harness):
+async def test_fix_retries_once_when_the_code_does_not_parse_then_gives_up(harness, tmp_path):
     fixed = "```python\ndef apply_discount(price, percent):\n    return price * (100 - percent) // 100\n```"
     h = await harness(["```python\ndef apply_discount(price, percent:\n```", fixed])
     uri = h.uri("shop/pricing.py")
@@ -92,6 +92,9 @@ async def test_fix_retries_once_when_the_code_does_not_parse_then_gives_up(harne
     (edit,) = proposal.edits
     assert "// 100" in edit.new_text and error_count(edit.new_text, "python") == 0
     assert len(edit.changes) == 1 and edit.changes[0].new_text == "    return price * (100 - percent) // 100\n"
+
+    (entry,) = _audit(tmp_path)
+    assert entry["action"] == "fix" and entry["range"] == {"start": [4, 4], "end": [4, 5]}
 
     stubborn = await harness(["no code", "still no code"])
     with pytest.raises(ActionFailed, match="rejected twice"):
@@ -143,7 +146,7 @@ async def test_plan_fills_a_missing_section_from_a_second_ask_and_marks_what_the
         await h.service.refactor_plan("goal", ["../../etc/passwd"], h.report)
 
 
-async def test_propose_edit_feeds_back_a_bad_diff_once_then_reports(harness, tmp_path):
+async def test_propose_edit_feeds_back_a_bad_diff_once_then_reports(harness, tmp_path, workspace):
     bad = "--- a/shop/pricing.py\n+++ b/shop/pricing.py\n@@ -1 +1 @@\n-not there\n+x\n"
     good = "--- a/shop/pricing.py\n+++ b/shop/pricing.py\n@@ -4,2 +4,2 @@\n def apply_discount(price, percent):\n-    return price * (100 - percent) / 100\n+    return price * (100 - percent) // 100\n"
     h = await harness([bad, good])
@@ -155,6 +158,9 @@ async def test_propose_edit_feeds_back_a_bad_diff_once_then_reports(harness, tmp
     assert rejected.edits == () and "rejected" in rejected.message and rejected.rounds == 2
     kinds = [e["kind"] for e in _audit(tmp_path)]
     assert kinds == ["edit_proposed", "edit_rejected"]
+    (workspace / ".env").write_text("KEY=1\n")
+    with pytest.raises(ActionError, match="secrets"):
+        await h2.service.propose_edit("x", [".env"], None, h2.report)
 
 
 async def test_fix_and_verify_feeds_test_failures_back_until_they_pass(harness, tmp_path, workspace):
