@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import json
 import logging
@@ -9,7 +11,7 @@ import os
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +31,7 @@ class AuditLog:
         self._keep = keep
         self._lock = threading.Lock()
         self._failed = False
+        self.on_failure: Callable[[str], None] | None = None  # told once when writing starts failing
 
     def record(self, kind: str, *, uri: str, model: str, prompt: str | None, output: str | None, **fields: Any) -> None:
         """Append an entry; the prompt is stored as a hash, the output as a hash and as text (None: left out)."""
@@ -46,12 +49,16 @@ class AuditLog:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 self._rotate_if_needed()
-                with open(self.path, "a", encoding="utf-8") as handle:
-                    handle.write(line)
+                _append_whole(self.path, line.encode("utf-8", errors="surrogatepass"))
                 self._failed = False
             except OSError as exc:
                 if not self._failed:  # say it once, keep serving
                     log.warning("audit log %s not writable: %s", self.path, exc)
+                    if self.on_failure is not None:
+                        self.on_failure(
+                            f"the audit log {self.path} cannot be written ({exc.strerror or exc}); suggestions are "
+                            "shown but not logged. Fix: free disk space or set iquest.auditLogPath."
+                        )
                 self._failed = True
 
     def _rotate_if_needed(self) -> None:
@@ -65,6 +72,22 @@ class AuditLog:
             if older.exists():
                 os.replace(older, self.path.with_name(f"{self.path.name}.{index + 1}"))
         os.replace(self.path, self.path.with_name(f"{self.path.name}.1"))
+
+
+def _append_whole(path: Path, data: bytes) -> None:
+    """Append ``data`` with one write; when the disk fills mid-line, cut the file back so no half line stays."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        start = os.fstat(fd).st_size
+        try:
+            if os.write(fd, data) != len(data):
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        except OSError:
+            with contextlib.suppress(OSError):  # /dev/full and other devices cannot be truncated
+                os.ftruncate(fd, start)
+            raise
+    finally:
+        os.close(fd)
 
 
 def read_recent(path: Path, limit: int = 20, keep: int = 3) -> list[dict[str, Any]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 from pygls.lsp.server import LanguageServer
 
@@ -52,9 +53,10 @@ def backend_factory(settings: Settings) -> BackendFactory:
 class AuditFromSettings(AuditLog):
     """An audit log whose switch and path follow the live settings."""
 
-    def __init__(self, settings: SettingsStore) -> None:
+    def __init__(self, settings: SettingsStore, on_failure: Callable[[str], None] | None = None) -> None:
         super().__init__(state_dir() / "audit.jsonl")
         self._store = settings
+        self.on_failure = on_failure
 
     def record(self, kind: str, **fields) -> None:
         """Append unless the user turned the log off."""
@@ -72,7 +74,7 @@ def build_server() -> LanguageServer:
     notifier = Notifier(server)
     runtime.on_unavailable.append(notifier.error)
     workspace = WorkspaceContextFeature(server, settings, notifier)
-    service = CompletionService(runtime, lambda: settings.current, AuditFromSettings(settings), workspace.prompt_context)
+    service = CompletionService(runtime, lambda: settings.current, AuditFromSettings(settings, notifier.warning), workspace.prompt_context)
 
     listeners = DocumentListeners()
     listeners.closed.append(service.document_closed)
@@ -93,6 +95,6 @@ def build_server() -> LanguageServer:
     )
     commands.register(server, runtime, load_model, workspace, service)
     inline_completion.register(server, service)
-    code_actions.register(server, code_actions.build_service(server, settings, runtime, AuditFromSettings(settings), workspace))
+    code_actions.register(server, code_actions.build_service(server, settings, runtime, AuditFromSettings(settings, notifier.warning), workspace))
     warm_up.register(server, warmer)
     return server
