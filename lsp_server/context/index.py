@@ -41,16 +41,16 @@ class Definition:
 
 
 def _open_cache(cache_dir: Path | None):
-    """Open the diskcache, or None when it cannot be used (read-only disk, corrupt files)."""
+    """Open the diskcache: (cache, None), or (None, why) when it cannot be used (read-only disk, corrupt files)."""
     if cache_dir is None:
-        return None
+        return None, None
     try:
         import diskcache
 
-        return diskcache.Cache(str(cache_dir), size_limit=512 * 1024 * 1024)
+        return diskcache.Cache(str(cache_dir), size_limit=512 * 1024 * 1024), None
     except Exception as exc:  # a broken cache must never stop indexing
         log.warning("summary cache at %s unusable (%s); indexing without it", cache_dir, exc)
-        return None
+        return None, f"summary cache at {cache_dir} unusable ({exc})"
 
 
 class WorkspaceIndex:
@@ -58,7 +58,7 @@ class WorkspaceIndex:
 
     def __init__(self, files: WorkspaceFiles, cache_dir: Path | None) -> None:
         self.files = files
-        self._cache = _open_cache(cache_dir)
+        self._cache, self.cache_error = _open_cache(cache_dir)
         self._lock = threading.RLock()
         self._summaries: dict[str, FileSummary] = {}
         self._sources: dict[str, str] = {}
@@ -67,7 +67,6 @@ class WorkspaceIndex:
         self.generation = 0
         self._changes: dict[str, int] = defaultdict(int)
         self.stats = IndexStats(0, 0, 0, 0.0)
-        self.cache_error: str | None = None
 
     # -- building -------------------------------------------------------------------------
 

@@ -217,7 +217,7 @@ async def test_prompts_carry_repository_context_from_the_index(harness):
         return PromptContext("repo", "shop/pricing.py", "#", (chunk,))
 
     h = await harness(["Applies a discount."], context_tokens=300)
-    h.service._context = provider
+    h.service.context = provider
     uri = h.uri("shop/pricing.py")
     await h.service.resolve(h.service.list_actions(uri, (4, 8), (4, 8))[0].data, h.report)
     user = h.backend.requests[0].messages[1][1]

@@ -41,7 +41,7 @@ async def test_failure_timeout_and_output_limit(workspace):
 async def test_cancel_kills_the_whole_process_group(workspace, tmp_path):
     pids = tmp_path / "pids"
     task = asyncio.ensure_future(run_tests(workspace, [], f"sleep 60 & echo $! > {pids}; sleep 60", timeout_s=120))
-    for _ in range(200):
+    for _ in range(1500):  # generous: the machine may be busy
         if pids.exists() and pids.read_text().strip():
             break
         await asyncio.sleep(0.02)
@@ -49,7 +49,7 @@ async def test_cancel_kills_the_whole_process_group(workspace, tmp_path):
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    for _ in range(100):
+    for _ in range(300):
         try:
             os.kill(child, 0)
         except ProcessLookupError:

@@ -1,0 +1,188 @@
+"""What every action needs around the model: its inputs checked, prompts fitted, generations streamed, audit."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, Callable, Mapping
+
+from lsp_server.actions.regions import lines_around, reindent, whole_lines
+from lsp_server.actions.results import ActionFailed, Proposal, Report
+from lsp_server.actions.sources import ActionError, Source, Sources
+from lsp_server.actions.syntax import enclosing_definition, error_count
+from lsp_server.actions.textedit import offset_at
+from lsp_server.audit import AuditLog
+from lsp_server.completion.layout import ContextProvider
+from lsp_server.context.secrets import is_secret_path, redact
+from lsp_server.model.backend import ChatRequest, GenerationResult
+from lsp_server.model.runtime import ModelRuntime
+from lsp_server.prompting import chat
+from lsp_server.settings import Settings
+
+log = logging.getLogger(__name__)
+
+PROMPT_OVERHEAD_TOKENS = 256
+
+_LINES_AROUND_PROBLEM = 3
+_REPORT_EVERY_S = 0.25
+
+Position = tuple[int, int]
+
+
+def _estimate_tokens(text: str) -> int:
+    return len(text) // 3 + 1
+
+
+class ModelCalls:
+    """The shared steps of the action services (a base for them; no pygls)."""
+
+    def __init__(
+        self,
+        runtime: ModelRuntime,
+        settings: Callable[[], Settings],
+        audit: AuditLog,
+        sources: Sources,
+        context: ContextProvider | None = None,
+    ) -> None:
+        self.runtime = runtime
+        self.settings = settings
+        self.audit = audit
+        self.sources = sources
+        self.context = context
+
+    def offsets(self, source: Source, start: Position, end: Position) -> tuple[int, int]:
+        try:
+            begin, finish = offset_at(source.text, *start), offset_at(source.text, *end)
+        except (TypeError, ValueError) as exc:
+            raise ActionError(f"{source.uri}: {exc}") from exc
+        if finish < begin:
+            raise ActionError(f"{source.uri}: the range ends before it starts")
+        return begin, finish
+
+    def source(self, data: Mapping[str, Any]) -> tuple[Source, int, int]:
+        try:
+            uri, start, end = str(data["uri"]), tuple(data["start"]), tuple(data["end"])
+        except (KeyError, TypeError) as exc:
+            raise ActionError(f"missing or malformed action data: {exc}") from exc
+        source = self.sources.get(uri)
+        if source.path is not None and is_secret_path(source.path):
+            raise ActionError(f"{uri} looks like a secrets file; no AI actions there")
+        begin, finish = self.offsets(source, start, end)  # type: ignore[arg-type]
+        return source, begin, finish
+
+    def rel(self, source: Source) -> str:
+        files = self.sources.files
+        if source.path is not None and files is not None and files.contains(source.path):
+            return files.relative(source.path)
+        return source.uri.rsplit("/", 1)[-1]
+
+    async def budget(self) -> tuple[Callable[[str], int], int]:
+        backend = await self.runtime.wait_ready()
+        count = getattr(backend, "count_tokens", None) or _estimate_tokens
+        return count, backend.info.context_length
+
+    def repo_context(self, source: Source, offset: int, budget: int) -> list[tuple[str, str]]:
+        settings = self.settings()
+        if self.context is None or not settings.repo_context or budget <= 0:
+            return []
+        found = self.context(source.uri, source.text, offset, budget)
+        if found is None:
+            return []
+        return [(chunk.path, redact(chunk.text)) for chunk in found.chunks]
+
+    async def prompt_parts(self, source: Source, code: str, offset: int, max_tokens: int) -> tuple[str, list[tuple[str, str]]]:
+        """Redacted code that fits the window, and repository context in the room left."""
+        count, n_ctx = await self.budget()
+        room = n_ctx - max_tokens - PROMPT_OVERHEAD_TOKENS
+        code = redact(code)
+        if count(code) > room * 3 // 4:
+            raise ActionError(f"the code is too long for the model's context window ({n_ctx} tokens); select less")
+        context_budget = min(self.settings().context_tokens, room - count(code), n_ctx // 4)
+        return code, self.repo_context(source, offset, context_budget)
+
+    async def generate(self, messages: chat.Messages, max_tokens: int, report: Report, label: str) -> GenerationResult:
+        """One chat generation with streamed progress; cancelling the caller stops the model."""
+        settings = self.settings()
+        last = [0.0]
+
+        def on_text(text: str) -> None:
+            now = time.monotonic()
+            if now - last[0] >= _REPORT_EVERY_S:
+                last[0] = now
+                line = text.rstrip().rsplit("\n", 1)[-1][-60:]
+                report(f"{label}: {line}" if line else label, 10 + min(80, 80 * len(text) // max(1, max_tokens * 3)))
+
+        report(label, 10)
+        request = ChatRequest(
+            messages=messages,
+            max_tokens=max_tokens,
+            deadline=time.monotonic() + settings.action_timeout_ms / 1000,
+            on_text=on_text,
+        )
+        result = await self.runtime.chat(request)
+        log.info(
+            "%s: %d prompt tokens (%d evaluated), %d generated in %.0f ms, stop=%s",
+            label, result.prompt_tokens, result.evaluated_tokens, result.generated_tokens, result.total_ms, result.stop_reason,
+        )
+        return result
+
+    def model_name(self) -> str:
+        backend = self.runtime.backend
+        return backend.info.name if backend is not None else ""
+
+    def audit_proposal(self, proposal: Proposal, prompt: str, output: str, uri: str, range_: Any = None) -> None:
+        self.audit.record(
+            "edit_proposed",
+            uri=uri,
+            model=self.model_name(),
+            prompt=prompt,
+            output=output,
+            id=proposal.id,
+            action=proposal.action,
+            range=range_,
+            files=[edit.uri for edit in proposal.edits],
+            tests=None if proposal.tests is None else {"passed": proposal.tests.passed, "exit_code": proposal.tests.exit_code},
+        )
+
+    def finish(self, proposal: Proposal, prompt: str, output: str, uri: str, data: Mapping[str, Any] | None = None) -> None:
+        range_ = {"start": data.get("start"), "end": data.get("end")} if data else None
+        self.audit_proposal(proposal, prompt, output, uri, range_)
+
+    async def region_candidate(
+        self, source: Source, start: int, end: int, messages_for: Callable[[str, list], chat.Messages], report: Report, label: str,
+        feedback: tuple[chat.Messages, str, str] | None = None,
+    ) -> tuple[str, chat.Messages, GenerationResult]:
+        """New text of the whole document with [start, end) replaced by the model's code; one retry on bad syntax."""
+        settings = self.settings()
+        original = source.text[start:end]
+        language = source.language
+        code, context = await self.prompt_parts(source, original, start, settings.action_max_tokens)
+        messages = messages_for(code, context) if feedback is None else chat.retry_messages(*feedback)
+        problem = answer = ""
+        for attempt in range(2):
+            if attempt:
+                messages = chat.retry_messages(messages, answer, problem)
+            result = await self.generate(messages, settings.action_max_tokens, report, label if not attempt else f"{label} (retry)")
+            answer = result.text
+            replacement = chat.extract_code(answer)
+            if replacement is None:
+                problem = "it contained no code block"
+                continue
+            new = source.text[:start] + reindent(original, replacement) + source.text[end:]
+            if language is not None:
+                added = error_count(new, language) - error_count(source.text, language)
+                if added > 0:
+                    problem = f"the code does not parse ({added} new syntax error{'s' if added > 1 else ''})"
+                    continue
+            if new == source.text:
+                problem = "it changed nothing"
+                continue
+            return new, messages, result
+        raise ActionFailed(f"the model's answer was rejected twice (last: {problem}); nothing was changed")
+
+    def fix_region(self, source: Source, offset: int) -> tuple[int, int]:
+        language = source.language
+        function = enclosing_definition(source.text, language, offset, functions_only=True) if language else None
+        if function is not None:
+            return whole_lines(source.text, function.start, function.end)
+        return lines_around(source.text, offset, _LINES_AROUND_PROBLEM, _LINES_AROUND_PROBLEM)
