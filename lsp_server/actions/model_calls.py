@@ -51,6 +51,7 @@ class ModelCalls:
         self.context = context
 
     def offsets(self, source: Source, start: Position, end: Position) -> tuple[int, int]:
+        """Character offsets of an LSP range in the source; ActionError when it is outside."""
         try:
             begin, finish = offset_at(source.text, *start), offset_at(source.text, *end)
         except (TypeError, ValueError) as exc:
@@ -60,6 +61,7 @@ class ModelCalls:
         return begin, finish
 
     def source(self, data: Mapping[str, Any]) -> tuple[Source, int, int]:
+        """The document, start and end offsets named by action data; ActionError for bad input or secrets files."""
         try:
             uri, start, end = str(data["uri"]), tuple(data["start"]), tuple(data["end"])
         except (KeyError, TypeError) as exc:
@@ -71,17 +73,20 @@ class ModelCalls:
         return source, begin, finish
 
     def rel(self, source: Source) -> str:
+        """The workspace-relative path shown to the model."""
         files = self.sources.files
         if source.path is not None and files is not None and files.contains(source.path):
             return files.relative(source.path)
         return source.uri.rsplit("/", 1)[-1]
 
     async def budget(self) -> tuple[Callable[[str], int], int]:
+        """The model's token counter (an estimate for backends without one) and its context window."""
         backend = await self.runtime.wait_ready()
         count = getattr(backend, "count_tokens", None) or _estimate_tokens
         return count, backend.info.context_length
 
     def repo_context(self, source: Source, offset: int, budget: int) -> list[tuple[str, str]]:
+        """Redacted repository context for a place in a file, from the index."""
         settings = self.settings()
         if self.context is None or not settings.repo_context or budget <= 0:
             return []
@@ -127,10 +132,12 @@ class ModelCalls:
         return result
 
     def model_name(self) -> str:
+        """The loaded model's name for the audit log."""
         backend = self.runtime.backend
         return backend.info.name if backend is not None else ""
 
     def audit_proposal(self, proposal: Proposal, prompt: str, output: str, uri: str, range_: Any = None) -> None:
+        """Append an edit proposal to the audit log."""
         self.audit.record(
             "edit_proposed",
             uri=uri,
@@ -145,6 +152,7 @@ class ModelCalls:
         )
 
     def finish(self, proposal: Proposal, prompt: str, output: str, uri: str, data: Mapping[str, Any] | None = None) -> None:
+        """Audit a finished proposal with the range it was asked for."""
         range_ = {"start": data.get("start"), "end": data.get("end")} if data else None
         self.audit_proposal(proposal, prompt, output, uri, range_)
 
@@ -181,6 +189,7 @@ class ModelCalls:
         raise ActionFailed(f"the model's answer was rejected twice (last: {problem}); nothing was changed")
 
     def fix_region(self, source: Source, offset: int) -> tuple[int, int]:
+        """The lines a fix rewrites: the enclosing function, else a few lines around the problem."""
         language = source.language
         function = enclosing_definition(source.text, language, offset, functions_only=True) if language else None
         if function is not None:

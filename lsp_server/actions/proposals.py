@@ -137,8 +137,10 @@ class DiffProposer:
         if not check.ok:
             message = "The proposed diff was rejected and nothing was applied: " + "; ".join(check.problems)
             proposal = Proposal(uuid.uuid4().hex, "propose_edit", title[:80], (), message=message, rounds=rounds)
-            self._calls.audit.record("edit_rejected", uri=uri, model=self._calls.model_name(), prompt=prompt, output=output,
-                               id=proposal.id, action="propose_edit", problems=list(check.problems))
+            self._calls.audit.record(
+                "edit_rejected", uri=uri, model=self._calls.model_name(), prompt=prompt, output=output,
+                id=proposal.id, action="propose_edit", problems=list(check.problems)
+            )
             return proposal
         files = ", ".join(edit.uri.rsplit("/", 1)[-1] for edit in check.edits)
         proposal = Proposal(uuid.uuid4().hex, "propose_edit", title[:80], check.edits, needs_confirmation=True,

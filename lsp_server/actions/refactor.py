@@ -80,6 +80,8 @@ class RefactorPlanner:
                 found[title] = body
         markdown = render_plan(goal, found)
         document = Markdown(uuid.uuid4().hex, "Refactor plan", markdown, {title: title in found for title in chat.PLAN_SECTIONS})
-        self._calls.audit.record("refactor_plan_shown", uri=files.roots[0].as_uri(), model=self._calls.model_name(), prompt="\n".join(prompts),
-                           output=markdown, id=document.id, action="refactor_plan", focus=[str(p) for p in paths])
+        self._calls.audit.record(
+            "refactor_plan_shown", uri=files.roots[0].as_uri(), model=self._calls.model_name(), prompt="\n".join(prompts),
+            output=markdown, id=document.id, action="refactor_plan", focus=[str(p) for p in paths]
+        )
         return document

@@ -28,8 +28,6 @@ log = logging.getLogger(__name__)
 
 _LINES_AROUND_CURSOR = 20
 
-__all__ = ["ActionError", "ActionFailed", "ActionService", "Markdown", "Offer", "Problem", "Proposal"]
-
 
 def _data(action: str, source: Source, start: Position, end: Position, **extra: Any) -> dict[str, Any]:
     return {"action": action, "uri": source.uri, "start": list(start), "end": list(end), "version": source.version, **extra}
@@ -230,11 +228,15 @@ class ActionService(ModelCalls):
             raise ActionFailed("the model gave no explanation")
         first_line = source.text.count("\n", 0, region[0]) + 1
         document = Markdown(uuid.uuid4().hex, f"Explanation of {path}:{first_line}", f"# {path}:{first_line}\n\n{result.text.strip()}\n")
-        self.audit.record("explanation_shown", uri=uri, model=self.model_name(), prompt=result.prompt, output=result.text,
-                           id=document.id, action="explain", range={"start": list(start), "end": list(end)})
+        self.audit.record(
+            "explanation_shown", uri=uri, model=self.model_name(), prompt=result.prompt, output=result.text,
+            id=document.id, action="explain", range={"start": list(start), "end": list(end)}
+        )
         return document
 
     def accepted(self, details: Mapping[str, Any]) -> None:
         """Record that the user applied a proposal (the client tells us through iquest.accepted)."""
-        self.audit.record("accepted", uri=str(details.get("uri", "")), model=self.model_name(), prompt=None, output=None,
-                           id=details.get("id"), action=details.get("action"))
+        self.audit.record(
+            "accepted", uri=str(details.get("uri", "")), model=self.model_name(), prompt=None, output=None,
+            id=details.get("id"), action=details.get("action")
+        )

@@ -13,7 +13,8 @@ from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
-from lsp_server.actions.service import ActionFailed, ActionService, Markdown, Offer, Problem, Proposal
+from lsp_server.actions.results import ActionFailed, Markdown, Offer, Problem, Proposal
+from lsp_server.actions.service import ActionService
 from lsp_server.actions.sources import ActionError, Sources
 from lsp_server.actions.textedit import position_at
 from lsp_server.audit import AuditLog

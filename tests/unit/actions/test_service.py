@@ -18,7 +18,7 @@ class Cart:
         self.prices.append(price)
 '''
 
-from lsp_server.actions.service import ActionFailed, Problem
+from lsp_server.actions.results import ActionFailed, Problem
 from lsp_server.actions.sources import ActionError
 from lsp_server.actions.syntax import error_count
 from lsp_server.prompting.chat import PLAN_SECTIONS

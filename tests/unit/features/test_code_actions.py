@@ -4,7 +4,7 @@ from pathlib import Path
 
 from lsprotocol import types
 
-from lsp_server.actions.service import Proposal
+from lsp_server.actions.results import Proposal
 from lsp_server.actions.textedit import FileEdit, line_changes
 from lsp_server.features.code_actions import proposal_payload, workspace_edit
 
