@@ -129,11 +129,13 @@ async def test_code_server_shows_ghost_text_from_our_server(code_server, tmp_pat
         await browser.wait_for("!!document.querySelector('.monaco-workbench .explorer-folders-view')", 120)
         await browser.click(".explorer-folders-view .monaco-list-row", "geometry.py", timeout=60)
         await browser.wait_for("!!document.querySelector('.editor-instance .monaco-editor .view-lines')", 60)
+        # Type once the model is loaded: the status bar item reads "iquest" (ready) rather than "iquest: ...".
+        await browser.wait_for(f"{STATUS_ITEMS}.includes('iquest')", 180)
         # Focus the text (the click above left focus in the explorer), then go to the end and type.
         await browser.click(".editor-instance .monaco-editor .view-lines", "circle_area")
         await browser.press("End", "Control")
         await browser.type_text(TYPED, delay=0.08)
-        ghost = await browser.wait_for(GHOST, 60)
+        ghost = await browser.wait_for(GHOST, 240)
         status = await browser.wait_for(f"{STATUS_ITEMS}.filter(t => /iquest \\d+ ms/.test(t))[0]", 30)
         await browser.screenshot(screenshot)
         document = await browser.evaluate(
