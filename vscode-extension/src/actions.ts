@@ -1,6 +1,6 @@
 // Server commands that answer with an edit for the client to apply (code actions that run as commands).
 import * as vscode from "vscode";
-import { ExecuteCommandRequest, LanguageClient, WorkspaceEdit } from "vscode-languageclient/node";
+import type { WorkspaceEdit } from "vscode-languageclient/node";
 
 /** Commands of lsp_server/features/code_actions.py whose result is a proposal with an edit. */
 export const EDIT_COMMANDS = new Set(["iquest.rewriteSelection", "iquest.fixAndVerify", "iquest.proposeEdit"]);
@@ -14,8 +14,14 @@ interface Proposal {
 
 type Next = (command: string, args: unknown[]) => Promise<unknown>;
 
+/** What this needs of the LanguageClient. */
+export interface EditClient {
+  asWorkspaceEdit(edit: WorkspaceEdit): Promise<vscode.WorkspaceEdit>;
+  execute(command: string, args: unknown[]): Promise<unknown>;
+}
+
 /** Ask what is missing, run the command, apply its edit (VS Code asks to confirm annotated edits), record acceptance. */
-export async function runEditCommand(client: LanguageClient, command: string, args: unknown[], next: Next): Promise<unknown> {
+export async function runEditCommand(client: EditClient, command: string, args: unknown[], next: Next): Promise<unknown> {
   const values = (args[0] ?? {}) as Record<string, unknown>;
   if (command === "iquest.rewriteSelection" && !values.instruction) {
     const instruction = await vscode.window.showInputBox({ title: "Rewrite the selection", prompt: "How should it change?" });
@@ -29,9 +35,9 @@ export async function runEditCommand(client: LanguageClient, command: string, ar
     void vscode.window.showWarningMessage(`iquest: ${proposal?.message || "no edit was proposed"}`);
     return proposal;
   }
-  const edit = await client.protocol2CodeConverter.asWorkspaceEdit(proposal.edit);
+  const edit = await client.asWorkspaceEdit(proposal.edit);
   if ((await vscode.workspace.applyEdit(edit)) && proposal.accepted) {
-    await client.sendRequest(ExecuteCommandRequest.type, { command: proposal.accepted.command, arguments: proposal.accepted.arguments });
+    await client.execute(proposal.accepted.command, proposal.accepted.arguments);
   }
   if (proposal.message) {
     void vscode.window.showInformationMessage(`iquest: ${proposal.message}`);

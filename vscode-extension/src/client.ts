@@ -2,6 +2,7 @@
 import * as vscode from "vscode";
 import {
   ClientCapabilities,
+  ExecuteCommandRequest,
   FeatureState,
   LanguageClient,
   LanguageClientOptions,
@@ -11,6 +12,7 @@ import {
   TransportKind,
   WorkDoneProgress,
   WorkDoneProgressCreateRequest,
+  WorkspaceEdit,
 } from "vscode-languageclient/node";
 
 import { EDIT_COMMANDS, runEditCommand } from "./actions";
@@ -118,7 +120,14 @@ export function createClient(cli: Cli, output: vscode.LogOutputChannel, hooks: C
         return result;
       },
       executeCommand(command, args, next) {
-        return EDIT_COMMANDS.has(command) ? runEditCommand(client, command, args, async (c, a) => next(c, a)) : next(command, args);
+        if (!EDIT_COMMANDS.has(command)) {
+          return next(command, args);
+        }
+        const editClient = {
+          asWorkspaceEdit: (edit: WorkspaceEdit) => client.protocol2CodeConverter.asWorkspaceEdit(edit),
+          execute: (name: string, rest: unknown[]) => client.sendRequest(ExecuteCommandRequest.type, { command: name, arguments: rest }),
+        };
+        return runEditCommand(editClient, command, args, async (c, a) => next(c, a));
       },
     },
   };

@@ -1,8 +1,16 @@
 // A stand-in for the `vscode` module, bundled into the unit tests in its place (esbuild alias).
 export const configurationValues: Record<string, unknown> = {};
 
+/** Calls the code under test made to window/workspace functions, and the answers they get. */
+export const calls: [string, unknown][] = [];
+export const answers: { inputBox?: string; applyEdit: boolean } = { applyEdit: true };
+
 export const workspace = {
   workspaceFolders: [] as { uri: { fsPath: string } }[],
+  async applyEdit(edit: unknown): Promise<boolean> {
+    calls.push(["applyEdit", edit]);
+    return answers.applyEdit;
+  },
   getConfiguration(section: string) {
     return {
       get<T>(key: string): T | undefined {
@@ -33,6 +41,18 @@ export interface FakeStatusBarItem {
 export const createdItems: FakeStatusBarItem[] = [];
 
 export const window = {
+  async showInputBox(options: unknown): Promise<string | undefined> {
+    calls.push(["showInputBox", options]);
+    return answers.inputBox;
+  },
+  async showWarningMessage(message: string): Promise<undefined> {
+    calls.push(["showWarningMessage", message]);
+    return undefined;
+  },
+  async showInformationMessage(message: string): Promise<undefined> {
+    calls.push(["showInformationMessage", message]);
+    return undefined;
+  },
   createStatusBarItem(): FakeStatusBarItem & { show(): void; dispose(): void } {
     const item = {
       text: "",
