@@ -71,12 +71,16 @@ def snapshot(root: Path) -> dict[str, str]:
     return {str(p.relative_to(root)): p.read_text() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-async def start(root: Path, tmp: Path, **options) -> LanguageClient:
+async def start(root: Path, tmp: Path, show_documents: bool = False, **options) -> LanguageClient:
+    """A session on the 0.5B coder; with ``show_documents`` the client advertises window/showDocument (pytest-lsp records them)."""
     env = {**os.environ, "IQUEST_CACHE_DIR": str(tmp / "cache"), "IQUEST_MODEL_DIR": str(models_dir()), "IQUEST_STATE_DIR": str(tmp / "state")}
     client = await ClientServerConfig(server_command=SERVER_COMMAND, server_env=env).start()
     options.setdefault("auditLogPath", str(tmp / "audit.jsonl"))
     options.setdefault("warmUp", False)  # no background pre-fill between the generation counts we compare
-    await client.initialize_session(initialize_params(root, model=MODEL, **options))
+    params = initialize_params(root, model=MODEL, **options)
+    if show_documents:
+        params.capabilities.window.show_document = types.ShowDocumentClientCapabilities(support=True)
+    await client.initialize_session(params)
     deadline = time.monotonic() + 180
     while True:
         current = await status(client)
@@ -220,15 +224,27 @@ async def test_menu_is_instant_and_resolve_returns_edits_that_parse(tmp_path):
 async def test_explain_and_a_refactor_plan_with_its_three_sections_and_streamed_progress(tmp_path):
     require_model(MODEL)
     root = write_project(tmp_path / "repo")
-    client = await start(root, tmp_path, planMaxTokens=160, actionMaxTokens=64)
+    client = await start(root, tmp_path, show_documents=True, planMaxTokens=160, actionMaxTokens=64)
     try:
         uri = open_document(client, root / "shop" / "cart.py", CART, "python")
         span = {"start": {"line": 12, "character": 8}, "end": {"line": 12, "character": 8}}
         explained = await command(client, "iquest.explain", {"uri": uri, "range": span})
         assert explained["markdown"].startswith("# shop/cart.py:12\n\n") and len(explained["markdown"]) > 30
+        # Clients with window/showDocument are asked to open it from the server's state folder, not the workspace.
+        for _ in range(100):
+            if client.shown_documents:
+                break
+            await asyncio.sleep(0.05)
+        assert [shown.uri for shown in client.shown_documents] == [explained["uri"]] and explained["uri"].startswith((tmp_path / "state" / "documents").as_uri())
+        assert Path(explained["uri"].removeprefix("file://")).read_text() == explained["markdown"]
         started = time.perf_counter()
         plan = await command(client, "iquest.refactorPlan", {"goal": "Replace the percent argument with a Discount class", "focus": ["shop/pricing.py"]})
         print(f"\nrefactor plan: {(time.perf_counter() - started) * 1000:.0f} ms")
+        for _ in range(100):  # the server asks to show it alongside its answer; the order is not fixed
+            if len(client.shown_documents) == 2:
+                break
+            await asyncio.sleep(0.05)
+        shown = [document.uri for document in client.shown_documents]
         reports = [
             value.message for values in client.progress_reports.values() for value in values
             if isinstance(value, types.WorkDoneProgressReport) and value.message and value.message.startswith("Planning")
@@ -236,6 +252,7 @@ async def test_explain_and_a_refactor_plan_with_its_three_sections_and_streamed_
     finally:
         await stop(client)
     markdown = plan["markdown"]
+    assert plan["uri"] in shown and len(shown) == 2
     positions = [markdown.find(f"## {title}") for title in ("Impact Analysis", "Migration Steps", "Risk Assessment")]
     assert all(p > 0 for p in positions) and positions == sorted(positions), markdown
     assert set(plan["sections"]) == {"Impact Analysis", "Migration Steps", "Risk Assessment"}
