@@ -27,6 +27,7 @@ from lsp_server.settings import Settings
 log = logging.getLogger(__name__)
 
 _LINES_AROUND_CURSOR = 20
+SIMPLIFY = "make it simpler and easier to read without changing what it does"
 
 
 def _data(action: str, source: Source, start: Position, end: Position, **extra: Any) -> dict[str, Any]:
@@ -82,6 +83,8 @@ class ActionService(ModelCalls):
                 problem_index=index,
             ))
         if finish > begin:
+            # A ready instruction works in every client; the free-form one needs a client that asks for it.
+            offers.append(Offer("Simplify selection (AI)", "rewrite", _data("rewrite", source, start, end, instruction=SIMPLIFY)))
             offers.append(Offer("Rewrite selection… (AI)", "rewrite", _data("rewrite", source, start, end), command="iquest.rewriteSelection"))
         function = enclosing_definition(source.text, language, begin, functions_only=True) if language else None
         if function is not None and function.name and source.path is not None and self._test_target(source, function) is not None:
@@ -108,6 +111,9 @@ class ActionService(ModelCalls):
             return await self._fix(source, begin, problem, report, data)
         if action == "tests":
             return await self._tests(data, report)
+        if action == "rewrite":
+            return await self.rewrite(str(data.get("uri", "")), tuple(data.get("start", ())), tuple(data.get("end", ())),
+                                      str(data.get("instruction") or ""), report)
         raise ActionError(f"unknown action {action!r}")
 
     async def _docstring(self, data: Mapping[str, Any], report: Report) -> Proposal:

@@ -38,7 +38,8 @@ async def test_the_menu_never_calls_the_model(harness):
     assert [o.action for o in offers] == ["docstring", "fix", "tests", "explain"]
     assert offers[1].data["problem"] == "integer division" and offers[1].problem_index == 0
     selected = h.service.list_actions(uri, (line, 4), (line + 1, 0))
-    assert "rewrite" in [o.action for o in selected]
+    rewrites = [o for o in selected if o.action == "rewrite"]
+    assert [o.command for o in rewrites] == [None, "iquest.rewriteSelection"] and rewrites[0].data["instruction"]
     assert h.backend.requests == [] and h.runtime.generations == 0
     assert h.service.list_actions(uri, (0, 0), (0, 0)) == []  # nothing to act on at the module docstring
 
@@ -109,6 +110,10 @@ async def test_rewrite_reindents_a_dedented_answer(harness):
     assert "    def add(self, price):\n        self.prices.append(round(price, 2))\n" in proposal.edits[0].new_text
     with pytest.raises(ActionError, match="instruction"):
         await h.service.rewrite(uri, (start, 0), (start + 2, 0), " ", h.report)
+    h.backend.answers.append("```python\n    def add(self, price):\n        self.prices += [price]\n```")
+    simplify = next(o for o in h.service.list_actions(uri, (start, 0), (start + 2, 0)) if o.action == "rewrite" and o.command is None)
+    simplified = await h.service.resolve(simplify.data, h.report)
+    assert "self.prices += [price]" in simplified.edits[0].new_text and "simpler" in h.backend.requests[-1].messages[1][1]
 
 
 async def test_tests_go_to_a_new_file_or_are_appended(harness, workspace):
