@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import logging
+import os
+import sys
 import threading
 from pathlib import Path
 from typing import Callable, Sequence
@@ -27,6 +31,23 @@ class _Collector(FileSystemEventHandler):
                 path = Path(raw.decode() if isinstance(raw, bytes) else raw)
                 if ".git" not in path.parts:
                     self._changed(path)
+
+
+def _inotify_watches_exhausted(path: Path) -> bool:
+    """True on Linux when this user cannot add one more inotify watch."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        fd = libc.inotify_init1(os.O_CLOEXEC)
+        if fd < 0:
+            return ctypes.get_errno() in (errno.EMFILE, errno.ENFILE)
+        try:
+            return libc.inotify_add_watch(fd, os.fsencode(path), 0x100) < 0 and ctypes.get_errno() == errno.ENOSPC
+        finally:
+            os.close(fd)
+    except (OSError, AttributeError):  # no inotify in this libc
+        return False
 
 
 class WorkspaceWatcher:
@@ -56,6 +77,12 @@ class WorkspaceWatcher:
                 "`iquest.reindex` or a restart. Fix: raise fs.inotify.max_user_watches."
             )
         self._observer = observer
+        if _inotify_watches_exhausted(self._roots[0]) if self._roots else False:
+            # watchdog skips subfolders it cannot watch without a word; some folders go unwatched.
+            return (
+                "file watching is incomplete (inotify watch limit reached); edits made outside the editor in some "
+                "folders are picked up after `iquest.reindex` or a restart. Fix: raise fs.inotify.max_user_watches."
+            )
         return None
 
     def _changed(self, path: Path) -> None:
