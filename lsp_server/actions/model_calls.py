@@ -17,6 +17,7 @@ from lsp_server.context.secrets import is_secret_path, redact
 from lsp_server.model.backend import ChatRequest, GenerationResult
 from lsp_server.model.runtime import ModelRuntime
 from lsp_server.prompting import chat
+from lsp_server.prompting.prompt_log import log_prompt
 from lsp_server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -125,6 +126,7 @@ class ModelCalls:
             on_text=on_text,
         )
         result = await self.runtime.chat(request)
+        log_prompt(result.prompt, f"action:{label}")
         log.info(
             "%s: %d prompt tokens (%d evaluated), %d generated in %.0f ms, stop=%s",
             label, result.prompt_tokens, result.evaluated_tokens, result.generated_tokens, result.total_ms, result.stop_reason,

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import os
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
@@ -18,6 +16,7 @@ from lsp_server.completion.postprocess import clean_completion
 from lsp_server.context.secrets import is_secret_path
 from lsp_server.model.backend import GenerationResult
 from lsp_server.model.runtime import ModelRuntime
+from lsp_server.prompting.prompt_log import log_prompt as _log_prompt
 from lsp_server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -74,17 +73,6 @@ class _Job:
             and 0 <= typed <= _MAX_TYPED_INTO_JOB
             and prefix[len(self.prefix) - 256 : len(self.prefix)] == self.prefix[-256:]
         )
-
-
-def _log_prompt(prompt: str, kind: str) -> None:
-    """Append the exact prompt to $IQUEST_PROMPT_LOG (a debugging aid, off unless set).
-
-    ``kind`` is "request", "speculation" or "warm-up"; "speculative" marks the last two.
-    """
-    path = os.environ.get("IQUEST_PROMPT_LOG")
-    if path:
-        with open(path, "a", encoding="utf-8") as handle:
-            handle.write(json.dumps({"prompt": prompt, "speculative": kind != "request", "kind": kind}) + "\n")
 
 
 class CompletionService:
