@@ -24,6 +24,7 @@ OPTIONS = {
     "contextTokens": 256,
     "speculate": False,
     "generationTimeoutMs": 60000,
+    "threads": 1,  # two llama.cpp threads stall each other on a busy 2-core machine
 }
 RESPONSE_TIMEOUT_S = 120
 
