@@ -118,6 +118,7 @@ def assert_no_secret(prompts: list[str]) -> None:
 def test_no_secret_reaches_a_completion_action_or_refactor_plan_prompt(tmp_path):
     require_model(SMOLLM)
     root = write_project(tmp_path / "repo")
+    before = snapshot(root)
     server = start(tmp_path, root, maxTokens=4, actionMaxTokens=16)
     settings = root / "shop" / "settings.py"
     try:
@@ -149,6 +150,12 @@ def test_no_secret_reaches_a_completion_action_or_refactor_plan_prompt(tmp_path)
     assert any("def database_url():" in prompt and "<redacted>" in prompt for prompt in actions)
     assert any("def database_url():" in entry["prompt"] for entry in entries if entry["kind"] == "request")
     assert_no_secret([entry["prompt"] for entry in entries])
+    assert snapshot(root) == before  # edits went to the client as WorkspaceEdits; no file was written
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    """Every file under ``root`` with its bytes."""
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def write_escapes(tmp_path: Path) -> tuple[Path, Path]:
@@ -248,3 +255,8 @@ def test_nothing_goes_to_the_network_by_default(tmp_path):
     finally:
         server.close()
     assert not net_log.exists(), net_log.read_text()
+    # The suggestion shown was audited, locally, in a file only its owner can read.
+    audit = tmp_path / "state" / "audit.jsonl"
+    entries = [json.loads(line) for line in audit.read_text().splitlines()]
+    assert any(entry["kind"] == "inline_completion" and len(entry["prompt_sha256"]) == 64 for entry in entries), entries
+    assert audit.stat().st_mode & 0o777 == 0o600
