@@ -6,8 +6,9 @@ import logging
 import re
 import threading
 import time
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -29,7 +30,7 @@ log = logging.getLogger(__name__)
 
 _SLOT = re.compile("\x00(\\d+)\x00")
 _BATCH = 256
-# Warm-up batch size: small enough that a cancel (which aborts the batch in flight) wastes little.
+# Prompt batches: small enough that a cancel (which aborts the batch in flight) wastes little.
 _PREFILL_BATCH = 64
 
 
@@ -83,6 +84,17 @@ def _check_model_file(path: Path, entry: CatalogEntry | None, spec: str) -> str:
     except (GGUFError, OSError) as exc:
         raise ModelError(f"{path} is not a usable GGUF model: {exc}. Fix: point iquest.model at a valid .gguf file.") from exc
     return info.architecture or "unknown"
+
+
+@dataclass(frozen=True)
+class _Decoded:
+    """What one decode produced."""
+
+    text: str
+    generated: int
+    stop_reason: str
+    prompt_ms: float
+    reused: int = 0
 
 
 class LlamaCppBackend:
@@ -281,22 +293,46 @@ class LlamaCppBackend:
         shifted = self._reuse_by_shifting(tokens)
         if shifted:
             log.debug("dropped %d cached tokens and shifted the rest of the KV", shifted)
-        room = self._llm.n_ctx() - len(tokens)
-        max_tokens = max(0, min(request.max_tokens, room))
+
+        def step(text: str) -> tuple[str, str | None]:
+            if healed and text.startswith(" "):
+                text = text[1:]
+            stop = request.should_stop is not None and request.should_stop(text)
+            return text, "stop_check" if stop else None
+
+        if request.max_tokens == 0:  # a warm-up: fill the KV, generate nothing, never count as a generation
+            decoded = self._decode(tokens, cancel, 0, None, step)
+            return self._result(tokens, decoded.reused, replace(decoded, stop_reason="warm_up_cancelled" if cancel.is_set() else "warm_up"), started)
+        if not tokens:  # nothing before the cursor and no BOS: llama.cpp cannot sample from nothing
+            return self._result(tokens, len(tokens), _Decoded("", 0, "empty_prompt", 0.0), started)
+        decoded = self._decode(tokens, cancel, request.max_tokens, request.deadline, step)
+        return self._result(tokens, decoded.reused, decoded, started)
+
+    def _decode(
+        self,
+        tokens: list[int],
+        cancel: threading.Event,
+        max_tokens: int,
+        deadline: float | None,
+        step: Callable[[str], tuple[str, str | None]],
+    ) -> _Decoded:
+        """Evaluate ``tokens`` and generate greedily; ``step`` maps the raw text to what is kept and
+        says when to stop. The prompt goes in small batches: a cancel (llama.cpp's abort callback
+        stops the batch in flight) loses only that batch, and the next call resumes after the rest.
+        """
+        started = time.perf_counter()
         reused = self._common_prefix(tokens)
+        max_tokens = max(0, min(max_tokens, self._llm.n_ctx() - len(tokens)))
         out: list[int] = []
         text = ""
         stop_reason = "max_tokens"
         prompt_ms = 0.0
         self._active_cancel = cancel
         try:
+            if not cancel.is_set():
+                self._prefill(tokens, reused, cancel)
             if cancel.is_set():
                 stop_reason = "cancelled"
-            elif not tokens:  # nothing before the cursor and no BOS: llama.cpp cannot sample from nothing
-                stop_reason = "empty_prompt"
-            elif request.max_tokens == 0:
-                stop_reason = "warm_up"
-                self._prefill(tokens, reused, cancel)
             elif max_tokens == 0:
                 stop_reason = "no_room"
             else:
@@ -307,18 +343,16 @@ class LlamaCppBackend:
                         stop_reason = "stop_token"
                         break
                     out.append(token)
-                    text = self._llm.detokenize(out).decode("utf-8", errors="ignore")
-                    if healed and text.startswith(" "):
-                        text = text[1:]
+                    text, stop = step(self._llm.detokenize(out).decode("utf-8", errors="ignore"))
+                    if stop is not None:
+                        stop_reason = stop
+                        break
                     if cancel.is_set():
                         stop_reason = "cancelled"
                         break
-                    if request.should_stop is not None and request.should_stop(text):
-                        stop_reason = "stop_check"
-                        break
                     if len(out) >= max_tokens:
                         break
-                    if request.deadline is not None and time.monotonic() > request.deadline:
+                    if deadline is not None and time.monotonic() > deadline:
                         stop_reason = "deadline"
                         break
         except RuntimeError as exc:
@@ -328,17 +362,18 @@ class LlamaCppBackend:
             stop_reason = "cancelled"
         finally:
             self._active_cancel = threading.Event()
-        if request.max_tokens == 0:  # a warm-up, cancelled or not: never counted as a generation
-            stop_reason = "warm_up" if stop_reason != "cancelled" else "warm_up_cancelled"
+        return _Decoded(text, len(out), stop_reason, prompt_ms, reused)
+
+    def _result(self, tokens: list[int], reused: int, decoded: _Decoded, started: float) -> GenerationResult:
         return GenerationResult(
-            text=text,
+            text=decoded.text,
             prompt=self._llm.detokenize(tokens, special=True).decode("utf-8", errors="replace"),
             prompt_tokens=len(tokens),
             evaluated_tokens=len(tokens) - reused,
-            generated_tokens=len(out),
-            prompt_ms=prompt_ms,
+            generated_tokens=decoded.generated,
+            prompt_ms=decoded.prompt_ms,
             total_ms=(time.perf_counter() - started) * 1000,
-            stop_reason=stop_reason,
+            stop_reason=decoded.stop_reason,
         )
 
     def _chat_formatter(self):
@@ -382,66 +417,25 @@ class LlamaCppBackend:
         """
         started = time.perf_counter()
         tokens = self.encode_chat(request.messages)
-        room = self._llm.n_ctx() - len(tokens)
-        max_tokens = max(0, min(request.max_tokens, room))
-        reused = self._common_prefix(tokens)
-        out: list[int] = []
-        text = ""
-        stop_reason = "max_tokens"
-        prompt_ms = 0.0
-        self._active_cancel = cancel
-        try:
-            if cancel.is_set():
-                stop_reason = "cancelled"
-            elif max_tokens == 0:
-                stop_reason = "no_room"
-            else:
-                for token in self._llm.generate(tokens, temp=0.0, top_k=1, reset=True):
-                    if not out:
-                        prompt_ms = (time.perf_counter() - started) * 1000
-                    if self._is_eog(self._vocab, token) or token == self._llm.token_eos():
-                        stop_reason = "stop_token"
-                        break
-                    out.append(token)
-                    text = self._llm.detokenize(out).decode("utf-8", errors="ignore")
-                    cut = min((text.find(stop) for stop in request.stop if stop and stop in text), default=-1)
-                    if cut >= 0:
-                        text, stop_reason = text[:cut], "stop_string"
-                        break
-                    if request.on_text is not None:
-                        request.on_text(text)
-                    if cancel.is_set():
-                        stop_reason = "cancelled"
-                        break
-                    if len(out) >= max_tokens:
-                        break
-                    if request.deadline is not None and time.monotonic() > request.deadline:
-                        stop_reason = "deadline"
-                        break
-        except RuntimeError as exc:
-            if not cancel.is_set():
-                raise
-            log.debug("chat decode aborted on cancel: %s", exc)
-            stop_reason = "cancelled"
-        finally:
-            self._active_cancel = threading.Event()
-        return GenerationResult(
-            text=text,
-            prompt=self._llm.detokenize(tokens, special=True).decode("utf-8", errors="replace"),
-            prompt_tokens=len(tokens),
-            evaluated_tokens=len(tokens) - reused,
-            generated_tokens=len(out),
-            prompt_ms=prompt_ms,
-            total_ms=(time.perf_counter() - started) * 1000,
-            stop_reason=stop_reason,
-        )
+
+        def step(text: str) -> tuple[str, str | None]:
+            cut = min((text.find(stop) for stop in request.stop if stop and stop in text), default=-1)
+            if cut >= 0:
+                return text[:cut], "stop_string"
+            if request.on_text is not None:
+                request.on_text(text)
+            return text, None
+
+        decoded = self._decode(tokens, cancel, request.max_tokens, request.deadline, step)
+        return self._result(tokens, decoded.reused, decoded, started)
 
     def _prefill(self, tokens: list[int], reused: int, cancel: threading.Event) -> None:
-        """Evaluate the prompt into the KV cache without generating (the next call reuses it).
+        """Evaluate all but the last prompt token into the KV cache, in small batches.
 
-        In small batches: a cancel aborts the batch being evaluated, so it loses little work.
+        The last one is left to ``generate``: with the whole prompt marked as evaluated it would
+        sample from the logits of whatever was decoded last.
         """
-        self._llm.n_tokens = reused
+        self._llm.n_tokens = min(reused, max(0, len(tokens) - 1))
         for start in range(reused, len(tokens) - 1, _PREFILL_BATCH):
             if cancel.is_set():
                 return

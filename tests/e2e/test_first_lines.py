@@ -29,7 +29,7 @@ async def test_first_lines_then_the_rest_after_accept_and_enter(tmp_path):
         assert (await status(client))["completion"]["firstLines"] == 1
         # The generation goes on; once it ends, accept the suggestion and press Enter.
         generations = (await status(client))["generations"]
-        for _ in range(600):
+        for _ in range(2400):
             if (await status(client))["generations"] > generations:
                 break
             await asyncio.sleep(0.05)
@@ -41,7 +41,8 @@ async def test_first_lines_then_the_rest_after_accept_and_enter(tmp_path):
         after = accepted.split("\n")
         rest = items_of(await client.text_document_inline_completion_async(inline_params(uri, len(after) - 1, len(after[-1]))))
         stats = (await status(client))["completion"]
-        assert stats["fromCache"] == 1 and stats["generations"] == 1, stats  # the rest came from that one generation
+        # The rest came from that one generation: from the cache, or (on a slow machine) from it still running.
+        assert stats["generations"] == 1 and stats["fromCache"] + stats["fromRunningGeneration"] == 1, stats
         assert len(rest) == 1 and rest[0].insert_text.strip()
     finally:
         await client.shutdown_session()

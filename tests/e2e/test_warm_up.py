@@ -15,9 +15,10 @@ TEXT = "".join(f"def step_{i}(value):\n    \"\"\"Step {i} of the pipeline.\"\"\"
 CURSOR = (TEXT.count("\n"), 0)
 
 
-async def start(root: Path, **options) -> LanguageClient:
+async def start(root: Path, model: str = "smollm2-135m", **options) -> LanguageClient:
+    require_model(model)
     client = await server_config().start()
-    await client.initialize_session(initialize_params(root, model="smollm2-135m", maxTokens=4, auditLog=False, repoContext=False, **options))
+    await client.initialize_session(initialize_params(root, model=model, maxTokens=4, auditLog=False, repoContext=False, **options))
     await wait_until_loaded(client)
     return client
 
@@ -62,18 +63,18 @@ async def test_cursor_rest_fills_the_kv_before_the_request(tmp_path, warm_up):
 
 
 async def test_a_document_opened_is_warmed_at_its_start_and_garbage_hints_are_ignored(tmp_path):
-    require_model("smollm2-135m")
-    client = await start(tmp_path)
+    # A FIM model: at 0:0 its prompt is the document below the cursor (a prefix-only model has none).
+    client = await start(tmp_path, model="qwen2.5-coder-0.5b")
     try:
         client.protocol.notify("iquest/didMoveCursor", {"position": "nowhere"})
         client.protocol.notify("iquest/didMoveCursor", {"textDocument": {"uri": "file:///unknown.py"}, "position": {"line": 0, "character": 0}})
         uri = open_document(client, tmp_path / "pipeline.py", TEXT, "python")
         warm = await wait_for_warm_up(client)
-        assert warm["completed"]
+        assert warm["completed"] and warm["evaluatedTokens"] > 100
         assert (await status(client))["completion"]["warmUps"] == 1
         # The server still answers normally.
         last = await request_at_cursor(client, uri)
-        assert last["promptTokens"] > 200
+        assert last["promptTokens"] > 200 and last["generatedTokens"] > 0
     finally:
         await client.shutdown_session()
         await client.stop()
