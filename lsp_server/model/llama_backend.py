@@ -29,9 +29,11 @@ from lsp_server.prompting.fim import FimTemplate, detect_template
 log = logging.getLogger(__name__)
 
 _SLOT = re.compile("\x00(\\d+)\x00")
-_BATCH = 256
-# Prompt batches: small enough that a cancel (which aborts the batch in flight) wastes little.
-_PREFILL_BATCH = 64
+# Prompt batches of 128 tokens: a cancel (llama.cpp's abort callback stops the batch in flight)
+# loses at most one batch, and the compute buffer is ~40 MB smaller than with the default 512.
+# Measured here (2 vCPU, 0.5B coder): 64 / 128 / 256 tokens per batch evaluate a prompt at
+# 210 / 219 / 222 tokens/s.
+_BATCH = 128
 
 
 def _slot(index: int) -> str:
@@ -127,8 +129,6 @@ class LlamaCppBackend:
                 n_threads=n_threads,
                 n_threads_batch=n_threads,
                 n_gpu_layers=n_gpu_layers,
-                # 256-token batches: ~25 MB less compute buffer than the default 512 for the 0.5B
-                # coder (its 152K vocabulary), with no slower prompt evaluation on CPU.
                 n_batch=_BATCH,
                 n_ubatch=_BATCH,
                 verbose=False,
@@ -436,10 +436,10 @@ class LlamaCppBackend:
         sample from the logits of whatever was decoded last.
         """
         self._llm.n_tokens = min(reused, max(0, len(tokens) - 1))
-        for start in range(reused, len(tokens) - 1, _PREFILL_BATCH):
+        for start in range(reused, len(tokens) - 1, _BATCH):
             if cancel.is_set():
                 return
-            self._llm.eval(tokens[start : min(start + _PREFILL_BATCH, len(tokens) - 1)])
+            self._llm.eval(tokens[start : min(start + _BATCH, len(tokens) - 1)])
 
     def _common_prefix(self, tokens: list[int]) -> int:
         """Tokens of ``tokens`` already in the KV cache from the previous call."""
