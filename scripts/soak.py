@@ -17,9 +17,7 @@ import ast
 import json
 import os
 import random
-import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -29,6 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "fuzz"))
 from harness import initialize_params, wait_ready  # noqa: E402
 from rpc import RawServer  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from sdist import fetch_sdist  # noqa: E402
+
 REPO_SPEC = ("requests", "2.32.3")
 BENCH_DIR = Path(os.environ.get("IQUEST_BENCH_DIR", Path.home() / ".cache" / "iquest-lsp" / "bench"))
 WINDOW = 500
@@ -37,20 +38,7 @@ SAMPLE_EVERY = 100
 
 def fetch_project() -> Path:
     """The unpacked sdist (downloaded once with pip)."""
-    name, version = REPO_SPEC
-    root = BENCH_DIR / f"{name}-{version}"
-    if root.is_dir():
-        return root
-    BENCH_DIR.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=BENCH_DIR) as download:
-        subprocess.run(
-            [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:", f"{name}=={version}", "-d", download],
-            check=True,
-        )
-        with tarfile.open(next(Path(download).glob("*.tar.gz"))) as tar:
-            tar.extractall(download, filter="data")
-        next(p for p in Path(download).iterdir() if p.is_dir()).rename(root)
-    return root
+    return fetch_sdist(*REPO_SPEC, BENCH_DIR)
 
 
 def functions(root: Path) -> list[tuple[Path, int, int]]:
