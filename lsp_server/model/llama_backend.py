@@ -23,7 +23,7 @@ from lsp_server.model.backend import (
 from lsp_server.model.catalog import Catalog, CatalogEntry, UnknownModelError
 from lsp_server.model.fetch import is_verified, resolve_model
 from lsp_server.model.gguf import GGUFError, read_gguf_info
-from lsp_server.prompting.budget import fit_window
+from lsp_server.prompting.budget import fit_window, start_on_step
 from lsp_server.prompting.fim import FimTemplate, detect_template
 
 log = logging.getLogger(__name__)
@@ -50,18 +50,6 @@ def _import_llama():
             f"llama-cpp-python is not installed ({exc}); run the README's set-up command"
         ) from exc
     return llama_cpp
-
-
-def _start_on_step(kept: str, full: str, first_line: int, step: int) -> str:
-    """Start the kept window on an absolute line that is a multiple of ``step`` (never earlier)."""
-    if step <= 1:
-        return kept
-    start_line = first_line + full.count("\n") - kept.count("\n")
-    drop = -(-start_line // step) * step - start_line
-    if drop <= 0:
-        return kept
-    lines = kept.split("\n")
-    return "\n".join(lines[min(drop, len(lines) - 1) :])
 
 
 def _check_model_file(path: Path, entry: CatalogEntry | None, spec: str) -> str:
@@ -242,7 +230,7 @@ class LlamaCppBackend:
             prefix_tokens=max(0, request.prefix_tokens - len(forced_tokens)),
             suffix_tokens=request.suffix_tokens if fim else 0,
         )
-        prefix = _start_on_step(prefix, head, request.prefix_first_line, request.prefix_line_step)
+        prefix = start_on_step(prefix, head, request.prefix_first_line, request.prefix_line_step)
         context = self._fit_context(request.context, request.context_tokens)
         tokens = self.encode_prompt(prefix, suffix, request.repo_name, request.path, context, request.comment)
         return tokens + forced_tokens, healed

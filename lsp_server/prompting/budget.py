@@ -62,6 +62,19 @@ def fit_window(
     return _keep_tail(prefix, count_tokens, prefix_tokens), _keep_head(suffix, count_tokens, suffix_tokens)
 
 
+def start_on_step(kept: str, full: str, first_line: int, step: int) -> str:
+    """Start the window ``kept`` (a tail of ``full``, whose first line is ``first_line``) on an absolute
+    line that is a multiple of ``step`` (never earlier), so it stays put while the user types."""
+    if step <= 1:
+        return kept
+    start_line = first_line + full.count("\n") - kept.count("\n")
+    drop = -(-start_line // step) * step - start_line
+    if drop <= 0:
+        return kept
+    lines = kept.split("\n")
+    return "\n".join(lines[min(drop, len(lines) - 1) :])
+
+
 def _keep_tail(text: str, count: CountTokens, budget: int) -> str:
     """Keep the cursor's partial line and as many whole lines above it as fit."""
     start = text.rfind("\n") + 1  # start of the cursor's line part

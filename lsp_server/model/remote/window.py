@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lsp_server.model.backend import GenerationRequest
-from lsp_server.prompting.budget import fit_window
+from lsp_server.prompting.budget import fit_window, start_on_step
 
 # Remote servers do not tokenize for us; code runs at about 3.5-4 characters per token in the
 # coder vocabularies, so 3 keeps the estimate on the safe side of the budget.
@@ -29,18 +29,6 @@ class RemoteWindow:
     healed: bool
 
 
-def _start_on_step(kept: str, full: str, first_line: int, step: int) -> str:
-    """Start the kept text on an absolute line that is a multiple of ``step``, so it stays put while typing."""
-    if step <= 1:
-        return kept
-    start_line = first_line + full.count("\n") - kept.count("\n")
-    drop = -(-start_line // step) * step - start_line
-    if drop <= 0:
-        return kept
-    lines = kept.split("\n")
-    return "\n".join(lines[min(drop, len(lines) - 1) :])
-
-
 def fit_request(request: GenerationRequest, *, uses_fim: bool, split_middle: bool) -> RemoteWindow:
     """Budget the local window and the context by estimated tokens.
 
@@ -61,7 +49,7 @@ def fit_request(request: GenerationRequest, *, uses_fim: bool, split_middle: boo
         prefix_tokens=max(0, request.prefix_tokens - estimate_tokens(middle)),
         suffix_tokens=request.suffix_tokens if uses_fim else 0,
     )
-    prefix = _start_on_step(prefix, head, request.prefix_first_line, request.prefix_line_step)
+    prefix = start_on_step(prefix, head, request.prefix_first_line, request.prefix_line_step)
     kept, used = [], 0
     for path, chunk in request.context:
         cost = estimate_tokens(path) + estimate_tokens(chunk) + 4

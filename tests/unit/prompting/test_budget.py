@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lsp_server.prompting.budget import TEMPLATE_MARGIN_TOKENS, Budget, fit_window
+from lsp_server.prompting.budget import TEMPLATE_MARGIN_TOKENS, Budget, fit_window, start_on_step
 
 
 def words(text: str) -> int:
@@ -137,3 +137,12 @@ def test_budget_for_context_honours_reserved_and_share():
 def test_budget_for_context_rejects_impossible_inputs(n_ctx, new, reserved, share):
     with pytest.raises(ValueError):
         Budget.for_context(n_ctx, new, extra_reserved=reserved, prefix_share=share)
+
+
+def test_window_starts_on_a_line_step_and_stays_put_while_typing():
+    full = "".join(f"line {i}\n" for i in range(100))
+    kept = full[full.index("line 37\n") :]  # the budget kept lines 37.. of a document starting at line 0
+    started = start_on_step(kept, full, 0, 32)
+    assert started.startswith("line 64\n")  # never earlier than what was kept
+    assert start_on_step(kept + "typed", full + "typed", 0, 32).startswith("line 64\n")
+    assert start_on_step(kept, full, 0, 1) == kept
