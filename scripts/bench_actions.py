@@ -15,7 +15,7 @@ import asyncio
 import json
 import statistics
 import tempfile
-import textwrap
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -24,47 +24,8 @@ from lsprotocol import types
 
 from lsp_server.session_client import Session, start_session
 
-PRICING = textwrap.dedent('''\
-    """Prices and discounts for the shop."""
-
-
-    def apply_discount(price, percent):
-        if percent < 0 or percent > 100:
-            raise ValueError("percent must be between 0 and 100")
-        return price * (100 - percent) / 100
-
-
-    def total(prices, percent=0):
-        """Sum of the prices after the discount."""
-        return sum(apply_discount(price, percent) for price in prices)
-    ''')
-CART = textwrap.dedent('''\
-    """A shopping cart."""
-
-    from shop.pricing import total
-
-
-    class Cart:
-        """Items a customer is about to buy."""
-
-        def __init__(self):
-            self.prices = []
-
-        def add(self, price):
-            self.prices.append(price)
-
-        def checkout(self, percent=0):
-            return total(self.prices, percent)
-    ''')
-
-
-def write_project(root: Path) -> None:
-    (root / "shop").mkdir(parents=True)
-    (root / "tests").mkdir()
-    (root / "README.md").write_text("# Shop\n\nA tiny shop: prices, discounts and a cart.\n")
-    (root / "shop" / "__init__.py").write_text('"""The shop."""\n')
-    (root / "shop" / "pricing.py").write_text(PRICING)
-    (root / "shop" / "cart.py").write_text(CART)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "e2e"))
+from shop_project import PRICING, write_project  # noqa: E402  (the e2e tests' project)
 
 
 def percentile(values: list[float], share: float) -> float:
