@@ -7,20 +7,8 @@ import threading
 import pytest
 
 from lsp_server.model.backend import ChatRequest, GenerationRequest
-from lsp_server.model.catalog import load_catalog
-from lsp_session import require_model
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def backend():
-    require_model("qwen2.5-coder-0.5b")
-    from lsp_server.model.llama_backend import LlamaCppBackend
-
-    loaded = LlamaCppBackend("qwen2.5-coder-0.5b", load_catalog(), n_ctx=2048, n_threads=2)
-    yield loaded
-    loaded.close()
 
 
 def _chat(user: str, **kwargs) -> ChatRequest:
