@@ -15,6 +15,8 @@ CountTokens = Callable[[str], int]
 
 # Room for the FIM markers, a BOS token and the joins the per-line counts miss.
 TEMPLATE_MARGIN_TOKENS = 16
+# The finest step a window start moves in when the coarse one would cut a short window down.
+_MIN_LINE_STEP = 8
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,9 @@ def start_on_step(kept: str, full: str, first_line: int, step: int) -> str:
     if drop <= 0:
         return kept
     lines = kept.split("\n")
+    if drop > (len(lines) - 1) // 2 and step > _MIN_LINE_STEP:
+        # A short window (long lines, small budget) would lose most of itself: finer steps.
+        return start_on_step(kept, full, first_line, _MIN_LINE_STEP)
     return "\n".join(lines[min(drop, len(lines) - 1) :])
 
 

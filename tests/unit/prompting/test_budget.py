@@ -146,3 +146,9 @@ def test_window_starts_on_a_line_step_and_stays_put_while_typing():
     assert started.startswith("line 64\n")  # never earlier than what was kept
     assert start_on_step(kept + "typed", full + "typed", 0, 32).startswith("line 64\n")
     assert start_on_step(kept, full, 0, 1) == kept
+
+
+def test_a_short_window_keeps_most_of_its_lines():
+    full = "".join(f"line {i}\n" for i in range(60))
+    kept = full[full.index("line 37\n") :]  # only 23 lines fit: starting at line 64 would keep one
+    assert start_on_step(kept, full, 0, 32).startswith("line 40\n")
