@@ -42,7 +42,11 @@ async def test_tcp_session_answers_status_and_inline_completion(tmp_path: Path):
     try:
         client = await _connect(port)
         result = await client.initialize_async(
-            types.InitializeParams(capabilities=types.ClientCapabilities(), initialization_options={"iquest": {"model": "smollm2-135m", "auditLog": False, "maxTokens": 8}})
+            types.InitializeParams(capabilities=types.ClientCapabilities(), initialization_options={"iquest": {
+                "model": "smollm2-135m", "auditLog": False, "maxTokens": 8,
+                # Untimed: wait for the whole answer (as initialize_params does for the stdio tests).
+                "generationTimeoutMs": 120000, "firstLinesMs": 0,
+            }})
         )
         assert result.capabilities.inline_completion_provider
         client.initialized(types.InitializedParams())
