@@ -34,7 +34,7 @@ def test_neovim_gets_a_suggestion_from_the_server(nvim: str, tmp_path: Path):
     source = workspace / "geometry.py"
     source.write_text(SOURCE)
     result_file = tmp_path / "result.json"
-    settings = {"model": "qwen2.5-coder-0.5b", "maxTokens": 24, "generationTimeoutMs": 120000,
+    settings = {"model": "qwen2.5-coder-0.5b", "maxTokens": 24, "generationTimeoutMs": 120000, "firstLinesMs": 0,
                 "auditLogPath": str(tmp_path / "audit.jsonl")}
     env = {
         **os.environ,
