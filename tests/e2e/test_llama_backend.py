@@ -85,12 +85,15 @@ def test_a_window_that_moves_forward_reuses_the_shifted_cache(backend):
 
 def test_the_window_starts_on_a_line_step(backend):
     prefix = "".join(f"line_{i} = {i}\n" for i in range(100)) + "x = "
-    result = backend.complete(
-        GenerationRequest(prefix=prefix, suffix="", max_tokens=1, prefix_tokens=200, suffix_tokens=0, prefix_first_line=0, prefix_line_step=32),
-        threading.Event(),
-    )
-    first_line = result.prompt.split("<|fim_prefix|>", 1)[1].split("\n", 1)[0]
-    assert first_line in ("line_64 = 64", "line_96 = 96", "x = ")
+
+    def first_line(prefix_tokens: int) -> int:
+        request = GenerationRequest(prefix=prefix, suffix="", max_tokens=1, prefix_tokens=prefix_tokens, suffix_tokens=0, prefix_first_line=0, prefix_line_step=32)
+        kept = backend.complete(request, threading.Event()).prompt.split("<|fim_prefix|>", 1)[1]
+        return 100 - kept.count("\n")
+
+    assert first_line(600) % 32 == 0  # a long window starts on the 32-line step
+    short = first_line(200)  # a short one on an 8-line step rather than losing most of its lines
+    assert short % 8 == 0 and 100 - short > 8
 
 
 def test_a_trailing_space_is_not_doubled(backend):
