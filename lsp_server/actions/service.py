@@ -13,7 +13,7 @@ from lsp_server.actions.refactor import RefactorPlanner, Summaries
 from lsp_server.actions.regions import lines_around, trim_to_parse, whole_lines
 from lsp_server.actions.results import ActionFailed, Markdown, Offer, Position, Problem, Proposal, Report
 from lsp_server.actions.sources import ActionError, Source, Sources
-from lsp_server.actions.syntax import Definition, enclosing_definition, error_count
+from lsp_server.actions.syntax import Definition, enclosing_definition, enclosing_definitions, error_count
 from lsp_server.actions.testfile import target_for
 from lsp_server.actions.textedit import FileEdit, TextChange, apply_changes, line_changes
 from lsp_server.actions.verify_loop import FixVerifier
@@ -71,7 +71,7 @@ class ActionService(ModelCalls):
         begin, finish = self.offsets(source, start, end)
         language = source.language
         offers: list[Offer] = []
-        definition = enclosing_definition(source.text, language, begin) if language else None
+        definition, function = enclosing_definitions(source.text, language, begin) if language else (None, None)
         if definition is not None and can_document(source.text, language, definition) and not has_doc(source.text, language, definition):
             what = f"{definition.kind} {definition.name}".strip()
             offers.append(Offer(f"Add doc comment to {what} (AI)", "docstring", _data("docstring", source, start, end)))
@@ -86,7 +86,6 @@ class ActionService(ModelCalls):
             # A ready instruction works in every client; the free-form one needs a client that asks for it.
             offers.append(Offer("Simplify selection (AI)", "rewrite", _data("rewrite", source, start, end, instruction=SIMPLIFY)))
             offers.append(Offer("Rewrite selection… (AI)", "rewrite", _data("rewrite", source, start, end), command="iquest.rewriteSelection"))
-        function = enclosing_definition(source.text, language, begin, functions_only=True) if language else None
         if function is not None and function.name and source.path is not None and self._test_target(source, function) is not None:
             offers.append(Offer(f"Generate unit tests for {function.name} (AI)", "tests", _data("tests", source, start, end)))
         if finish > begin or definition is not None:

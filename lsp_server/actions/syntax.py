@@ -77,15 +77,29 @@ def _node_name(node: Node) -> str:
 
 def enclosing_definition(text: str, language: str, offset: int, *, functions_only: bool = False) -> Definition | None:
     """The innermost function (or class, unless ``functions_only``) that contains ``offset``."""
-    kinds = _FUNCTIONS.get(language, frozenset()) | (frozenset() if functions_only else _CLASSES.get(language, frozenset()))
+    definition, function = enclosing_definitions(text, language, offset)
+    return function if functions_only else definition
+
+
+def enclosing_definitions(text: str, language: str, offset: int) -> tuple[Definition | None, Definition | None]:
+    """The innermost function or class, and the innermost function, that contain ``offset`` (one parse)."""
+    functions = _FUNCTIONS.get(language, frozenset())
+    kinds = functions | _CLASSES.get(language, frozenset())
     if not kinds:
-        return None
+        return None, None
     offsets = _Offsets(text)
     tree = get_parser(language).parse(offsets.data)
     byte = offsets.byte(offset)
     node: Node | None = tree.root_node.descendant_for_byte_range(byte, byte)
     while node is not None and node.type not in kinds:
         node = node.parent
+    function = node
+    while function is not None and function.type not in functions:
+        function = function.parent
+    return _definition(node, language, offsets), _definition(function, language, offsets)
+
+
+def _definition(node: Node | None, language: str, offsets: _Offsets) -> Definition | None:
     if node is None:
         return None
     outer = node
