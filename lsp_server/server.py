@@ -74,7 +74,9 @@ def build_server() -> LanguageServer:
     notifier = Notifier(server)
     runtime.on_unavailable.append(notifier.error)
     workspace = WorkspaceContextFeature(server, settings, notifier)
-    service = CompletionService(runtime, lambda: settings.current, AuditFromSettings(settings, notifier.warning), workspace.prompt_context)
+    # One audit log for every feature: one lock around appends and rotation, one failure message.
+    audit = AuditFromSettings(settings, notifier.warning)
+    service = CompletionService(runtime, lambda: settings.current, audit, workspace.prompt_context)
 
     listeners = DocumentListeners()
     listeners.closed.append(service.document_closed)
@@ -95,6 +97,6 @@ def build_server() -> LanguageServer:
     )
     commands.register(server, runtime, load_model, workspace, service)
     inline_completion.register(server, service)
-    code_actions.register(server, code_actions.build_service(server, settings, runtime, AuditFromSettings(settings, notifier.warning), workspace))
+    code_actions.register(server, code_actions.build_service(server, settings, runtime, audit, workspace))
     warm_up.register(server, warmer)
     return server
