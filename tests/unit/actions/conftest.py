@@ -112,8 +112,7 @@ def harness(workspace: Path, tmp_path: Path):
         h.runtime.shutdown()
 
 
-@pytest.fixture(autouse=True)
-def _same_pricing_everywhere(request):
-    """test_service.py keeps its own copy of the fixture text; both must agree."""
-    copy = getattr(request.module, "PRICING", PRICING)
-    assert copy == PRICING
+@pytest.fixture
+def pricing() -> str:
+    """The text of shop/pricing.py in the ``workspace`` fixture."""
+    return PRICING

@@ -6,23 +6,10 @@ import sys
 
 import pytest
 
-PRICING = '''"""Prices."""
-
-
-def apply_discount(price, percent):
-    return price * (100 - percent) / 100
-
-
-class Cart:
-    def add(self, price):
-        self.prices.append(price)
-'''
-
 from lsp_server.actions.results import ActionFailed, Problem
 from lsp_server.actions.sources import ActionError
 from lsp_server.actions.syntax import error_count
 from lsp_server.prompting.chat import PLAN_SECTIONS
-
 
 
 def _audit(tmp_path):
@@ -30,10 +17,10 @@ def _audit(tmp_path):
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
-async def test_the_menu_never_calls_the_model(harness):
+async def test_the_menu_never_calls_the_model(harness, pricing):
     h = await harness([])
     uri = h.uri("shop/pricing.py")
-    line = PRICING.split("\n").index("    return price * (100 - percent) / 100")
+    line = pricing.split("\n").index("    return price * (100 - percent) / 100")
     offers = h.service.list_actions(uri, (line, 4), (line, 4), [Problem("integer division", (line, 4), (line, 9))])
     assert [o.action for o in offers] == ["docstring", "fix", "tests", "explain"]
     assert offers[1].data["problem"] == "integer division" and offers[1].problem_index == 0
@@ -57,10 +44,10 @@ async def test_bad_input_is_an_action_error(harness, workspace, tmp_path):
         await h.service.resolve({"action": "nope"}, h.report)
 
 
-async def test_docstring_resolve_inserts_one_line_and_audits(harness, tmp_path):
+async def test_docstring_resolve_inserts_one_line_and_audits(harness, tmp_path, pricing):
     h = await harness(['"""Apply a percentage discount to a price."""'])
     uri = h.uri("shop/pricing.py")
-    h.open[uri] = (PRICING, 3)
+    h.open[uri] = (pricing, 3)
     offer = h.service.list_actions(uri, (4, 8), (4, 8))[0]
     proposal = await h.service.resolve(offer.data, h.report)
     (edit,) = proposal.edits
@@ -74,10 +61,10 @@ async def test_docstring_resolve_inserts_one_line_and_audits(harness, tmp_path):
     assert entry["model"] == "fake-coder" and entry["range"] == {"start": [4, 8], "end": [4, 8]} and len(entry["prompt_sha256"]) == 64
 
 
-async def test_secrets_in_the_code_never_reach_the_model(harness):
+async def test_secrets_in_the_code_never_reach_the_model(harness, pricing):
     h = await harness(["Does a thing."])
     uri = h.uri("shop/pricing.py")
-    text = PRICING.replace("return price", 'token = "ghp_16C7e42F292c6912E7710c838347Ae178B4a"\n    return price')
+    text = pricing.replace("return price", 'token = "ghp_16C7e42F292c6912E7710c838347Ae178B4a"\n    return price')
     h.open[uri] = (text, 1)
     await h.service.resolve(h.service.list_actions(uri, (4, 8), (4, 8))[0].data, h.report)
     assert "ghp_16C7e42F292c6912E7710c838347Ae178B4a" not in h.backend.requests[0].messages[1][1]
@@ -102,10 +89,10 @@ async def test_fix_retries_once_when_the_code_does_not_parse_then_gives_up(harne
         await stubborn.service.resolve(offer.data, stubborn.report)
 
 
-async def test_rewrite_reindents_a_dedented_answer(harness):
+async def test_rewrite_reindents_a_dedented_answer(harness, pricing):
     h = await harness(["```\ndef add(self, price):\n    self.prices.append(round(price, 2))\n```"])
     uri = h.uri("shop/pricing.py")
-    start = PRICING.split("\n").index("    def add(self, price):")
+    start = pricing.split("\n").index("    def add(self, price):")
     proposal = await h.service.rewrite(uri, (start, 0), (start + 2, 0), "round prices", h.report)
     assert "    def add(self, price):\n        self.prices.append(round(price, 2))\n" in proposal.edits[0].new_text
     with pytest.raises(ActionError, match="instruction"):
@@ -168,7 +155,7 @@ async def test_propose_edit_feeds_back_a_bad_diff_once_then_reports(harness, tmp
         await h2.service.propose_edit("x", [".env"], None, h2.report)
 
 
-async def test_fix_and_verify_feeds_test_failures_back_until_they_pass(harness, tmp_path, workspace):
+async def test_fix_and_verify_feeds_test_failures_back_until_they_pass(harness, tmp_path, workspace, pricing):
     counter = tmp_path / "count"
     script = tmp_path / "check.py"
     script.write_text(
@@ -182,7 +169,7 @@ async def test_fix_and_verify_feeds_test_failures_back_until_they_pass(harness, 
     proposal = await h.service.fix_and_verify(uri, (4, 4), (4, 4), "integer prices", h.report)
     assert proposal.rounds == 2 and proposal.tests.passed and "(100)" in proposal.edits[0].new_text
     assert "AssertionError: 9.0 != 9" in h.backend.requests[1].messages[-1][1]
-    assert (workspace / "shop" / "pricing.py").read_text() == PRICING
+    assert (workspace / "shop" / "pricing.py").read_text() == pricing
     off = await harness([])
     with pytest.raises(ActionError, match="selfVerify"):
         await off.service.fix_and_verify(uri, (4, 4), (4, 4), "", off.report)
