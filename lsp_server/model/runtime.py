@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import functools
 import logging
 import threading
 import time
@@ -41,7 +42,6 @@ class ModelRuntime:
         self._loaded: asyncio.Event | None = None
         self._active: set[threading.Event] = set()
         self._background: set[threading.Event] = set()
-        self._cancelled_at: dict[Future, float] = {}
         self.last_result: GenerationResult | None = None
         # Called on the event loop when a loaded backend stops answering (a remote server went down).
         self.on_unavailable: list[Callable[[str], None]] = []
@@ -129,12 +129,15 @@ class ModelRuntime:
         self._active.add(cancel)
         if background:
             self._background.add(cancel)
+        # Per job, not a dict keyed by job: a job still queued is cancelled (and its done callback
+        # run) before this coroutine sees CancelledError, so a dict entry would never be removed.
+        cancelled_at: list[float] = []
         job = self._executor.submit(call, request, cancel)
-        job.add_done_callback(self._record)
+        job.add_done_callback(functools.partial(self._record, cancelled_at))
         try:
             result = await asyncio.wrap_future(job)
         except asyncio.CancelledError:
-            self._cancelled_at[job] = time.perf_counter()
+            cancelled_at.append(time.perf_counter())
             cancel.set()
             raise
         except ModelError as exc:
@@ -154,15 +157,14 @@ class ModelRuntime:
         for hook in self.on_unavailable:
             hook(message)
 
-    def _record(self, job: Future) -> None:
+    def _record(self, cancelled_at: list[float], job: Future) -> None:
         """Keep the last generation's figures (and how fast a cancel took effect) for status."""
-        cancelled_at = self._cancelled_at.pop(job, None)
         if job.cancelled() or job.exception() is not None or job.result().stop_reason.startswith("warm_up"):
             return
         self.last_result = job.result()
         self.generations += 1
-        if cancelled_at is not None:
-            self.last_cancel_ms = (time.perf_counter() - cancelled_at) * 1000
+        if cancelled_at:
+            self.last_cancel_ms = (time.perf_counter() - cancelled_at[0]) * 1000
 
     def shutdown(self) -> None:
         """Stop generations and free the model."""

@@ -1,8 +1,10 @@
 """ModelRuntime: background load states, single worker thread, cancellation reaches the backend."""
 
 import asyncio
+import gc
 import threading
 import time
+import weakref
 
 import pytest
 
@@ -159,4 +161,39 @@ async def test_a_backend_that_stops_answering_is_reported_until_it_answers_again
     backend.down = False
     assert (await runtime.complete(_request())).text == "ok"
     assert runtime.error is None
+    runtime.shutdown()
+
+
+async def test_cancelled_jobs_are_not_kept():
+    runtime = ModelRuntime()
+    backend = SlowBackend()
+    await runtime.load(lambda progress: backend, lambda m, p: None)
+    jobs: list[weakref.ref] = []
+    submit = runtime._executor.submit
+
+    def tracked_submit(*args):
+        job = submit(*args)
+        jobs.append(weakref.ref(job))
+        return job
+
+    async def type_on() -> None:
+        running = asyncio.create_task(runtime.complete(_request()))
+        await asyncio.sleep(0.05)
+        queued = [asyncio.create_task(runtime.complete(_request())) for _ in range(3)]
+        await asyncio.sleep(0.05)
+        for task in [*queued, running]:  # the queued ones first: they are cancelled before they start
+            task.cancel()
+        await asyncio.gather(running, *queued, return_exceptions=True)
+
+    runtime._executor.submit = tracked_submit
+    await type_on()
+    for _ in range(100):
+        if backend.running == 0:
+            break
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.05)
+    gc.collect()
+    assert len(jobs) == 4
+    assert [ref() for ref in jobs] == [None] * 4
+    assert runtime.last_cancel_ms is not None  # the running one was cancelled and its cancel timed
     runtime.shutdown()
