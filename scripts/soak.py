@@ -4,8 +4,9 @@ Types real functions of the requests 2.32.3 sdist (from PyPI, unpacked once into
 ~/.cache/iquest-lsp/bench) back into their files one key at a time through the real server
 (SmolLM2-135M). After each key an inline request goes out; like an editor, the client either waits
 for the answer (a pause) or types on and sends `$/cancelRequest` for it. Every request must be
-answered (a result or -32800). Every 100 requests it samples the server's RSS, pending asyncio tasks
-and threads (iquest.status); it reports the RSS slope after warm-up and p50/p95 per window.
+answered (a result or -32800). Every 100 requests it samples the server's RSS, pending asyncio tasks,
+the futures pygls keeps, threads and Python objects (iquest.status); it reports the RSS and object
+slopes after warm-up and p50/p95 per window.
 
     .venv/bin/python scripts/soak.py [--requests 5000] [--json out.json]
 """
@@ -93,6 +94,8 @@ class Soak:
             "requests": len(self.sent),
             "rss_mib": round(self.server.rss_kib() / 1024, 1),
             "pending_tasks": status["process"]["pendingTasks"],
+            "request_futures": status["process"]["requestFutures"],
+            "python_objects": status["process"]["pythonObjects"],
             "threads": status["process"]["threads"],
             "generations": status["generations"],
         })  # fmt: skip
@@ -180,7 +183,8 @@ def main() -> int:
         while len(soak.sent) < args.requests:
             path, first, last = soak.rng.choice(targets)
             soak.type_function(path, first, last, args.requests - len(soak.sent))
-            print(f"{len(soak.sent)} requests, {time.perf_counter() - started:.0f} s, RSS {soak.samples[-1]['rss_mib']} MiB", flush=True)
+            last = soak.samples[-1]
+            print(f"{len(soak.sent)} requests, {time.perf_counter() - started:.0f} s, RSS {last['rss_mib']} MiB, {last['python_objects']} objects", flush=True)
         outcome = soak.settle()
         soak.sample()
         final = soak.status()
@@ -209,6 +213,10 @@ def main() -> int:
         "rss_slope_mib_per_1000_requests_after_warmup": round(slope_per_1000([(s["requests"], s["rss_mib"]) for s in warm]), 2),
         "pending_tasks_max_after_warmup": max((s["pending_tasks"] for s in warm), default=None),
         "pending_tasks_end": soak.samples[-1]["pending_tasks"],
+        "request_futures_max_after_warmup": max((s["request_futures"] for s in warm), default=None),
+        "python_objects_start_after_warmup": warm[0]["python_objects"] if warm else None,
+        "python_objects_end": soak.samples[-1]["python_objects"],
+        "python_objects_slope_per_1000_requests_after_warmup": round(slope_per_1000([(s["requests"], s["python_objects"]) for s in warm])),
         "threads_end": soak.samples[-1]["threads"],
         "windows": windows,
         "samples": soak.samples,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 from typing import Any, Awaitable, Callable
 
@@ -55,8 +56,14 @@ def register(
     """Wire the commands."""
 
     def payload() -> dict[str, Any]:
-        # Pending asyncio tasks and live threads: a soak test watches both for leaks.
-        process = {"pendingTasks": len(asyncio.all_tasks()), "threads": threading.active_count()}
+        # What a soak watches for leaks: pending asyncio tasks, the futures pygls keeps by message
+        # id, live threads and Python objects.
+        process = {
+            "pendingTasks": len(asyncio.all_tasks()),
+            "requestFutures": len(server.protocol._request_futures),
+            "threads": threading.active_count(),
+            "pythonObjects": len(gc.get_objects()),
+        }
         return {**status_payload(runtime), "index": workspace.status(), "completion": completion.stats(), "process": process}
 
     @server.command(STATUS)

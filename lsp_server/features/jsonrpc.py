@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from functools import partial
 from typing import Any
 
 from lsprotocol import types
@@ -79,6 +80,19 @@ class StrictProtocol(LanguageServerProtocol):
             self._reply_error(message.id, JsonRpcInvalidRequest("the server is shutting down"))
             return
         super().handle_message(message)
+
+    def _execute_handler(self, msg_id: Any, handler: Any, callback: Any, args: Any = None, kwargs: Any = None) -> None:
+        """Like pygls, but the future of a notification (or of a generator's step) is let go once done.
+
+        pygls 2.1 files every handler's future under its id and removes only those of requests, so
+        each didChange kept one future for good: the soak grew by one per keystroke.
+        """
+        super()._execute_handler(msg_id, handler, callback, args, kwargs)
+        if isinstance(callback, partial) and callback.func == self._send_handler_result:
+            return  # a request: pygls removes it when it answers or the client cancels
+        future = self._request_futures.get(msg_id)
+        if future is not None:
+            future.add_done_callback(lambda _done: self._request_futures.pop(msg_id, None))
 
     def _reply_error(self, msg_id: Any, error: JsonRpcException) -> None:
         """Send an error response; a plain dict, so that an unknown id is written as null (pygls omits None)."""

@@ -49,3 +49,4 @@ async def work_done_progress(server: LanguageServer, title: str) -> AsyncIterato
         raise
     finally:
         server.work_done_progress.end(token, types.WorkDoneProgressEnd(message=outcome))
+        server.work_done_progress.tokens.pop(token, None)  # pygls 2.1 keeps every token's future otherwise

@@ -1,0 +1,82 @@
+"""StrictProtocol: what pygls keeps per message is let go once the message is handled."""
+
+import asyncio
+
+from lsprotocol import types
+
+from lsp_server.features.jsonrpc import StrictLanguageServer
+
+
+class _Sink:
+    """A writer that keeps what the server sends."""
+
+    def __init__(self) -> None:
+        self.sent: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        self.sent.append(data)
+
+    def close(self) -> None:
+        pass
+
+
+def _server() -> StrictLanguageServer:
+    server = StrictLanguageServer("test", "0")
+    server.protocol.set_writer(_Sink())
+    return server
+
+
+def _handle(server: StrictLanguageServer, message: dict) -> None:
+    protocol = server.protocol
+    protocol.handle_message(protocol.structure_message(message))
+
+
+def _did_change(version: int) -> dict:
+    return {
+        "jsonrpc": "2.0",
+        "method": types.TEXT_DOCUMENT_DID_CHANGE,
+        "params": {"textDocument": {"uri": "file:///w/a.py", "version": version}, "contentChanges": [{"text": f"x = {version}\n"}]},
+    }
+
+
+async def test_notifications_leave_no_future_behind():
+    server = _server()
+    seen: list[int] = []
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls, params: types.DidChangeTextDocumentParams) -> None:
+        seen.append(params.text_document.version)
+
+    @server.feature("iquest/ping")
+    async def ping(ls, params) -> None:
+        await asyncio.sleep(0)
+
+    _handle(server, {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}})
+    _handle(server, {"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {"uri": "file:///w/a.py", "languageId": "python", "version": 0, "text": ""}}})
+    for version in range(1, 201):
+        _handle(server, _did_change(version))
+        _handle(server, {"jsonrpc": "2.0", "method": "iquest/ping", "params": {}})
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert seen == list(range(1, 201))
+    assert len(server.protocol._request_futures) == 0
+
+
+async def test_a_running_request_keeps_its_future_until_answered():
+    server = _server()
+    gate = asyncio.Event()
+
+    @server.feature("iquest/slow")
+    async def slow(ls, params) -> int:
+        await gate.wait()
+        return 7
+
+    _handle(server, {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}})
+    _handle(server, {"jsonrpc": "2.0", "id": 2, "method": "iquest/slow", "params": {}})
+    await asyncio.sleep(0)
+    assert 2 in server.protocol._request_futures  # so that $/cancelRequest can still find it
+    gate.set()
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert 2 not in server.protocol._request_futures
+    assert any(b'"id": 2' in data and b'"result": 7' in data for data in server.protocol.writer.sent)
