@@ -35,6 +35,8 @@ REPO_SPEC = ("requests", "2.32.3")
 BENCH_DIR = Path(os.environ.get("IQUEST_BENCH_DIR", Path.home() / ".cache" / "iquest-lsp" / "bench"))
 WINDOW = 500
 SAMPLE_EVERY = 100
+# The client waits for at most one answer and cancels at most one; status and background work add a few.
+MAX_PENDING = 5
 
 
 def fetch_project() -> Path:
@@ -162,6 +164,8 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--threads", type=int, default=1, help="llama.cpp threads (1 keeps a shared machine from stalling its thread barrier)")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--max-rss-slope", type=float, default=2.0, help="MiB per 1,000 requests after warm-up")
+    parser.add_argument("--max-object-slope", type=float, default=500, help="Python objects per 1,000 requests after warm-up")
     args = parser.parse_args()
 
     from lsp_server.paths import models_dir
@@ -226,10 +230,28 @@ def main() -> int:
     print(json.dumps({k: v for k, v in summary.items() if k != "samples"}, indent=2))
     if args.json:
         args.json.write_text(json.dumps(summary, indent=2))
+    failures = leaks(summary, args.max_rss_slope, args.max_object_slope)
     lost = len(soak.sent) - outcome["result"] - outcome["cancelled"]
-    ok = lost == 0 and exit_code == 0
-    print("PASS" if ok else f"FAIL: {lost} requests unanswered, exit code {exit_code}")
-    return 0 if ok else 1
+    if lost:
+        failures.append(f"{lost} requests unanswered")
+    if exit_code:
+        failures.append(f"exit code {exit_code}")
+    print("PASS" if not failures else "FAIL: " + "; ".join(failures))
+    return 0 if not failures else 1
+
+
+def leaks(summary: dict, max_rss_slope: float, max_object_slope: float) -> list[str]:
+    """What grew after warm-up that should have stayed flat."""
+    found = []
+    if summary["rss_slope_mib_per_1000_requests_after_warmup"] > max_rss_slope:
+        found.append(f"RSS grows {summary['rss_slope_mib_per_1000_requests_after_warmup']} MiB per 1,000 requests (limit {max_rss_slope})")
+    if summary["python_objects_slope_per_1000_requests_after_warmup"] > max_object_slope:
+        found.append(f"Python objects grow {summary['python_objects_slope_per_1000_requests_after_warmup']} per 1,000 requests (limit {max_object_slope:g})")
+    if (summary["pending_tasks_max_after_warmup"] or 0) > MAX_PENDING:
+        found.append(f"{summary['pending_tasks_max_after_warmup']} pending asyncio tasks (limit {MAX_PENDING})")
+    if (summary["request_futures_max_after_warmup"] or 0) > MAX_PENDING:
+        found.append(f"{summary['request_futures_max_after_warmup']} request futures kept (limit {MAX_PENDING})")
+    return found
 
 
 if __name__ == "__main__":
