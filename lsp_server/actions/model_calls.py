@@ -54,7 +54,8 @@ class ModelCalls:
     def offsets(self, source: Source, start: Position, end: Position) -> tuple[int, int]:
         """Character offsets of an LSP range in the source; ActionError when it is outside."""
         try:
-            begin, finish = offset_at(source.text, *start), offset_at(source.text, *end)
+            encoding = self.sources.position_encoding
+            begin, finish = offset_at(source.text, *start, encoding), offset_at(source.text, *end, encoding)
         except (TypeError, ValueError) as exc:
             raise ActionError(f"{source.uri}: {exc}") from exc
         if finish < begin:

@@ -8,6 +8,7 @@ from typing import Callable
 from urllib.parse import unquote, urlparse
 
 from lsp_server.context.files import WorkspaceFiles
+from lsp_server.actions.textedit import UTF16
 from lsp_server.context.languages import language_for_path
 
 
@@ -42,9 +43,15 @@ OpenText = Callable[[str], "tuple[str, int | None] | None"]
 class Sources:
     """Reads documents for the actions without ever leaving the workspace roots."""
 
-    def __init__(self, files: Callable[[], WorkspaceFiles | None], open_text: OpenText) -> None:
+    def __init__(self, files: Callable[[], WorkspaceFiles | None], open_text: OpenText, position_encoding: Callable[[], str] = lambda: UTF16) -> None:
         self._files = files
         self._open_text = open_text
+        self._position_encoding = position_encoding
+
+    @property
+    def position_encoding(self) -> str:
+        """How the client counts columns (LSP ``positionEncoding``: utf-16 unless it asked for another)."""
+        return self._position_encoding()
 
     @property
     def files(self) -> WorkspaceFiles | None:

@@ -16,7 +16,7 @@ from pygls.uris import to_fs_path
 from lsp_server.actions.results import ActionFailed, Markdown, Offer, Problem, Proposal
 from lsp_server.actions.service import ActionService
 from lsp_server.actions.sources import ActionError, Sources
-from lsp_server.actions.textedit import position_at
+from lsp_server.actions.textedit import UTF16, position_at
 from lsp_server.audit import AuditLog
 from lsp_server.context.files import FilePolicy, WorkspaceFiles
 from lsp_server.features.documents import open_document
@@ -46,12 +46,12 @@ _REQUEST_FAILED = -32803  # LSP RequestFailed: a valid request the server could 
 _converter = get_converter()
 
 
-def _position(text: str, offset: int) -> types.Position:
-    line, character = position_at(text, offset)
+def _position(text: str, offset: int, encoding: str) -> types.Position:
+    line, character = position_at(text, offset, encoding)
     return types.Position(line=line, character=character)
 
 
-def workspace_edit(proposal: Proposal) -> types.WorkspaceEdit:
+def workspace_edit(proposal: Proposal, encoding: str = UTF16) -> types.WorkspaceEdit:
     """Document changes with only the changed ranges; multi-file proposals carry an annotation that needs confirmation."""
     annotation = _ANNOTATION if proposal.needs_confirmation else None
     changes: list[Any] = []
@@ -60,7 +60,7 @@ def workspace_edit(proposal: Proposal) -> types.WorkspaceEdit:
             changes.append(types.CreateFile(uri=edit.uri, options=types.CreateFileOptions(overwrite=False, ignore_if_exists=True), annotation_id=annotation))
         text_edits: list[types.TextEdit | types.AnnotatedTextEdit] = []
         for change in edit.changes:
-            span = types.Range(start=_position(edit.old_text, change.start), end=_position(edit.old_text, change.end))
+            span = types.Range(start=_position(edit.old_text, change.start, encoding), end=_position(edit.old_text, change.end, encoding))
             if annotation:
                 text_edits.append(types.AnnotatedTextEdit(range=span, new_text=change.new_text, annotation_id=annotation))
             else:
@@ -74,17 +74,22 @@ def workspace_edit(proposal: Proposal) -> types.WorkspaceEdit:
     return types.WorkspaceEdit(document_changes=changes, change_annotations=annotations)
 
 
+def _encoding(server: LanguageServer) -> str:
+    """The position encoding agreed at initialize (pygls picks the client's first supported choice)."""
+    return str(getattr(server.workspace.position_encoding, "value", server.workspace.position_encoding) or UTF16)
+
+
 def _accepted_command(proposal: Proposal, uri: str) -> types.Command:
     """Run by the client after it applied the edit, so the audit log records the acceptance."""
     return types.Command(title="Record acceptance", command=ACCEPTED, arguments=[{"id": proposal.id, "action": proposal.action, "uri": uri}])
 
 
-def proposal_payload(proposal: Proposal) -> dict[str, Any]:
+def proposal_payload(proposal: Proposal, encoding: str = UTF16) -> dict[str, Any]:
     """What an edit-returning command answers: the edit (null when rejected), a message, test results."""
     payload: dict[str, Any] = {
         "id": proposal.id,
         "title": proposal.title,
-        "edit": _converter.unstructure(workspace_edit(proposal)) if proposal.edits else None,
+        "edit": _converter.unstructure(workspace_edit(proposal, encoding)) if proposal.edits else None,
         "message": proposal.message,
         "rounds": proposal.rounds,
         "accepted": {"command": ACCEPTED, "arguments": [{"id": proposal.id, "action": proposal.action}]},
@@ -184,7 +189,7 @@ def build_service(
         context = workspace.context
         return context.index.summaries() if context is not None and context.state == "ready" else {}
 
-    sources = Sources(_workspace_files(server, workspace, settings), open_text)
+    sources = Sources(_workspace_files(server, workspace, settings), open_text, lambda: _encoding(server))
     return ActionService(runtime, lambda: settings.current, audit, sources, workspace.prompt_context, summaries)
 
 
@@ -232,7 +237,7 @@ def register(server: LanguageServer, service: ActionService) -> None:
         if not data:
             return action  # a command action, nothing to resolve
         proposal = await _run(ls, f"iquest: {action.title}", lambda report: service.resolve(data, report))
-        action.edit = workspace_edit(proposal)
+        action.edit = workspace_edit(proposal, _encoding(ls))
         action.command = _accepted_command(proposal, str(data.get("uri", "")))
         return action
 
@@ -243,7 +248,7 @@ def register(server: LanguageServer, service: ActionService) -> None:
         uri, start, end = _span(values)
         instruction = str(values.get("instruction") or "")
         proposal = await _run(ls, "iquest: rewriting", lambda report: service.rewrite(uri, start, end, instruction, report))
-        return proposal_payload(proposal)
+        return proposal_payload(proposal, _encoding(ls))
 
     @server.command(EXPLAIN)
     async def explain(ls: LanguageServer, *args: Any) -> dict[str, Any]:
@@ -267,7 +272,7 @@ def register(server: LanguageServer, service: ActionService) -> None:
         diff = values.get("diff")
         goal, files = str(values.get("goal") or ""), [str(f) for f in values.get("files") or []]
         proposal = await _run(ls, "iquest: proposing an edit", lambda report: service.propose_edit(goal, files, None if diff is None else str(diff), report))
-        return proposal_payload(proposal)
+        return proposal_payload(proposal, _encoding(ls))
 
     @server.command(FIX_AND_VERIFY)
     async def fix_and_verify(ls: LanguageServer, *args: Any) -> dict[str, Any]:
@@ -276,7 +281,7 @@ def register(server: LanguageServer, service: ActionService) -> None:
         uri, start, end = _span(values)
         problem = str(values.get("problem") or "")
         proposal = await _run(ls, "iquest: fix and verify", lambda report: service.fix_and_verify(uri, start, end, problem, report))
-        return proposal_payload(proposal)
+        return proposal_payload(proposal, _encoding(ls))
 
     @server.command(ACCEPTED)
     def accepted(ls: LanguageServer, *args: Any) -> dict[str, Any]:

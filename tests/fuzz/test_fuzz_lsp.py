@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness import FuzzTarget, fuzz, initialize_params, server_env, write_workspace
+from harness import FuzzTarget, fuzz, initialize_params, server_env, wait_ready, write_workspace
 from hostile import CANCELLED, INVALID_PARAMS, INVALID_REQUEST, World, broken_frames, hostile_messages
 from rpc import RawServer, encode, frame
 
@@ -181,3 +181,28 @@ def test_a_document_whose_uri_is_percent_encoded_is_completed(target):
     target.server.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": "def add(a, b):\n    return"}})
     response = target.server.call("textDocument/inlineCompletion", {"textDocument": {"uri": uri}, "position": {"line": 1, "character": 10}, "context": {"triggerKind": 1}})
     assert "result" in response, response  # pygls keys documents by the decoded URI
+
+
+def test_a_client_that_counts_in_utf8_gets_utf8_positions(tmp_path):
+    require_model("smollm2-135m")
+    root, _ = write_workspace(tmp_path)
+    prompts = tmp_path / "prompts.jsonl"
+    server = RawServer(env={**server_env(tmp_path), "IQUEST_PROMPT_LOG": str(prompts)}, stderr_path=tmp_path / "server.log")
+    try:
+        params = initialize_params(root, speculate=False, warmUp=False)
+        params["capabilities"]["general"] = {"positionEncodings": ["utf-8", "utf-16"]}  # Neovim's order
+        assert server.call("initialize", params)["result"]["capabilities"]["positionEncoding"] == "utf-8"
+        server.notify("initialized", {})
+        assert wait_ready(server)["state"] == "ready"
+        uri = (root / "emoji.py").as_uri()
+        before = 'label = "é😀"; total'
+        server.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": before + " = price * 2\n"}})
+        cursor = {"line": 0, "character": len(before.encode())}  # 4 more than in UTF-16 units
+        answer = server.call("textDocument/inlineCompletion", {"textDocument": {"uri": uri}, "position": cursor, "context": {"triggerKind": 1}}, timeout=120)
+        assert "result" in answer, answer
+        (request,) = [entry for entry in map(json.loads, prompts.read_text().splitlines()) if entry["kind"] == "request"]
+        assert before in request["prompt"] and before + " =" not in request["prompt"]  # cut exactly at the cursor
+        menu = server.call("textDocument/codeAction", {"textDocument": {"uri": uri}, "range": {"start": cursor, "end": cursor}, "context": {"diagnostics": []}})
+        assert isinstance(menu.get("result"), list), menu
+    finally:
+        assert server.close() == 0

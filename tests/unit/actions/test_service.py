@@ -7,8 +7,10 @@ import sys
 import pytest
 
 from lsp_server.actions.results import ActionFailed, Problem
-from lsp_server.actions.sources import ActionError
+from lsp_server.actions.service import ActionService
+from lsp_server.actions.sources import ActionError, Sources
 from lsp_server.actions.syntax import error_count
+from lsp_server.context.files import WorkspaceFiles
 from lsp_server.prompting.chat import PLAN_SECTIONS
 
 
@@ -236,3 +238,15 @@ async def test_tests_cut_off_by_the_token_limit_keep_the_complete_ones(harness, 
     edit = (await h.service.resolve(offer.data, h.report)).edits[0]
     assert "def test_half():" in edit.new_text and "test_zero" not in edit.new_text
     assert len(h.backend.requests) == 1
+
+
+async def test_ranges_are_read_in_the_position_encoding_the_client_agreed_on(harness):
+    harness = await harness([])
+    text = 's = "é😀"; total = 1\n'
+    uri = harness.uri("shop/encodings.py")
+    harness.open[uri] = (text, 1)
+    start = text.index("total")
+    for encoding, column in (("utf-8", len(text[:start].encode())), ("utf-16", len(text[:start].encode("utf-16-le")) // 2), ("utf-32", start)):
+        sources = Sources(lambda: WorkspaceFiles([harness.root]), harness.open.get, lambda: encoding)
+        service = ActionService(harness.runtime, lambda: harness.settings, harness.audit, sources)
+        assert service.offsets(sources.get(uri), (0, column), (0, column + 5)) == (start, start + 5), encoding

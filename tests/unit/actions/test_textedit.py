@@ -1,4 +1,4 @@
-"""Minimal line edits, UTF-16 positions and applying changes."""
+"""Minimal line edits, positions in each LSP encoding and applying changes."""
 
 import pytest
 
@@ -39,3 +39,12 @@ def test_positions_count_utf16_units():
     assert offset_at(text, 2, 0) == len(text)  # the position just past the last line
     with pytest.raises(ValueError, match="outside"):
         offset_at(text, 5, 0)
+
+
+@pytest.mark.parametrize(("encoding", "column_of_b"), [("utf-16", 5), ("utf-8", 10), ("utf-32", 4)])
+def test_positions_count_the_units_of_the_agreed_encoding(encoding, column_of_b):
+    text = "é😀\ud800 b\n"  # 2 / 4 / 3 UTF-8 bytes, 1 / 2 / 1 UTF-16 units; a lone surrogate counts as one
+    offset = text.index("b")
+    assert position_at(text, offset, encoding) == (0, column_of_b)
+    assert offset_at(text, 0, column_of_b, encoding) == offset
+    assert position_at(text, offset) == (0, 5)  # UTF-16 unless told otherwise

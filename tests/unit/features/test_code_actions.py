@@ -1,4 +1,4 @@
-"""WorkspaceEdits built from proposals: changed ranges only, UTF-16 positions, confirmation for multi-file edits."""
+"""WorkspaceEdits built from proposals: changed ranges only, positions in the agreed encoding, confirmation for multi-file edits."""
 
 from pathlib import Path
 
@@ -6,7 +6,7 @@ from lsprotocol import types
 
 from lsp_server.actions.results import Proposal
 from lsp_server.actions.textedit import FileEdit, line_changes
-from lsp_server.features.code_actions import proposal_payload, workspace_edit
+from lsp_server.features.code_actions import _encoding, proposal_payload, workspace_edit
 
 
 def _edit(old, new, **kwargs):
@@ -41,3 +41,20 @@ def test_payload_of_a_rejected_proposal_has_no_edit():
     accepted = proposal_payload(Proposal("id2", "fix", "x", (_edit("a\n", "b\n"),)))
     assert accepted["edit"]["documentChanges"][0]["edits"][0]["newText"] == "b\n"
     assert accepted["accepted"] == {"command": "iquest.accepted", "arguments": [{"id": "id2", "action": "fix"}]}
+
+
+def test_edit_positions_use_the_encoding_the_client_agreed_on():
+    old = "s = 1\nx = 'é😀'"  # the change ends at the end of a last line without a newline
+    proposal = Proposal("id", "fix", "Fix", (_edit(old, "s = 1\nx = 'é😀!'"),))
+    ends = {}
+    for encoding in ("utf-8", "utf-16", "utf-32"):
+        (document,) = workspace_edit(proposal, encoding).document_changes
+        (text_edit,) = document.edits
+        ends[encoding] = (text_edit.range.end.line, text_edit.range.end.character)
+    assert ends == {"utf-8": (1, 12), "utf-16": (1, 9), "utf-32": (1, 8)}
+
+
+def test_the_encoding_is_the_one_pygls_agreed_at_initialize(strict_server):
+    for offered, agreed in ((["utf-8", "utf-16"], "utf-8"), (["utf-32"], "utf-32"), (None, "utf-16")):
+        server = strict_server({"general": {"positionEncodings": offered} if offered else {}})
+        assert _encoding(server) == agreed

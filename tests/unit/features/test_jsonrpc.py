@@ -4,32 +4,6 @@ import asyncio
 
 from lsprotocol import types
 
-from lsp_server.features.jsonrpc import StrictLanguageServer
-
-
-class _Sink:
-    """A writer that keeps what the server sends."""
-
-    def __init__(self) -> None:
-        self.sent: list[bytes] = []
-
-    def write(self, data: bytes) -> None:
-        self.sent.append(data)
-
-    def close(self) -> None:
-        pass
-
-
-def _server() -> StrictLanguageServer:
-    server = StrictLanguageServer("test", "0")
-    server.protocol.set_writer(_Sink())
-    return server
-
-
-def _handle(server: StrictLanguageServer, message: dict) -> None:
-    protocol = server.protocol
-    protocol.handle_message(protocol.structure_message(message))
-
 
 def _did_change(version: int) -> dict:
     return {
@@ -39,8 +13,8 @@ def _did_change(version: int) -> dict:
     }
 
 
-async def test_notifications_leave_no_future_behind():
-    server = _server()
+async def test_notifications_leave_no_future_behind(strict_server, feed):
+    server = strict_server()
     seen: list[int] = []
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
@@ -51,19 +25,19 @@ async def test_notifications_leave_no_future_behind():
     async def ping(ls, params) -> None:
         await asyncio.sleep(0)
 
-    _handle(server, {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}})
-    _handle(server, {"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {"uri": "file:///w/a.py", "languageId": "python", "version": 0, "text": ""}}})
+    feed(server, {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}})
+    feed(server, {"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {"uri": "file:///w/a.py", "languageId": "python", "version": 0, "text": ""}}})
     for version in range(1, 201):
-        _handle(server, _did_change(version))
-        _handle(server, {"jsonrpc": "2.0", "method": "iquest/ping", "params": {}})
+        feed(server, _did_change(version))
+        feed(server, {"jsonrpc": "2.0", "method": "iquest/ping", "params": {}})
     for _ in range(5):
         await asyncio.sleep(0)
     assert seen == list(range(1, 201))
     assert len(server.protocol._request_futures) == 0
 
 
-async def test_a_running_request_keeps_its_future_until_answered():
-    server = _server()
+async def test_a_running_request_keeps_its_future_until_answered(strict_server, feed):
+    server = strict_server()
     gate = asyncio.Event()
 
     @server.feature("iquest/slow")
@@ -71,8 +45,8 @@ async def test_a_running_request_keeps_its_future_until_answered():
         await gate.wait()
         return 7
 
-    _handle(server, {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}})
-    _handle(server, {"jsonrpc": "2.0", "id": 2, "method": "iquest/slow", "params": {}})
+    feed(server, {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}})
+    feed(server, {"jsonrpc": "2.0", "id": 2, "method": "iquest/slow", "params": {}})
     await asyncio.sleep(0)
     assert 2 in server.protocol._request_futures  # so that $/cancelRequest can still find it
     gate.set()

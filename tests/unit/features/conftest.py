@@ -1,0 +1,47 @@
+"""A real pygls server fed messages directly, without a transport."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import pytest
+
+from lsp_server.features.jsonrpc import StrictLanguageServer
+
+
+class Sink:
+    """A writer that keeps what the server sends."""
+
+    def __init__(self) -> None:
+        self.sent: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        self.sent.append(data)
+
+    def close(self) -> None:
+        pass
+
+
+def handle(server: StrictLanguageServer, message: dict) -> None:
+    """Structure and handle one JSON-RPC message as if it came over stdio."""
+    server.protocol.handle_message(server.protocol.structure_message(message))
+
+
+@pytest.fixture
+def feed() -> Callable[[StrictLanguageServer, dict], None]:
+    """``handle`` as a fixture."""
+    return handle
+
+
+@pytest.fixture
+def strict_server() -> Callable[..., StrictLanguageServer]:
+    """A StrictLanguageServer writing to a Sink; initialized with ``capabilities`` unless None."""
+
+    def make(capabilities: dict | None = None) -> StrictLanguageServer:
+        server = StrictLanguageServer("test", "0")
+        server.protocol.set_writer(Sink())
+        if capabilities is not None:
+            handle(server, {"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {"capabilities": capabilities}})
+        return server
+
+    return make
