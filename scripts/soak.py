@@ -5,7 +5,7 @@ Types real functions of the requests 2.32.3 sdist (from PyPI, unpacked once into
 (SmolLM2-135M). After each key an inline request goes out; like an editor, the client either waits
 for the answer (a pause) or types on and sends `$/cancelRequest` for it. Every request must be
 answered (a result or -32800). Every 100 requests it samples the server's RSS, pending asyncio tasks,
-the futures pygls keeps, threads and Python objects (iquest.status); it reports the RSS and object
+the futures pygls keeps, threads and Python's allocated blocks (iquest.status); it reports the RSS and block
 slopes after warm-up and p50/p95 per window.
 
     .venv/bin/python scripts/soak.py [--requests 5000] [--json out.json]
@@ -97,7 +97,7 @@ class Soak:
             "rss_mib": round(self.server.rss_kib() / 1024, 1),
             "pending_tasks": status["process"]["pendingTasks"],
             "request_futures": status["process"]["requestFutures"],
-            "python_objects": status["process"]["pythonObjects"],
+            "python_blocks": status["process"]["pythonBlocks"],
             "threads": status["process"]["threads"],
             "generations": status["generations"],
         })  # fmt: skip
@@ -165,7 +165,7 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=1, help="llama.cpp threads (1 keeps a shared machine from stalling its thread barrier)")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--max-rss-slope", type=float, default=2.0, help="MiB per 1,000 requests after warm-up")
-    parser.add_argument("--max-object-slope", type=float, default=500, help="Python objects per 1,000 requests after warm-up")
+    parser.add_argument("--max-block-slope", type=float, default=500, help="Python allocator blocks per 1,000 requests after warm-up")
     args = parser.parse_args()
 
     from lsp_server.paths import models_dir
@@ -188,7 +188,7 @@ def main() -> int:
             path, first, last = soak.rng.choice(targets)
             soak.type_function(path, first, last, args.requests - len(soak.sent))
             last = soak.samples[-1]
-            print(f"{len(soak.sent)} requests, {time.perf_counter() - started:.0f} s, RSS {last['rss_mib']} MiB, {last['python_objects']} objects", flush=True)
+            print(f"{len(soak.sent)} requests, {time.perf_counter() - started:.0f} s, RSS {last['rss_mib']} MiB, {last['python_blocks']} Python blocks", flush=True)
         outcome = soak.settle()
         soak.sample()
         final = soak.status()
@@ -218,9 +218,9 @@ def main() -> int:
         "pending_tasks_max_after_warmup": max((s["pending_tasks"] for s in warm), default=None),
         "pending_tasks_end": soak.samples[-1]["pending_tasks"],
         "request_futures_max_after_warmup": max((s["request_futures"] for s in warm), default=None),
-        "python_objects_start_after_warmup": warm[0]["python_objects"] if warm else None,
-        "python_objects_end": soak.samples[-1]["python_objects"],
-        "python_objects_slope_per_1000_requests_after_warmup": round(slope_per_1000([(s["requests"], s["python_objects"]) for s in warm])),
+        "python_blocks_start_after_warmup": warm[0]["python_blocks"] if warm else None,
+        "python_blocks_end": soak.samples[-1]["python_blocks"],
+        "python_blocks_slope_per_1000_requests_after_warmup": round(slope_per_1000([(s["requests"], s["python_blocks"]) for s in warm])),
         "threads_end": soak.samples[-1]["threads"],
         "windows": windows,
         "samples": soak.samples,
@@ -230,7 +230,7 @@ def main() -> int:
     print(json.dumps({k: v for k, v in summary.items() if k != "samples"}, indent=2))
     if args.json:
         args.json.write_text(json.dumps(summary, indent=2))
-    failures = leaks(summary, args.max_rss_slope, args.max_object_slope)
+    failures = leaks(summary, args.max_rss_slope, args.max_block_slope)
     lost = len(soak.sent) - outcome["result"] - outcome["cancelled"]
     if lost:
         failures.append(f"{lost} requests unanswered")
@@ -240,13 +240,13 @@ def main() -> int:
     return 0 if not failures else 1
 
 
-def leaks(summary: dict, max_rss_slope: float, max_object_slope: float) -> list[str]:
+def leaks(summary: dict, max_rss_slope: float, max_block_slope: float) -> list[str]:
     """What grew after warm-up that should have stayed flat."""
     found = []
     if summary["rss_slope_mib_per_1000_requests_after_warmup"] > max_rss_slope:
         found.append(f"RSS grows {summary['rss_slope_mib_per_1000_requests_after_warmup']} MiB per 1,000 requests (limit {max_rss_slope})")
-    if summary["python_objects_slope_per_1000_requests_after_warmup"] > max_object_slope:
-        found.append(f"Python objects grow {summary['python_objects_slope_per_1000_requests_after_warmup']} per 1,000 requests (limit {max_object_slope:g})")
+    if summary["python_blocks_slope_per_1000_requests_after_warmup"] > max_block_slope:
+        found.append(f"Python's allocated blocks grow {summary['python_blocks_slope_per_1000_requests_after_warmup']} per 1,000 requests (limit {max_block_slope:g})")
     if (summary["pending_tasks_max_after_warmup"] or 0) > MAX_PENDING:
         found.append(f"{summary['pending_tasks_max_after_warmup']} pending asyncio tasks (limit {MAX_PENDING})")
     if (summary["request_futures_max_after_warmup"] or 0) > MAX_PENDING:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import gc
+import sys
 import threading
 from typing import Any, Awaitable, Callable
 
@@ -57,12 +57,12 @@ def register(
 
     def payload() -> dict[str, Any]:
         # What a soak watches for leaks: pending asyncio tasks, the futures pygls keeps by message
-        # id, live threads and Python objects.
+        # id, live threads and the blocks Python's allocator holds (every object, gc-tracked or not; O(1)).
         process = {
             "pendingTasks": len(asyncio.all_tasks()),
             "requestFutures": len(server.protocol._request_futures),
             "threads": threading.active_count(),
-            "pythonObjects": len(gc.get_objects()),
+            "pythonBlocks": sys.getallocatedblocks(),
         }
         return {**status_payload(runtime), "index": workspace.status(), "completion": completion.stats(), "process": process}
 

@@ -25,7 +25,7 @@ soak = _load()
 def _summary(**overrides) -> dict:
     flat = {
         "rss_slope_mib_per_1000_requests_after_warmup": 0.4,
-        "python_objects_slope_per_1000_requests_after_warmup": -150,
+        "python_blocks_slope_per_1000_requests_after_warmup": -150,
         "pending_tasks_max_after_warmup": 3,
         "request_futures_max_after_warmup": 2,
     }
@@ -46,7 +46,7 @@ def test_each_growth_is_named():
     found = soak.leaks(
         _summary(
             rss_slope_mib_per_1000_requests_after_warmup=3.06,
-            python_objects_slope_per_1000_requests_after_warmup=9800,
+            python_blocks_slope_per_1000_requests_after_warmup=9800,
             pending_tasks_max_after_warmup=40,
             request_futures_max_after_warmup=2300,
         ),
