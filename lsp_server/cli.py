@@ -23,8 +23,10 @@ def _protect_stdout() -> BinaryIO:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from lsp_server.heap import pin_mmap_threshold
     from lsp_server.server import build_server
 
+    pin_mmap_threshold()
     server = build_server()
     if args.tcp:
         host, _, port = args.tcp.rpartition(":")
