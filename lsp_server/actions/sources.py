@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import unquote, urlparse
 
-from lsp_server.context.files import WorkspaceFiles
 from lsp_server.actions.textedit import UTF16
+from lsp_server.context.files import WorkspaceFiles
 from lsp_server.context.languages import language_for_path
 
 
