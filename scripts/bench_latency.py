@@ -51,7 +51,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from llama_server_build import llama_server_binary, pick_sdist  # noqa: E402,F401  (shared with the tests)
+from llama_server_build import llama_server_binary  # noqa: E402
 from sdist import fetch_sdist  # noqa: E402
 
 REPO_SPEC = ("requests", "2.32.3")

@@ -213,16 +213,6 @@ def test_ring_chunks_follow_the_imports_and_stop_at_the_budget():
     assert bench.take_chunks(chunks, [1] * 5, budget=1000, limit=3) == chunks[:3]
 
 
-def test_pick_sdist_reads_the_json_simple_index():
-    index = {"files": [
-        {"filename": "llama_cpp_python-0.3.35.tar.gz", "url": "https://x/35", "hashes": {"sha256": "aa"}},
-        {"filename": "llama_cpp_python-0.3.36.tar.gz", "url": "https://x/36", "hashes": {"sha256": "bb"}},
-    ]}
-    assert bench.pick_sdist(index, "llama_cpp_python-0.3.36.tar.gz") == ("https://x/36", "bb")
-    with pytest.raises(SystemExit):
-        bench.pick_sdist(index, "llama_cpp_python-9.tar.gz")
-
-
 def test_utf16_positions():
     assert bench.utf16_position("ab\ncd", 4) == (1, 1)
     assert bench.utf16_position("x\n\U0001f600y", 4) == (1, 3)
