@@ -41,6 +41,7 @@ class StrictProtocol(LanguageServerProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._initialize_seen = False
+        self._unanswered: set[Any] = set()  # ids of notification futures pygls would keep
 
     def structure_message(self, data: dict[str, Any]) -> Any:
         """Like pygls, but a message whose params do not fit becomes a ``_Rejected`` instead of vanishing."""
@@ -85,14 +86,16 @@ class StrictProtocol(LanguageServerProtocol):
         """Like pygls, but the future of a notification (or of a generator's step) is let go once done.
 
         pygls 2.1 files every handler's future under its id and removes only those of requests, so
-        each didChange kept one future for good: the soak grew by one per keystroke.
+        each didChange kept one future for good: the soak grew by one per keystroke. Finished ones
+        are swept here rather than from a done callback: pygls's shutdown cancels the futures while
+        it iterates over them.
         """
         super()._execute_handler(msg_id, handler, callback, args, kwargs)
-        if isinstance(callback, partial) and callback.func == self._send_handler_result:
-            return  # a request: pygls removes it when it answers or the client cancels
-        future = self._request_futures.get(msg_id)
-        if future is not None:
-            future.add_done_callback(lambda _done: self._request_futures.pop(msg_id, None))
+        if not (isinstance(callback, partial) and callback.func == self._send_handler_result):
+            self._unanswered.add(msg_id)  # requests are removed by pygls when answered or cancelled
+        for finished in [m for m in list(self._unanswered) if getattr(self._request_futures.get(m), "done", lambda: True)()]:
+            self._unanswered.discard(finished)
+            self._request_futures.pop(finished, None)
 
     def _reply_error(self, msg_id: Any, error: JsonRpcException) -> None:
         """Send an error response; a plain dict, so that an unknown id is written as null (pygls omits None)."""

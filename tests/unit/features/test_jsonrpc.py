@@ -32,7 +32,8 @@ async def test_notifications_leave_no_future_behind(strict_server, feed):
         feed(server, {"jsonrpc": "2.0", "method": "iquest/ping", "params": {}})
     for _ in range(5):
         await asyncio.sleep(0)
-    assert seen == list(range(1, 201))
+    feed(server, _did_change(201))  # finished ones are let go when the next message comes
+    assert seen == list(range(1, 202))
     assert len(server.protocol._request_futures) == 0
 
 
@@ -54,3 +55,19 @@ async def test_a_running_request_keeps_its_future_until_answered(strict_server, 
         await asyncio.sleep(0)
     assert 2 not in server.protocol._request_futures
     assert any(b'"id": 2' in data and b'"result": 7' in data for data in server.protocol.writer.sent)
+
+
+async def test_shutdown_answers_while_a_notification_is_still_running(strict_server, feed):
+    server = strict_server({})
+    gate = asyncio.Event()
+
+    @server.feature(types.INITIALIZED)
+    async def initialized(ls, params) -> None:  # like ours: loads the model and indexes for a while
+        await gate.wait()
+
+    feed(server, {"jsonrpc": "2.0", "method": "initialized", "params": {}})
+    feed(server, {"jsonrpc": "2.0", "id": 2, "method": "shutdown"})  # pygls cancels every kept future here
+    for _ in range(5):
+        await asyncio.sleep(0)
+    (answer,) = [data for data in server.protocol.writer.sent if b'"id": 2' in data]
+    assert b'"result": null' in answer and b'"error"' not in answer
