@@ -7,7 +7,7 @@ import time
 from typing import Any, Callable, Mapping
 
 from lsp_server.actions.regions import lines_around, reindent, whole_lines
-from lsp_server.actions.results import ActionFailed, Proposal, Report
+from lsp_server.actions.results import ActionFailed, Position, Proposal, Report
 from lsp_server.actions.sources import ActionError, Source, Sources
 from lsp_server.actions.syntax import enclosing_definition, error_count
 from lsp_server.actions.textedit import offset_at
@@ -26,9 +26,6 @@ PROMPT_OVERHEAD_TOKENS = 256
 
 _LINES_AROUND_PROBLEM = 3
 _REPORT_EVERY_S = 0.25
-
-Position = tuple[int, int]
-
 
 def _estimate_tokens(text: str) -> int:
     return len(text) // 3 + 1

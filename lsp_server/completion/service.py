@@ -16,7 +16,7 @@ from lsp_server.completion.postprocess import clean_completion
 from lsp_server.context.secrets import is_secret_path
 from lsp_server.model.backend import GenerationResult
 from lsp_server.model.runtime import ModelRuntime
-from lsp_server.prompting.prompt_log import log_prompt as _log_prompt
+from lsp_server.prompting.prompt_log import log_prompt
 from lsp_server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -199,7 +199,7 @@ class CompletionService:
             if done.cancelled() or done.exception() is not None:
                 return
             result = done.result()
-            _log_prompt(result.prompt, "speculation" if speculative else "request")
+            log_prompt(result.prompt, "speculation" if speculative else "request")
             if result.stop_reason != "cancelled":
                 self._cache.put(doc.uri, prefix, suffix, _usable(result))
 
@@ -283,7 +283,7 @@ class CompletionService:
             log.info("warm-up failed: %s", done.exception())
             return
         result = done.result()
-        _log_prompt(result.prompt, "warm-up")
+        log_prompt(result.prompt, "warm-up")
         self._last_warm_up = {
             "promptTokens": result.prompt_tokens,
             "evaluatedTokens": result.evaluated_tokens,

@@ -33,6 +33,9 @@ class _Collector(FileSystemEventHandler):
                     self._changed(path)
 
 
+_PICKED_UP_LATER = "picked up after `iquest.reindex` or a restart. Fix: raise fs.inotify.max_user_watches."
+
+
 def _inotify_watches_exhausted(path: Path) -> bool:
     """True on Linux when this user cannot add one more inotify watch."""
     if not sys.platform.startswith("linux"):
@@ -72,17 +75,11 @@ class WorkspaceWatcher:
             observer.start()
         except OSError as exc:
             observer.stop()
-            return (
-                f"file watching is off ({exc}); edits made outside the editor are picked up after "
-                "`iquest.reindex` or a restart. Fix: raise fs.inotify.max_user_watches."
-            )
+            return f"file watching is off ({exc}); edits made outside the editor are {_PICKED_UP_LATER}"
         self._observer = observer
-        if _inotify_watches_exhausted(self._roots[0]) if self._roots else False:
+        if self._roots and _inotify_watches_exhausted(self._roots[0]):
             # watchdog skips subfolders it cannot watch without a word; some folders go unwatched.
-            return (
-                "file watching is incomplete (inotify watch limit reached); edits made outside the editor in some "
-                "folders are picked up after `iquest.reindex` or a restart. Fix: raise fs.inotify.max_user_watches."
-            )
+            return f"file watching is incomplete (inotify watch limit reached); edits made outside the editor in some folders are {_PICKED_UP_LATER}"
         return None
 
     def _changed(self, path: Path) -> None:
