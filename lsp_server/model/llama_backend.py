@@ -290,11 +290,11 @@ class LlamaCppBackend:
 
         if request.max_tokens == 0:  # a warm-up: fill the KV, generate nothing, never count as a generation
             decoded = self._decode(tokens, cancel, 0, None, step)
-            return self._result(tokens, decoded.reused, replace(decoded, stop_reason="warm_up_cancelled" if cancel.is_set() else "warm_up"), started)
+            return self._result(tokens, replace(decoded, stop_reason="warm_up_cancelled" if cancel.is_set() else "warm_up"), started)
         if not tokens:  # nothing before the cursor and no BOS: llama.cpp cannot sample from nothing
-            return self._result(tokens, len(tokens), _Decoded("", 0, "empty_prompt", 0.0), started)
+            return self._result(tokens, _Decoded("", 0, "empty_prompt", 0.0), started)
         decoded = self._decode(tokens, cancel, request.max_tokens, request.deadline, step)
-        return self._result(tokens, decoded.reused, decoded, started)
+        return self._result(tokens, decoded, started)
 
     def _decode(
         self,
@@ -352,12 +352,12 @@ class LlamaCppBackend:
             self._active_cancel = threading.Event()
         return _Decoded(text, len(out), stop_reason, prompt_ms, reused)
 
-    def _result(self, tokens: list[int], reused: int, decoded: _Decoded, started: float) -> GenerationResult:
+    def _result(self, tokens: list[int], decoded: _Decoded, started: float) -> GenerationResult:
         return GenerationResult(
             text=decoded.text,
             prompt=self._llm.detokenize(tokens, special=True).decode("utf-8", errors="replace"),
             prompt_tokens=len(tokens),
-            evaluated_tokens=len(tokens) - reused,
+            evaluated_tokens=len(tokens) - decoded.reused,
             generated_tokens=decoded.generated,
             prompt_ms=decoded.prompt_ms,
             total_ms=(time.perf_counter() - started) * 1000,
@@ -415,7 +415,7 @@ class LlamaCppBackend:
             return text, None
 
         decoded = self._decode(tokens, cancel, request.max_tokens, request.deadline, step)
-        return self._result(tokens, decoded.reused, decoded, started)
+        return self._result(tokens, decoded, started)
 
     def _prefill(self, tokens: list[int], reused: int, cancel: threading.Event) -> None:
         """Evaluate all but the last prompt token into the KV cache, in small batches.
