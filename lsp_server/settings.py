@@ -14,6 +14,8 @@ BACKENDS = ("local", "llama-server", "openai-compatible")
 FIM_FAMILIES = ("auto", "qwen", "codegemma", "starcoder", "deepseek", "codellama", "codestral", "none")
 _ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
 CONTEXT_LAYOUTS = ("comments", "repo-tokens")
+# Candidate sources of repository context, in the order the assembler ranks them.
+CONTEXT_SOURCES = ("types", "definitions", "similar", "imports", "recent", "neighbours")
 
 
 @dataclass(frozen=True)
@@ -32,11 +34,12 @@ class Settings:
     debounce_ms: int = 0
     speculate: bool = True
     warm_up: bool = True
-    first_lines_ms: int = 300
+    first_lines_ms: int = 1000
     audit_log: bool = True
     repo_context: bool = True
     context_tokens: int = 1024
     context_layout: str = "comments"
+    context_sources: tuple[str, ...] = CONTEXT_SOURCES
     exclude: tuple[str, ...] = ()
     max_file_bytes: int = 1_000_000
     audit_log_path: str = ""
@@ -92,6 +95,7 @@ _FIELDS: dict[str, _Field] = {
     "repoContext": _Field("repo_context", bool),
     "contextTokens": _Field("context_tokens", int, 0, 32768),
     "contextLayout": _Field("context_layout", str, choices=CONTEXT_LAYOUTS),
+    "contextSources": _Field("context_sources", list, choices=CONTEXT_SOURCES),
     "exclude": _Field("exclude", list),
     "maxFileBytes": _Field("max_file_bytes", int, 1000, 100_000_000),
     "auditLogPath": _Field("audit_log_path", str),
@@ -134,6 +138,9 @@ def _check(name: str, spec: _Field, value: Any) -> str | None:
     if spec.kind is list:
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             return f"iquest.{name} must be a list of strings, got {value!r}"
+        unknown = [item for item in value if spec.choices and item not in spec.choices]
+        if unknown:
+            return f"iquest.{name} items must be among {', '.join(spec.choices)}, got {unknown[0]!r}"
         return None
     if spec.kind is not int and not isinstance(value, spec.kind):
         return f"iquest.{name} must be a {spec.kind.__name__}, got {value!r}"

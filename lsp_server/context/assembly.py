@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import keyword
-import re
 import threading
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 
 from lsp_server.context.index import Definition, WorkspaceIndex
+from lsp_server.context.receivers import ReceiverResolver
 from lsp_server.context.recent import RecentSnippets
 from lsp_server.context.secrets import redact
-from lsp_server.context.summaries import FileSummary, render_summary, symbol_source
-
-_IDENTIFIER = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]{2,}\b")
-_COMMON = frozenset(keyword.kwlist) | {
-    "self", "this", "None", "True", "False", "null", "true", "false", "return", "const", "let", "var",
-    "func", "function", "public", "private", "static", "void", "int", "str", "string", "bool", "print",
-}
+from lsp_server.context.similarity import SimilarityIndex
+from lsp_server.context.summaries import CONTAINER_KINDS, FileSummary, render_summary, symbol_source
+from lsp_server.context.tokens import identifiers
+from lsp_server.settings import CONTEXT_SOURCES
 # Identifiers are read from a window of lines that moves in steps, so typing inside it does not
 # change which definitions are looked up.
 _WINDOW_STEP = 8
@@ -24,6 +21,7 @@ _WINDOW_BEFORE = 48
 _WINDOW_AFTER = 16
 _MAX_NAMES = 16
 _DEFINITION_LINES = 24
+_SIMILAR_CHUNKS = 3
 _CHARS_PER_TOKEN = 3.0  # conservative for code: the backend trims exactly if this is ever low
 
 
@@ -50,25 +48,28 @@ def identifiers_near(text: str, offset: int) -> list[str]:
     order = sorted(range(len(lines)), key=lambda i: abs(start + i - cursor_line))
     seen: dict[str, None] = {}
     for i in order:
-        for name in _IDENTIFIER.findall(lines[i]):
-            if name not in _COMMON:
-                seen.setdefault(name, None)
+        for name in identifiers(lines[i]):
+            seen.setdefault(name, None)
     return list(seen)
 
 
 class ContextAssembler:
     """Chooses the repository context for a cursor and keeps its order append-friendly."""
 
-    def __init__(self, index: WorkspaceIndex, recent: RecentSnippets) -> None:
+    def __init__(self, index: WorkspaceIndex, recent: RecentSnippets, similar: SimilarityIndex | None = None) -> None:
         self._index = index
         self._recent = recent
+        self._similar = similar
+        self._receivers = ReceiverResolver(index)
         self._previous: dict[str, tuple[ContextChunk, ...]] = {}
-        self._frozen: dict[str, tuple[tuple[int, int, int, int], tuple[ContextChunk, ...]]] = {}
+        self._frozen: dict[str, tuple[tuple, tuple[ContextChunk, ...]]] = {}
         self._lock = threading.Lock()
 
-    def chunks(self, rel: str, text: str, offset: int, budget_tokens: int) -> tuple[ContextChunk, ...]:
-        """Context chunks for ``rel`` at ``offset`` within ``budget_tokens`` (estimated)."""
-        if budget_tokens <= 0:
+    def chunks(
+        self, rel: str, text: str, offset: int, budget_tokens: int, sources: Collection[str] = CONTEXT_SOURCES
+    ) -> tuple[ContextChunk, ...]:
+        """Context chunks for ``rel`` at ``offset`` within ``budget_tokens`` (estimated), from ``sources`` only."""
+        if budget_tokens <= 0 or not sources:
             return ()
         # Within one step of lines the context does not change at all: a change re-evaluates the
         # whole local window after it, so it may only happen when the cursor enters a new step
@@ -78,13 +79,14 @@ class ContextAssembler:
             budget_tokens,
             self._index.generation_of_others(rel),
             self._recent.version_of_others(rel),
+            frozenset(sources),
         )
         frozen = self._frozen.get(rel)
         if frozen is not None and frozen[0] == step:
             return frozen[1]
         selected: list[ContextChunk] = []
         used = 0
-        for chunk in self._candidates(rel, text, offset):
+        for chunk in self._candidates(rel, text, offset, frozenset(sources)):
             cost = _tokens(chunk.text) + _tokens(chunk.path)
             if used + cost > budget_tokens or any(c.key == chunk.key for c in selected):
                 continue
@@ -105,23 +107,41 @@ class ContextAssembler:
             self._previous[rel] = ordered
             return ordered
 
-    def _candidates(self, rel: str, text: str, offset: int):
-        """Candidate chunks, most useful first."""
-        own = self._index.summary(rel)
-        imported = self._imported_paths(rel, own)
-        yield from self._definitions(rel, text, offset, imported)
-        for path in imported:
-            chunk = self._summary_chunk(path, "import")
-            if chunk is not None:
-                yield chunk
-        for snippet in self._recent.others(rel):
-            yield ContextChunk(f"recent:{snippet.path}:{snippet.start_line}", snippet.path, redact(snippet.text), "recent")
-        directory = rel.rsplit("/", 1)[0] if "/" in rel else "."
-        for path in self._index.paths_in_directory(directory):
-            if path != rel:
-                chunk = self._summary_chunk(path, "neighbour")
+    def _candidates(self, rel: str, text: str, offset: int, sources: frozenset[str]):
+        """Candidate chunks of the chosen sources, most specific first."""
+        imported = self._imported_paths(rel, self._index.summary(rel))
+        if "types" in sources:
+            for definition in self._receivers.needed(rel, text, offset):
+                chunk = self._definition_chunk(definition, "type")
                 if chunk is not None:
                     yield chunk
+        if "definitions" in sources:
+            yield from self._definitions(rel, text, offset, imported)
+        if "similar" in sources and self._similar is not None:
+            yield from self._similar_chunks(rel, text, offset)
+        if "imports" in sources:
+            for path in imported:
+                chunk = self._summary_chunk(path, "import")
+                if chunk is not None:
+                    yield chunk
+        if "recent" in sources:
+            for snippet in self._recent.others(rel):
+                yield ContextChunk(f"recent:{snippet.path}:{snippet.start_line}", snippet.path, redact(snippet.text), "recent")
+        if "neighbours" in sources:
+            directory = rel.rsplit("/", 1)[0] if "/" in rel else "."
+            for path in self._index.paths_in_directory(directory):
+                if path != rel:
+                    chunk = self._summary_chunk(path, "neighbour")
+                    if chunk is not None:
+                        yield chunk
+
+    def _similar_chunks(self, rel: str, text: str, offset: int):
+        for found in self._similar.query(text, offset, rel, _SIMILAR_CHUNKS):
+            source = self._index.source(found.path)
+            if source is None:
+                continue
+            lines = "\n".join(source.split("\n")[found.start_line : found.end_line + 1])
+            yield ContextChunk(f"similar:{found.path}:{found.start_line}", found.path, redact(lines), "similar")
 
     def _imported_paths(self, rel: str, own: FileSummary | None) -> list[str]:
         if own is None:
@@ -137,31 +157,31 @@ class ContextAssembler:
         preferred = set(imported)
         names = 0
         for name in identifiers_near(text, offset):
-            found = [d for d in self._index.definitions(name) if d.path != rel]
+            found = [d for d in self._index.definitions(name) if d.path != rel and d.symbol.kind != "attribute"]
             if not found:
                 continue
             found.sort(key=lambda d: (d.path not in preferred, d.symbol.kind == "method", d.path))
             for definition in found[:2]:
-                chunk = self._definition_chunk(definition)
+                chunk = self._definition_chunk(definition, "definition")
                 if chunk is not None:
                     yield chunk
             names += 1
             if names >= _MAX_NAMES:
                 return
 
-    def _definition_chunk(self, definition: Definition) -> ContextChunk | None:
+    def _definition_chunk(self, definition: Definition, reason: str) -> ContextChunk | None:
         summary = self._index.summary(definition.path)
         source = self._index.source(definition.path)
         if summary is None or source is None:
             return None
         symbol = definition.symbol
-        if symbol.kind in ("class", "struct", "interface", "trait", "enum", "impl"):
+        if symbol.kind in CONTAINER_KINDS:
             members = [symbol] + [s for s in summary.symbols if s.parent == symbol.name]
             text = render_summary(replace(summary, imports=(), symbols=tuple(members)))
         else:
             text = symbol_source(source, symbol, summary.language, max_lines=_DEFINITION_LINES)
         key = f"def:{definition.path}:{symbol.parent or ''}.{symbol.name}:{symbol.start_line}"
-        return ContextChunk(key, definition.path, redact(text), "definition")
+        return ContextChunk(key, definition.path, redact(text), reason)
 
     def _summary_chunk(self, path: str, reason: str) -> ContextChunk | None:
         summary = self._index.summary(path)

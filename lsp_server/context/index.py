@@ -20,6 +20,8 @@ from lsp_server.context.summaries import SUMMARIZER_VERSION, FileSummary, Symbol
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int], None]
+# Called with a file's path and its new text (None when it is forgotten) after every change.
+ChangeListener = Callable[[str, "str | None"], None]
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ class WorkspaceIndex:
         self.generation = 0
         self._changes: dict[str, int] = defaultdict(int)
         self.stats = IndexStats(0, 0, 0, 0.0)
+        self.listeners: list[ChangeListener] = []
 
     # -- building -------------------------------------------------------------------------
 
@@ -145,6 +148,8 @@ class WorkspaceIndex:
                 self._by_name[symbol.name].append(Definition(rel, symbol))
             self.generation += 1
             self._changes[rel] += 1
+            for listener in self.listeners:
+                listener(rel, text)
         return outcome
 
     def _forget(self, rel: str) -> None:
@@ -160,6 +165,8 @@ class WorkspaceIndex:
                 self._by_name.pop(symbol.name, None)
         self.generation += 1
         self._changes[rel] += 1
+        for listener in self.listeners:
+            listener(rel, None)
 
     @staticmethod
     def _key(rel: str, language: str, text: str) -> str:

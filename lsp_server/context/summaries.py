@@ -11,7 +11,7 @@ from tree_sitter import Node, Query, QueryCursor, Tree
 
 from lsp_server.context.languages import LINE_COMMENT, get_language, get_parser
 
-SUMMARIZER_VERSION = 1
+SUMMARIZER_VERSION = 2
 
 MAX_SIGNATURE_CHARS = 200
 # A constant's value is shown in its signature only when it is this short and on one line.
@@ -21,7 +21,7 @@ _COMMENTS = frozenset({"comment", "line_comment", "block_comment"})
 # Children that come before a declaration's header proper and are left out of its signature.
 _LEADING_NOISE = _COMMENTS | {"decorator", "marker_annotation", "annotation", "attribute_declaration"}
 _NOT_HEADER = _COMMENTS | {"field_initializer_list"}
-_CONTAINER_KINDS = frozenset({"class", "struct", "interface", "enum", "trait", "impl"})
+CONTAINER_KINDS = frozenset({"class", "struct", "interface", "enum", "trait", "impl"})
 _WHITESPACE = re.compile(r"\s+")
 _PY_STRING_QUOTES = re.compile(r"^[rRuUbBfF]*(\"\"\"|'''|\"|')")
 _PY_CONSTANT_NAME = re.compile(r"^_*[A-Z][A-Z0-9_]*$")
@@ -38,6 +38,8 @@ class Symbol:
     start_line: int
     end_line: int
     parent: str | None = None
+    # For attributes: the type of the value as written (an annotation, or "Callee()" for a call's result).
+    value_type: str = ""
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,7 @@ def render_summary(summary: FileSummary, *, max_symbols: int | None = None) -> s
             line += f"  {comment} {symbol.doc}"
         if not lines or lines[-1] != line:  # e.g. Go's `var a, b int` declares two names in one line
             lines.append(line)
-        if symbol.kind in _CONTAINER_KINDS:
+        if symbol.kind in CONTAINER_KINDS:
             open_containers.append((symbol.name, symbol.end_line))
     omitted = len(summary.symbols) - len(symbols)
     if omitted > 0:
@@ -200,6 +202,49 @@ def _clean_comment_line(line: str) -> str:
     return s if any(ch.isalnum() for ch in s) else ""
 
 
+def node_text(src: bytes, node: Node | None) -> str:
+    """The source text of ``node`` ("" for None)."""
+    return "" if node is None else src[node.start_byte : node.end_byte].decode("utf-8", "replace")
+
+
+def annotation_text(src: bytes, annotation: Node | None) -> str:
+    """A type annotation as written, without the colon TypeScript's type_annotation node includes."""
+    return _collapse(node_text(src, annotation).lstrip(":"))
+
+
+def parameter_types(src: bytes, parameters: Node | None) -> dict[str, str]:
+    """The parameters of a Python, JavaScript or TypeScript parameter list: name -> type as written ("" if none)."""
+    types: dict[str, str] = {}
+    for parameter in parameters.named_children if parameters is not None else ():
+        if parameter.type == "identifier":
+            types[node_text(src, parameter)] = ""
+            continue
+        name = parameter.child_by_field_name("name") or parameter.child_by_field_name("pattern")
+        name = name or parameter.child_by_field_name("left") or _first_named(parameter)
+        if name is not None and name.type == "identifier":
+            types[node_text(src, name)] = annotation_text(src, parameter.child_by_field_name("type"))
+    return types
+
+
+def value_type(src: bytes, value: Node | None, known: dict[str, str]) -> str:
+    """The type a value has, as written: "Callee()" for a call or ``new``, a known name's type, else ""."""
+    while value is not None and value.type in ("await", "await_expression", "parenthesized_expression"):
+        value = _first_named(value)
+    if value is None:
+        return ""
+    if value.type in ("call", "call_expression"):
+        callee = value.child_by_field_name("function")
+        return node_text(src, callee) + "()" if callee is not None and callee.type in _CALLEE_TYPES else ""
+    if value.type == "new_expression":
+        return node_text(src, value.child_by_field_name("constructor")) + "()"
+    if value.type == "identifier":
+        return known.get(node_text(src, value), "")
+    return ""
+
+
+_CALLEE_TYPES = frozenset({"identifier", "attribute", "member_expression"})
+
+
 def _first_line(text: str) -> str:
     for line in text.split("\n"):
         line = line.strip()
@@ -217,9 +262,7 @@ class _Builder:
         self.symbols: list[Symbol] = []
 
     def text(self, node: Node | None) -> str:
-        if node is None:
-            return ""
-        return self.src[node.start_byte : node.end_byte].decode("utf-8", "replace")
+        return node_text(self.src, node)
 
     def field_text(self, node: Node, field: str) -> str:
         return self.text(node.child_by_field_name(field))
@@ -305,12 +348,12 @@ class _Builder:
         self.add(name, kind, self.header(node, node, body), self.doc_above(node), node, parent)
 
     def add(
-        self, name: str, kind: str, signature: str, doc: str, outer: Node, parent: str | None
+        self, name: str, kind: str, signature: str, doc: str, outer: Node, parent: str | None, value_type: str = ""
     ) -> None:
         if not name:
             return
         start = self.start_row(outer) if self.language == "rust" else outer.start_point.row
-        self.symbols.append(Symbol(name, kind, signature, doc, start, _end_row(outer), parent))
+        self.symbols.append(Symbol(name, kind, signature, doc, start, _end_row(outer), parent, value_type))
 
 
 _Walker = Callable[[_Builder, Iterable[Node], "str | None"], None]
@@ -371,7 +414,12 @@ def _walk_python(b: _Builder, nodes: Iterable[Node], parent: str | None) -> None
             else:
                 method = "method" if parent is not None else "function"
                 b.add(b.text(name), method, b.header(outer, node, body), doc, outer, parent)
+                if parent is not None and b.text(name) == "__init__" and body is not None:
+                    params = parameter_types(b.src, node.child_by_field_name("parameters"))
+                    _python_instance_attributes(b, body, parent, params, set())
         elif parent is not None:
+            if kind == "expression_statement":
+                _python_class_attribute(b, node, parent)
             continue
         elif kind == "expression_statement":
             _python_constant(b, node)
@@ -385,6 +433,50 @@ def _walk_python(b: _Builder, nodes: Iterable[Node], parent: str | None) -> None
                 _walk_python(b, block.named_children, None)
         elif kind == "ERROR":
             _walk_python(b, node.named_children, None)
+
+
+def _python_class_attribute(b: _Builder, statement: Node, parent: str) -> None:
+    """A class-level ``name = value`` or ``name: T`` (dataclass fields, enum members, managers)."""
+    assignment = _first_named(statement)
+    if assignment is None or assignment.type != "assignment":
+        return
+    left = assignment.child_by_field_name("left")
+    if left is None or left.type != "identifier":
+        return
+    annotation = assignment.child_by_field_name("type")
+    value = assignment.child_by_field_name("right")
+    typed = annotation_text(b.src, annotation) if annotation is not None else value_type(b.src, value, {})
+    signature = b.valued(assignment.start_byte, value, assignment.end_byte)
+    b.add(b.text(left), "attribute", signature, b.doc_above(statement), statement, parent, typed)
+
+
+def _python_instance_attributes(b: _Builder, block: Node, parent: str, params: dict[str, str], seen: set[str]) -> None:
+    """``self.x = ...`` in ``__init__`` (also inside if/try/with blocks), first assignment of each name."""
+    for statement in block.named_children:
+        if statement.type in ("if_statement", "try_statement", "with_statement"):
+            for inner in _python_blocks(statement):
+                _python_instance_attributes(b, inner, parent, params, seen)
+            continue
+        assignment = _first_named(statement) if statement.type == "expression_statement" else None
+        if assignment is None or assignment.type != "assignment":
+            continue
+        left = assignment.child_by_field_name("left")
+        if left is None or left.type != "attribute" or b.field_text(left, "object") != "self":
+            continue
+        name = b.field_text(left, "attribute")
+        if name in seen:
+            continue
+        seen.add(name)
+        annotation = assignment.child_by_field_name("type")
+        value = assignment.child_by_field_name("right")
+        if annotation is not None:
+            typed = annotation_text(b.src, annotation)
+            signature = f"self.{name}: {typed}"
+        else:
+            typed = value_type(b.src, value, params)
+            from_parameter = value is not None and value.type == "identifier" and typed
+            signature = f"self.{name}: {typed}" if from_parameter else b.valued(assignment.start_byte, value, assignment.end_byte)
+        b.add(name, "attribute", _collapse(signature), "", statement, parent, typed)
 
 
 def _python_constant(b: _Builder, statement: Node) -> None:
@@ -503,11 +595,46 @@ def _walk_js_members(b: _Builder, body: Node, parent: str) -> None:
         if kind in _JS_METHODS:
             signature = b.header(member, member, member.child_by_field_name("body"))
             b.add(name, "method", signature, b.doc_above(member), member, parent)
+            if name == "constructor":
+                _js_constructor_attributes(b, member, parent)
         elif kind in _JS_FIELDS:
             value = member.child_by_field_name("value")
             if value is not None and value.type in _JS_FUNCTION_VALUES:
                 signature = b.header(member, value, value.child_by_field_name("body"))
                 b.add(name, "method", signature, b.doc_above(member), member, parent)
+            else:
+                annotation = member.child_by_field_name("type")
+                typed = annotation_text(b.src, annotation) if annotation is not None else value_type(b.src, value, {})
+                signature = b.valued(_sig_start(member), value, member.end_byte)
+                b.add(name, "attribute", signature, b.doc_above(member), member, parent, typed)
+
+
+def _js_constructor_attributes(b: _Builder, constructor: Node, parent: str) -> None:
+    """TypeScript parameter properties and ``this.x = ...`` statements directly in a constructor."""
+    parameters = constructor.child_by_field_name("parameters")
+    params = parameter_types(b.src, parameters)
+    for parameter in parameters.named_children if parameters is not None else ():
+        if any(c.type in ("accessibility_modifier", "readonly") for c in parameter.children):
+            name = b.field_text(parameter, "pattern")
+            b.add(name, "attribute", _collapse(b.text(parameter)), "", parameter, parent, params.get(name, ""))
+    body = constructor.child_by_field_name("body")
+    seen: set[str] = set()
+    for statement in body.named_children if body is not None else ():
+        assignment = _first_named(statement) if statement.type == "expression_statement" else None
+        if assignment is None or assignment.type != "assignment_expression":
+            continue
+        left = assignment.child_by_field_name("left")
+        if left is None or left.type != "member_expression" or b.field_text(left, "object") != "this":
+            continue
+        name = b.field_text(left, "property")
+        if name in seen:
+            continue
+        seen.add(name)
+        value = assignment.child_by_field_name("right")
+        typed = value_type(b.src, value, params)
+        from_parameter = value is not None and value.type == "identifier" and typed
+        signature = f"this.{name}: {typed}" if from_parameter else b.valued(assignment.start_byte, value, assignment.end_byte)
+        b.add(name, "attribute", _collapse(signature), "", statement, parent, typed)
 
 
 # --- Go ---------------------------------------------------------------------------------------

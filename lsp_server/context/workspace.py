@@ -7,7 +7,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Collection, Sequence
 
 from lsp_server.context.assembly import ContextAssembler, ContextChunk
 from lsp_server.context.documents import OpenDocumentTrees
@@ -15,7 +15,9 @@ from lsp_server.context.files import FilePolicy, WorkspaceFiles
 from lsp_server.context.index import WorkspaceIndex
 from lsp_server.context.languages import LINE_COMMENT, language_for_path
 from lsp_server.context.recent import RecentSnippets
+from lsp_server.context.similarity import SimilarityIndex
 from lsp_server.context.watcher import WorkspaceWatcher
+from lsp_server.settings import CONTEXT_SOURCES
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +43,9 @@ class WorkspaceContext:
         self.files = WorkspaceFiles(roots, policy)
         self.index = WorkspaceIndex(self.files, cache_dir)
         self.recent = RecentSnippets()
-        self._assembler = ContextAssembler(self.index, self.recent)
+        self.similar = SimilarityIndex()
+        self.index.listeners.append(self.similar.update)
+        self._assembler = ContextAssembler(self.index, self.recent, self.similar)
         self._trees = OpenDocumentTrees()
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="iquest-index")
         self._watcher: WorkspaceWatcher | None = None
@@ -132,13 +136,15 @@ class WorkspaceContext:
         self._trees.close(rel)
         self._worker.submit(self.index.close_document, path)
 
-    def prompt_context(self, path: Path, text: str, offset: int, budget_tokens: int) -> PromptContext | None:
-        """Context chunks for a cursor in ``path``; None outside the workspace or before indexing."""
+    def prompt_context(
+        self, path: Path, text: str, offset: int, budget_tokens: int, sources: Collection[str] = CONTEXT_SOURCES
+    ) -> PromptContext | None:
+        """Context chunks from ``sources`` for a cursor in ``path``; None outside the workspace or before indexing."""
         rel = self._relative(path)
         if rel is None or self.state != "ready":
             return None
         language = language_for_path(path) or "python"
-        chunks = self._assembler.chunks(rel, text, offset, budget_tokens)
+        chunks = self._assembler.chunks(rel, text, offset, budget_tokens, sources)
         return PromptContext(self.repo_name, rel, LINE_COMMENT.get(language, "#"), chunks)
 
     def status(self) -> dict[str, Any]:

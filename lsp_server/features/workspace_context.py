@@ -101,7 +101,7 @@ class WorkspaceContextFeature:
         path = _path(uri)
         if self.context is None or path is None:
             return None
-        return self.context.prompt_context(path, text, offset, budget_tokens)
+        return self.context.prompt_context(path, text, offset, budget_tokens, self._settings.current.context_sources)
 
     def status(self) -> dict[str, Any]:
         """Index state for iquest.status."""

@@ -33,7 +33,7 @@ def test_identifiers_near_the_cursor_come_nearest_first():
 
 def test_the_definition_used_at_the_cursor_is_the_first_chunk(tmp_path):
     assembler = ContextAssembler(_index(tmp_path), RecentSnippets())
-    chunks = assembler.chunks("shop/app.py", APP, len(APP), 800)
+    chunks = assembler.chunks("shop/app.py", APP, len(APP), 800, ("definitions", "imports", "recent", "neighbours"))
     assert chunks[0].reason == "definition" and chunks[0].path == "shop/billing.py"
     assert "def compute_invoice_total(items, discount_code):" in chunks[0].text
     assert all(c.path != "shop/app.py" for c in chunks)

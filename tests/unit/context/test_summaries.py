@@ -101,6 +101,7 @@ def test_python_summary() -> None:
         ("MAX_RADIUS", "constant", None),
         ("DEFAULT_NAME", "constant", None),
         ("Circle", "class", None),
+        ("radius", "attribute", "Circle"),
         ("area", "method", "Circle"),
         ("grow", "method", "Circle"),
         ("Meta", "class", "Circle"),
@@ -166,6 +167,7 @@ def test_javascript_summary() -> None:
         ("TIMEOUT", "constant", None),
         ("formatName", "function", None),
         ("Store", "class", None),
+        ("instance", "attribute", "Store"),
         ("load", "method", "Store"),
         ("handle", "method", "Store"),
         ("size", "method", "Store"),
@@ -242,7 +244,9 @@ def test_typescript_summary() -> None:
         ("UserId", "type", None),
         ("Role", "enum", None),
         ("UserService", "class", None),
+        ("cache", "attribute", "UserService"),
         ("constructor", "method", "UserService"),
+        ("http", "attribute", "UserService"),
         ("find", "method", "UserService"),
         ("Base", "class", None),
         ("key", "method", "Base"),
@@ -821,7 +825,7 @@ def test_large_file_summarizes_completely() -> None:
     code = generated_python(250)
     assert code.count("\n") == 5004
     summary = summarize(code, "python", "big.py")
-    assert len(summary.symbols) == 1 + 250 * 4  # LIMIT, then class, two methods and a function each
+    assert len(summary.symbols) == 1 + 250 * 5  # LIMIT, then class, two methods, self.x and a function each
     assert by_name(summary, "area249").parent == "Widget249"
     assert summary.symbols[-1].end_line == 5003
 
@@ -837,6 +841,7 @@ def test_render_python_outline() -> None:
             "MAX_RADIUS = 1_000  # Largest radius we accept.",
             'DEFAULT_NAME: str = "circle"',
             "class Circle(Shape):  # A circle.",
+            "    radius: float",
             "    def area(self) -> float:  # Area of the circle.",
             "    async def grow(self, factor: float = 2.0,) -> Circle:",
             "    class Meta:",
