@@ -101,7 +101,7 @@ class ContextAssembler:
         with self._lock:
             previous = self._previous.get(rel, ())
             wanted = {c.key: c for c in selected}
-            kept = [c for c in previous if c.key in wanted and wanted[c.key].text == c.text]
+            kept = [wanted[c.key] for c in previous if c.key in wanted and wanted[c.key].text == c.text]
             kept_keys = {c.key for c in kept}
             ordered = tuple(kept + [c for c in selected if c.key not in kept_keys])
             self._previous[rel] = ordered

@@ -79,3 +79,15 @@ def test_bad_remote_settings_are_refused_without_echoing_a_key():
     assert len(errors) == 4 and not any(key in message for message in errors)
     _, errors = parse_settings({"serverUrl": f"https://user:{key}@gpu-box"})
     assert len(errors) == 1 and key not in errors[0] and "apiKeyEnv" in errors[0]
+
+
+def test_context_sources_choose_among_the_known_sources():
+    assert Settings().context_sources == ("types", "definitions", "similar", "imports", "recent", "neighbours")
+    settings, errors = parse_settings({"contextSources": ["types", "similar"]})
+    assert settings.context_sources == ("types", "similar") and errors == []
+    assert parse_settings({"contextSources": []})[0].context_sources == ()
+    settings, errors = parse_settings({"contextSources": ["types", "nearby"]})
+    assert settings.context_sources == Settings().context_sources
+    assert len(errors) == 1 and "iquest.contextSources items must be among types, definitions" in errors[0]
+    assert "'nearby'" in errors[0] and "using ('types'," in errors[0]
+    assert not needs_reindex(Settings(), settings)

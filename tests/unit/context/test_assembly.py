@@ -83,3 +83,70 @@ def test_context_is_frozen_within_a_step_of_lines_and_follows_other_files(tmp_pa
     index.update_path(tmp_path / "shop" / "tax.py")
     after = assembler.chunks("shop/app.py", typed, len(typed), 2000)
     assert after[: len(first)] == first and any("regional_tax_rate" in c.text for c in after[len(first):])
+
+
+MODELS = (
+    "class Customer:\n    def __init__(self, name: str, email: str):\n        self.name = name\n        self.email = email\n\n\n"
+    "class Order:\n    def __init__(self, customer: Customer, total: float):\n        self.customer = customer\n"
+    "        self.total = total\n\n    def refund(self, amount: float) -> bool:\n        return True\n"
+)
+SHIP = "from .models import Order\nfrom .billing import compute_invoice_total\n\n\ndef ship(order: Order):\n    order.customer."
+
+
+def _typed_index(root: Path) -> WorkspaceIndex:
+    index = _index(root)
+    (root / "shop" / "models.py").write_text(MODELS)
+    (root / "shop" / "ship.py").write_text(SHIP)
+    index.build()
+    return index
+
+
+def test_the_receivers_classes_and_their_attributes_come_first(tmp_path):
+    chunks = ContextAssembler(_typed_index(tmp_path), RecentSnippets()).chunks("shop/ship.py", SHIP, len(SHIP), 2000)
+    assert [c.reason for c in chunks[:2]] == ["type", "type"]
+    assert chunks[0].text.startswith("class Order:") and "self.customer: Customer" in chunks[0].text
+    assert chunks[1].text.startswith("class Customer:") and "self.email: str" in chunks[1].text
+
+
+def test_the_called_functions_signature_comes_first(tmp_path):
+    call = SHIP.replace("order.customer.", "compute_invoice_total(order.customer, ")
+    chunks = ContextAssembler(_typed_index(tmp_path), RecentSnippets()).chunks("shop/ship.py", call, len(call), 2000)
+    assert chunks[0].reason == "type" and chunks[0].text.startswith("def compute_invoice_total(items, discount_code):")
+
+
+def test_context_sources_leave_out_what_is_not_chosen(tmp_path):
+    assembler = ContextAssembler(_typed_index(tmp_path), RecentSnippets())
+    everything = assembler.chunks("shop/ship.py", SHIP, len(SHIP), 4000)
+    assert {"type", "definition", "import", "neighbour"} <= {c.reason for c in everything}
+    chosen = assembler.chunks("shop/ship.py", SHIP, len(SHIP), 4000, ("definitions", "imports"))
+    assert {c.reason for c in chosen} == {"definition", "import"}
+    assert assembler.chunks("shop/ship.py", SHIP, len(SHIP), 4000, ()) == ()
+
+
+def test_similar_code_from_other_files_is_retrieved(tmp_path):
+    from lsp_server.context.similarity import SimilarityIndex
+
+    index = _typed_index(tmp_path)
+    (tmp_path / "shop" / "report.py").write_text(
+        "def monthly_report(ledger, period):\n    rows = ledger.entries_between(period.start_date, period.end_date)\n"
+        "    return summarize_rows(rows, period.currency)\n"
+    )
+    similar = SimilarityIndex()
+    index.listeners.append(similar.update)
+    index.build()
+    text = "def quarterly_report(ledger, period):\n    rows = ledger.entries_between(period."
+    chunks = ContextAssembler(index, RecentSnippets(), similar).chunks("shop/quarter.py", text, len(text), 2000, ("similar",))
+    assert [(c.reason, c.path) for c in chunks] == [("similar", "shop/report.py")]
+    assert "summarize_rows(rows, period.currency)" in chunks[0].text
+
+
+def test_receivers_are_resolved_once_per_step_and_new_ones_are_appended(tmp_path):
+    assembler = ContextAssembler(_typed_index(tmp_path), RecentSnippets())
+    start = "from .models import Order, Customer\n\n\ndef ship(order: Order):\n    "
+    first = assembler.chunks("shop/ship.py", start, len(start), 4000, ("types",))
+    assert [c.text.split(":")[0] for c in first] == ["class Order"]
+    typed = start + 'buyer = Customer("a", "b")\n    buyer.'
+    assert assembler.chunks("shop/ship.py", typed, len(typed), 4000, ("types",)) is first  # same step of lines
+    moved = typed + "email\n" + "    pass\n" * 8 + "    buyer."
+    after = assembler.chunks("shop/ship.py", moved, len(moved), 4000, ("types",))
+    assert [c.text.split(":")[0] for c in after] == ["class Order", "class Customer"]

@@ -934,3 +934,61 @@ def test_symbol_source_truncates_long_definitions() -> None:
     rust = summarize(RUST, "rust", "lib.rs")
     cut = symbol_source(RUST, by_name(rust, "new"), "rust", max_lines=3).split("\n")
     assert cut == ["    /// Make a token.", "    pub fn new(text: &'a str) -> Self {", "    // ..."]
+
+
+def test_python_instance_and_class_attributes_carry_their_types() -> None:
+    code = src(
+        '''
+        class Order:
+            kind: str = "retail"
+            objects = Manager()
+
+            def __init__(self, customer: Customer, lines):
+                self.customer = customer
+                self.address = Address("x")
+                self.lines = lines
+                self.total: float = 0.0
+                if lines:
+                    self.first = lines[0]
+                self.customer = None
+
+            def pay(self):
+                self.paid = True
+        '''
+    )
+    attributes = {s.name: (s.signature, s.value_type) for s in summarize(code, "python", "o.py").symbols if s.kind == "attribute"}
+    assert attributes == {
+        "kind": ('kind: str = "retail"', "str"),
+        "objects": ("objects = Manager()", "Manager()"),
+        "customer": ("self.customer: Customer", "Customer"),
+        "address": ('self.address = Address("x")', "Address()"),
+        "lines": ("self.lines = lines", ""),
+        "total": ("self.total: float", "float"),
+        "first": ("self.first = lines[0]", ""),
+    }
+    assert all(s.parent == "Order" for s in summarize(code, "python", "o.py").symbols if s.kind == "attribute")
+
+
+def test_javascript_and_typescript_fields_and_constructor_assignments_are_attributes() -> None:
+    code = src(
+        """
+        export class Order {
+          customer: Customer;
+          static count = 0;
+          constructor(owner: Customer, private readonly tag: string) {
+            this.owner = owner;
+            this.items = new Map<string, number>();
+          }
+        }
+        """
+    )
+    attributes = {s.name: (s.signature, s.value_type) for s in summarize(code, "typescript", "o.ts").symbols if s.kind == "attribute"}
+    assert attributes == {
+        "customer": ("customer: Customer", "Customer"),
+        "count": ("static count = 0", ""),
+        "tag": ("private readonly tag: string", "string"),
+        "owner": ("this.owner: Customer", "Customer"),
+        "items": ("this.items = new Map<string, number>()", "Map()"),
+    }
+    js = summarize("class Cart {\n  constructor() {\n    this.owner = new User();\n  }\n}\n", "javascript", "c.js")
+    assert [(s.name, s.value_type) for s in js.symbols if s.kind == "attribute"] == [("owner", "User()")]
