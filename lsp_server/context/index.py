@@ -70,6 +70,7 @@ class WorkspaceIndex:
         self._changes: dict[str, int] = defaultdict(int)
         self.stats = IndexStats(0, 0, 0, 0.0)
         self.listeners: list[ChangeListener] = []
+        self._resolved_imports: dict[tuple[str, str], str | None] = {}  # valid while the set of paths stays
 
     # -- building -------------------------------------------------------------------------
 
@@ -141,22 +142,29 @@ class WorkspaceIndex:
             self._cache_set(key, summary)
             outcome = "parsed"
         with self._lock:
-            self._forget(rel)
+            if rel not in self._summaries:
+                self._resolved_imports.clear()
+            self._forget(rel, replaced=True)
             self._summaries[rel] = summary
             self._sources[rel] = text
             for symbol in summary.symbols:
                 self._by_name[symbol.name].append(Definition(rel, symbol))
             self.generation += 1
             self._changes[rel] += 1
-            for listener in self.listeners:
-                listener(rel, text)
+        for listener in self.listeners:  # outside the lock: completions keep reading the index meanwhile
+            listener(rel, text)
         return outcome
 
-    def _forget(self, rel: str) -> None:
+    def _forget(self, rel: str, replaced: bool = False) -> None:
+        """Drop a file; ``replaced``: its new version is stored right after, so the path stays known."""
         old = self._summaries.pop(rel, None)
         self._sources.pop(rel, None)
         if old is None:
             return
+        if not replaced:
+            self._resolved_imports.clear()
+            for listener in self.listeners:
+                listener(rel, None)
         for symbol in old.symbols:
             remaining = [d for d in self._by_name.get(symbol.name, []) if d.path != rel]
             if remaining:
@@ -165,8 +173,6 @@ class WorkspaceIndex:
                 self._by_name.pop(symbol.name, None)
         self.generation += 1
         self._changes[rel] += 1
-        for listener in self.listeners:
-            listener(rel, None)
 
     @staticmethod
     def _key(rel: str, language: str, text: str) -> str:
@@ -229,7 +235,13 @@ class WorkspaceIndex:
     def resolve_import(self, from_rel: str, spec: str) -> str | None:
         """The indexed file an import names, if it is in the workspace."""
         with self._lock:
-            known = set(self._summaries)
+            key = (from_rel, spec)
+            if key not in self._resolved_imports:
+                self._resolved_imports[key] = self._resolve_import(from_rel, spec)
+            return self._resolved_imports[key]
+
+    def _resolve_import(self, from_rel: str, spec: str) -> str | None:
+        known = self._summaries
         exact, anywhere = _import_forms(from_rel, spec)
         for candidate in exact:
             if candidate in known:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from tree_sitter import Node, Query, QueryCursor
+from tree_sitter import Node
 
 from lsp_server.context.index import Definition, WorkspaceIndex
-from lsp_server.context.languages import get_language, get_parser, language_for_path
+from lsp_server.context.languages import get_parser, language_for_path
 from lsp_server.context.summaries import CONTAINER_KINDS, annotation_text, node_text, parameter_types, value_type
 
 _CHAIN = re.compile(r"(?<![\w$.])[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*\.?")
@@ -33,11 +33,10 @@ _FUNCTIONS = frozenset(
 )
 _DECLARATION_WRAPPERS = frozenset({"expression_statement", "lexical_declaration", "variable_declaration", "export_statement"})
 _CLASSES = frozenset({"class_definition", "class_declaration", "abstract_class_declaration", "class"})
-_PY_IMPORTS = "(import_statement) @import (import_from_statement) @import"
-_JS_IMPORTS = """
-(import_statement) @import
-(variable_declarator value: (call_expression function: (identifier) @function (#eq? @function "require"))) @require
-"""
+_IMPORT_WRAPPERS = frozenset(
+    {"if_statement", "try_statement", "block", "else_clause", "except_clause", "finally_clause", "lexical_declaration",
+     "variable_declaration", "export_statement"}
+)
 
 
 @dataclass
@@ -48,13 +47,6 @@ class _Scope:
     types: dict[str, str] = field(default_factory=dict)  # local -> type as written ("": unknown, shadows)
     own_class: str | None = None
     function_lines: tuple[int, int] | None = None
-
-
-def _import_query(language: str) -> Query:
-    return _QUERIES.setdefault(language, Query(get_language(language), _PY_IMPORTS if language == "python" else _JS_IMPORTS))
-
-
-_QUERIES: dict[str, Query] = {}
 
 
 class ReceiverResolver:
@@ -70,7 +62,7 @@ class ReceiverResolver:
             return []
         src = text.encode("utf-8", "surrogatepass")
         cursor = len(text[:offset].encode("utf-8", "surrogatepass"))
-        scope = _scope(src, language, get_parser(language).parse(src).root_node, cursor)
+        scope = _scope(src, get_parser(language).parse(src).root_node, cursor)
         resolve = _Resolution(self._index, rel, language, scope)
         found: dict[tuple[str, int], Definition] = {}
 
@@ -117,9 +109,9 @@ def _lines_by_distance(text: str, offset: int, function_lines: tuple[int, int] |
     return [lines[n] for n in numbers]
 
 
-def _scope(src: bytes, language: str, root: Node, cursor: int) -> _Scope:
+def _scope(src: bytes, root: Node, cursor: int) -> _Scope:
     scope = _Scope()
-    _collect_imports(src, language, root, scope)
+    _collect_imports(src, root, scope)
     _collect_assignments(src, root, cursor, scope.types, deep=False)
     before = len(src[:cursor].rstrip()) - 1  # the last character typed: at a line's end the cursor touches no node
     node = root.descendant_for_byte_range(max(0, before), max(0, before))
@@ -149,16 +141,24 @@ def _scope(src: bytes, language: str, root: Node, cursor: int) -> _Scope:
     return scope
 
 
-def _collect_imports(src: bytes, language: str, root: Node, scope: _Scope) -> None:
-    for _, captures in QueryCursor(_import_query(language)).matches(root):
-        for capture, nodes in captures.items():
-            for node in nodes:
-                if capture == "import" and language == "python":
-                    _python_import(src, node, scope.imports)
-                elif capture == "import":
-                    _js_import(src, node, scope.imports)
-                elif capture == "require":
-                    _js_require(src, node, scope.imports)
+def _collect_imports(src: bytes, root: Node, scope: _Scope) -> None:
+    """Module-level imports (also inside top-level if/try blocks and exports); walking only these is cheap."""
+    stack = list(reversed(root.named_children))
+    while stack:
+        node = stack.pop()
+        kind = node.type
+        if kind in ("import_statement", "import_from_statement") and node.child_by_field_name("source") is None:
+            _python_import(src, node, scope.imports)
+        elif kind == "import_statement":
+            _js_import(src, node, scope.imports)
+        elif kind == "variable_declarator" and _is_require(src, node.child_by_field_name("value")):
+            _js_require(src, node, scope.imports)
+        elif kind in _IMPORT_WRAPPERS:
+            stack.extend(reversed(node.named_children))
+
+
+def _is_require(src: bytes, value: Node | None) -> bool:
+    return value is not None and value.type == "call_expression" and node_text(src, value.child_by_field_name("function")) == "require"
 
 
 def _python_import(src: bytes, node: Node, imports: dict[str, tuple[str, str | None]]) -> None:

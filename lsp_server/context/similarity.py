@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
@@ -9,8 +10,8 @@ from dataclasses import dataclass
 from lsp_server.context.tokens import identifiers
 
 CHUNK_LINES = 20
-# Bounds memory (about 1-2 KB per chunk): the files changed longest ago are dropped first.
-MAX_CHUNKS = 10_000
+# Bounds memory (about 3 KB per chunk, measured by scripts/bench_context.py: ~24 MB): the files changed longest ago go first.
+MAX_CHUNKS = 8_000
 _QUERY_LINES = 24
 _MIN_SHARED = 3
 _MIN_SCORE = 0.08
@@ -35,7 +36,7 @@ class SimilarityIndex:
         self._files: OrderedDict[str, list[int]] = OrderedDict()  # least recently changed first
         self._chunks: dict[int, tuple[str, int, int, int]] = {}  # id -> (path, first line, last line, tokens)
         self._postings: dict[str, set[int]] = defaultdict(set)
-        self._tokens: dict[int, frozenset[str]] = {}
+        self._tokens: dict[int, tuple[str, ...]] = {}  # what to take out of the postings when a file changes
         self._next_id = 0
         self._lock = threading.Lock()
 
@@ -54,7 +55,7 @@ class SimilarityIndex:
                 chunk_id = self._next_id
                 self._next_id += 1
                 self._chunks[chunk_id] = (path, first, last, len(tokens))
-                self._tokens[chunk_id] = tokens
+                self._tokens[chunk_id] = tuple(tokens)
                 for token in tokens:
                     self._postings[token].add(chunk_id)
                 ids.append(chunk_id)
@@ -67,7 +68,7 @@ class SimilarityIndex:
         windows = []
         for first in range(0, len(lines), self._chunk_lines):
             last = min(len(lines), first + self._chunk_lines) - 1
-            tokens = frozenset(identifiers("\n".join(lines[first : last + 1])))
+            tokens = frozenset(map(sys.intern, identifiers("\n".join(lines[first : last + 1]))))
             if len(tokens) >= _MIN_SHARED:
                 windows.append((first, last, tokens))
         return windows
