@@ -11,9 +11,11 @@ from lsp_server.context.index import Definition, WorkspaceIndex
 from lsp_server.context.languages import get_parser, language_for_path
 from lsp_server.context.summaries import CONTAINER_KINDS, annotation_text, node_text, parameter_types, value_type
 
-_CHAIN = re.compile(r"(?<![\w$.])[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*\.?")
-_CALLEE = re.compile(r"([A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*)\s*$")
-_TYPE_NAME = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*")
+_DOTTED = r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*"
+_CHAIN = re.compile(rf"(?<![\w$.]){_DOTTED}\.?")
+_CALLEE = re.compile(rf"({_DOTTED})\s*$")
+_TYPE_NAME = re.compile(_DOTTED)
+_CONSTRUCTED = re.compile(rf"\s*(?:new\s+)?({_DOTTED})\s*\(")
 _PY_RETURN = re.compile(r"->\s*(.+?):?$")
 _TS_RETURN = re.compile(r"\)\s*:\s*([^=]+?)\s*(?:=>|\{)?$")
 # Generic wrappers and builtins inside annotations: the class is what they wrap.
@@ -387,7 +389,7 @@ def _declared_type(definition: Definition) -> str:
     head, _, value = symbol.signature.partition("=")
     if ":" in head:
         return head.split(":", 1)[1].strip()
-    call = re.match(r"\s*(?:new\s+)?([A-Za-z_$][\w$.]*)\s*\(", value)
+    call = _CONSTRUCTED.match(value)
     return call.group(1) + "()" if call else ""
 
 

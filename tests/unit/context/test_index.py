@@ -95,3 +95,20 @@ def test_files_outside_the_workspace_are_never_indexed(tmp_path):
     index.build()
     assert index.update_path(outside) == "skipped"
     assert index.definitions("SECRET_THING") == []
+
+
+def test_resolved_imports_follow_files_that_appear_and_disappear(tmp_path):
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "app.py").write_text("from .models import Order\n")
+    index = WorkspaceIndex(WorkspaceFiles([tmp_path]), None)
+    changes: list[tuple[str, bool]] = []
+    index.listeners.append(lambda rel, text: changes.append((rel, text is not None)))
+    index.build()
+    assert index.resolve_import("pkg/app.py", ".models") is None
+    (tmp_path / "pkg" / "models.py").write_text("class Order:\n    pass\n")
+    index.update_path(tmp_path / "pkg" / "models.py")
+    assert index.resolve_import("pkg/app.py", ".models") == "pkg/models.py"
+    (tmp_path / "pkg" / "models.py").unlink()
+    index.remove_path(tmp_path / "pkg" / "models.py")
+    assert index.resolve_import("pkg/app.py", ".models") is None
+    assert changes == [("pkg/app.py", True), ("pkg/models.py", True), ("pkg/models.py", False)]
