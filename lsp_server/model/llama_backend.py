@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import re
 import threading
@@ -23,6 +24,7 @@ from lsp_server.model.backend import (
 from lsp_server.model.catalog import Catalog, CatalogEntry, UnknownModelError
 from lsp_server.model.fetch import is_verified, resolve_model
 from lsp_server.model.gguf import GGUFError, read_gguf_info
+from lsp_server.model.healing import MAX_HEALED_BYTES, TokenHealer
 from lsp_server.prompting.budget import fit_window, start_on_step
 from lsp_server.prompting.fim import FimTemplate, detect_template
 
@@ -74,6 +76,26 @@ def _check_model_file(path: Path, entry: CatalogEntry | None, spec: str) -> str:
     except (GGUFError, OSError) as exc:
         raise ModelError(f"{path} is not a usable GGUF model: {exc}. Fix: point iquest.model at a valid .gguf file.") from exc
     return info.architecture or "unknown"
+
+
+def vocab_pieces(llm) -> list[bytes]:
+    """Each token's bytes; b"" for control and end-of-generation tokens, which never spell text.
+
+    ``llama_token_to_piece`` is called directly: ``Llama.detokenize`` gives b"" for pieces over
+    32 bytes (long runs of spaces or dashes).
+    """
+    llama_cpp = _import_llama()
+    vocab = llm._model.vocab
+    size = 256
+    buffer = ctypes.create_string_buffer(size)
+    pieces = []
+    for token in range(llm.n_vocab()):
+        if llama_cpp.llama_vocab_is_control(vocab, token) or llama_cpp.llama_vocab_is_eog(vocab, token):
+            pieces.append(b"")
+            continue
+        length = llama_cpp.llama_token_to_piece(vocab, token, buffer, size, 0, False)
+        pieces.append(buffer.raw[:length] if length > 0 else b"")
+    return pieces
 
 
 @dataclass(frozen=True)
@@ -137,6 +159,8 @@ class LlamaCppBackend:
         llama_cpp.llama_set_abort_callback(self._llm._ctx.ctx, self._abort_callback, None)
         self._vocab = self._llm._model.vocab
         self._is_eog = llama_cpp.llama_vocab_is_eog
+        self._n_vocab = self._llm.n_vocab()
+        self._healer = TokenHealer(vocab_pieces(self._llm))
         self.template: FimTemplate = detect_template(self.has_special_token)
         self._stop_ids = frozenset(
             token
@@ -207,20 +231,15 @@ class LlamaCppBackend:
                 self._token_cache.pop(next(iter(self._token_cache)))
         return cached
 
-    def _prompt_tokens(self, request: GenerationRequest) -> tuple[list[int], bool]:
+    def _prompt_tokens(self, request: GenerationRequest) -> tuple[list[int], int]:
         """Context, then the local window (start in line steps), then the forced middle.
 
-        Returns the tokens and whether one trailing space was held back: BPE tokenizers write
-        "    x" as "   " + " x", so a prompt ending in a space makes the model add another one.
-        The caller removes the space the model then writes first.
+        Returns the tokens and how many of the last ones are the text just before the cursor
+        (the forced middle, or the whole prefix without FIM): those may be healed.
         """
         fim = self.template.uses_fim
         text = request.prefix
-        healed = text.endswith(" ")
-        if healed:
-            text = text[:-1]
-        middle_chars = max(0, request.middle_chars - 1) if healed else request.middle_chars
-        forced = text[len(text) - middle_chars :] if fim and middle_chars else ""
+        forced = text[len(text) - request.middle_chars :] if fim and request.middle_chars else ""
         head = text[: len(text) - len(forced)]
         forced_tokens = self._tokenize(forced, special=False) if forced else []
         prefix, suffix = fit_window(
@@ -233,7 +252,18 @@ class LlamaCppBackend:
         prefix = start_on_step(prefix, head, request.prefix_first_line, request.prefix_line_step)
         context = self._fit_context(request.context, request.context_tokens)
         tokens = self.encode_prompt(prefix, suffix, request.repo_name, request.path, context, request.comment)
-        return tokens + forced_tokens, healed
+        typed = len(forced_tokens) if fim else len(self._tokenize(prefix[-MAX_HEALED_BYTES:], special=False))
+        return tokens + forced_tokens, typed
+
+    def _healed_prompt(self, request: GenerationRequest) -> tuple[list[int], bytes]:
+        """The prompt with the cursor's partial token(s) taken off, and the bytes they spelled."""
+        tokens, typed = self._prompt_tokens(request)
+        # Keep one token: llama.cpp cannot sample from an empty prompt.
+        cut = self._healer.back_off(tokens, min(typed, len(tokens) - 1))
+        if not cut:
+            return tokens, b""
+        kept = len(tokens) - cut
+        return tokens[:kept], b"".join(self._healer.piece(t) for t in tokens[kept:])
 
     def _reuse_by_shifting(self, tokens: list[int], min_match: int = 32) -> int:
         """Drop cached tokens that the new prompt no longer has and shift the rest of the KV left.
@@ -277,14 +307,12 @@ class LlamaCppBackend:
     def complete(self, request: GenerationRequest, cancel: threading.Event) -> GenerationResult:
         """Run one FIM generation; returns early on cancel, deadline or a stop condition."""
         started = time.perf_counter()
-        tokens, healed = self._prompt_tokens(request)
+        tokens, healed = self._healed_prompt(request)
         shifted = self._reuse_by_shifting(tokens)
         if shifted:
             log.debug("dropped %d cached tokens and shifted the rest of the KV", shifted)
 
         def step(text: str) -> tuple[str, str | None]:
-            if healed and text.startswith(" "):
-                text = text[1:]
             stop = request.should_stop is not None and request.should_stop(text)
             return text, "stop_check" if stop else None
 
@@ -293,7 +321,7 @@ class LlamaCppBackend:
             return self._result(tokens, replace(decoded, stop_reason="warm_up_cancelled" if cancel.is_set() else "warm_up"), started)
         if not tokens:  # nothing before the cursor and no BOS: llama.cpp cannot sample from nothing
             return self._result(tokens, _Decoded("", 0, "empty_prompt", 0.0), started)
-        decoded = self._decode(tokens, cancel, request.max_tokens, request.deadline, step)
+        decoded = self._decode(tokens, cancel, request.max_tokens, request.deadline, step, healed)
         return self._result(tokens, decoded, started)
 
     def _decode(
@@ -303,10 +331,12 @@ class LlamaCppBackend:
         max_tokens: int,
         deadline: float | None,
         step: Callable[[str], tuple[str, str | None]],
+        healed: bytes = b"",
     ) -> _Decoded:
         """Evaluate ``tokens`` and generate greedily; ``step`` maps the raw text to what is kept and
         says when to stop. The prompt goes in small batches: a cancel (llama.cpp's abort callback
         stops the batch in flight) loses only that batch, and the next call resumes after the rest.
+        The first tokens generated spell ``healed`` again, which the text then leaves out.
         """
         started = time.perf_counter()
         reused = self._common_prefix(tokens)
@@ -324,14 +354,17 @@ class LlamaCppBackend:
             elif max_tokens == 0:
                 stop_reason = "no_room"
             else:
-                for token in self._llm.generate(tokens, temp=0.0, top_k=1, reset=True):
-                    if not out:
+                out = self._spell(tokens, healed, cancel) if healed else []
+                spelled = len(out)
+                for token in self._llm.generate(tokens + out, temp=0.0, top_k=1, reset=True):
+                    if len(out) == spelled:
                         prompt_ms = (time.perf_counter() - started) * 1000
                     if token in self._stop_ids or self._is_eog(self._vocab, token):
                         stop_reason = "stop_token"
                         break
                     out.append(token)
-                    text, stop = step(self._llm.detokenize(out).decode("utf-8", errors="ignore"))
+                    raw = b"".join(self._healer.piece(t) for t in out)[len(healed) :]
+                    text, stop = step(raw.decode("utf-8", errors="ignore"))
                     if stop is not None:
                         stop_reason = stop
                         break
@@ -351,6 +384,22 @@ class LlamaCppBackend:
         finally:
             self._active_cancel = threading.Event()
         return _Decoded(text, len(out), stop_reason, prompt_ms, reused)
+
+    def _spell(self, tokens: list[int], healed: bytes, cancel: threading.Event) -> list[int]:
+        """Generate tokens that spell ``healed``, each the most likely one that agrees with it.
+
+        The prompt is evaluated but for its last token; so is what this returns but for its last,
+        which leaves ``generate`` one token to evaluate before it samples.
+        """
+        chosen: list[int] = []
+        last = tokens[-1]
+        while healed and not cancel.is_set():
+            self._llm.eval([last])
+            logits = np.ctypeslib.as_array(self._llm._ctx.get_logits(), shape=(self._n_vocab,))
+            last = self._healer.choose(logits, healed)
+            chosen.append(last)
+            healed = self._healer.still_pending(healed, self._healer.piece(last))
+        return chosen
 
     def _result(self, tokens: list[int], decoded: _Decoded, started: float) -> GenerationResult:
         return GenerationResult(

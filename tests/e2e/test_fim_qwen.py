@@ -75,6 +75,21 @@ async def test_python_mid_line_is_single_line_and_respects_the_suffix(client: La
     assert "a" in text and "b" in text
 
 
+async def test_python_mid_word_continues_the_typed_word(client: LanguageClient):
+    # Without token healing the model takes the typed "f" for a whole name and answers ".seek(0)".
+    before = 'import io\n\n\ndef rewind(file: io.BytesIO) -> None:\n    """Go back to the start of the file."""\n    f'
+    after = "\n\n\nrewind(io.BytesIO(b'abc'))\n"
+    text = await _complete(client, "rewind.py", "python", before, after)
+    assert text.startswith("ile"), text
+
+
+async def test_python_mid_word_after_a_dot(client: LanguageClient):
+    before = "import os\n\n\ndef config_path(name):\n    return os.path.jo"
+    after = "\n"
+    text = await _complete(client, "paths.py", "python", before, after)
+    assert text.startswith("in("), text
+
+
 async def test_javascript_return_line(client: LanguageClient):
     before = "function multiply(x, y) {\n  "
     after = "\n}\n\nmodule.exports = { multiply };\n"

@@ -64,7 +64,8 @@ def test_typed_lines_go_after_the_middle_marker_and_typing_only_appends(backend)
         GenerationRequest(prefix=prefix, suffix=suffix, max_tokens=2, prefix_tokens=500, suffix_tokens=100, middle_chars=len("    result = width")),
         threading.Event(),
     )
-    assert first.prompt.endswith("<|fim_middle|>    result = width")
+    # " width" is the cursor's token: healed, it is taken off the prompt and spelled by the model.
+    assert first.prompt.endswith("<|fim_middle|>    result =")
     assert "<|fim_suffix|>\n    return result\n<|fim_middle|>" in first.prompt
     typed = prefix + " *"
     second = backend.complete(
@@ -72,6 +73,20 @@ def test_typed_lines_go_after_the_middle_marker_and_typing_only_appends(backend)
         threading.Event(),
     )
     assert second.evaluated_tokens <= 3 < second.prompt_tokens
+
+
+def test_typing_inside_a_word_keeps_the_healed_prompt(backend):
+    suffix = "\n    return result\n"
+    requests = [
+        GenerationRequest(prefix=f"def area(width, height):\n    result = {word}", suffix=suffix, max_tokens=3,
+                          prefix_tokens=500, suffix_tokens=100, middle_chars=len(f"    result = {word}"))
+        for word in ("wid", "widt")
+    ]
+    first = backend.complete(requests[0], threading.Event())
+    second = backend.complete(requests[1], threading.Event())
+    assert first.prompt == second.prompt and first.prompt.endswith("<|fim_middle|>    result =")
+    assert second.evaluated_tokens <= 1
+    assert first.text.startswith("th") and second.text.startswith("h"), (first.text, second.text)
 
 
 def test_a_window_that_moves_forward_reuses_the_shifted_cache(backend):
@@ -97,7 +112,7 @@ def test_the_window_starts_on_a_line_step(backend):
 
 
 def test_a_trailing_space_is_not_doubled(backend):
-    # "    x = " tokenizes as "   " + " x" + " =" + " "; held back, the model's " value" is not "  value".
+    # "    x = " tokenizes as "   " + " x" + " =" + " "; healed, the model's " value" is not "  value".
     request = GenerationRequest(prefix="def area(width, height):\n    result = ", suffix="\n    return result\n", max_tokens=6, prefix_tokens=500, suffix_tokens=100, middle_chars=len("    result = "))
     result = backend.complete(request, threading.Event())
     assert result.prompt.endswith("<|fim_middle|>    result =")
