@@ -48,6 +48,14 @@ class Suggestion:
 
 
 @dataclass
+class _Partial:
+    """The raw text a running generation has produced, and when it produced the first of it."""
+
+    text: str = ""
+    since: float | None = None
+
+
+@dataclass
 class _Job:
     """One generation, owned by the service rather than by the request that started it."""
 
@@ -57,9 +65,9 @@ class _Job:
     task: asyncio.Task
     speculative: bool
     warm_up: bool = False
-    # The raw text generated so far (written by the worker thread), and whether the job goes on
-    # for the cache after a request was answered with its first lines.
-    partial: list[str] = field(default_factory=lambda: [""])
+    # What was generated so far (written by the worker thread), and whether the job goes on for
+    # the cache after a request was answered with its first lines.
+    partial: _Partial = field(default_factory=_Partial)
     detached: bool = False
     waiters: int = 0
 
@@ -156,8 +164,9 @@ class CompletionService:
     async def _wait(self, job: _Job, first_lines_s: float | None = None) -> GenerationResult:
         """Wait for a job; if this request is cancelled and nobody else waits, stop the job soon.
 
-        With ``first_lines_s``, a job still running after that long answers with the complete
-        lines it has (as soon as it has one) and goes on in the background to fill the cache.
+        With ``first_lines_s``, a job that has been generating for that long (prompt evaluation not
+        counted: a block that comes fast comes whole) answers with the complete lines it has, as
+        soon as it has one, and goes on in the background to fill the cache.
         """
         job.waiters += 1
         try:
@@ -165,8 +174,9 @@ class CompletionService:
                 return await asyncio.shield(job.task)
             done, _ = await asyncio.wait({job.task}, timeout=first_lines_s)
             while not done:
-                lines = _whole_lines(job.partial[0])
-                if lines.strip():
+                lines = _whole_lines(job.partial.text)
+                since = job.partial.since
+                if lines.strip() and since is not None and time.monotonic() - since >= first_lines_s:
                     job.detached = True
                     self._counts["firstLines"] += 1
                     return GenerationResult(lines, "", 0, 0, 0, 0.0, 0.0, "first_lines")
@@ -188,7 +198,7 @@ class CompletionService:
         request = build_request(doc, offset, settings, n_ctx, multiline, self._context)
         if speculative:
             request = replace(request, max_tokens=min(request.max_tokens, _SPECULATION_TOKENS), should_stop=_after_lines(_SPECULATION_LINES))
-        partial = [""]
+        partial = _Partial()
         request = replace(request, should_stop=_recording(partial, request.should_stop))
         prefix, suffix = doc.text[:offset], doc.text[offset:]
         task = asyncio.ensure_future(self._runtime.complete(request, background=speculative))
@@ -318,11 +328,13 @@ def _whole_lines(raw: str) -> str:
     return raw[: raw.rfind("\n")] if "\n" in raw.lstrip("\n") else ""
 
 
-def _recording(partial: list[str], should_stop: Callable[[str], bool] | None) -> Callable[[str], bool]:
-    """A stop check that also keeps the text generated so far in ``partial[0]``."""
+def _recording(partial: _Partial, should_stop: Callable[[str], bool] | None) -> Callable[[str], bool]:
+    """A stop check that also keeps the text generated so far, and when it began, in ``partial``."""
 
     def check(text: str) -> bool:
-        partial[0] = text
+        if partial.since is None:
+            partial.since = time.monotonic()
+        partial.text = text
         return should_stop(text) if should_stop is not None else False
 
     return check

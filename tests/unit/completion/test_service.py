@@ -268,6 +268,28 @@ async def test_a_slow_block_answers_with_its_first_lines_and_the_rest_comes_from
     runtime.shutdown()
 
 
+class SlowPromptBackend(StreamingBackend):
+    """Spends ``prompt_s`` on the prompt before it streams its output."""
+
+    def __init__(self, output: str, step_s: float, prompt_s: float) -> None:
+        super().__init__(output, step_s)
+        self.prompt_s = prompt_s
+
+    def complete(self, request, cancel):
+        cancel.wait(self.prompt_s)
+        return super().complete(request, cancel)
+
+
+async def test_the_prompt_time_does_not_count_against_a_block(tmp_path):
+    # 0.4 s of prompt, then the block in ~0.13 s: well within 200 ms of generating, so it comes whole.
+    backend = SlowPromptBackend(BODY, 0.002, prompt_s=0.4)
+    service, runtime = await _service(backend, tmp_path, first_lines_ms=200, speculate=False)
+    text = "def total(items):\n    "
+    whole = await service.suggest(DocumentSnapshot("file:///m.py", text, 1), len(text))
+    assert whole is not None and whole.text == BODY and whole.stop_reason != "first_lines"
+    runtime.shutdown()
+
+
 async def test_first_lines_off_waits_for_the_whole_block(tmp_path):
     backend = StreamingBackend(BODY, 0.005)
     service, runtime = await _service(backend, tmp_path, first_lines_ms=0, speculate=False)
