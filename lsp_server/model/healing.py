@@ -41,6 +41,20 @@ def _first_after_prefix(prefix: bytes) -> bytes:
     return stripped[:-1] + bytes([stripped[-1] + 1]) if stripped else b""
 
 
+def healed_chars(text: str) -> int:
+    """How many trailing characters of ``text`` to take back without a tokenizer (remote servers).
+
+    The word at the cursor with its leading space, else the last character unless it ends a line.
+    """
+    end = len(text)
+    start = end
+    while start > 0 and end - start < MAX_HEALED_BYTES and (text[start - 1].isalnum() or text[start - 1] == "_"):
+        start -= 1
+    if start < end:
+        return end - start + (1 if start > 0 and text[start - 1] == " " else 0)
+    return 1 if text and text[-1] != "\n" else 0
+
+
 class TokenHealer:
     """The vocabulary's byte pieces, indexed to find the tokens that can spell a given text."""
 

@@ -136,6 +136,14 @@ def test_llama_server_infills_with_repository_context_and_reuses_its_cache(qwen_
     assert chat.text.strip() and chat.generated_tokens > 0
 
 
+def test_llama_server_heals_the_word_at_the_cursor(qwen_server, key_env):
+    backend = LlamaServerBackend(HttpClient(qwen_server.url, KEY_ENV), fim_family="auto", context_length=4096)
+    prefix = 'import io\n\n\ndef rewind(file: io.BytesIO) -> None:\n    """Go back to the start of the file."""\n    f'
+    result = backend.complete(_request(prefix, "\n\n\nrewind(io.BytesIO(b'abc'))\n"), threading.Event())
+    # The server's grammar made the answer spell " f" first; we show what follows it.
+    assert result.text.startswith("ile"), result
+
+
 def test_openai_compatible_backend_against_llama_server(qwen_server, key_env):
     backend = OpenAICompatibleBackend(HttpClient(qwen_server.url, KEY_ENV), model="", fim_family="auto", context_length=2048)
     result = backend.complete(_request(ADD, ADD_SUFFIX, middle_chars=4), threading.Event())

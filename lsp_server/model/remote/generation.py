@@ -43,7 +43,7 @@ def generate(
     deadline: float | None,
     should_stop: Callable[[str], bool] | None = None,
     on_text: Callable[[str], None] | None = None,
-    healed: bool = False,
+    healed: str = "",
 ) -> GenerationResult:
     """Stream ``body`` to ``path`` and collect the text until the server, a check, a cancel or the deadline ends it.
 
@@ -74,7 +74,7 @@ def generate(
                     prompt_ms = (time.perf_counter() - started) * 1000
                 pieces += 1
                 raw += chunk.text
-                text = raw[1:] if healed and raw.startswith(" ") else raw
+                text = _without_healed(raw, healed)
                 if on_text is not None:
                     on_text(text)
                 if cancel.is_set():
@@ -105,3 +105,10 @@ def generate(
         total_ms=(time.perf_counter() - started) * 1000,
         stop_reason=reason,
     )
+
+
+def _without_healed(raw: str, healed: str) -> str:
+    """The answer after the held-back text it starts with ("" while it is still spelling it)."""
+    if raw.startswith(healed):
+        return raw[len(healed) :]
+    return "" if healed.startswith(raw) else raw

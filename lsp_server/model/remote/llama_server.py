@@ -95,13 +95,14 @@ class LlamaServerBackend:
     def _infill(self, request: GenerationRequest, cancel: threading.Event) -> GenerationResult:
         # The typed middle stays in input_prefix: this llama-server appends ``prompt`` to the prefix
         # anyway (before the suffix marker) and parses special tokens in it, which user text must not get.
-        window = fit_request(request, uses_fim=True, split_middle=False)
+        window = fit_request(request, uses_fim=True, split_middle=False, heal_words=True)
         body = {
             "input_prefix": window.prefix,
             "input_suffix": window.suffix,
             "input_extra": [{"filename": path, "text": text} for path, text in window.context],
             "n_predict": request.max_tokens,
             **_GREEDY,
+            **_starting_with(window.healed),
         }
         shown = self.template.build(window.prefix, window.suffix, repo_name=request.repo_name, path=request.path,
                                     context=window.context, comment=request.comment)
@@ -116,13 +117,14 @@ class LlamaServerBackend:
             return self._prefix_only(request, cancel)
 
     def _prefix_only(self, request: GenerationRequest, cancel: threading.Event) -> GenerationResult:
-        window = fit_request(request, uses_fim=False, split_middle=False)
+        window = fit_request(request, uses_fim=False, split_middle=False, heal_words=True)
         prompt = self.template.build(window.prefix, "", path=request.path, context=window.context, comment=request.comment)
-        body = {"prompt": prompt, "n_predict": request.max_tokens, "stop": list(self.template.stop_tokens), **_GREEDY}
+        body = {"prompt": prompt, "n_predict": request.max_tokens, "stop": list(self.template.stop_tokens), **_GREEDY,
+                **_starting_with(window.healed)}
         return self._generate("/completion", body, prompt, request, cancel, window.healed)
 
     def _generate(self, path: str, body: dict[str, Any], shown: str, request: GenerationRequest,
-                  cancel: threading.Event, healed: bool) -> GenerationResult:
+                  cancel: threading.Event, healed: str) -> GenerationResult:
         return generate(self._client, path, body, parse_native, prompt=shown, cancel=cancel,
                         deadline=request.deadline, should_stop=request.should_stop, healed=healed)
 
@@ -133,3 +135,11 @@ class LlamaServerBackend:
 
     def close(self) -> None:
         """Nothing is held between requests."""
+
+
+def _starting_with(healed: str) -> dict[str, str]:
+    """A GBNF grammar that makes the answer start with ``healed`` (token healing on the server's side)."""
+    if not healed:
+        return {}
+    literal = healed.replace("\\", "\\\\").replace('"', '\\"')
+    return {"grammar": f'root ::= "{literal}" .*'}

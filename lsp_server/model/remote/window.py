@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lsp_server.model.backend import GenerationRequest
+from lsp_server.model.healing import healed_chars
 from lsp_server.prompting.budget import fit_window, start_on_step
 
 # Remote servers do not tokenize for us; code runs at about 3.5-4 characters per token in the
@@ -25,21 +26,23 @@ class RemoteWindow:
     middle: str
     suffix: str
     context: tuple[tuple[str, str], ...]
-    # A trailing space held back from the prompt (BPE boundary); the answer's leading space goes too.
-    healed: bool
+    # Text held back from the end of the prompt (a BPE boundary): the answer must start with it,
+    # and it is dropped from the answer.
+    healed: str
 
 
-def fit_request(request: GenerationRequest, *, uses_fim: bool, split_middle: bool) -> RemoteWindow:
+def fit_request(request: GenerationRequest, *, uses_fim: bool, split_middle: bool, heal_words: bool = False) -> RemoteWindow:
     """Budget the local window and the context by estimated tokens.
 
     With ``split_middle`` the last ``middle_chars`` of the prefix are returned apart (they go after
     the FIM middle marker, so typing only appends to the prompt and the server's cache is reused).
+    A trailing space is held back; with ``heal_words`` (for a server that can make the answer start
+    with it) the whole word or punctuation at the cursor is.
     """
     text = request.prefix
-    healed = text.endswith(" ")
-    if healed:
-        text = text[:-1]
-    middle_chars = max(0, request.middle_chars - healed) if split_middle and uses_fim else 0
+    healed = text[len(text) - healed_chars(text) :] if heal_words else " " * text.endswith(" ")
+    text = text[: len(text) - len(healed)]
+    middle_chars = max(0, request.middle_chars - len(healed)) if split_middle and uses_fim else 0
     middle = text[len(text) - middle_chars :] if middle_chars else ""
     head = text[: len(text) - len(middle)]
     prefix, suffix = fit_window(

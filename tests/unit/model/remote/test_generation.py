@@ -32,8 +32,16 @@ def test_the_servers_timings_become_the_figures(fake_server):
 def test_a_held_back_space_is_removed_from_the_answer(fake_server):
     fake_server.routes["/infill"] = lambda h, b: fake_server.sse(h, _tokens(" x", " y", final={"stop_type": "limit"}))
     result = generate(_client(fake_server.url), "/infill", {}, parse_native, prompt="p", cancel=threading.Event(),
-                      deadline=None, healed=True)
+                      deadline=None, healed=" ")
     assert result.text == "x y" and result.stop_reason == "max_tokens"
+
+
+def test_held_back_text_is_removed_once_the_answer_has_spelled_it(fake_server):
+    seen = []
+    fake_server.routes["/infill"] = lambda h, b: fake_server.sse(h, _tokens(".j", "oin(", "a)", final={"stop_type": "limit"}))
+    result = generate(_client(fake_server.url), "/infill", {}, parse_native, prompt="p", cancel=threading.Event(),
+                      deadline=None, healed=".jo", on_text=seen.append)
+    assert result.text == "in(a)" and seen == ["", "in(", "in(a)"]
 
 
 def test_a_stop_check_ends_the_stream(fake_server):

@@ -43,12 +43,14 @@ def test_the_probe_names_the_model_its_context_and_fim_family(fake_server):
 
 def test_infill_sends_context_as_input_extra_and_reuses_the_cache(fake_server):
     _serve_model(fake_server, QWEN_SPECIAL)
-    events = [{"content": "urn 1", "stop": False}, {"content": "", "stop": True, "stop_type": "eos", "tokens_evaluated": 40,
+    events = [{"content": " return 1", "stop": False}, {"content": "", "stop": True, "stop_type": "eos", "tokens_evaluated": 40,
               "tokens_predicted": 2, "timings": {"prompt_n": 5, "predicted_n": 2}}]
     fake_server.routes["/infill"] = lambda h, b: fake_server.sse(h, events)
     result = _backend(fake_server).complete(_request(), threading.Event())
     body = fake_server.requests[-1]["body"]
-    assert body["input_prefix"] == "def f():\n    ret" and body["input_suffix"] == "\n\nf()\n"
+    # Token healing: the word at the cursor goes back, and a grammar makes the answer spell it first.
+    assert body["input_prefix"] == "def f():\n   " and body["input_suffix"] == "\n\nf()\n"
+    assert body["grammar"] == 'root ::= " ret" .*'
     assert body["input_extra"] == [{"filename": "util.py", "text": "X = 1\n"}]
     assert body["cache_prompt"] is True and body["stream"] is True and body["n_predict"] == 16 and "prompt" not in body
     assert result.text == "urn 1" and (result.prompt_tokens, result.evaluated_tokens) == (40, 5)
@@ -57,13 +59,14 @@ def test_infill_sends_context_as_input_extra_and_reuses_the_cache(fake_server):
 def test_a_model_without_fim_falls_back_to_prefix_completion(fake_server):
     _serve_model(fake_server, set())
     fake_server.routes["/infill"] = lambda h, b: fake_server.reply(h, 501, {"error": {"message": "Infill is not supported"}})
-    fake_server.routes["/completion"] = lambda h, b: fake_server.sse(h, [{"content": "urn", "stop": True, "stop_type": "eos"}])
+    fake_server.routes["/completion"] = lambda h, b: fake_server.sse(h, [{"content": " return", "stop": True, "stop_type": "eos"}])
     backend = _backend(fake_server, family="qwen")  # the setting claims FIM; the server knows better
     result = backend.complete(_request(), threading.Event())
     assert result.text == "urn" and backend.template.family == "none" and backend.info.fim_family == "none"
     body = fake_server.requests[-1]["body"]
-    assert fake_server.requests[-1]["path"] == "/completion" and body["prompt"].endswith("def f():\n    ret")
-    assert "# util.py\nX = 1\n" in body["prompt"] and "f()" not in body["prompt"].split("ret")[-1]
+    assert fake_server.requests[-1]["path"] == "/completion" and body["prompt"].endswith("def f():\n   ")
+    assert body["grammar"] == 'root ::= " ret" .*'
+    assert "# util.py\nX = 1\n" in body["prompt"] and "\nf()" not in body["prompt"]
 
 
 def test_a_server_down_at_load_is_probed_on_the_next_request(fake_server):
