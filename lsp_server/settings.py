@@ -35,6 +35,7 @@ class Settings:
     speculate: bool = True
     warm_up: bool = True
     first_lines_ms: int = 1000
+    middle_lines: int = 8
     audit_log: bool = True
     repo_context: bool = True
     context_tokens: int = 1024
@@ -91,6 +92,7 @@ _FIELDS: dict[str, _Field] = {
     "speculate": _Field("speculate", bool),
     "warmUp": _Field("warm_up", bool),
     "firstLinesMs": _Field("first_lines_ms", int, 0, 600000),
+    "middleLines": _Field("middle_lines", int, 1, 64),
     "auditLog": _Field("audit_log", bool),
     "repoContext": _Field("repo_context", bool),
     "contextTokens": _Field("context_tokens", int, 0, 32768),

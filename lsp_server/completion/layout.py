@@ -19,10 +19,9 @@ _LOCAL_PREFIX_CHARS = 32_000
 _LOCAL_SUFFIX_CHARS = 8_000
 _TEMPLATE_MARGIN_TOKENS = 32
 # Prompt layout for KV reuse: the window's first line is a multiple of _WINDOW_STEP, and the lines
-# typed since the last multiple of _MIDDLE_STEP go after the FIM middle marker, so typing on them
-# only appends tokens to a prompt whose beginning stays the same.
+# typed since the last multiple of the middleLines setting go after the FIM middle marker, so typing
+# on them only appends tokens to a prompt whose beginning stays the same.
 _WINDOW_STEP = 32
-_MIDDLE_STEP = 8
 _MAX_MIDDLE_CHARS = 1200
 
 ContextProvider = Callable[[str, str, int, int], PromptContext | None]
@@ -71,7 +70,7 @@ def build_request(
         context=tuple((chunk.path, chunk.text) for chunk in chunks),
         context_tokens=context_tokens,
         comment=repo.comment if repo else "#",
-        middle_chars=_middle_chars(window, first_line),
+        middle_chars=_middle_chars(window, first_line, settings.middle_lines),
         prefix_first_line=first_line,
         prefix_line_step=_WINDOW_STEP,
     )
@@ -99,11 +98,11 @@ def _local_window(prefix: str, limit: int, step: int) -> tuple[str, int]:
     return prefix[cut:], line
 
 
-def _middle_chars(window: str, first_line: int) -> int:
-    """How many trailing characters of the window were typed since the last _MIDDLE_STEP line."""
+def _middle_chars(window: str, first_line: int, step: int) -> int:
+    """How many trailing characters of the window were typed since the last line that is a multiple of ``step``."""
     cursor_line = first_line + window.count("\n")
     start = len(window)
-    for _ in range(cursor_line % _MIDDLE_STEP + 1):
+    for _ in range(cursor_line % step + 1):
         start = window.rfind("\n", 0, start)
         if start < 0:
             break

@@ -27,6 +27,14 @@ def test_lines_typed_since_the_last_step_line_become_the_middle():
     assert middle == "x16 = 16\nx17 = 17\nx18 = 18\nresult = x1"
 
 
+def test_middle_lines_sets_the_step():
+    lines = [f"x{i} = {i}" for i in range(19)]
+    text = "\n".join(lines) + "\nresult = x1"
+    assert _request(text, middle_lines=1).prefix.endswith("\nresult = x1")
+    assert _request(text, middle_lines=1).middle_chars == len("result = x1")
+    assert _request(text, middle_lines=5).middle_chars == len("x15 = 15\nx16 = 16\nx17 = 17\nx18 = 18\nresult = x1")
+
+
 def test_the_middle_stays_anchored_while_typing_on_the_same_lines():
     text = "\n".join(f"y{i} = {i}" for i in range(10)) + "\nz = "
     first, second = _request(text), _request(text + "y9 +")
