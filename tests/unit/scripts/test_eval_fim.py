@@ -1,4 +1,4 @@
-"""scripts/eval_fim.py: task cutting and scoring (no model, no network)."""
+"""scripts/eval_fim.py and scripts/fim_eval/: Python task cutting, scoring, the CLI (no model, no network)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[3] / "scripts" / "eval_fim.py"
+SCRIPTS = Path(__file__).resolve().parents[3] / "scripts"
+sys.path.insert(0, str(SCRIPTS))  # the script imports its package, fim_eval, from next to itself
 
 
 def _load():
-    spec = importlib.util.spec_from_file_location("eval_fim", SCRIPT)
+    spec = importlib.util.spec_from_file_location("eval_fim", SCRIPTS / "eval_fim.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules["eval_fim"] = module  # dataclasses look their module up while the class is built
     spec.loader.exec_module(module)
@@ -20,6 +21,8 @@ def _load():
 
 
 eval_fim = _load()
+
+from fim_eval import projects, scoring, source, tasks  # noqa: E402  (needs the path above)
 
 SHAPES = '''"""Shapes."""
 
@@ -74,6 +77,9 @@ def shadowed(make_circle):
 '''
 
 
+PKG = projects.Project("pkg", "1.0", "pypi", "python", "pkg")
+
+
 @pytest.fixture()
 def workspace(tmp_path: Path) -> Path:
     package = tmp_path / "pkg"
@@ -88,31 +94,37 @@ def _lines(workspace: Path, path: str) -> list[str]:
     return (workspace / path).read_text(encoding="utf-8").split("\n")
 
 
+def _cases(workspace: Path, per_kind: int = 1000, seed: int = 1, kinds=tasks.KINDS) -> list[tasks.Case]:
+    cut = tasks.cut_project(PKG, workspace, per_kind, seed, kinds)
+    return tasks.load_cases([t for kind in kinds for t in cut[kind]], workspace)
+
+
 def test_every_hole_removes_exactly_the_expected_text(workspace: Path) -> None:
-    tasks = eval_fim.cut_tasks("pkg", workspace, 1000, seed=1)
-    assert {t.kind for t in tasks} == set(eval_fim.KINDS)
-    for task in tasks:
+    cases = _cases(workspace)
+    assert {c.task.kind for c in cases} == set(tasks.KINDS)
+    for case in cases:
+        task = case.task
         original = (workspace / task.path).read_text(encoding="utf-8")
-        lines = task.document.split("\n")
+        lines = case.document.split("\n")
         before = "\n".join(lines[: task.line] + [lines[task.line][: task.character]])
-        after = task.document[len(before):]
-        assert task.document.startswith(before)
-        assert task.expected.strip()
-        assert original.startswith(before + task.expected)
+        after = case.document[len(before):]
+        assert case.expected.strip()
+        assert original.startswith(before + case.expected)
         assert original.endswith(after)
         # only trailing whitespace of the hole may be dropped from the expected text
-        assert original[len(before) + len(task.expected) : len(original) - len(after)].strip() == ""
+        assert original[len(before) + len(case.expected) : len(original) - len(after)].strip() == ""
+        assert (task.project, task.version, task.language) == ("pkg", "1.0", "python")
 
 
 def test_cross_file_task_found_with_the_imported_name_removed(workspace: Path) -> None:
-    tasks = [t for t in eval_fim.cut_tasks("pkg", workspace, 1000, seed=1) if t.kind == "cross-file"]
-    by_line = {(t.path, t.line): t for t in tasks}
+    cases = [c for c in _cases(workspace) if c.task.kind == "cross-file"]
+    by_line = {(c.task.path, c.task.line): c for c in cases}
     lines = _lines(workspace, "report.py")
     uses = by_line[("report.py", lines.index("    shape = make_circle(radius)"))]
-    assert uses.character == len("    shape = ")
+    assert uses.task.character == len("    shape = ")
     assert uses.expected == "make_circle(radius)"
-    assert uses.document.split("\n")[uses.line] == "    shape = "
-    assert uses.document.split("\n")[uses.line + 1] == "    # compute the area of the shape here"
+    assert uses.document.split("\n")[uses.task.line] == "    shape = "
+    assert uses.document.split("\n")[uses.task.line + 1] == "    # compute the area of the shape here"
     # `from pkg.shapes import UNIT as SCALE`: absolute import of the package, used under its alias
     scaled = by_line[("report.py", lines.index('    text = "area: " + str(shape.area() * SCALE)'))]
     assert scaled.expected == "SCALE)"
@@ -122,135 +134,220 @@ def test_cross_file_task_found_with_the_imported_name_removed(workspace: Path) -
     # a parameter that shadows the import is not a cross-file use; nothing comes from shapes.py itself
     assert ("report.py", lines.index("    value = make_circle(3) + 1")) not in by_line
     # nor is a line with a trailing comment
-    assert not any(lines[t.line].endswith("predict") for t in tasks)
-    assert all(t.path == "report.py" for t in tasks)
-    assert len(tasks) == 3
+    assert not any(lines[c.task.line].endswith("predict") for c in cases)
+    assert all(c.task.path == "report.py" for c in cases)
+    assert len(cases) == 3
 
 
-def test_single_mid_and_multi_line_tasks(workspace: Path) -> None:
-    tasks = eval_fim.cut_tasks("pkg", workspace, 1000, seed=1)
+def test_whole_line_mid_punct_and_multi_line_tasks(workspace: Path) -> None:
+    cases = _cases(workspace)
     lines = _lines(workspace, "shapes.py")
-    single = {(t.path, t.line): t for t in tasks if t.kind == "single-line"}
-    full = single[("shapes.py", lines.index("        full = math.pi * self.radius ** 2"))]
-    assert (full.character, full.expected) == (8, "full = math.pi * self.radius ** 2")
-    for task in (t for t in tasks if t.kind == "mid-line"):
-        line = _lines(workspace, task.path)[task.line]
-        assert line[: task.character].rstrip()[-1] in "=(."
-        assert task.character > len(line) - len(line.lstrip())
-        assert line[task.character:] == task.expected
-    multi = {(t.path, t.line): t for t in tasks if t.kind == "multi-line"}
+    whole = {(c.task.path, c.task.line): c for c in cases if c.task.kind == "whole-line"}
+    full = whole[("shapes.py", lines.index("        full = math.pi * self.radius ** 2"))]
+    assert (full.task.character, full.expected) == (8, "full = math.pi * self.radius ** 2")
+    punct = [c for c in cases if c.task.kind == "mid-punct"]
+    assert punct
+    for case in punct:
+        line = _lines(workspace, case.task.path)[case.task.line]
+        assert line[: case.task.character].rstrip()[-1] in "=(.,:[{"
+        assert case.task.character > len(line) - len(line.lstrip())
+        assert line[case.task.character:] == case.expected
+    multi = {(c.task.path, c.task.line): c for c in cases if c.task.kind == "multi-line"}
     # after the docstring, 2 to 6 lines ending with a whole statement
     area = multi[("shapes.py", lines.index("        full = math.pi * self.radius ** 2"))]
     assert area.expected == "full = math.pi * self.radius ** 2\n        # a comment line that is long enough\n        return full * UNIT"
-    assert area.document.split("\n")[area.line] == "        "
-    assert area.document.split("\n")[area.line + 1] == ""  # the blank line after the method stays
+    assert area.document.split("\n")[area.task.line] == "        "
+    assert area.document.split("\n")[area.task.line + 1] == ""  # the blank line after the method stays
+    assert area.task.end_line == area.task.line + 2
     make = multi[("shapes.py", lines.index("    checked = float(radius)"))]
     assert make.expected == "checked = float(radius)\n\n    return Circle(checked)"
 
 
+def test_mid_word_cursor_is_strictly_inside_an_identifier(workspace: Path) -> None:
+    for seed in range(5):
+        cases = _cases(workspace, seed=seed, kinds=["mid-word"])
+        assert cases
+        for case in cases:
+            line = _lines(workspace, case.task.path)[case.task.line]
+            column = case.task.character
+            assert line[column - 1].isidentifier() and line[column:column + 2].isidentifier()
+            assert line[column:] == case.expected
+            word_start = column
+            while word_start and (line[word_start - 1].isalnum() or line[word_start - 1] == "_"):
+                word_start -= 1
+            assert line[word_start:].split("(")[0].split(" ")[0] not in ("return", "def", "for", "if")
+
+
 def test_comments_blank_lines_and_docstrings_are_never_chosen(workspace: Path) -> None:
     for seed in range(5):
-        for task in eval_fim.cut_tasks("pkg", workspace, 1000, seed=seed):
-            line = _lines(workspace, task.path)[task.line]
-            assert line.strip(), task
-            assert not line.strip().startswith(("#", '"""')), task
-            if task.kind != "multi-line":
-                assert "#" not in line, task
-            assert len(line.strip()) >= eval_fim.MIN_CODE
-            assert not line.lstrip().startswith(("def ", "class ", "import ", "from ")) or task.kind != "cross-file"
+        for case in _cases(workspace, seed=seed):
+            line = _lines(workspace, case.task.path)[case.task.line]
+            assert line.strip(), case
+            assert not line.strip().startswith(("#", '"""')), case
+            if case.task.kind != "multi-line":
+                assert "#" not in line, case
+            assert len(line.strip()) >= tasks.MIN_CODE
 
 
 def test_same_seed_same_tasks_other_seed_other_sample(workspace: Path) -> None:
-    first = eval_fim.cut_tasks("pkg", workspace, 2, seed=7)
-    again = eval_fim.cut_tasks("pkg", workspace, 2, seed=7)
-    assert first == again
-    assert [t.kind for t in first].count("single-line") == 2
-    samples = {tuple((t.path, t.line) for t in eval_fim.cut_tasks("pkg", workspace, 2, seed=s, kinds=["single-line"])) for s in range(10)}
+    first = tasks.cut_project(PKG, workspace, 2, seed=7)
+    assert first == tasks.cut_project(PKG, workspace, 2, seed=7)
+    assert len(first["whole-line"]) == 2
+    samples = {tuple((t.path, t.line) for t in tasks.cut_project(PKG, workspace, 2, seed=s, kinds=["whole-line"])["whole-line"]) for s in range(10)}
     assert len(samples) > 1
 
 
 def test_kinds_filter_and_unknown_kind(workspace: Path) -> None:
-    assert {t.kind for t in eval_fim.cut_tasks("pkg", workspace, 5, seed=1, kinds=["mid-line"])} == {"mid-line"}
+    assert set(tasks.cut_project(PKG, workspace, 5, seed=1, kinds=["mid-punct"])) == {"mid-punct"}
     with pytest.raises(ValueError):
-        eval_fim.cut_tasks("pkg", workspace, 5, seed=1, kinds=["whole-file"])
+        tasks.cut_project(PKG, workspace, 5, seed=1, kinds=["whole-file"])
 
 
 def test_files_that_do_not_parse_are_skipped(workspace: Path) -> None:
     (workspace / "broken.py").write_text("def broken(:\n    return 1\n", encoding="utf-8")
-    assert all(t.path != "broken.py" for t in eval_fim.cut_tasks("pkg", workspace, 1000, seed=1))
+    cut = tasks.cut_project(PKG, workspace, 1000, seed=1)
+    assert all(t.path != "broken.py" for kind in cut.values() for t in kind)
+
+
+def test_test_vendored_generated_and_big_files_are_skipped(workspace: Path) -> None:
+    body = "def f(x):\n    value = compute(x)\n    return value\n"
+    for name in ("tests/test_a.py", "vendor/b.py", "test_c.py", "conftest.py"):
+        (workspace / name).parent.mkdir(exist_ok=True)
+        (workspace / name).write_text(body, encoding="utf-8")
+    (workspace / "gen.py").write_text("# @generated by a tool\n" + body, encoding="utf-8")
+    (workspace / "big.py").write_text(body + "X = 1\n" * 40_000, encoding="utf-8")
+    (workspace / "crlf.py").write_bytes(body.replace("\n", "\r\n").encode())
+    assert list(source.source_files(workspace, "python")) == ["__init__.py", "report.py", "shapes.py"]
 
 
 def test_exact_match_compares_first_lines_without_trailing_whitespace() -> None:
-    assert eval_fim.exact_match("foo(bar)", "foo(bar)   \n    more()")
-    assert eval_fim.exact_match("a = 1\n    b = 2", "a = 1\n    c = 3")
-    assert not eval_fim.exact_match("foo(bar)", " foo(bar)")
-    assert not eval_fim.exact_match("foo(bar)", "")
+    assert scoring.exact_match("foo(bar)", "foo(bar)   \n    more()")
+    assert scoring.exact_match("a = 1\n    b = 2", "a = 1\n    c = 3")
+    assert not scoring.exact_match("foo(bar)", " foo(bar)")
+    assert not scoring.exact_match("foo(bar)", "")
 
 
 def test_edit_similarity() -> None:
-    assert eval_fim.edit_similarity("foo(bar)", "foo(bar)") == 1.0
-    assert eval_fim.edit_similarity("foo(bar)", "  foo(bar)  ") == 1.0
-    assert eval_fim.edit_similarity("foo(bar)", "") == 0.0
-    assert 0.5 < eval_fim.edit_similarity("foo(bar)", "foo(baz)") < 1.0
+    assert scoring.edit_similarity("foo(bar)", "foo(bar)") == 1.0
+    assert scoring.edit_similarity("foo(bar)", "  foo(bar)  ") == 1.0
+    assert scoring.edit_similarity("foo(bar)", "") == 0.0
+    assert 0.5 < scoring.edit_similarity("foo(bar)", "foo(baz)") < 1.0
     # the suggestion is cut to as many lines as expected
-    assert eval_fim.edit_similarity("x = 1", "x = 1\nrest_of_the_function()") == 1.0
-    assert eval_fim.edit_similarity("x = 1\ny = 2", "x = 1\ny = 2\nz = 3") == 1.0
+    assert scoring.edit_similarity("x = 1", "x = 1\nrest_of_the_function()") == 1.0
+    assert scoring.edit_similarity("x = 1\ny = 2", "x = 1\ny = 2\nz = 3") == 1.0
 
 
-def test_summary_and_table() -> None:
-    task = eval_fim.Task("pkg", "cross-file", "a.py", 0, 0, "foo(bar)", "")
+def _case(kind: str = "cross-file", language: str = "python", expected: str = "foo(bar)") -> tasks.Case:
+    return tasks.Case(tasks.Task("pkg", "1.0", language, kind, "a.py", 0, 0, 0, "0" * 64), expected, expected)
+
+
+def test_summary_per_kind_language_and_all_with_deltas_against_raw() -> None:
+    python, rust = _case(), _case("whole-line", "rust", "let x = 1;")
     results = [
-        eval_fim.score(task, "off", "nope", 100.0, stop_reason="deadline", prompt_tokens=900),
-        eval_fim.score(task, "off", "foo(bar)", 300.0),
-        eval_fim.score(task, "on", "foo(bar)", 200.0),
+        scoring.score(python, "raw", "", 100.0),
+        scoring.score(python, "off", "nope", 100.0, stop_reason="deadline"),
+        scoring.score(python, "on", "foo(bar)", 200.0),
+        scoring.score(rust, "raw", "let x = 1;", 300.0),
+        scoring.score(rust, "off", "let x = 1;", 400.0),
+        scoring.score(rust, "on", "let x = 1;", 500.0),
     ]
-    summary = eval_fim.summarize(results)
-    assert summary[("cross-file", "off")]["tasks"] == 2
-    assert summary[("cross-file", "off")]["exact"] == 50.0
-    assert summary[("cross-file", "on")]["exact"] == 100.0
+    summary = scoring.summarize(results)
+    assert summary[("cross-file", "raw")]["exact"] == 0.0
+    assert summary[("cross-file", "raw")]["empty"] == 100.0
+    assert summary[("python", "on")]["exact"] == 100.0
+    assert summary[("rust", "off")]["tasks"] == 1
+    assert summary[("all", "on")]["tasks"] == 2
+    assert summary[("all", "raw")]["exact"] == 50.0
+    assert summary[("all", "off")]["empty"] == 0.0
     assert summary[("all", "on")]["p50_ms"] == 200.0
-    assert summary[("cross-file", "off")]["timeouts"] == 1
-    table = eval_fim.format_table(summary)
-    assert "delta cross-file (on - off): exact +50.0 pts" in table
-    assert eval_fim.percentile([], 0.5) != eval_fim.percentile([], 0.5)  # nan
+    assert summary[("all", "on")]["p95_ms"] == 500.0
+    assert summary[("all", "off")]["timeouts"] == 1
+    table = scoring.format_table(summary, ["raw", "off", "on"])
+    main, delta = table.split("delta vs raw")
+    rows = {line.split()[0]: line for line in main.split("\n") if line.strip()}
+    assert rows["cross-file"].split("|")[0].split()[1:3] == ["1", "0.0"]
+    assert "+100.0" in [line for line in delta.split("\n") if line.startswith("cross-file")][0].split("|")[1]
+    assert "generationTimeoutMs ran out: off 1" in table
+    assert scoring.percentile([], 0.5) != scoring.percentile([], 0.5)  # nan
 
 
-def test_utf16_column() -> None:
-    assert eval_fim.utf16_column("ab = 1", 3) == 3
-    assert eval_fim.utf16_column("s = '𝄞' + x", 9) == 10
+def test_result_row_flattens_the_task() -> None:
+    row = scoring.score(_case(), "on", "foo(baz)", 12.5).row()
+    assert row["project"] == "pkg" and row["kind"] == "cross-file" and row["mode"] == "on"
+    assert row["expected"] == "foo(bar)" and row["suggestion"] == "foo(baz)" and not row["exact"]
+    assert "document" not in row
 
 
-def test_fetch_repo_reuses_the_unpacked_copy(tmp_path: Path) -> None:
-    repo = eval_fim.Repo("demo", "1.0", "src/demo")
-    (tmp_path / "demo-1.0" / "src" / "demo").mkdir(parents=True)
+def test_fetch_project_reuses_the_unpacked_copy(tmp_path: Path) -> None:
+    project = projects.Project("demo", "1.0", "pypi", "python", "demo-1.0/src/demo")
+    (tmp_path / "demo-1.0" / "demo-1.0" / "src" / "demo").mkdir(parents=True)
     (tmp_path / "demo-1.0" / ".iquest-unpacked").write_text("demo==1.0\n", encoding="utf-8")
-    assert eval_fim.fetch_repo(repo, tmp_path) == tmp_path / "demo-1.0" / "src" / "demo"
+    assert projects.fetch_project(project, tmp_path) == tmp_path / "demo-1.0" / "demo-1.0" / "src" / "demo"
 
 
-def test_fetch_repo_unpacks_a_cached_sdist(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("registry", "archive", "root"), [("pypi", "sdists/demo-1.0.tar.gz", "demo-1.0"), ("npm", "npm/demo-1.0.tgz", "package")])
+def test_fetch_project_unpacks_a_cached_archive(tmp_path: Path, registry: str, archive: str, root: str) -> None:
     import tarfile
 
-    source = tmp_path / "build" / "demo-1.0" / "demo"
+    source = tmp_path / "build" / root / "lib"
     source.mkdir(parents=True)
     (source / "mod.py").write_text("X = 1\n", encoding="utf-8")
-    (tmp_path / "cache" / "sdists").mkdir(parents=True)
-    with tarfile.open(tmp_path / "cache" / "sdists" / "demo-1.0.tar.gz", "w:gz") as tar:
-        tar.add(tmp_path / "build" / "demo-1.0", arcname="demo-1.0")
-    workspace = eval_fim.fetch_repo(eval_fim.Repo("demo", "1.0", "demo"), tmp_path / "cache")
+    (tmp_path / "cache" / archive).parent.mkdir(parents=True)
+    with tarfile.open(tmp_path / "cache" / archive, "w:gz") as tar:
+        tar.add(tmp_path / "build" / root, arcname=root)
+    workspace = projects.fetch_project(projects.Project("demo", "1.0", registry, "python", f"{root}/lib"), tmp_path / "cache")
     assert (workspace / "mod.py").read_text(encoding="utf-8") == "X = 1\n"
     assert (tmp_path / "cache" / "demo-1.0" / ".iquest-unpacked").exists()
 
 
-def test_tasks_are_shared_out_over_the_repositories() -> None:
-    assert [eval_fim.share(8, 3, i) for i in range(3)] == [3, 3, 2]
-    assert [eval_fim.share(20, 3, i) for i in range(3)] == [7, 7, 6]
-    assert sum(eval_fim.share(5, 4, i) for i in range(4)) == 5
+def test_an_archive_that_escapes_its_folder_is_refused(tmp_path: Path) -> None:
+    import io
+    import tarfile
+
+    (tmp_path / "sdists").mkdir()
+    with tarfile.open(tmp_path / "sdists" / "evil-1.0.tar.gz", "w:gz") as tar:
+        info = tarfile.TarInfo("../../escaped.py")
+        info.size = 1
+        tar.addfile(info, io.BytesIO(b"x"))
+    with pytest.raises(tarfile.TarError):
+        projects.fetch_project(projects.Project("evil", "1.0", "pypi", "python", "evil-1.0"), tmp_path)
+    assert not (tmp_path.parent / "escaped.py").exists()
 
 
-def test_parse_args_defaults() -> None:
+def test_pinned_projects_cover_every_language_and_the_holdout_is_apart() -> None:
+    assert len(projects.PROJECTS) >= 8
+    assert {p.language for p in projects.PROJECTS.values()} == set(projects.LANGUAGES)
+    assert {p.language for p in projects.HOLDOUT_PROJECTS.values()} == set(projects.LANGUAGES)
+    assert not set(projects.PROJECTS) & set(projects.HOLDOUT_PROJECTS)
+
+
+def test_parse_args_defaults_and_ablation_modes() -> None:
     args = eval_fim.parse_args([])
     assert args.model == "qwen2.5-coder-0.5b"
-    assert args.tasks_per_kind == 16
-    assert args.generation_timeout_ms == 20000
-    assert args.repos == list(eval_fim.DEFAULT_REPOS)
-    assert args.kinds == list(eval_fim.KINDS)
+    assert args.modes == ["raw", "off", "on"]
+    assert args.generation_timeout_ms == 60000
+    assert args.tasks == SCRIPTS / "eval_tasks.json"
+    assert args.kinds == list(tasks.KINDS)
+    assert not args.holdout and args.limit is None
+    ablated = eval_fim.parse_args(["--modes", "on", "--ablate"])
+    assert ablated.modes == ["on", "on-no-definitions", "on-no-imports", "on-no-recent", "on-no-neighbours", "on-no-similar"]
+
+
+def test_select_filters_then_limits() -> None:
+    rows = [tasks.Task(p, "1", lang, kind, "a", 0, 0, 0, "") for p, lang in (("a", "python"), ("b", "rust")) for kind in tasks.KINDS]
+    args = eval_fim.parse_args(["--kinds", "mid-word", "cross-file", "--limit", "3"])
+    assert [(t.project, t.kind) for t in eval_fim.select(rows, args)] == [("a", "mid-word"), ("a", "cross-file"), ("b", "mid-word")]
+    args = eval_fim.parse_args(["--languages", "rust", "--projects", "click"])
+    assert eval_fim.select(rows, args) == []
+
+
+def test_the_committed_task_list_is_big_broad_and_pinned() -> None:
+    listed = tasks.read_task_list(eval_fim.TASK_LIST, projects.PROJECTS)
+    assert len(listed) >= 300
+    assert len({t.project for t in listed}) >= 8
+    assert {t.kind for t in listed} == set(tasks.KINDS)
+    assert {t.language for t in listed} == set(projects.LANGUAGES)
+    assert len(set(listed)) == len(listed)
+    # the interleaved order: the first 60 cover every kind and language
+    assert {t.kind for t in listed[:60]} == set(tasks.KINDS)
+    assert {t.language for t in listed[:60]} == set(projects.LANGUAGES)

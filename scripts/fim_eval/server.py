@@ -1,0 +1,95 @@
+"""The ``off`` / ``on`` modes (and the ablations): our real server over LSP, one server per project and mode."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from pathlib import Path
+from typing import Any, Sequence, TextIO
+
+from .scoring import Result, score
+from .tasks import Case
+
+CONTEXT_SOURCES = ("definitions", "imports", "recent", "neighbours", "similar")
+SERVER_MODES = ("off", "on")
+ABLATION_MODES = tuple(f"on-no-{source}" for source in CONTEXT_SOURCES)
+LANGUAGE_IDS = {"python": "python", "javascript": "javascript", "typescript": "typescript", "rust": "rust"}
+
+
+def server_options(mode: str, model: str, timeout_ms: int) -> dict[str, Any]:
+    """initializationOptions (under ``iquest``) for ``mode``: off, on, or on-no-SOURCE (every context source but one)."""
+    options: dict[str, Any] = {
+        "model": model,
+        "repoContext": mode != "off",
+        "auditLog": False,
+        "maxTokens": 64,
+        "multiline": "auto",
+        "generationTimeoutMs": timeout_ms,
+        "speculate": False,  # a speculative generation after each answer would run into the next request
+        "warmUp": False,
+    }
+    if mode.startswith("on-no-"):
+        dropped = mode.removeprefix("on-no-")
+        if dropped not in CONTEXT_SOURCES:
+            raise ValueError(f"unknown context source {dropped!r} (known: {', '.join(CONTEXT_SOURCES)})")
+        options["contextSources"] = [source for source in CONTEXT_SOURCES if source != dropped]
+    elif mode not in SERVER_MODES:
+        raise ValueError(f"unknown server mode {mode!r}")
+    return options
+
+
+def utf16_column(text: str, character: int) -> int:
+    return len(text[:character].encode("utf-16-le")) // 2
+
+
+async def _wait_until_ready(session, repo_context: bool) -> dict[str, Any]:
+    """start_session returns at the first progress end, which may be the index's: wait for the model and the index."""
+    wanted = "ready" if repo_context else "off"
+    deadline = time.monotonic() + 300
+    status = await session.status()
+    while status.get("state") != "ready" or (status.get("index") or {}).get("state") != wanted:
+        if status.get("state") == "failed":
+            raise SystemExit(f"the model did not load: {status.get('error') or session.messages}")
+        if (status.get("index") or {}).get("state") == "failed" or time.monotonic() > deadline:
+            raise SystemExit(f"model {status.get('state')!r}, index {status.get('index')!r}; expected index {wanted!r}")
+        await asyncio.sleep(0.2)
+        status = await session.status()
+    return status
+
+
+async def run_mode(workspace: Path, cases: Sequence[Case], mode: str, model: str, timeout_ms: int, log: TextIO | None = None) -> list[Result]:
+    """One server for ``workspace``; every case once in ``mode``."""
+    from lsprotocol import types
+
+    from lsp_server.session_client import start_session
+
+    options = server_options(mode, model, timeout_ms)
+    session = await start_session(workspace, options, log=log)
+    results: list[Result] = []
+    try:
+        status = await _wait_until_ready(session, options["repoContext"])
+        if session.messages:
+            print(f"  [server] {' | '.join(session.messages)}", file=sys.stderr)
+        generations = status.get("generations", 0)
+        for number, case in enumerate(cases):
+            task = case.task
+            uri = session.open(workspace / task.path, case.document, LANGUAGE_IDS[task.language], version=number + 1)
+            line_text = case.document.split("\n")[task.line]
+            started = time.perf_counter()
+            error = ""
+            try:
+                request = session.inline(uri, task.line, utf16_column(line_text, task.character))
+                suggestion = await asyncio.wait_for(request, timeout=timeout_ms / 1000 + 120)
+            except Exception as exc:  # a failed request counts as an empty suggestion
+                suggestion, error = "", f"{type(exc).__name__}: {exc}"
+            latency = (time.perf_counter() - started) * 1000
+            session.client.text_document_did_close(types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(uri=uri)))
+            after = await session.status()
+            ran = after.get("generations", 0) > generations  # an empty answer may come without a generation
+            last = (after.get("lastGeneration") or {}) if ran else {}
+            generations = after.get("generations", 0)
+            results.append(score(case, mode, suggestion, latency, error, last.get("stopReason", ""), last.get("promptTokens", 0)))
+    finally:
+        await session.close()
+    return results
