@@ -61,12 +61,13 @@ class TokenHealer:
     def __init__(self, pieces: Sequence[bytes]) -> None:
         self._pieces = list(pieces)
         # Special and control tokens have no plain-text piece: they never take part in healing.
-        order = sorted((piece, token) for token, piece in enumerate(self._pieces) if piece)
-        self._sorted_pieces = [piece for piece, _ in order]
-        self._sorted_ids = np.fromiter((token for _, token in order), dtype=np.intc, count=len(order))
+        order = [token for token, piece in enumerate(self._pieces) if piece]
+        order.sort(key=self._pieces.__getitem__)
+        self._sorted_pieces = [self._pieces[token] for token in order]
+        self._sorted_ids = np.array(order, dtype=np.intc)
         self._ids_of: dict[bytes, list[int]] = {}
-        for piece, token in order:
-            self._ids_of.setdefault(piece, []).append(token)
+        for token in order:
+            self._ids_of.setdefault(self._pieces[token], []).append(token)
 
     def piece(self, token: int) -> bytes:
         """The bytes ``token`` stands for ("" for special tokens)."""
