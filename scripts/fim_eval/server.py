@@ -8,10 +8,11 @@ import time
 from pathlib import Path
 from typing import Any, Sequence, TextIO
 
+from lsp_server.settings import CONTEXT_SOURCES
+
 from .scoring import Result, score
 from .tasks import Case
 
-CONTEXT_SOURCES = ("definitions", "imports", "recent", "neighbours", "similar")
 SERVER_MODES = ("off", "on")
 ABLATION_MODES = tuple(f"on-no-{source}" for source in CONTEXT_SOURCES)
 LANGUAGE_IDS = {"python": "python", "javascript": "javascript", "typescript": "typescript", "rust": "rust"}

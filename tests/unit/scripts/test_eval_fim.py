@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from lsp_server.settings import CONTEXT_SOURCES
+
 SCRIPTS = Path(__file__).resolve().parents[3] / "scripts"
 sys.path.insert(0, str(SCRIPTS))  # the script imports its package, fim_eval, from next to itself
 
@@ -330,7 +332,7 @@ def test_parse_args_defaults_and_ablation_modes() -> None:
     assert args.kinds == list(tasks.KINDS)
     assert not args.holdout and args.limit is None
     ablated = eval_fim.parse_args(["--modes", "on", "--ablate"])
-    assert ablated.modes == ["on", "on-no-definitions", "on-no-imports", "on-no-recent", "on-no-neighbours", "on-no-similar"]
+    assert ablated.modes == ["on", *(f"on-no-{source}" for source in CONTEXT_SOURCES)]
 
 
 def test_select_filters_then_limits() -> None:

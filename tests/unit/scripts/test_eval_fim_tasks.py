@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from lsp_server.settings import CONTEXT_SOURCES
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "scripts"))
 
 from fim_eval import projects, raw, server, tasks  # noqa: E402  (needs the path above)
@@ -260,7 +262,7 @@ def test_server_options_per_mode() -> None:
     assert off["generationTimeoutMs"] == 60000 and "contextSources" not in off
     assert server.server_options("on", "m", 1)["repoContext"] is True
     ablated = server.server_options("on-no-recent", "m", 1)
-    assert ablated["repoContext"] is True and ablated["contextSources"] == ["definitions", "imports", "neighbours", "similar"]
+    assert ablated["repoContext"] is True and ablated["contextSources"] == [s for s in CONTEXT_SOURCES if s != "recent"]
     with pytest.raises(ValueError):
         server.server_options("on-no-weather", "m", 1)
 
