@@ -33,7 +33,8 @@ empty answers %, latency p50/p95, and the deltas against raw.
     .venv/bin/python scripts/eval_fim.py --write-tasks [--per-kind 8] [--seed 13]
     .venv/bin/python scripts/eval_fim.py [--modes raw off on] [--ablate] [--limit N] [--kinds mid-word cross-file]
         [--projects click rxjs] [--languages rust] [--holdout] [--model qwen2.5-coder-0.5b]
-        [--generation-timeout-ms 60000] [--json results.json] [--server-log server.log]
+        [--generation-timeout-ms 60000] [--server-option maxPromptTokens=512 ...] [--json results.json]
+        [--server-log server.log]
 
 The task order interleaves projects, languages and kinds, so ``--limit 60`` covers every kind and
 language; tasks run grouped by project (one server per project and mode), file by file. On the 2-core
@@ -49,7 +50,7 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from fim_eval.projects import ALL_PROJECTS, HOLDOUT_PROJECTS, LANGUAGES, PROJECTS, Project, fetch_project
 from fim_eval.raw import RawModel
@@ -115,7 +116,7 @@ async def run(tasks: Sequence[Task], args: argparse.Namespace) -> list[Result]:
                 if mode == "raw":
                     done = [raw_model.complete(case) for case in cases]
                 else:
-                    done = await run_mode(workspace, cases, mode, args.model, args.generation_timeout_ms, log)
+                    done = await run_mode(workspace, cases, mode, args.model, args.generation_timeout_ms, log, args.server_options)
                 errors = sum(bool(r.error) for r in done)
                 print(f"  {mode}: {len(done)} requests in {time.monotonic() - started:.0f} s" + (f", {errors} failed" if errors else ""), file=sys.stderr)
                 results += done
@@ -143,7 +144,8 @@ def main(args: argparse.Namespace) -> None:
         raise SystemExit(f"error: {error}") from None
     names = dict.fromkeys(t.project for t in tasks)
     print(f"model {args.model}, {'holdout' if args.holdout else args.tasks.name}, {len(tasks)} tasks, "
-          f"projects {', '.join(f'{n} {ALL_PROJECTS[n].version}' for n in names)}, {time.monotonic() - started:.0f} s")
+          + (f"server settings {json.dumps(args.server_options)}, " if args.server_options else "")
+          + f"projects {', '.join(f'{n} {ALL_PROJECTS[n].version}' for n in names)}, {time.monotonic() - started:.0f} s")
     print(format_table(summarize(results), args.modes))
     if args.json:
         Path(args.json).write_text(json.dumps([r.row() for r in results], indent=1), encoding="utf-8")
@@ -166,10 +168,23 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--generation-timeout-ms", type=int, default=60000, help="the server's generationTimeoutMs")
     parser.add_argument("--json", help="write every result here")
     parser.add_argument("--server-log", help="write the servers' stderr here")
+    parser.add_argument("--server-option", action="append", default=[], metavar="NAME=JSON",
+                        help="a server setting on top of the mode's, e.g. maxPromptTokens=512 (repeatable)")
     args = parser.parse_args(argv)
+    args.server_options = dict(_server_option(parser, text) for text in args.server_option)
     if args.ablate:
         args.modes = list(dict.fromkeys([*args.modes, *ABLATION_MODES]))
     return args
+
+
+def _server_option(parser: argparse.ArgumentParser, text: str) -> tuple[str, Any]:
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        parser.error(f"--server-option wants NAME=JSON, got {text!r}")
+    try:
+        return name, json.loads(value)
+    except json.JSONDecodeError:
+        return name, value  # a bare string such as contextLayout=repo-tokens
 
 
 if __name__ == "__main__":

@@ -59,13 +59,16 @@ async def _wait_until_ready(session, repo_context: bool) -> dict[str, Any]:
     return status
 
 
-async def run_mode(workspace: Path, cases: Sequence[Case], mode: str, model: str, timeout_ms: int, log: TextIO | None = None) -> list[Result]:
-    """One server for ``workspace``; every case once in ``mode``."""
+async def run_mode(
+    workspace: Path, cases: Sequence[Case], mode: str, model: str, timeout_ms: int, log: TextIO | None = None,
+    extra: dict[str, Any] | None = None,
+) -> list[Result]:
+    """One server for ``workspace``; every case once in ``mode``, with ``extra`` settings on top."""
     from lsprotocol import types
 
     from lsp_server.session_client import start_session
 
-    options = server_options(mode, model, timeout_ms)
+    options = {**server_options(mode, model, timeout_ms), **(extra or {})}
     session = await start_session(workspace, options, log=log)
     results: list[Result] = []
     try:

@@ -270,3 +270,12 @@ def test_server_options_per_mode() -> None:
 def test_utf16_column() -> None:
     assert server.utf16_column("ab = 1", 3) == 3
     assert server.utf16_column("s = '𝄞' + x", 9) == 10
+
+
+def test_server_options_from_the_command_line() -> None:
+    import eval_fim
+
+    args = eval_fim.parse_args(["--server-option", "maxPromptTokens=512", "--server-option", "contextLayout=repo-tokens"])
+    assert args.server_options == {"maxPromptTokens": 512, "contextLayout": "repo-tokens"}
+    with pytest.raises(SystemExit):
+        eval_fim.parse_args(["--server-option", "maxPromptTokens"])
