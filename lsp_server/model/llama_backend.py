@@ -349,12 +349,12 @@ class LlamaCppBackend:
         try:
             if not cancel.is_set():
                 self._prefill(tokens, reused, cancel)
+                out = self._spell(tokens, healed, cancel) if healed and max_tokens else []
             if cancel.is_set():
                 stop_reason = "cancelled"
             elif max_tokens == 0:
                 stop_reason = "no_room"
             else:
-                out = self._spell(tokens, healed, cancel) if healed else []
                 spelled = len(out)
                 for token in self._llm.generate(tokens + out, temp=0.0, top_k=1, reset=True):
                     if len(out) == spelled:
