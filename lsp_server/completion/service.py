@@ -209,7 +209,7 @@ class CompletionService:
             if done.cancelled() or done.exception() is not None:
                 return
             result = done.result()
-            log_prompt(result.prompt, "speculation" if speculative else "request")
+            log_prompt(result.prompt, "speculation" if speculative else "request", result.healed)
             if result.stop_reason != "cancelled":
                 self._cache.put(doc.uri, prefix, suffix, _usable(result))
 
@@ -293,7 +293,7 @@ class CompletionService:
             log.info("warm-up failed: %s", done.exception())
             return
         result = done.result()
-        log_prompt(result.prompt, "warm-up")
+        log_prompt(result.prompt, "warm-up", result.healed)
         self._last_warm_up = {
             "promptTokens": result.prompt_tokens,
             "evaluatedTokens": result.evaluated_tokens,

@@ -60,6 +60,8 @@ class GenerationResult:
     prompt_ms: float
     total_ms: float
     stop_reason: str
+    # The typed text taken back off the prompt's end and spelled again (token healing): prompt + healed is what was typed.
+    healed: str = ""
 
 
 @dataclass(frozen=True)

@@ -318,11 +318,11 @@ class LlamaCppBackend:
 
         if request.max_tokens == 0:  # a warm-up: fill the KV, generate nothing, never count as a generation
             decoded = self._decode(tokens, cancel, 0, None, step)
-            return self._result(tokens, replace(decoded, stop_reason="warm_up_cancelled" if cancel.is_set() else "warm_up"), started)
+            return self._result(tokens, replace(decoded, stop_reason="warm_up_cancelled" if cancel.is_set() else "warm_up"), started, healed)
         if not tokens:  # nothing before the cursor and no BOS: llama.cpp cannot sample from nothing
-            return self._result(tokens, _Decoded("", 0, "empty_prompt", 0.0), started)
+            return self._result(tokens, _Decoded("", 0, "empty_prompt", 0.0), started, healed)
         decoded = self._decode(tokens, cancel, request.max_tokens, request.deadline, step, healed)
-        return self._result(tokens, decoded, started)
+        return self._result(tokens, decoded, started, healed)
 
     def _decode(
         self,
@@ -401,7 +401,7 @@ class LlamaCppBackend:
             healed = self._healer.still_pending(healed, self._healer.piece(last))
         return chosen
 
-    def _result(self, tokens: list[int], decoded: _Decoded, started: float) -> GenerationResult:
+    def _result(self, tokens: list[int], decoded: _Decoded, started: float, healed: bytes) -> GenerationResult:
         return GenerationResult(
             text=decoded.text,
             prompt=self._llm.detokenize(tokens, special=True).decode("utf-8", errors="replace"),
@@ -411,6 +411,7 @@ class LlamaCppBackend:
             prompt_ms=decoded.prompt_ms,
             total_ms=(time.perf_counter() - started) * 1000,
             stop_reason=decoded.stop_reason,
+            healed=healed.decode("utf-8", errors="replace"),
         )
 
     def _chat_formatter(self):

@@ -8,10 +8,13 @@ import os
 BACKGROUND_KINDS = ("speculation", "warm-up")
 
 
-def log_prompt(prompt: str, kind: str) -> None:
-    """Append ``prompt``; ``kind`` is "request", "speculation", "warm-up" or "action:<name>"."""
+def log_prompt(prompt: str, kind: str, healed: str = "") -> None:
+    """Append ``prompt``; ``kind`` is "request", "speculation", "warm-up" or "action:<name>".
+
+    ``healed`` is the typed text taken back off the prompt's end, which the model spells again first.
+    """
     path = os.environ.get("IQUEST_PROMPT_LOG")
     if path:
-        entry = {"prompt": prompt, "speculative": kind in BACKGROUND_KINDS, "kind": kind}
+        entry = {"prompt": prompt, "healed": healed, "speculative": kind in BACKGROUND_KINDS, "kind": kind}
         with open(path, "a", encoding="utf-8") as handle:
             handle.write(json.dumps(entry) + "\n")

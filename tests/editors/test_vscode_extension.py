@@ -35,7 +35,8 @@ def test_contributed_settings_are_the_servers_with_the_same_defaults():
         expected = list(expected) if isinstance(expected, tuple) else expected
         assert contributed[name]["default"] == expected, name
         if field.choices:
-            assert contributed[name]["enum"] == list(field.choices), name
+            schema = contributed[name]["items"] if field.kind is list else contributed[name]  # a list's choices are its items'
+            assert schema["enum"] == list(field.choices), name
         if field.minimum is not None:
             assert (contributed[name]["minimum"], contributed[name]["maximum"]) == (field.minimum, field.maximum), name
 

@@ -201,7 +201,8 @@ def test_a_client_that_counts_in_utf8_gets_utf8_positions(tmp_path):
         answer = server.call("textDocument/inlineCompletion", {"textDocument": {"uri": uri}, "position": cursor, "context": {"triggerKind": 1}}, timeout=120)
         assert "result" in answer, answer
         (request,) = [entry for entry in map(json.loads, prompts.read_text().splitlines()) if entry["kind"] == "request"]
-        assert before in request["prompt"] and before + " =" not in request["prompt"]  # cut exactly at the cursor
+        typed = request["prompt"] + request["healed"]  # token healing takes the word at the cursor back off the prompt
+        assert before in typed and before + " =" not in typed  # cut exactly at the cursor
         menu = server.call("textDocument/codeAction", {"textDocument": {"uri": uri}, "range": {"start": cursor, "end": cursor}, "context": {"diagnostics": []}})
         assert isinstance(menu.get("result"), list), menu
     finally:

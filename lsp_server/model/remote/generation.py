@@ -104,6 +104,7 @@ def generate(
         prompt_ms=prompt_ms,
         total_ms=(time.perf_counter() - started) * 1000,
         stop_reason=reason,
+        healed=healed,
     )
 
 
