@@ -401,7 +401,7 @@ class LlamaCppBackend:
             healed = self._healer.still_pending(healed, self._healer.piece(last))
         return chosen
 
-    def _result(self, tokens: list[int], decoded: _Decoded, started: float, healed: bytes) -> GenerationResult:
+    def _result(self, tokens: list[int], decoded: _Decoded, started: float, healed: bytes = b"") -> GenerationResult:
         return GenerationResult(
             text=decoded.text,
             prompt=self._llm.detokenize(tokens, special=True).decode("utf-8", errors="replace"),
