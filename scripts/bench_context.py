@@ -51,7 +51,7 @@ def main() -> int:
     from lsp_server.context.index import WorkspaceIndex
     from lsp_server.context.recent import RecentSnippets
     from lsp_server.context.similarity import SimilarityIndex
-    from lsp_server.settings import CONTEXT_SOURCES
+    from lsp_server.settings import CONTEXT_SOURCES, Settings
 
     sources = tuple(args.sources.split(",")) if args.sources else CONTEXT_SOURCES
 
@@ -71,6 +71,10 @@ def main() -> int:
     tracemalloc.stop()
     index.listeners.append(similar.update)
 
+    # What the server tells the assembler with the default maxPromptTokens (completion/layout.py): the
+    # characters around the cursor its local window holds, so a long file's far windows are candidates too.
+    window = Settings().max_prompt_tokens
+    local = ((window - window // 4) * 4, window // 4 * 4)
     rng = random.Random(args.seed)
     python_files = sorted(rel for rel in index.summaries() if rel.endswith(".py") and (index.source(rel) or "").count("\n") > 20)
     step_change: list[float] = []
@@ -86,11 +90,11 @@ def main() -> int:
         offset = sum(len(x) + 1 for x in lines[:line]) + column
         assembler = ContextAssembler(index, RecentSnippets(), similar)
         started = time.perf_counter()
-        chunks = assembler.chunks(rel, text, offset, args.budget, sources)
+        chunks = assembler.chunks(rel, text, offset, args.budget, sources, local)
         step_change.append((time.perf_counter() - started) * 1000)
         typed = text[:offset] + "x" + text[offset:]
         started = time.perf_counter()
-        assembler.chunks(rel, typed, offset + 1, args.budget, sources)
+        assembler.chunks(rel, typed, offset + 1, args.budget, sources, local)
         frozen.append((time.perf_counter() - started) * 1000)
         chunk_counts.append(len(chunks))
         for chunk in chunks:

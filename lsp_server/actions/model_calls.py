@@ -89,7 +89,7 @@ class ModelCalls:
         settings = self.settings()
         if self.context is None or not settings.repo_context or budget <= 0:
             return []
-        found = self.context(source.uri, source.text, offset, budget)
+        found = self.context(source.uri, source.text, offset, budget, None)
         if found is None:
             return []
         return [(chunk.path, redact(chunk.text)) for chunk in found.chunks]

@@ -24,7 +24,13 @@ _TEMPLATE_MARGIN_TOKENS = 32
 _WINDOW_STEP = 32
 _MAX_MIDDLE_CHARS = 1200
 
-ContextProvider = Callable[[str, str, int, int], PromptContext | None]
+# How many characters a token of the local window holds, about (code: 3 to 4.5): the parts of the
+# document beyond that many may come back as similar windows in the repository context.
+_LOCAL_CHARS_PER_TOKEN = 4
+
+# (uri, text, offset, budget tokens, the characters before and after the cursor that the local
+# window holds, or None where the prompt holds no local window)
+ContextProvider = Callable[[str, str, int, int, tuple[int, int] | None], PromptContext | None]
 
 
 @dataclass(frozen=True)
@@ -51,7 +57,8 @@ def build_request(
     suffix_tokens = min(budget.suffix_tokens, prompt_budget // 4)
     room = n_ctx - settings.max_tokens - prompt_budget - _TEMPLATE_MARGIN_TOKENS
     context_tokens = max(0, min(settings.context_tokens, room)) if settings.repo_context else 0
-    repo = context(doc.uri, doc.text, offset, context_tokens) if context_tokens and context else None
+    local = ((prompt_budget - suffix_tokens) * _LOCAL_CHARS_PER_TOKEN, suffix_tokens * _LOCAL_CHARS_PER_TOKEN)
+    repo = context(doc.uri, doc.text, offset, context_tokens, local) if context_tokens and context else None
     chunks = repo.chunks if repo else ()
     window, first_line = _local_window(prefix, _LOCAL_PREFIX_CHARS, _WINDOW_STEP)
     window = redact(window)

@@ -10,7 +10,7 @@ from lsp_server.context.index import Definition, WorkspaceIndex
 from lsp_server.context.receivers import ReceiverResolver
 from lsp_server.context.recent import RecentSnippets
 from lsp_server.context.secrets import redact
-from lsp_server.context.similarity import SimilarityIndex
+from lsp_server.context.similarity import SimilarityIndex, best, same_file_windows
 from lsp_server.context.summaries import CONTAINER_KINDS, FileSummary, render_summary, symbol_source
 from lsp_server.context.tokens import identifiers
 from lsp_server.settings import CONTEXT_SOURCES
@@ -66,9 +66,19 @@ class ContextAssembler:
         self._lock = threading.Lock()
 
     def chunks(
-        self, rel: str, text: str, offset: int, budget_tokens: int, sources: Collection[str] = CONTEXT_SOURCES
+        self,
+        rel: str,
+        text: str,
+        offset: int,
+        budget_tokens: int,
+        sources: Collection[str] = CONTEXT_SOURCES,
+        local: tuple[int, int] | None = None,
     ) -> tuple[ContextChunk, ...]:
-        """Context chunks for ``rel`` at ``offset`` within ``budget_tokens`` (estimated), from ``sources`` only."""
+        """Context chunks for ``rel`` at ``offset`` within ``budget_tokens`` (estimated), from ``sources`` only.
+
+        ``local``: the characters before and after the cursor that the prompt's local window may hold;
+        given, the similar windows include the document's own parts beyond them.
+        """
         if budget_tokens <= 0 or not sources:
             return ()
         # Within one step of lines the context does not change at all: a change re-evaluates the
@@ -80,13 +90,14 @@ class ContextAssembler:
             self._index.generation_of_others(rel),
             self._recent.version_of_others(rel),
             frozenset(sources),
+            local,
         )
         frozen = self._frozen.get(rel)
         if frozen is not None and frozen[0] == step:
             return frozen[1]
         selected: list[ContextChunk] = []
         used = 0
-        for chunk in self._candidates(rel, text, offset, frozenset(sources)):
+        for chunk in self._candidates(rel, text, offset, frozenset(sources), local):
             cost = _tokens(chunk.text) + _tokens(chunk.path)
             if used + cost > budget_tokens or any(c.key == chunk.key for c in selected):
                 continue
@@ -107,7 +118,7 @@ class ContextAssembler:
             self._previous[rel] = ordered
             return ordered
 
-    def _candidates(self, rel: str, text: str, offset: int, sources: frozenset[str]):
+    def _candidates(self, rel: str, text: str, offset: int, sources: frozenset[str], local: tuple[int, int] | None):
         """Candidate chunks of the chosen sources, most specific first."""
         imported = self._imported_paths(rel, self._index.summary(rel))
         if "types" in sources:
@@ -117,8 +128,8 @@ class ContextAssembler:
                     yield chunk
         if "definitions" in sources:
             yield from self._definitions(rel, text, offset, imported)
-        if "similar" in sources and self._similar is not None:
-            yield from self._similar_chunks(rel, text, offset)
+        if "similar" in sources:
+            yield from self._similar_chunks(rel, text, offset, local)
         if "imports" in sources:
             for path in imported:
                 chunk = self._summary_chunk(path, "import")
@@ -135,13 +146,17 @@ class ContextAssembler:
                     if chunk is not None:
                         yield chunk
 
-    def _similar_chunks(self, rel: str, text: str, offset: int):
-        for found in self._similar.query(text, offset, rel, _SIMILAR_CHUNKS):
-            source = self._index.source(found.path)
+    def _similar_chunks(self, rel: str, text: str, offset: int, local: tuple[int, int] | None):
+        windows = self._similar.query(text, offset, rel, _SIMILAR_CHUNKS) if self._similar is not None else []
+        if local is not None:
+            windows = best(windows + same_file_windows(rel, text, offset, local, _SIMILAR_CHUNKS), _SIMILAR_CHUNKS)
+        for window in windows:
+            # The document's own windows come from its live text: the disk may hold another version.
+            source = text if window.path == rel else self._index.source(window.path)
             if source is None:
                 continue
-            lines = "\n".join(source.split("\n")[found.start_line : found.end_line + 1])
-            yield ContextChunk(f"similar:{found.path}:{found.start_line}", found.path, redact(lines), "similar")
+            lines = "\n".join(source.split("\n")[window.start_line : window.end_line + 1])
+            yield ContextChunk(f"similar:{window.path}:{window.start_line}", window.path, redact(lines), "similar")
 
     def _imported_paths(self, rel: str, own: FileSummary | None) -> list[str]:
         if own is None:

@@ -15,6 +15,7 @@ MAX_CHUNKS = 8_000
 _QUERY_LINES = 24
 _MIN_SHARED = 3
 _MIN_SCORE = 0.08
+_SAME_FILE_REACH_LINES = 2_000  # a huge document is scanned this far from its local window only
 
 
 @dataclass(frozen=True)
@@ -64,14 +65,7 @@ class SimilarityIndex:
                 self._remove(next(iter(self._files)))
 
     def _windows(self, text: str) -> list[tuple[int, int, frozenset[str]]]:
-        lines = text.split("\n")
-        windows = []
-        for first in range(0, len(lines), self._chunk_lines):
-            last = min(len(lines), first + self._chunk_lines) - 1
-            tokens = frozenset(map(sys.intern, identifiers("\n".join(lines[first : last + 1]))))
-            if len(tokens) >= _MIN_SHARED:
-                windows.append((first, last, tokens))
-        return windows
+        return [(first, last, frozenset(map(sys.intern, tokens))) for first, last, tokens in line_windows(text.split("\n"), self._chunk_lines)]
 
     def _remove(self, path: str) -> None:
         for chunk_id in self._files.pop(path, ()):
@@ -84,12 +78,7 @@ class SimilarityIndex:
 
     def query(self, text: str, offset: int, exclude: str, limit: int) -> list[SimilarChunk]:
         """The ``limit`` windows most similar to the lines before ``offset``, not from ``exclude``."""
-        start = offset
-        for _ in range(_QUERY_LINES):
-            start = text.rfind("\n", 0, start)
-            if start < 0:
-                break
-        wanted = frozenset(identifiers(text[start + 1 : offset]))
+        wanted = query_identifiers(text, offset)
         if len(wanted) < _MIN_SHARED:
             return []
         with self._lock:
@@ -105,5 +94,54 @@ class SimilarityIndex:
                 score = count / (len(wanted) + size - count)
                 if score >= _MIN_SCORE:
                     scored.append(SimilarChunk(path, first, last, score))
-        scored.sort(key=lambda c: (-c.score, c.path, c.start_line))
-        return scored[:limit]
+        return best(scored, limit)
+
+
+def best(found: list[SimilarChunk], limit: int) -> list[SimilarChunk]:
+    """The ``limit`` most similar, ties in a fixed order."""
+    return sorted(found, key=lambda c: (-c.score, c.path, c.start_line))[:limit]
+
+
+def query_identifiers(text: str, offset: int) -> frozenset[str]:
+    """The identifiers of the lines just before ``offset``: what the code at the cursor is about."""
+    start = offset
+    for _ in range(_QUERY_LINES):
+        start = text.rfind("\n", 0, start)
+        if start < 0:
+            break
+    return frozenset(identifiers(text[start + 1 : offset]))
+
+
+def line_windows(lines: list[str], chunk_lines: int = CHUNK_LINES, first: int = 0, end: int | None = None):
+    """(first line, last line, identifiers) of the fixed windows of ``lines`` that start in [first, end)."""
+    end = len(lines) if end is None else min(end, len(lines))
+    for start in range(first - first % chunk_lines, end, chunk_lines):
+        last = min(len(lines), start + chunk_lines) - 1
+        tokens = set(identifiers("\n".join(lines[start : last + 1])))
+        if len(tokens) >= _MIN_SHARED:
+            yield start, last, tokens
+
+
+def same_file_windows(path: str, text: str, offset: int, local: tuple[int, int], limit: int) -> list[SimilarChunk]:
+    """Windows of the open document itself that lie wholly outside its local window, most like the cursor's lines first.
+
+    ``local`` is how many characters before and after ``offset`` the prompt's local window may hold:
+    what lies farther out (a long file's other functions) the model would not see otherwise.
+    """
+    wanted = query_identifiers(text, offset)
+    if len(wanted) < _MIN_SHARED:
+        return []
+    lines = text.split("\n")
+    before = text.count("\n", 0, max(0, offset - local[0]))  # the first line the local window may reach
+    after = text.count("\n", 0, min(len(text), offset + local[1]))
+    found = []
+    reach = _SAME_FILE_REACH_LINES
+    for start, last, tokens in [*line_windows(lines, CHUNK_LINES, max(0, before - reach), before),
+                                *line_windows(lines, CHUNK_LINES, after + 1, after + 1 + reach)]:
+        if before <= last and start <= after:
+            continue
+        count = len(wanted & tokens)
+        score = count / (len(wanted) + len(tokens) - count)
+        if count >= _MIN_SHARED and score >= _MIN_SCORE:
+            found.append(SimilarChunk(path, start, last, score))
+    return best(found, limit)

@@ -137,14 +137,23 @@ class WorkspaceContext:
         self._worker.submit(self.index.close_document, path)
 
     def prompt_context(
-        self, path: Path, text: str, offset: int, budget_tokens: int, sources: Collection[str] = CONTEXT_SOURCES
+        self,
+        path: Path,
+        text: str,
+        offset: int,
+        budget_tokens: int,
+        sources: Collection[str] = CONTEXT_SOURCES,
+        local: tuple[int, int] | None = None,
     ) -> PromptContext | None:
-        """Context chunks from ``sources`` for a cursor in ``path``; None outside the workspace or before indexing."""
+        """Context chunks from ``sources`` for a cursor in ``path``; None outside the workspace or before indexing.
+
+        ``local``: the characters around the cursor the prompt holds anyway (see ContextAssembler.chunks).
+        """
         rel = self._relative(path)
         if rel is None or self.state != "ready":
             return None
         language = language_for_path(path) or "python"
-        chunks = self._assembler.chunks(rel, text, offset, budget_tokens, sources)
+        chunks = self._assembler.chunks(rel, text, offset, budget_tokens, sources, local)
         return PromptContext(self.repo_name, rel, LINE_COMMENT.get(language, "#"), chunks)
 
     def status(self) -> dict[str, Any]:

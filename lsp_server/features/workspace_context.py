@@ -96,12 +96,14 @@ class WorkspaceContextFeature:
         listeners.changed.append(changed)
         listeners.closed.append(closed)
 
-    def prompt_context(self, uri: str, text: str, offset: int, budget_tokens: int) -> PromptContext | None:
+    def prompt_context(
+        self, uri: str, text: str, offset: int, budget_tokens: int, local: tuple[int, int] | None = None
+    ) -> PromptContext | None:
         """Repository context for a cursor, or None."""
         path = _path(uri)
         if self.context is None or path is None:
             return None
-        return self.context.prompt_context(path, text, offset, budget_tokens, self._settings.current.context_sources)
+        return self.context.prompt_context(path, text, offset, budget_tokens, self._settings.current.context_sources, local)
 
     def status(self) -> dict[str, Any]:
         """Index state for iquest.status."""

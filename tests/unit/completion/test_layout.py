@@ -42,10 +42,13 @@ def test_the_middle_stays_anchored_while_typing_on_the_same_lines():
 
 
 def test_context_budget_leaves_room_for_the_local_window_and_generation():
+    asked = []
     request = build_request(
         DocumentSnapshot("file:///m.py", "x = ", 1), 4, Settings(context_tokens=100000), 4096, False,
-        lambda uri, text, offset, budget: None,
+        lambda uri, text, offset, budget, local: asked.append(local),
     )
     assert request.context_tokens + request.prefix_tokens + request.suffix_tokens + request.max_tokens <= 4096
+    # The context is told how far around the cursor the local window reaches (about 4 characters a token).
+    assert asked == [(request.prefix_tokens * 4, request.suffix_tokens * 4)]
     off = _request("x = ", repo_context=False)
     assert off.context_tokens == 0

@@ -150,3 +150,15 @@ def test_receivers_are_resolved_once_per_step_and_new_ones_are_appended(tmp_path
     moved = typed + "email\n" + "    pass\n" * 8 + "    buyer."
     after = assembler.chunks("shop/ship.py", moved, len(moved), 4000, ("types",))
     assert [c.text.split(":")[0] for c in after] == ["class Order", "class Customer"]
+
+
+def test_a_long_documents_own_far_part_is_a_similar_chunk_only_when_the_local_window_is_known(tmp_path):
+    index = _index(tmp_path)
+    far = "def compute_cart_total(cart, discount_code):\n    subtotal = sum(item.price for item in cart.items)\n"
+    filler = "".join(f"RATE_{i} = {i}\n" for i in range(300))
+    text = far + filler + "\n\ndef compute_order_total(order, discount_code):\n    subtotal = sum(item.price for item in "
+    assembler = ContextAssembler(index, RecentSnippets())
+    chunks = assembler.chunks("shop/app.py", text, len(text), 2000, ("similar",), local=(1_000, 200))
+    assert [(c.path, c.reason) for c in chunks] == [("shop/app.py", "similar")]
+    assert chunks[0].text.startswith("def compute_cart_total(cart, discount_code):")  # the live text, not the disk's
+    assert ContextAssembler(index, RecentSnippets()).chunks("shop/app.py", text, len(text), 2000, ("similar",)) == ()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lsp_server.context.similarity import SimilarityIndex
+from lsp_server.context.similarity import SimilarityIndex, same_file_windows
 
 PARSER = "\n".join(
     [
@@ -52,3 +52,27 @@ def test_memory_is_bounded_by_dropping_the_least_recently_changed_files():
     query = "alpha_a beta_a gamma_a alpha_c beta_c gamma_c"
     survivors = {c.path for c in index.query(query, len(query), "x.py", 10)}
     assert survivors == {"c.py"}
+
+
+def _long_document() -> tuple[str, int]:
+    """PARSER at the top, 200 lines of filler, then a cursor in code like PARSER's first function."""
+    filler = ["# " + "=" * 40] * 200  # no identifiers: the query is the cursor's function alone
+    text = PARSER + "\n" + "\n".join(filler) + "\ndef read_response(stream, limits):\n    header_bytes = stream.read_until("
+    return text, len(text)
+
+
+def test_the_documents_own_far_windows_come_back_but_never_the_local_window():
+    text, offset = _long_document()
+    far = same_file_windows("net/client.py", text, offset, (2_000, 500), limit=3)
+    assert [(c.path, c.start_line) for c in far[:1]] == [("net/client.py", 0)]
+    local_start = text.count("\n", 0, offset - 2_000)
+    assert all(c.end_line < local_start for c in far)  # the prompt holds those lines already
+    assert same_file_windows("net/client.py", text, offset, (len(text), 0), limit=3) == []
+
+
+def test_same_file_windows_are_cut_from_the_text_given():
+    text, offset = _long_document()
+    renamed = text.replace("header_bytes = stream.read_until(b", "payload = other.fetch(b", 1)
+    scores = [c.score for c in same_file_windows("c.py", text, offset, (2_000, 500), 1)]
+    renamed_scores = [c.score for c in same_file_windows("c.py", renamed, offset, (2_000, 500), 1)]
+    assert scores and (not renamed_scores or renamed_scores[0] < scores[0])
