@@ -11,7 +11,8 @@ from lsp_server.context.receivers import ReceiverResolver
 from lsp_server.context.recent import RecentSnippets
 from lsp_server.context.secrets import redact
 from lsp_server.context.similarity import SimilarityIndex, best, same_file_windows
-from lsp_server.context.summaries import CONTAINER_KINDS, FileSummary, render_summary, symbol_source
+from lsp_server.context.languages import language_for_path
+from lsp_server.context.summaries import CONTAINER_KINDS, FileSummary, import_statement_lines, render_summary, symbol_source
 from lsp_server.context.tokens import identifiers
 from lsp_server.settings import CONTEXT_SOURCES
 # Identifiers are read from a window of lines that moves in steps, so typing inside it does not
@@ -22,6 +23,10 @@ _WINDOW_AFTER = 16
 _MAX_NAMES = 16
 _DEFINITION_LINES = 24
 _SIMILAR_CHUNKS = 3
+# The document's own imports, when its local window starts below them: looked for in its first lines,
+# the last ones kept (a project's own modules are imported after the standard and third-party ones).
+_IMPORT_SCAN_LINES = 300
+_IMPORT_LINES = 48
 _CHARS_PER_TOKEN = 3.0  # conservative for code: the backend trims exactly if this is ever low
 
 
@@ -121,6 +126,10 @@ class ContextAssembler:
     def _candidates(self, rel: str, text: str, offset: int, sources: frozenset[str], local: tuple[int, int] | None):
         """Candidate chunks of the chosen sources, most specific first."""
         imported = self._imported_paths(rel, self._index.summary(rel))
+        if "imports" in sources and local is not None:
+            chunk = self._own_imports(rel, text, offset - local[0])
+            if chunk is not None:
+                yield chunk
         if "types" in sources:
             for definition in self._receivers.needed(rel, text, offset):
                 chunk = self._definition_chunk(definition, "type")
@@ -145,6 +154,18 @@ class ContextAssembler:
                     chunk = self._summary_chunk(path, "neighbour")
                     if chunk is not None:
                         yield chunk
+
+    def _own_imports(self, rel: str, text: str, window_start: int) -> ContextChunk | None:
+        """The document's import statements above ``window_start`` (its local window's first character)."""
+        language = language_for_path(rel)
+        if language is None or window_start <= 0:
+            return None
+        lines = text[:window_start].split("\n")[:-1][:_IMPORT_SCAN_LINES]  # whole lines only
+        head = "\n".join(lines)
+        kept = [line for first, last in import_statement_lines(head, language) for line in lines[first : last + 1]]
+        if not kept:
+            return None
+        return ContextChunk(f"own-imports:{rel}", rel, redact("\n".join(kept[-_IMPORT_LINES:])), "own-imports")
 
     def _similar_chunks(self, rel: str, text: str, offset: int, local: tuple[int, int] | None):
         windows = self._similar.query(text, offset, rel, _SIMILAR_CHUNKS) if self._similar is not None else []

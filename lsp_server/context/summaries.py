@@ -1099,3 +1099,40 @@ def _keyword_import_names(b: _Builder, node: Node) -> list[str]:
         return []
     wildcard = any(c.type == "asterisk" for c in node.children)
     return [b.text(name) + (".*" if wildcard else "")]
+
+
+# The statements that hold an import capture (a require() call sits in a declaration or an expression).
+_IMPORT_STATEMENTS = frozenset({
+    "import_statement", "import_from_statement", "future_import_statement", "export_statement",
+    "lexical_declaration", "variable_declaration", "expression_statement", "use_declaration", "mod_item",
+    "extern_crate_declaration", "import_declaration", "preproc_include",
+})
+# Imports guarded at the top level (try/except ImportError, if TYPE_CHECKING) count as the file's own.
+_GUARDS = frozenset({"if_statement", "try_statement", "else_clause", "except_clause", "block"})
+
+
+def import_statement_lines(source: str, language: str) -> list[tuple[int, int]]:
+    """(first line, last line) of each top-level import statement of ``source``, in order."""
+    if language not in _IMPORT_QUERIES:
+        return []
+    tree = get_parser(language).parse(source.encode("utf-8", "surrogatepass"))
+    root = tree.root_node
+    spans: dict[tuple[int, int], None] = {}
+    for _, captures in QueryCursor(_import_query(language)).matches(root):
+        for nodes in captures.values():
+            for node in nodes:
+                statement = node
+                while statement is not None and statement.type not in _IMPORT_STATEMENTS:
+                    statement = statement.parent
+                if statement is not None and _at_top_level(statement, root):
+                    spans.setdefault((statement.start_point[0], statement.end_point[0]), None)
+    return sorted(spans)
+
+
+def _at_top_level(node: Node, root: Node) -> bool:
+    parent = node.parent
+    while parent is not None and parent != root:
+        if parent.type not in _GUARDS:
+            return False
+        parent = parent.parent
+    return parent is not None

@@ -162,3 +162,16 @@ def test_a_long_documents_own_far_part_is_a_similar_chunk_only_when_the_local_wi
     assert [(c.path, c.reason) for c in chunks] == [("shop/app.py", "similar")]
     assert chunks[0].text.startswith("def compute_cart_total(cart, discount_code):")  # the live text, not the disk's
     assert ContextAssembler(index, RecentSnippets()).chunks("shop/app.py", text, len(text), 2000, ("similar",)) == ()
+
+
+def test_the_documents_own_imports_come_first_when_its_local_window_starts_below_them(tmp_path):
+    index = _index(tmp_path)
+    head = "import os\nfrom .billing import (\n    TAX_RATE,\n    compute_invoice_total,\n)\n\n\n"
+    body = "".join(f"def helper_{i}():\n    return {i}\n\n" for i in range(100))
+    text = head + body + "def checkout(cart):\n    total = "
+    assembler = ContextAssembler(index, RecentSnippets())
+    chunks = assembler.chunks("shop/app.py", text, len(text), 2000, ("imports",), local=(1_000, 200))
+    assert (chunks[0].reason, chunks[0].path) == ("own-imports", "shop/app.py")
+    assert chunks[0].text == "import os\nfrom .billing import (\n    TAX_RATE,\n    compute_invoice_total,\n)"
+    seen = ContextAssembler(index, RecentSnippets()).chunks("shop/app.py", text, len(text), 2000, ("imports",), local=(len(text), 200))
+    assert all(c.reason != "own-imports" for c in seen)  # the local window shows them already
