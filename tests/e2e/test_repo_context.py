@@ -191,3 +191,29 @@ async def test_planted_secrets_never_reach_a_prompt(tmp_path):
     for name, secret in SECRETS.items():  # ... and none of the secrets, in speculations either
         for prompt in prompts(log, speculative=True):
             assert secret not in prompt, name
+
+
+async def test_a_long_files_own_imports_and_far_code_reach_the_prompt(tmp_path):
+    require_model("smollm2-135m")
+    root = write_project(tmp_path / "repo")
+    far = "def refund_order(order, reason_code):\n    calculator = InvoiceCalculator()\n    owed = calculator.apply_regional_vat_and_discounts(order.items, order.region)\n    return owed\n"
+    filler = "".join(f"\n\ndef step_{i}(value):\n    return value + {i}\n" for i in range(120))
+    text = "from shop.billing import InvoiceCalculator\n\n\n" + far + filler + "\n\ndef reprice_order(order):\n    calculator = InvoiceCalculator()\n    owed = "
+    seen = {}
+    for sources in (["similar", "imports"], ["definitions"]):
+        log = tmp_path / f"prompts-{len(sources)}.jsonl"
+        client = await start(root, tmp_path / "cache", log, model="smollm2-135m", maxTokens=4, maxPromptTokens=256,
+                             contextSources=sources, speculate=False, warmUp=False)
+        try:
+            await wait_for_index(client)
+            uri = open_document(client, root / "shop" / "orders.py", text, "python")
+            line, character = end_of(text)
+            await client.text_document_inline_completion_async(inline_params(uri, line, character))
+        finally:
+            await client.shutdown_session()
+            await client.stop()
+        seen[len(sources)] = prompts(log)[-1]
+    # The local window (256 tokens) holds neither the imports nor refund_order: the context brings them back.
+    assert "from shop.billing import InvoiceCalculator" in seen[2]
+    assert "owed = calculator.apply_regional_vat_and_discounts(order.items, order.region)" in seen[2]
+    assert "from shop.billing import InvoiceCalculator" not in seen[1] and "def refund_order" not in seen[1]
