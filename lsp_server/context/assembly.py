@@ -24,7 +24,7 @@ _MAX_NAMES = 16
 _DEFINITION_LINES = 24
 _SIMILAR_CHUNKS = 3
 # The document's own imports, when its local window starts below them: looked for in its first lines,
-# the last ones kept (a project's own modules are imported after the standard and third-party ones).
+# the last whole statements kept (a project's own modules are imported after the standard and third-party ones).
 _IMPORT_SCAN_LINES = 300
 _IMPORT_LINES = 48
 _CHARS_PER_TOKEN = 3.0  # conservative for code: the backend trims exactly if this is ever low
@@ -162,10 +162,14 @@ class ContextAssembler:
             return None
         lines = text[:window_start].split("\n")[:-1][:_IMPORT_SCAN_LINES]  # whole lines only
         head = "\n".join(lines)
-        kept = [line for first, last in import_statement_lines(head, language) for line in lines[first : last + 1]]
+        kept: list[str] = []
+        for first, last in reversed(import_statement_lines(head, language)):  # whole statements, the last ones first
+            if len(kept) + last + 1 - first > _IMPORT_LINES:
+                break
+            kept[:0] = lines[first : last + 1]
         if not kept:
             return None
-        return ContextChunk(f"own-imports:{rel}", rel, redact("\n".join(kept[-_IMPORT_LINES:])), "own-imports")
+        return ContextChunk(f"own-imports:{rel}", rel, redact("\n".join(kept)), "own-imports")
 
     def _similar_chunks(self, rel: str, text: str, offset: int, local: tuple[int, int] | None):
         windows = self._similar.query(text, offset, rel, _SIMILAR_CHUNKS) if self._similar is not None else []

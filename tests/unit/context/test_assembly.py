@@ -175,3 +175,12 @@ def test_the_documents_own_imports_come_first_when_its_local_window_starts_below
     assert chunks[0].text == "import os\nfrom .billing import (\n    TAX_RATE,\n    compute_invoice_total,\n)"
     seen = ContextAssembler(index, RecentSnippets()).chunks("shop/app.py", text, len(text), 2000, ("imports",), local=(len(text), 200))
     assert all(c.reason != "own-imports" for c in seen)  # the local window shows them already
+
+
+def test_a_long_import_block_is_cut_to_its_last_whole_statements(tmp_path):
+    head = "".join(f"import module_{i}\n" for i in range(60)) + "from .billing import (\n    TAX_RATE,\n)\n\n\n"
+    text = head + "".join(f"def helper_{i}():\n    return {i}\n\n" for i in range(100)) + "def checkout(cart):\n    total = "
+    chunks = ContextAssembler(_index(tmp_path), RecentSnippets()).chunks("shop/app.py", text, len(text), 2000, ("imports",), local=(1_000, 200))
+    lines = chunks[0].text.split("\n")
+    assert lines[-3:] == ["from .billing import (", "    TAX_RATE,", ")"] and len(lines) <= 48
+    assert lines[0].startswith("import module_") and "import module_0" not in lines
