@@ -152,35 +152,35 @@ def test_receivers_are_resolved_once_per_step_and_new_ones_are_appended(tmp_path
     assert [c.text.split(":")[0] for c in after] == ["class Order", "class Customer"]
 
 
+def _own_file_chunks(root: Path, text: str, source: str, local: tuple[int, int] | None = (1_000, 200)):
+    """The chunks of one ``source`` for a cursor at the end of shop/app.py holding ``text``."""
+    return ContextAssembler(_index(root), RecentSnippets()).chunks("shop/app.py", text, len(text), 2000, (source,), local=local)
+
+
 def test_a_long_documents_own_far_part_is_a_similar_chunk_only_when_the_local_window_is_known(tmp_path):
-    index = _index(tmp_path)
     far = "def compute_cart_total(cart, discount_code):\n    subtotal = sum(item.price for item in cart.items)\n"
     filler = "".join(f"RATE_{i} = {i}\n" for i in range(300))
     text = far + filler + "\n\ndef compute_order_total(order, discount_code):\n    subtotal = sum(item.price for item in "
-    assembler = ContextAssembler(index, RecentSnippets())
-    chunks = assembler.chunks("shop/app.py", text, len(text), 2000, ("similar",), local=(1_000, 200))
+    chunks = _own_file_chunks(tmp_path / "a", text, "similar")
     assert [(c.path, c.reason) for c in chunks] == [("shop/app.py", "similar")]
     assert chunks[0].text.startswith("def compute_cart_total(cart, discount_code):")  # the live text, not the disk's
-    assert ContextAssembler(index, RecentSnippets()).chunks("shop/app.py", text, len(text), 2000, ("similar",)) == ()
+    assert _own_file_chunks(tmp_path / "b", text, "similar", local=None) == ()
 
 
 def test_the_documents_own_imports_come_first_when_its_local_window_starts_below_them(tmp_path):
-    index = _index(tmp_path)
     head = "import os\nfrom .billing import (\n    TAX_RATE,\n    compute_invoice_total,\n)\n\n\n"
     body = "".join(f"def helper_{i}():\n    return {i}\n\n" for i in range(100))
     text = head + body + "def checkout(cart):\n    total = "
-    assembler = ContextAssembler(index, RecentSnippets())
-    chunks = assembler.chunks("shop/app.py", text, len(text), 2000, ("imports",), local=(1_000, 200))
+    chunks = _own_file_chunks(tmp_path / "a", text, "imports")
     assert (chunks[0].reason, chunks[0].path) == ("own-imports", "shop/app.py")
     assert chunks[0].text == "import os\nfrom .billing import (\n    TAX_RATE,\n    compute_invoice_total,\n)"
-    seen = ContextAssembler(index, RecentSnippets()).chunks("shop/app.py", text, len(text), 2000, ("imports",), local=(len(text), 200))
+    seen = _own_file_chunks(tmp_path / "b", text, "imports", local=(len(text), 200))
     assert all(c.reason != "own-imports" for c in seen)  # the local window shows them already
 
 
 def test_a_long_import_block_is_cut_to_its_last_whole_statements(tmp_path):
     head = "".join(f"import module_{i}\n" for i in range(60)) + "from .billing import (\n    TAX_RATE,\n)\n\n\n"
     text = head + "".join(f"def helper_{i}():\n    return {i}\n\n" for i in range(100)) + "def checkout(cart):\n    total = "
-    chunks = ContextAssembler(_index(tmp_path), RecentSnippets()).chunks("shop/app.py", text, len(text), 2000, ("imports",), local=(1_000, 200))
-    lines = chunks[0].text.split("\n")
+    lines = _own_file_chunks(tmp_path, text, "imports")[0].text.split("\n")
     assert lines[-3:] == ["from .billing import (", "    TAX_RATE,", ")"] and len(lines) <= 48
     assert lines[0].startswith("import module_") and "import module_0" not in lines
