@@ -7,11 +7,11 @@ from collections.abc import Collection
 from dataclasses import dataclass, replace
 
 from lsp_server.context.index import Definition, WorkspaceIndex
+from lsp_server.context.languages import language_for_path
 from lsp_server.context.receivers import ReceiverResolver
 from lsp_server.context.recent import RecentSnippets
 from lsp_server.context.secrets import redact
 from lsp_server.context.similarity import SimilarityIndex, best, same_file_windows
-from lsp_server.context.languages import language_for_path
 from lsp_server.context.summaries import CONTAINER_KINDS, FileSummary, import_statement_lines, render_summary, symbol_source
 from lsp_server.context.tokens import identifiers
 from lsp_server.settings import CONTEXT_SOURCES

@@ -135,9 +135,8 @@ def same_file_windows(path: str, text: str, offset: int, local: tuple[int, int],
     before = text.count("\n", 0, max(0, offset - local[0]))  # the first line the local window may reach
     after = text.count("\n", 0, min(len(text), offset + local[1]))
     found = []
-    reach = _SAME_FILE_REACH_LINES
-    for start, last, tokens in [*line_windows(lines, CHUNK_LINES, max(0, before - reach), before),
-                                *line_windows(lines, CHUNK_LINES, after + 1, after + 1 + reach)]:
+    for start, last, tokens in [*line_windows(lines, CHUNK_LINES, max(0, before - _SAME_FILE_REACH_LINES), before),
+                                *line_windows(lines, CHUNK_LINES, after + 1, after + 1 + _SAME_FILE_REACH_LINES)]:
         if before <= last and start <= after:
             continue
         count = len(wanted & tokens)
