@@ -175,12 +175,15 @@ class ContextAssembler:
         windows = self._similar.query(text, offset, rel, _SIMILAR_CHUNKS) if self._similar is not None else []
         if local is not None:
             windows = best(windows + same_file_windows(rel, text, offset, local, _SIMILAR_CHUNKS), _SIMILAR_CHUNKS)
+        split: dict[str, list[str]] = {}  # each file's lines once, however many of its windows come back
         for window in windows:
             # The document's own windows come from its live text: the disk may hold another version.
             source = text if window.path == rel else self._index.source(window.path)
             if source is None:
                 continue
-            lines = "\n".join(source.split("\n")[window.start_line : window.end_line + 1])
+            if window.path not in split:
+                split[window.path] = source.split("\n")
+            lines = "\n".join(split[window.path][window.start_line : window.end_line + 1])
             yield ContextChunk(f"similar:{window.path}:{window.start_line}", window.path, redact(lines), "similar")
 
     def _imported_paths(self, rel: str, own: FileSummary | None) -> list[str]:
