@@ -103,13 +103,14 @@ async def test_cancelling_an_in_flight_request_stops_generation(client: Language
     client.workspace_did_change_configuration(
         types.DidChangeConfigurationParams(settings={"iquest": {"maxTokens": 400, "multiline": "always", "maxLines": 200, "generationTimeoutMs": 60000}})
     )
-    text = "# A long list of the planets and their moons, one per line:\n"
-    uri = open_document(client, ROOT / "planets.py", text, "python")
+    # A counting list keeps even the small model going for hundreds of tokens.
+    text = "numbers = [\n" + "".join(f"    {n},\n" for n in range(1, 9))
+    uri = open_document(client, ROOT / "numbers.py", text, "python")
     pending = set(client.protocol._request_futures)
-    request = asyncio.ensure_future(client.text_document_inline_completion_async(inline_params(uri, 1, 0)))
-    await asyncio.sleep(0.5)
+    request = asyncio.ensure_future(client.text_document_inline_completion_async(inline_params(uri, 9, 0)))
+    await asyncio.sleep(0.3)
     ids = [key for key in client.protocol._request_futures if key not in pending]
-    assert len(ids) == 1
+    assert len(ids) == 1, "the completion ended before it could be cancelled"
     client.protocol.notify("$/cancelRequest", types.CancelParams(id=ids[0]))
     with pytest.raises((JsonRpcException, asyncio.CancelledError)):
         await asyncio.wait_for(request, 30)
