@@ -98,14 +98,16 @@ async def test_out_of_range_position_is_a_clear_error_and_the_server_keeps_worki
     assert (await status(client))["state"] == "ready"
 
 
+# A counting list keeps even the small model going for hundreds of tokens, long enough to interrupt.
+COUNTING_LIST = "numbers = [\n" + "".join(f"    {n},\n" for n in range(1, 9))
+
+
 async def test_cancelling_an_in_flight_request_stops_generation(client: LanguageClient):
     await wait_until_loaded(client)
     client.workspace_did_change_configuration(
         types.DidChangeConfigurationParams(settings={"iquest": {"maxTokens": 400, "multiline": "always", "maxLines": 200, "generationTimeoutMs": 60000}})
     )
-    # A counting list keeps even the small model going for hundreds of tokens.
-    text = "numbers = [\n" + "".join(f"    {n},\n" for n in range(1, 9))
-    uri = open_document(client, ROOT / "numbers.py", text, "python")
+    uri = open_document(client, ROOT / "numbers.py", COUNTING_LIST, "python")
     pending = set(client.protocol._request_futures)
     request = asyncio.ensure_future(client.text_document_inline_completion_async(inline_params(uri, 9, 0)))
     await asyncio.sleep(0.3)
@@ -132,15 +134,14 @@ async def test_result_is_dropped_when_the_document_changes_meanwhile(client: Lan
     client.workspace_did_change_configuration(
         types.DidChangeConfigurationParams(settings={"iquest": {"maxTokens": 200, "multiline": "always", "maxLines": 200}})
     )
-    text = "# Numbers from one to one hundred, one per line:\n"
-    uri = open_document(client, ROOT / "stale.py", text, "python")
-    request = asyncio.ensure_future(client.text_document_inline_completion_async(inline_params(uri, 1, 0)))
+    uri = open_document(client, ROOT / "stale.py", COUNTING_LIST, "python")
+    request = asyncio.ensure_future(client.text_document_inline_completion_async(inline_params(uri, 9, 0)))
     await asyncio.sleep(0.3)
     client.text_document_did_change(
         types.DidChangeTextDocumentParams(
             text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
             content_changes=[types.TextDocumentContentChangePartial(
-                range=types.Range(start=types.Position(line=1, character=0), end=types.Position(line=1, character=0)), text="1")],
+                range=types.Range(start=types.Position(line=9, character=0), end=types.Position(line=9, character=0)), text="1")],
         )
     )
     answer = await asyncio.wait_for(request, 60)
