@@ -27,7 +27,7 @@ class Settings:
     threads: int = 0
     gpu_layers: int = 0
     max_tokens: int = 64
-    max_prompt_tokens: int = 1024
+    max_prompt_tokens: int = 2048
     max_lines: int = 8
     multiline: str = "auto"
     generation_timeout_ms: int = 5000

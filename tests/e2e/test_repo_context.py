@@ -202,7 +202,7 @@ async def test_a_long_files_own_imports_and_far_code_reach_the_prompt(tmp_path):
     seen = {}
     for sources in (["similar", "imports"], ["definitions"]):
         log = tmp_path / f"prompts-{len(sources)}.jsonl"
-        client = await start(root, tmp_path / "cache", log, model="smollm2-135m", maxTokens=4, maxPromptTokens=256,
+        client = await start(root, tmp_path / "cache", log, model="smollm2-135m", maxTokens=4, maxPromptTokens=1024,
                              contextSources=sources, speculate=False, warmUp=False)
         try:
             await wait_for_index(client)
@@ -213,7 +213,8 @@ async def test_a_long_files_own_imports_and_far_code_reach_the_prompt(tmp_path):
             await client.shutdown_session()
             await client.stop()
         seen[len(sources)] = prompts(log)[-1]
-    # The local window (256 tokens) holds neither the imports nor refund_order: the context brings them back.
+    # The local window (768 tokens before the cursor) holds neither the imports nor refund_order:
+    # the context, in the room the empty suffix leaves (256 tokens), brings them back.
     assert "from shop.billing import InvoiceCalculator" in seen[2]
     assert "owed = calculator.apply_regional_vat_and_discounts(order.items, order.region)" in seen[2]
     assert "from shop.billing import InvoiceCalculator" not in seen[1] and "def refund_order" not in seen[1]

@@ -52,3 +52,31 @@ def test_context_budget_leaves_room_for_the_local_window_and_generation():
     assert asked == [(request.prefix_tokens * 4, request.suffix_tokens * 4)]
     off = _request("x = ", repo_context=False)
     assert off.context_tokens == 0
+
+
+def _context_budget(text: str, offset: int, **settings) -> int | None:
+    """The budget the layout asks the context provider for; None when it does not ask."""
+    asked = []
+    build_request(
+        DocumentSnapshot("file:///m.py", text, 1), offset, Settings(**settings), 4096, False,
+        lambda uri, text, offset, budget, local: asked.append(budget),
+    )
+    return asked[0] if asked else None
+
+
+def test_repository_context_only_gets_the_room_the_document_leaves():
+    short = "x = 1\n" * 100  # 600 characters, about 150 tokens of a 2,048-token window
+    assert _context_budget(short, len(short), max_prompt_tokens=2048, context_tokens=4096) == 1792
+    assert _context_budget(short, len(short), max_prompt_tokens=2048, context_tokens=512) == 512
+    long = "value = compute(1)\n" * 2000  # 38,000 characters fill the window on either side
+    assert _context_budget(long, len(long) // 2, max_prompt_tokens=2048) is None
+    # At either end of a long file the window holds only one side of the cursor.
+    assert _context_budget(long, len(long), max_prompt_tokens=2048, context_tokens=4096) == 512
+    assert _context_budget(long, 0, max_prompt_tokens=2048, context_tokens=4096) == 1536
+
+
+def test_typing_does_not_move_the_context_budget_until_a_step_is_crossed():
+    text = "x = 1\n" * 300
+    budgets = {_context_budget(text + "y" * typed, len(text) + typed, max_prompt_tokens=2048, context_tokens=4096)
+               for typed in range(0, 40)}
+    assert len(budgets) == 1
