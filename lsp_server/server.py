@@ -35,6 +35,7 @@ def llama_backend_factory(settings: Settings) -> BackendFactory:
             n_ctx=settings.context_size,
             n_threads=settings.effective_threads,
             n_gpu_layers=settings.gpu_layers,
+            snapshot_bytes=settings.kv_snapshot_mb * 2**20,
             progress=progress,
         )
 

@@ -24,6 +24,7 @@ class Settings:
 
     model: str = "qwen2.5-coder-0.5b"
     context_size: int = 4096
+    kv_snapshot_mb: int = 512
     threads: int = 0
     gpu_layers: int = 0
     max_tokens: int = 64
@@ -81,6 +82,7 @@ class _Field:
 _FIELDS: dict[str, _Field] = {
     "model": _Field("model", str),
     "contextSize": _Field("context_size", int, 512, 131072),
+    "kvSnapshotMb": _Field("kv_snapshot_mb", int, 0, 65536),
     "threads": _Field("threads", int, 0, 256),
     "gpuLayers": _Field("gpu_layers", int, -1, 1000),
     "maxTokens": _Field("max_tokens", int, 1, 1024),
@@ -118,7 +120,7 @@ _FIELDS: dict[str, _Field] = {
 
 # Settings that only take effect when the model is loaded again.
 RELOAD_FIELDS = frozenset(
-    {"model", "context_size", "threads", "gpu_layers", "models_dir"}
+    {"model", "context_size", "kv_snapshot_mb", "threads", "gpu_layers", "models_dir"}
     | {"backend", "server_url", "server_model", "api_key_env", "fim_family"}
 )
 # Settings that only take effect when the workspace is indexed again.

@@ -31,6 +31,9 @@ def status_payload(runtime: ModelRuntime) -> dict[str, Any]:
             fimFamily=info.fim_family,
             contextLength=info.context_length,
         )
+        snapshots = getattr(backend, "snapshots", None)
+        if snapshots is not None:
+            payload["kvSnapshots"] = {"count": len(snapshots), "bytes": snapshots.bytes_used}
     last = runtime.last_result
     if last is not None:
         payload["lastGeneration"] = {
@@ -40,6 +43,7 @@ def status_payload(runtime: ModelRuntime) -> dict[str, Any]:
             "evaluatedTokens": last.evaluated_tokens,
             "generatedTokens": last.generated_tokens,
             "stopReason": last.stop_reason,
+            "restoredTokens": last.restored_tokens,
         }
     if runtime.last_cancel_ms is not None:
         payload["lastCancelMs"] = round(runtime.last_cancel_ms, 2)

@@ -62,6 +62,8 @@ class GenerationResult:
     stop_reason: str
     # The typed text taken back off the prompt's end and spelled again (token healing): prompt + healed is what was typed.
     healed: str = ""
+    # Prompt tokens whose KV came back from a saved snapshot of an earlier prompt (not evaluated).
+    restored_tokens: int = 0
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from lsp_server.model.catalog import Catalog, CatalogEntry, UnknownModelError
 from lsp_server.model.fetch import is_verified, resolve_model
 from lsp_server.model.gguf import GGUFError, read_gguf_info
 from lsp_server.model.healing import MAX_HEALED_BYTES, TokenHealer
+from lsp_server.model.kv_snapshots import KvSnapshots, Snapshot
 from lsp_server.prompting.budget import fit_window, start_on_step
 from lsp_server.prompting.fim import FimTemplate, detect_template
 
@@ -36,6 +37,9 @@ _SLOT = re.compile("\x00(\\d+)\x00")
 # Measured here (2 vCPU, 0.5B coder): 64 / 128 / 256 tokens per batch evaluate a prompt at
 # 210 / 219 / 222 tokens/s.
 _BATCH = 128
+# A saved KV state is restored when it spares this many more tokens than the live KV, and the live
+# KV is saved before a prompt overwrites at least this many of its tokens.
+_SNAPSHOT_MIN_TOKENS = 64
 
 
 def _slot(index: int) -> str:
@@ -121,6 +125,7 @@ class LlamaCppBackend:
         n_ctx: int = 4096,
         n_threads: int = 2,
         n_gpu_layers: int = 0,
+        snapshot_bytes: int = 0,
         progress: ProgressCallback | None = None,
     ) -> None:
         report = progress or (lambda message, percent: None)
@@ -151,6 +156,7 @@ class LlamaCppBackend:
                 "model such as qwen2.5-coder-0.5b or iquest-coder-v1-7b-instruct."
             ) from exc
         report("Reading vocabulary", 90)
+        self.snapshots = KvSnapshots(snapshot_bytes) if snapshot_bytes > 0 else None
         self._token_cache: dict[str, list[int]] = {}
         self._formatter = None
         self._active_cancel = threading.Event()
@@ -308,6 +314,7 @@ class LlamaCppBackend:
         """Run one FIM generation; returns early on cancel, deadline or a stop condition."""
         started = time.perf_counter()
         tokens, healed = self._healed_prompt(request)
+        restored = self._swap_kv(tokens)
         shifted = self._reuse_by_shifting(tokens)
         if shifted:
             log.debug("dropped %d cached tokens and shifted the rest of the KV", shifted)
@@ -318,11 +325,50 @@ class LlamaCppBackend:
 
         if request.max_tokens == 0:  # a warm-up: fill the KV, generate nothing, never count as a generation
             decoded = self._decode(tokens, cancel, 0, None, step)
-            return self._result(tokens, replace(decoded, stop_reason="warm_up_cancelled" if cancel.is_set() else "warm_up"), started, healed)
+            decoded = replace(decoded, stop_reason="warm_up_cancelled" if cancel.is_set() else "warm_up")
+            return self._result(tokens, decoded, started, healed, restored)
         if not tokens:  # nothing before the cursor and no BOS: llama.cpp cannot sample from nothing
             return self._result(tokens, _Decoded("", 0, "empty_prompt", 0.0), started, healed)
         decoded = self._decode(tokens, cancel, request.max_tokens, request.deadline, step, healed)
-        return self._result(tokens, decoded, started, healed)
+        return self._result(tokens, decoded, started, healed, restored)
+
+    def _swap_kv(self, tokens: list[int]) -> int:
+        """Save the live KV before ``tokens`` overwrite much of it; restore the saved state nearest to them.
+
+        Returns how many of ``tokens`` the restored state holds (0: none restored).
+        """
+        if self.snapshots is None:
+            return 0
+        live = self._common_prefix(tokens)
+        snapshot, shared = self.snapshots.best(tokens)
+        if self._llm.n_tokens - live >= _SNAPSHOT_MIN_TOKENS:
+            self._save_live()
+        if snapshot is None or shared < live + _SNAPSHOT_MIN_TOKENS:
+            return 0
+        return shared if self._load(snapshot) else 0
+
+    def _save_live(self) -> None:
+        """Keep the live sequence's KV state with the tokens it holds."""
+        llama_cpp = _import_llama()
+        ctx = self._llm._ctx.ctx
+        size = llama_cpp.llama_state_seq_get_size(ctx, 0)
+        buffer = (ctypes.c_uint8 * size)()
+        written = llama_cpp.llama_state_seq_get_data(ctx, buffer, size, 0)
+        if written:
+            self.snapshots.add(self._llm.input_ids[: self._llm.n_tokens], ctypes.string_at(buffer, written))
+
+    def _load(self, snapshot: Snapshot) -> bool:
+        """Put a saved KV state back into the live sequence; False (and an empty KV) if llama.cpp refused it."""
+        llama_cpp = _import_llama()
+        buffer = (ctypes.c_uint8 * len(snapshot.state)).from_buffer_copy(snapshot.state)
+        if not llama_cpp.llama_state_seq_set_data(self._llm._ctx.ctx, buffer, len(snapshot.state), 0):
+            log.warning("llama.cpp refused a saved KV state of %d tokens; evaluating the prompt instead", len(snapshot.tokens))
+            self._llm.n_tokens = 0
+            return False
+        n = len(snapshot.tokens)
+        self._llm.input_ids[:n] = snapshot.tokens
+        self._llm.n_tokens = n
+        return True
 
     def _decode(
         self,
@@ -401,7 +447,9 @@ class LlamaCppBackend:
             healed = self._healer.still_pending(healed, self._healer.piece(last))
         return chosen
 
-    def _result(self, tokens: list[int], decoded: _Decoded, started: float, healed: bytes = b"") -> GenerationResult:
+    def _result(
+        self, tokens: list[int], decoded: _Decoded, started: float, healed: bytes = b"", restored: int = 0
+    ) -> GenerationResult:
         return GenerationResult(
             text=decoded.text,
             prompt=self._llm.detokenize(tokens, special=True).decode("utf-8", errors="replace"),
@@ -412,6 +460,7 @@ class LlamaCppBackend:
             total_ms=(time.perf_counter() - started) * 1000,
             stop_reason=decoded.stop_reason,
             healed=healed.decode("utf-8", errors="replace"),
+            restored_tokens=min(restored, decoded.reused),
         )
 
     def _chat_formatter(self):
@@ -455,6 +504,7 @@ class LlamaCppBackend:
         """
         started = time.perf_counter()
         tokens = self.encode_chat(request.messages)
+        restored = self._swap_kv(tokens)
 
         def step(text: str) -> tuple[str, str | None]:
             cut = min((text.find(stop) for stop in request.stop if stop and stop in text), default=-1)
@@ -465,7 +515,7 @@ class LlamaCppBackend:
             return text, None
 
         decoded = self._decode(tokens, cancel, request.max_tokens, request.deadline, step)
-        return self._result(tokens, decoded, started)
+        return self._result(tokens, decoded, started, restored=restored)
 
     def _prefill(self, tokens: list[int], reused: int, cancel: threading.Event) -> None:
         """Evaluate all but the last prompt token into the KV cache, in small batches.

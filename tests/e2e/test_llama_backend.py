@@ -7,6 +7,7 @@ import threading
 import pytest
 
 from lsp_server.model.backend import GenerationRequest
+from lsp_server.model.kv_snapshots import KvSnapshots
 
 pytestmark = pytest.mark.slow
 
@@ -42,6 +43,29 @@ def test_second_identical_prompt_reuses_the_kv_cache(backend):
     backend.complete(request, threading.Event())
     again = backend.complete(request, threading.Event())
     assert again.evaluated_tokens <= 1
+
+
+def test_going_back_to_a_place_restores_its_kv_instead_of_evaluating_it_again(backend):
+    place_a = "".join(f"def area_{i}(w, h):\n    return w * h * {i}\n\n" for i in range(40)) + "def total(items):\n    return"
+    place_b = "".join(f"class Shape{i}:\n    sides = {i}\n\n" for i in range(40)) + "class Last:\n    sides ="
+
+    def ask(prefix: str):
+        request = GenerationRequest(prefix=prefix, suffix="\n", max_tokens=8, prefix_tokens=1500, suffix_tokens=50)
+        return backend.complete(request, threading.Event())
+
+    first = ask(place_a)
+    ask(place_b)
+    assert ask(place_a).evaluated_tokens > 300, "without snapshots the whole prompt is evaluated again"
+    backend.snapshots = KvSnapshots(256 * 2**20)
+    try:
+        ask(place_b)
+        back = ask(place_a)
+        saved = len(backend.snapshots)
+    finally:
+        backend.snapshots = None
+    assert saved == 2  # each place was saved when the other one took the KV
+    assert back.restored_tokens > 300 and back.evaluated_tokens <= 2
+    assert back.text == first.text
 
 
 def test_cancel_during_prompt_evaluation_stops_the_decode(backend):

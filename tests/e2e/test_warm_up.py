@@ -1,4 +1,4 @@
-"""Warm-up with a real model: the KV for where the cursor rests is filled before the request."""
+"""The KV with a real model: filled where the cursor rests before the request, kept for places left."""
 
 from __future__ import annotations
 
@@ -6,9 +6,19 @@ import asyncio
 from pathlib import Path
 
 import pytest
+from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from lsp_session import initialize_params, inline_params, open_document, require_model, server_config, status, wait_until_loaded
+from lsp_session import (
+    end_of,
+    initialize_params,
+    inline_params,
+    open_document,
+    require_model,
+    server_config,
+    status,
+    wait_until_loaded,
+)
 
 # Long enough that evaluating it is clearly visible (a few hundred tokens).
 TEXT = "".join(f"def step_{i}(value):\n    \"\"\"Step {i} of the pipeline.\"\"\"\n    return value + {i}\n\n\n" for i in range(30))
@@ -78,3 +88,33 @@ async def test_a_document_opened_is_warmed_at_its_start_and_garbage_hints_are_ig
     finally:
         await client.shutdown_session()
         await client.stop()
+
+
+@pytest.mark.parametrize("snapshot_mb", [512, 0])
+async def test_going_back_to_a_file_evaluates_only_what_changed_there(tmp_path, snapshot_mb):
+    shapes = "".join(f"class Shape{i}:\n    sides = {i}\n\n\n" for i in range(40))
+    client = await start(tmp_path, kvSnapshotMb=snapshot_mb, warmUp=False, speculate=False)
+    try:
+        pipeline = open_document(client, tmp_path / "pipeline.py", TEXT, "python")
+        other = open_document(client, tmp_path / "shapes.py", shapes, "python")
+        first = await request_at_cursor(client, pipeline)
+        await client.text_document_inline_completion_async(inline_params(other, *end_of(shapes)))
+        # Back in pipeline.py, with a little typed at its end.
+        edited = TEXT + "result = "
+        client.text_document_did_change(types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=pipeline, version=2),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text=edited)],
+        ))
+        await client.text_document_inline_completion_async(inline_params(pipeline, *end_of(edited)))
+        current = await status(client)
+        back = current["lastGeneration"]
+    finally:
+        await client.shutdown_session()
+        await client.stop()
+    assert first["promptTokens"] > 200
+    if snapshot_mb:
+        assert current["kvSnapshots"]["count"] == 2
+        assert back["restoredTokens"] >= first["promptTokens"] - 8 and back["evaluatedTokens"] <= 8
+    else:
+        assert "kvSnapshots" not in current
+        assert back["restoredTokens"] == 0 and back["evaluatedTokens"] > first["promptTokens"] // 2

@@ -41,6 +41,13 @@ def test_contributed_settings_are_the_servers_with_the_same_defaults():
             assert (contributed[name]["minimum"], contributed[name]["maximum"]) == (field.minimum, field.maximum), name
 
 
+def test_every_contributed_server_setting_is_sent_to_the_server():
+    source = (EXTENSION / "src" / "settings.ts").read_text()
+    listed = source[source.index("SERVER_SETTINGS = [") : source.index("] as const")]
+    sent = set(re.findall(r'"(\w+)"', listed))
+    assert sent == set(_contributed()) - EXTENSION_ONLY
+
+
 def test_extension_unit_tests_pass():
     node = tools.node24()
     if node is None or not (EXTENSION / "node_modules").is_dir():

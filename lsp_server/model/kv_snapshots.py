@@ -1,0 +1,82 @@
+"""Saved KV states of earlier prompts, so that going back to a place evaluates only what changed."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The KV state of one sequence after evaluating ``tokens``."""
+
+    tokens: np.ndarray
+    state: bytes
+
+    @property
+    def size(self) -> int:
+        """Bytes this snapshot holds."""
+        return len(self.state) + self.tokens.nbytes
+
+
+def shared_prefix(a: np.ndarray, b: np.ndarray) -> int:
+    """How many leading tokens ``a`` and ``b`` have in common."""
+    n = min(len(a), len(b))
+    differ = np.flatnonzero(a[:n] != b[:n])
+    return int(differ[0]) if len(differ) else n
+
+
+class KvSnapshots:
+    """A least-recently-used store of KV states within ``budget_bytes``; the longest shared prefix wins."""
+
+    def __init__(self, budget_bytes: int) -> None:
+        self.budget_bytes = budget_bytes
+        self._items: OrderedDict[int, Snapshot] = OrderedDict()
+        self._next = 0
+        self._lock = threading.Lock()
+
+    @property
+    def bytes_used(self) -> int:
+        """Bytes the stored snapshots hold."""
+        with self._lock:
+            return sum(s.size for s in self._items.values())
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def best(self, tokens: Sequence[int]) -> tuple[Snapshot | None, int]:
+        """The snapshot sharing the longest prefix with ``tokens``, and that length (0: none)."""
+        wanted = np.asarray(tokens, dtype=np.int32)
+        with self._lock:
+            found, length, key = None, 0, None
+            for k, snapshot in self._items.items():
+                shared = shared_prefix(snapshot.tokens, wanted)
+                if shared > length:
+                    found, length, key = snapshot, shared, k
+            if key is not None:
+                self._items.move_to_end(key)
+            return found, length
+
+    def add(self, tokens: Sequence[int], state: bytes) -> None:
+        """Keep the state of ``tokens``; drop the snapshots it extends and the oldest beyond the budget."""
+        snapshot = Snapshot(np.asarray(tokens, dtype=np.int32).copy(), state)
+        if snapshot.size > self.budget_bytes:
+            return
+        with self._lock:
+            for key, kept in list(self._items.items()):
+                shared = shared_prefix(kept.tokens, snapshot.tokens)
+                if shared == len(snapshot.tokens):  # a longer one already holds all of it
+                    self._items.move_to_end(key)
+                    return
+                if shared == len(kept.tokens):  # this one holds all of the older one
+                    del self._items[key]
+            self._items[self._next] = snapshot
+            self._next += 1
+            used = sum(s.size for s in self._items.values())
+            while used > self.budget_bytes:
+                _, dropped = self._items.popitem(last=False)
+                used -= dropped.size
