@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import ast
 import asyncio
+import contextlib
 import json
 import math
 import os
@@ -990,20 +991,21 @@ class LlamaServerDriver(Driver):
             raise RuntimeError(f"HTTP {status}: {str(answer)[:200]}")
         return answer
 
-    async def begin(self, task: Task) -> None:
-        def read(rel: str) -> str | None:
-            path = self.root / rel
-            return path.read_text(encoding="utf-8") if path.is_file() else None
+    async def use_ring_chunks(self, path: str, original: str) -> dict[str, Any]:
+        """Fill the ring buffer (``extra``) for a file as bench_latency models it; returns what it holds."""
 
-        others = sorted(p.relative_to(self.root).as_posix() for p in (self.root / task.path).parent.glob("*.py"))
-        chunks = candidate_chunks(sibling_imports(task.original, task.path), read, [p for p in others if p != task.path])
+        def read(rel: str) -> str | None:
+            file = self.root / rel
+            return file.read_text(encoding="utf-8") if file.is_file() else None
+
+        others = sorted(p.relative_to(self.root).as_posix() for p in (self.root / path).parent.glob("*.py"))
+        chunks = candidate_chunks(sibling_imports(original, path), read, [p for p in others if p != path])
         counts = [await self._count(chunk["text"]) for chunk in chunks]
         self.extra = take_chunks(chunks, counts, self.extra_tokens)
-        self.context[task.name] = {
-            "chunks": len(self.extra),
-            "tokens": sum(counts[: len(self.extra)]),
-            "files": sorted({c["filename"] for c in self.extra}),
-        }
+        return {"chunks": len(self.extra), "tokens": sum(counts[: len(self.extra)]), "files": sorted({c["filename"] for c in self.extra})}
+
+    async def begin(self, task: Task) -> None:
+        self.context[task.name] = await self.use_ring_chunks(task.path, task.original)
         warm = Record(task.name, -1, None)
         self.key(warm, task.holed, task.cursor, "", task.holed, task.cursor)
         await asyncio.wait([self.jobs[id(warm)]], timeout=300)
@@ -1143,33 +1145,39 @@ class LlamaServerDriver(Driver):
 # The two systems
 
 
-async def run_ours(model: str, root: Path, tasks: Sequence[Task], traces: list[tuple[list[Key], list[float]]], settle_s: float, pause_wait_s: float,
-                   server_log: Path) -> dict[str, Any]:
+@contextlib.asynccontextmanager
+async def ours_session(model: str, root: Path, server_log: Path, **options: Any):
+    """Our server over stdio on ``root``, its model loaded and its index built; closed on exit."""
     from lsp_server.session_client import start_session
 
     with server_log.open("w") as log:
         begun = time.perf_counter()
-        session = await start_session(root, {"model": model, "auditLog": False}, log=log)
-        status = await session.status()
-        while status["state"] != "ready" or status.get("index", {}).get("state") != "ready":
-            if status["state"] == "failed" or time.perf_counter() - begun > 600:
-                await session.close()
-                raise SystemExit(f"our server is not ready: {status.get('error') or status}; messages: {session.messages}")
-            await asyncio.sleep(0.1)
-            status = await session.status()
-        driver = OursDriver(session, root)
-        driver.generations = status.get("generations")
-        records: list[Record] = []
-        pid = session.client._server.pid
+        session = await start_session(root, {"model": model, "auditLog": False, **options}, log=log)
         try:
-            before = cpu_sample([pid])
-            for task, (keys, times) in zip(tasks, traces):
-                records += await replay(driver, task, keys, times, settle_s, pause_wait_s)
-            load = other_load(before, cpu_sample([pid]))
-            final = await session.status()
-            rss = peak_rss_mb(pid)
+            status = await session.status()
+            while status["state"] != "ready" or status.get("index", {}).get("state") != "ready":
+                if status["state"] == "failed" or time.perf_counter() - begun > 600:
+                    raise SystemExit(f"our server is not ready: {status.get('error') or status}; messages: {session.messages}")
+                await asyncio.sleep(0.1)
+                status = await session.status()
+            yield session
         finally:
             await session.close()
+
+
+async def run_ours(model: str, root: Path, tasks: Sequence[Task], traces: list[tuple[list[Key], list[float]]], settle_s: float, pause_wait_s: float,
+                   server_log: Path) -> dict[str, Any]:
+    async with ours_session(model, root, server_log) as session:
+        driver = OursDriver(session, root)
+        driver.generations = (await session.status()).get("generations")
+        records: list[Record] = []
+        pid = session.client._server.pid
+        before = cpu_sample([pid])
+        for task, (keys, times) in zip(tasks, traces):
+            records += await replay(driver, task, keys, times, settle_s, pause_wait_s)
+        load = other_load(before, cpu_sample([pid]))
+        final = await session.status()
+        rss = peak_rss_mb(pid)
     return {
         "records": records,
         "rss_mb": rss,
@@ -1180,8 +1188,9 @@ async def run_ours(model: str, root: Path, tasks: Sequence[Task], traces: list[t
     }
 
 
-async def run_llama_server(binary: Path, model: Path, threads: int, root: Path, tasks: Sequence[Task], traces: list[tuple[list[Key], list[float]]],
-                           settle_s: float, pause_wait_s: float, extra_tokens: int, server_log: Path, extra_args: Sequence[str], client: str) -> dict[str, Any]:
+@contextlib.asynccontextmanager
+async def llama_server(binary: Path, model: Path, threads: int, server_log: Path, extra_args: Sequence[str] = ()):
+    """llama-server as llama.vscode's docs start it, healthy; yields (process, port, command); stopped on exit."""
     port = free_port()
     # -np 1: left to itself this build makes 4 slots that share one -c 8192 KV pool, which 2.5K-token
     # prompts overflow ("failed to find free space in the KV cache") and whose idle slots start cold.
@@ -1203,20 +1212,26 @@ async def run_llama_server(binary: Path, model: Path, threads: int, root: Path, 
                 if time.perf_counter() - begun > 300:
                     raise SystemExit(f"llama-server never became healthy: see {server_log}")
                 await asyncio.sleep(0.2)
-            driver = LlamaServerDriver(port, root, extra_tokens, client)
-            records: list[Record] = []
-            before = cpu_sample([process.pid])
-            for task, (keys, times) in zip(tasks, traces):
-                records += await replay(driver, task, keys, times, settle_s, pause_wait_s)
-            load = other_load(before, cpu_sample([process.pid]))
-            rss = peak_rss_mb(process.pid)
+            yield process, port, " ".join(command)
         finally:
             process.terminate()
             try:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
-    return {"records": records, "rss_mb": rss, "command": " ".join(command), "context": driver.context, "client": client, "counts": driver.counts,
+
+
+async def run_llama_server(binary: Path, model: Path, threads: int, root: Path, tasks: Sequence[Task], traces: list[tuple[list[Key], list[float]]],
+                           settle_s: float, pause_wait_s: float, extra_tokens: int, server_log: Path, extra_args: Sequence[str], client: str) -> dict[str, Any]:
+    async with llama_server(binary, model, threads, server_log, extra_args) as (process, port, command):
+        driver = LlamaServerDriver(port, root, extra_tokens, client)
+        records: list[Record] = []
+        before = cpu_sample([process.pid])
+        for task, (keys, times) in zip(tasks, traces):
+            records += await replay(driver, task, keys, times, settle_s, pause_wait_s)
+        load = other_load(before, cpu_sample([process.pid]))
+        rss = peak_rss_mb(process.pid)
+    return {"records": records, "rss_mb": rss, "command": command, "context": driver.context, "client": client, "counts": driver.counts,
             "other_load": load}
 
 

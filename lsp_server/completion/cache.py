@@ -72,7 +72,7 @@ class TypingThroughCache:
         return None
 
     def forget(self, uri: str) -> None:
-        """Drop a closed document's entries."""
+        """Drop a document's entries (closed, or answered better now)."""
         with self._lock:
             for key in [k for k in self._entries if k[0] == uri]:
                 del self._entries[key]

@@ -31,6 +31,9 @@ _LOCAL_CHARS_PER_TOKEN = 4
 # about 1,000 characters, of the default 2,048): the context, at the prompt's start, changes only
 # when a step is crossed.
 _CONTEXT_ROOM_STEPS = 8
+# A prompt may take this share of generationTimeoutMs to evaluate; one that would take longer (a new
+# place on a slow CPU) is answered from a short prompt first, and the full one is evaluated after.
+_EVAL_SHARE_OF_TIMEOUT = 0.75
 
 # (uri, text, offset, budget tokens, the characters before and after the cursor that the local
 # window holds, or None where the prompt holds no local window)
@@ -87,6 +90,7 @@ def build_request(
         middle_chars=_middle_chars(window, first_line, settings.middle_lines),
         prefix_first_line=first_line,
         prefix_line_step=_WINDOW_STEP,
+        eval_budget_s=settings.generation_timeout_ms / 1000 * _EVAL_SHARE_OF_TIMEOUT,
     )
 
 

@@ -100,7 +100,7 @@ class CompletionService:
         self._cache = TypingThroughCache()
         self._job: _Job | None = None
         self._request_task: asyncio.Task | None = None
-        self._counts = {"requests": 0, "fromCache": 0, "fromRunningGeneration": 0, "generations": 0, "speculations": 0, "warmUps": 0, "firstLines": 0}
+        self._counts = {"requests": 0, "fromCache": 0, "fromRunningGeneration": 0, "generations": 0, "speculations": 0, "warmUps": 0, "firstLines": 0, "shortPrompts": 0}
         self._requested: tuple[str, int | None, int] | None = None
         self._last_warm_up: dict[str, Any] | None = None
 
@@ -237,6 +237,9 @@ class CompletionService:
         if not still_valid():
             log.info("dropping a suggestion for %s: the document changed while it was computed", doc.uri)
             return None
+        if result.short_prompt:
+            self._counts["shortPrompts"] += 1
+            self._fill_in(doc, offset, after_short_prompt=True)
         if not text:
             return None
         backend = self._runtime.backend
@@ -251,7 +254,8 @@ class CompletionService:
             latency_ms=round(latency_ms, 1),
             source=source,
         )
-        self._speculate(doc, offset, text)
+        if not result.short_prompt:  # the full prompt's evaluation, just started, comes first
+            self._speculate(doc, offset, text)
         return Suggestion(
             text=text,
             offset=offset,
@@ -279,12 +283,32 @@ class CompletionService:
             return False
         if is_secret_path(doc.uri.rsplit("/", 1)[-1]):
             return False
-        request = build_request(doc, offset, settings, backend.info.context_length, False, self._context)
-        task = asyncio.ensure_future(self._runtime.complete(replace(request, max_tokens=0), background=True))
+        self._fill_in(doc, offset)
+        return True
+
+    def _fill_in(self, doc: DocumentSnapshot, offset: int, *, after_short_prompt: bool = False) -> None:
+        """Evaluate the full prompt for ``offset`` in the background (no time limit), generating nothing.
+
+        After a short prompt's answer, the cache's answers for the document are dropped once the full
+        prompt is in: the next request costs a token or two and is answered from the whole prompt.
+        """
+        backend = self._runtime.backend
+        if backend is None:
+            return
+        if self._job is not None and not self._job.task.done():
+            self._job.task.cancel()
+        request = build_request(doc, offset, self._settings(), backend.info.context_length, False, self._context)
+        request = replace(request, max_tokens=0, eval_budget_s=None)
+        task = asyncio.ensure_future(self._runtime.complete(request, background=True))
         task.add_done_callback(self._warmed_up)
+        if after_short_prompt:
+            task.add_done_callback(lambda done: self._forget_if_completed(done, doc.uri))
         self._job = _Job(doc.uri, doc.text[:offset], suffix_key(doc.text[offset:]), task, speculative=True, warm_up=True)
         self._counts["warmUps"] += 1
-        return True
+
+    def _forget_if_completed(self, done: asyncio.Task, uri: str) -> None:
+        if not done.cancelled() and done.exception() is None and done.result().stop_reason == "warm_up":
+            self._cache.forget(uri)
 
     def _warmed_up(self, done: asyncio.Task) -> None:
         if done.cancelled():

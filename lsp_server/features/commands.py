@@ -34,6 +34,9 @@ def status_payload(runtime: ModelRuntime) -> dict[str, Any]:
         snapshots = getattr(backend, "snapshots", None)
         if snapshots is not None:
             payload["kvSnapshots"] = {"count": len(snapshots), "bytes": snapshots.bytes_used}
+        speed = getattr(backend, "speed", None)
+        if speed is not None:
+            payload["machineSpeed"] = speed.as_status()
     last = runtime.last_result
     if last is not None:
         payload["lastGeneration"] = {
@@ -44,6 +47,7 @@ def status_payload(runtime: ModelRuntime) -> dict[str, Any]:
             "generatedTokens": last.generated_tokens,
             "stopReason": last.stop_reason,
             "restoredTokens": last.restored_tokens,
+            "shortPrompt": last.short_prompt,
         }
     if runtime.last_cancel_ms is not None:
         payload["lastCancelMs"] = round(runtime.last_cancel_ms, 2)

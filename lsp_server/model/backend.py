@@ -46,6 +46,9 @@ class GenerationRequest:
     # Absolute line number of the prefix's first line, so the window start can move in steps.
     prefix_first_line: int = 0
     prefix_line_step: int = 1
+    # The most the prompt's evaluation may take (None: no limit). A prompt that needs longer by the
+    # machine's measured speed is replaced by a short one (the lines around the cursor, no context).
+    eval_budget_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,8 @@ class GenerationResult:
     healed: str = ""
     # Prompt tokens whose KV came back from a saved snapshot of an earlier prompt (not evaluated).
     restored_tokens: int = 0
+    # The full prompt would not have evaluated within the request's budget: a short one answered.
+    short_prompt: bool = False
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,9 @@ from lsp_server.model.catalog import Catalog, CatalogEntry, UnknownModelError
 from lsp_server.model.fetch import is_verified, resolve_model
 from lsp_server.model.gguf import GGUFError, read_gguf_info
 from lsp_server.model.healing import MAX_HEALED_BYTES, TokenHealer
-from lsp_server.model.kv_snapshots import KvSnapshots, Snapshot
-from lsp_server.prompting.budget import fit_window, start_on_step
+from lsp_server.model.kv_snapshots import KvSnapshots, Snapshot, shared_prefix
+from lsp_server.model.speed import MachineSpeed
+from lsp_server.prompting.budget import TEMPLATE_MARGIN_TOKENS, fit_window, start_on_step
 from lsp_server.prompting.fim import FimTemplate, detect_template
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,19 @@ _BATCH = 128
 # A saved KV state is restored when it spares this many more tokens than the live KV, and the live
 # KV is saved before a prompt overwrites at least this many of its tokens.
 _SNAPSHOT_MIN_TOKENS = 64
+# Where the full prompt would take too long to evaluate, a short one answers first: the lines around
+# the cursor, as many as evaluate in this long (and within the request's budget), but never fewer
+# tokens than the floor.
+_SHORT_PROMPT_S = 2.0
+_SHORT_PROMPT_MIN_TOKENS = 48
+# Timed at load, after an untimed first batch that maps the weights in: code, ~100 tokens.
+_SPEED_SAMPLE = (
+    "def scale(points, factor):\n    \"\"\"Multiply every coordinate by factor.\"\"\"\n"
+    "    result = []\n    for x, y in points:\n        result.append((x * factor, y * factor))\n"
+    "    return result\n\n\nclass Box:\n    def __init__(self, width, height):\n"
+    "        self.width = width\n        self.height = height\n\n    def area(self):\n"
+    "        return self.width * self.height\n"
+)
 
 
 def _slot(index: int) -> str:
@@ -156,6 +170,7 @@ class LlamaCppBackend:
                 "model such as qwen2.5-coder-0.5b or iquest-coder-v1-7b-instruct."
             ) from exc
         report("Reading vocabulary", 90)
+        self.speed = self._measure_speed()
         self.snapshots = KvSnapshots(snapshot_bytes) if snapshot_bytes > 0 else None
         self._token_cache: dict[str, list[int]] = {}
         self._formatter = None
@@ -271,33 +286,60 @@ class LlamaCppBackend:
         kept = len(tokens) - cut
         return tokens[:kept], b"".join(self._healer.piece(t) for t in tokens[kept:])
 
-    def _reuse_by_shifting(self, tokens: list[int], min_match: int = 32) -> int:
+    def _shift_match(self, tokens: list[int], min_match: int = 32) -> tuple[int, int] | None:
+        """Where the cached tokens pick ``tokens`` up again after their common prefix.
+
+        Returns (common prefix, cached position where the next ``min_match`` tokens follow), or None.
+        """
+        cached = self._llm.input_ids[: self._llm.n_tokens]
+        same = self._common_prefix(tokens)
+        probe = tokens[same : same + min_match]
+        if len(probe) < min_match or same >= len(cached) - min_match:
+            return None
+        starts = np.flatnonzero(cached[same + 1 :] == probe[0]) + same + 1
+        for start in starts:
+            if start + min_match <= len(cached) and cached[start : start + min_match].tolist() == probe:
+                return same, int(start)
+        return None
+
+    def _reuse_by_shifting(self, tokens: list[int]) -> int:
         """Drop cached tokens that the new prompt no longer has and shift the rest of the KV left.
 
         When the local window's start moves forward, the tokens after it are unchanged but sit at
         earlier positions; shifting their KV (RoPE positions) avoids evaluating them again, as
         llama-server's --cache-reuse does. Returns the number of tokens dropped.
         """
+        match = self._shift_match(tokens)
+        if match is None:
+            return 0
+        same, start = match
+        dropped = start - same
+        if not self._llm._ctx.kv_cache_seq_rm(0, same, start):
+            return 0
+        self._llm._ctx.kv_cache_seq_shift(0, start, -1, -dropped)
         cached = self._llm.input_ids[: self._llm.n_tokens]
-        same = self._common_prefix(tokens)
-        probe = tokens[same : same + min_match]
-        if len(probe) < min_match or same >= len(cached) - min_match:
-            return 0
-        starts = np.flatnonzero(cached[same + 1 :] == probe[0]) + same + 1
-        for start in starts:
-            end = start + min_match
-            if end <= len(cached) and cached[start:end].tolist() == probe:
-                break
-        else:
-            return 0
-        dropped = int(start - same)
-        if not self._llm._ctx.kv_cache_seq_rm(0, same, int(start)):
-            return 0
-        self._llm._ctx.kv_cache_seq_shift(0, int(start), -1, -dropped)
         kept = np.concatenate([cached[:same], cached[start:]])
         self._llm.input_ids[: len(kept)] = kept
         self._llm.n_tokens = len(kept)
         return dropped
+
+    def _reusable(self, tokens: list[int]) -> int:
+        """How many leading tokens of ``tokens`` need no evaluation: live KV (shifted if need be) or a snapshot."""
+        live = self._common_prefix(tokens)
+        match = self._shift_match(tokens)
+        if match is not None:
+            same, start = match
+            cached = self._llm.input_ids[start : self._llm.n_tokens]
+            live = same + shared_prefix(cached, np.asarray(tokens[same:], dtype=cached.dtype))
+        saved = self.snapshots.best(tokens)[1] if self.snapshots is not None else 0
+        return max(live, saved)
+
+    def _short_request(self, request: GenerationRequest, budget_s: float) -> GenerationRequest:
+        """The request with only the lines around the cursor that evaluate within the short prompt's time."""
+        room = self.speed.prompt_tokens_within(min(budget_s, _SHORT_PROMPT_S)) - TEMPLATE_MARGIN_TOKENS
+        room = max(_SHORT_PROMPT_MIN_TOKENS, min(room, request.prefix_tokens + request.suffix_tokens))
+        suffix = min(request.suffix_tokens, room // 4)
+        return replace(request, prefix_tokens=room - suffix, suffix_tokens=suffix, context=(), context_tokens=0, repo_name=None, path=None)
 
     def _fit_context(self, context: Sequence[tuple[str, str]], budget: int) -> list[tuple[str, str]]:
         """Keep the leading context chunks whose tokens fit ``budget`` (the order is the caller's)."""
@@ -314,6 +356,10 @@ class LlamaCppBackend:
         """Run one FIM generation; returns early on cancel, deadline or a stop condition."""
         started = time.perf_counter()
         tokens, healed = self._healed_prompt(request)
+        budget = request.eval_budget_s
+        short = budget is not None and self.speed.prompt_seconds(len(tokens) - self._reusable(tokens)) > budget
+        if short:
+            tokens, healed = self._healed_prompt(self._short_request(request, budget))
         restored = self._swap_kv(tokens)
         shifted = self._reuse_by_shifting(tokens)
         if shifted:
@@ -326,11 +372,11 @@ class LlamaCppBackend:
         if request.max_tokens == 0:  # a warm-up: fill the KV, generate nothing, never count as a generation
             decoded = self._decode(tokens, cancel, 0, None, step)
             decoded = replace(decoded, stop_reason="warm_up_cancelled" if cancel.is_set() else "warm_up")
-            return self._result(tokens, decoded, started, healed, restored)
+            return self._result(tokens, decoded, started, healed, restored, short)
         if not tokens:  # nothing before the cursor and no BOS: llama.cpp cannot sample from nothing
             return self._result(tokens, _Decoded("", 0, "empty_prompt", 0.0), started, healed)
         decoded = self._decode(tokens, cancel, request.max_tokens, request.deadline, step, healed)
-        return self._result(tokens, decoded, started, healed, restored)
+        return self._result(tokens, decoded, started, healed, restored, short)
 
     def _swap_kv(self, tokens: list[int]) -> int:
         """Save the live KV before ``tokens`` overwrite much of it; restore the saved state nearest to them.
@@ -401,10 +447,11 @@ class LlamaCppBackend:
             elif max_tokens == 0:
                 stop_reason = "no_room"
             else:
-                spelled = len(out)
+                spelled, first_at = len(out), time.perf_counter()
                 for token in self._llm.generate(tokens + out, temp=0.0, top_k=1, reset=True):
                     if len(out) == spelled:
-                        prompt_ms = (time.perf_counter() - started) * 1000
+                        first_at = time.perf_counter()
+                        prompt_ms = (first_at - started) * 1000
                     if token in self._stop_ids or self._is_eog(self._vocab, token):
                         stop_reason = "stop_token"
                         break
@@ -422,6 +469,7 @@ class LlamaCppBackend:
                     if deadline is not None and time.monotonic() > deadline:
                         stop_reason = "deadline"
                         break
+                self.speed.record_generation(len(out) - spelled - 1, time.perf_counter() - first_at)
         except RuntimeError as exc:
             if not cancel.is_set():
                 raise
@@ -448,7 +496,7 @@ class LlamaCppBackend:
         return chosen
 
     def _result(
-        self, tokens: list[int], decoded: _Decoded, started: float, healed: bytes = b"", restored: int = 0
+        self, tokens: list[int], decoded: _Decoded, started: float, healed: bytes = b"", restored: int = 0, short: bool = False
     ) -> GenerationResult:
         return GenerationResult(
             text=decoded.text,
@@ -461,6 +509,7 @@ class LlamaCppBackend:
             stop_reason=decoded.stop_reason,
             healed=healed.decode("utf-8", errors="replace"),
             restored_tokens=min(restored, decoded.reused),
+            short_prompt=short,
         )
 
     def _chat_formatter(self):
@@ -527,17 +576,32 @@ class LlamaCppBackend:
         for start in range(reused, len(tokens) - 1, _BATCH):
             if cancel.is_set():
                 return
-            self._llm.eval(tokens[start : min(start + _BATCH, len(tokens) - 1)])
+            batch = tokens[start : min(start + _BATCH, len(tokens) - 1)]
+            began = time.perf_counter()
+            self._llm.eval(batch)
+            self.speed.record_prompt(len(batch), time.perf_counter() - began)
 
     def _common_prefix(self, tokens: list[int]) -> int:
         """Tokens of ``tokens`` already in the KV cache from the previous call."""
         cached = self._llm.input_ids[: self._llm.n_tokens]
-        same = 0
-        for a, b in zip(cached, tokens):
-            if a != b:
-                break
-            same += 1
-        return same
+        return shared_prefix(cached, np.asarray(tokens[: len(cached)], dtype=cached.dtype))
+
+    def _measure_speed(self) -> MachineSpeed:
+        """Time a prompt batch and a few generated tokens of this model on this machine."""
+        sample = self._tokenize(_SPEED_SAMPLE, special=False)
+        self._llm.eval(sample[:8])  # untimed: the first decode maps the weights in
+        self._llm.n_tokens = 0
+        began = time.perf_counter()
+        self._llm.eval(sample)
+        prompt_s = time.perf_counter() - began
+        began = time.perf_counter()
+        for token in sample[:4]:
+            self._llm.eval([token])
+        generation_s = time.perf_counter() - began
+        self._llm.n_tokens = 0
+        speed = MachineSpeed(len(sample) / prompt_s, 4 / generation_s)
+        log.info("this machine: %.0f prompt tokens/s, %.0f generated tokens/s", speed.prompt_tps, speed.generation_tps)
+        return speed
 
     def close(self) -> None:
         """Free the model and its context."""

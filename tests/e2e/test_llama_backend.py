@@ -68,6 +68,28 @@ def test_going_back_to_a_place_restores_its_kv_instead_of_evaluating_it_again(ba
     assert back.text == first.text
 
 
+def test_a_cold_place_over_the_budget_answers_from_a_short_prompt_and_a_warm_one_never_does(backend):
+    prefix = "".join(f"def scale_{i}(x):\n    return x * {i}\n\n" for i in range(150)) + "def scale_150(x):\n    return x *"
+    context = (("helpers.py", "".join(f"LIMIT_{i} = {i}\n" for i in range(20))),)
+
+    def ask(budget_s: float | None):
+        request = GenerationRequest(prefix=prefix, suffix="\n", max_tokens=6, prefix_tokens=1400, suffix_tokens=50,
+                                    context=context, context_tokens=300, path="scales.py", eval_budget_s=budget_s)
+        return backend.complete(request, threading.Event())
+
+    assert backend.speed.prompt_tps > 0 and backend.speed.generation_tps > 0
+    budget_s = backend.speed.prompt_seconds(300)  # the full prompt needs about six times as long
+    short = ask(budget_s)
+    assert short.short_prompt and short.text.strip()
+    assert 48 <= short.prompt_tokens <= 300 and "scale_150" in short.prompt
+    assert "LIMIT_" not in short.prompt and "scale_0(" not in short.prompt
+    full = ask(None)
+    assert not full.short_prompt and full.prompt_tokens > 1200 and "LIMIT_19" in full.prompt
+    # The full prompt is in the KV now: within the same budget it costs nothing to evaluate.
+    warm = ask(budget_s)
+    assert not warm.short_prompt and warm.evaluated_tokens <= 1
+
+
 def test_cancel_during_prompt_evaluation_stops_the_decode(backend):
     prefix = "".join(f"def function_{i}(a, b):\n    return a * {i} + b\n\n" for i in range(120))
     cancel = threading.Event()

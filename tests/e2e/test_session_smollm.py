@@ -13,6 +13,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import LanguageClient
 
+from lsp_server.settings import Settings
 from lsp_session import end_of, initialize_params, inline_params, items_of, open_document, require_model, server_config, status, wait_until_loaded
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -159,4 +160,4 @@ async def test_a_huge_document_still_gets_a_prompt_within_budget(client: Languag
     answer = await client.text_document_inline_completion_async(inline_params(uri, line, character))
     assert isinstance(items_of(answer), list)
     last = (await status(client))["lastGeneration"]
-    assert last["promptTokens"] <= 1024 + 16
+    assert 256 < last["promptTokens"] <= Settings().max_prompt_tokens + 16

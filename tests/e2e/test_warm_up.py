@@ -118,3 +118,32 @@ async def test_going_back_to_a_file_evaluates_only_what_changed_there(tmp_path, 
     else:
         assert "kvSnapshots" not in current
         assert back["restoredTokens"] == 0 and back["evaluatedTokens"] > first["promptTokens"] // 2
+
+
+@pytest.mark.slow
+async def test_a_cold_place_answers_from_a_short_prompt_then_the_full_one_is_ready(tmp_path):
+    client = await start(tmp_path, model="qwen2.5-coder-0.5b", warmUp=False, speculate=False, maxPromptTokens=1024)
+    try:
+        speed = (await status(client))["machineSpeed"]
+        # A timeout whose prompt share (three quarters) evaluates ~200 tokens on this machine: the
+        # ~590-token prompt at the end of TEXT does not fit, a short prompt does.
+        timeout_ms = int(200 / speed["promptTokensPerSecond"] / 0.75 * 1000)
+        client.workspace_did_change_configuration(
+            types.DidChangeConfigurationParams(settings={"iquest": {"generationTimeoutMs": timeout_ms, "maxTokens": 8}})
+        )
+        uri = open_document(client, tmp_path / "pipeline.py", TEXT + "def step_30(value):\n    return value", "python")
+        cursor = end_of(TEXT + "def step_30(value):\n    return value")
+        answer = await client.text_document_inline_completion_async(inline_params(uri, *cursor))
+        first = (await status(client))["lastGeneration"]
+        warm = await wait_for_warm_up(client, timeout=180)
+        await client.text_document_inline_completion_async(inline_params(uri, *cursor))
+        current = await status(client)
+    finally:
+        await client.shutdown_session()
+        await client.stop()
+    assert answer is not None and answer.items and answer.items[0].insert_text.strip()
+    assert first["shortPrompt"] and first["promptTokens"] < 260
+    assert warm["completed"] and warm["promptTokens"] > 450
+    assert current["completion"]["shortPrompts"] == 1
+    again = current["lastGeneration"]
+    assert not again["shortPrompt"] and again["promptTokens"] > 450 and again["evaluatedTokens"] <= 1

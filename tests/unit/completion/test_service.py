@@ -208,6 +208,41 @@ async def test_warm_up_prefills_without_generating_and_a_request_stops_it(tmp_pa
     runtime.shutdown()
 
 
+class ShortPromptBackend(ScriptedBackend):
+    """Answers from a short prompt until a full prompt was evaluated (a warm-up), then from the full one."""
+
+    def __init__(self) -> None:
+        super().__init__("short")
+        self.warm = False
+
+    def complete(self, request, cancel):
+        self.requests.append(request)
+        if request.max_tokens == 0:
+            self.warm = True
+            return GenerationResult("", "PROMPT", 10, 10, 0, 0.0, 0.0, "warm_up")
+        if self.warm or request.eval_budget_s is None:
+            return GenerationResult("full", "PROMPT", 10, 1, 3, 1.0, 2.0, "stop_token")
+        return GenerationResult("short", "PROMPT", 3, 3, 3, 1.0, 2.0, "stop_token", short_prompt=True)
+
+
+async def test_a_short_prompt_answer_is_followed_by_the_full_prompt_which_answers_next(tmp_path):
+    backend = ShortPromptBackend()
+    service, runtime = await _service(backend, tmp_path, speculate=True, generation_timeout_ms=4000)
+    doc = DocumentSnapshot("file:///m.py", "def f():\n    x = ", 1)
+    suggestion = await service.suggest(doc, len(doc.text))
+    assert suggestion is not None and suggestion.text == "short"
+    assert backend.requests[0].eval_budget_s == pytest.approx(3.0)  # three quarters of the timeout
+    await asyncio.sleep(0.05)
+    fill_in = backend.requests[1]
+    assert fill_in.max_tokens == 0 and fill_in.eval_budget_s is None and fill_in.prefix == doc.text
+    stats = service.stats()
+    assert stats["shortPrompts"] == 1 and stats["warmUps"] == 1 and stats["speculations"] == 0
+    # The full prompt is in: the same place asks the model again instead of the cache's short answer.
+    again = await service.suggest(doc, len(doc.text))
+    assert again is not None and again.text == "full" and again.source == "model"
+    runtime.shutdown()
+
+
 async def test_warm_up_is_skipped_where_a_request_already_is(tmp_path):
     backend = WarmUpBackend("value")
     service, runtime = await _service(backend, tmp_path, speculate=False)
