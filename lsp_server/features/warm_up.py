@@ -2,8 +2,10 @@
 
 LSP tells a server nothing about the cursor outside requests, so the places come from what it does
 see: a document opened (VS Code puts a new editor's cursor at 0:0), an edit the client asked no
-suggestion for (Neovim, until the user asks), and the ``iquest/didMoveCursor`` notification our
-editor integrations send when the cursor rests somewhere new.
+suggestion for (Neovim, until the user asks), the ``iquest/didMoveCursor`` notification our editor
+integrations send when the cursor rests somewhere new, and ``iquest/didChangeVisibleRange`` when a
+scroll comes to rest. The likelier place wins: the cursor or an edit over what is in view, and that
+over the start of a file just opened.
 """
 
 from __future__ import annotations
@@ -20,6 +22,10 @@ from lsp_server.completion.service import CompletionService
 from lsp_server.features.documents import DocumentListeners, open_document
 
 DID_MOVE_CURSOR = "iquest/didMoveCursor"
+DID_CHANGE_VISIBLE_RANGE = "iquest/didChangeVisibleRange"
+# How likely each hint is to be where the next request comes: a pending warm-up is not replaced by a
+# less likely one for the same document (another document is where the user went).
+OPENED, VISIBLE, AT_USER = 0, 1, 2
 # Long enough that the request a client sends right after an open or a keystroke comes first.
 _DELAY_S = 0.3
 
@@ -31,11 +37,15 @@ class WarmUp:
         self._server = server
         self._service = service
         self._timer: asyncio.TimerHandle | None = None
+        self._pending: tuple[str, int] = ("", OPENED)
 
-    def schedule(self, uri: str, locate: Callable[[TextDocument], int | None], *, guessed: bool) -> None:
+    def schedule(self, uri: str, locate: Callable[[TextDocument], int | None], *, guessed: bool, likelihood: int = AT_USER) -> None:
         """Warm up at the offset ``locate`` finds in ``uri`` once the user has rested there a moment."""
         if self._timer is not None:
+            if self._pending[0] == uri and likelihood < self._pending[1]:
+                return
             self._timer.cancel()
+        self._pending = (uri, likelihood)
         self._timer = asyncio.get_running_loop().call_later(_DELAY_S, self._fire, uri, locate, guessed)
 
     def _fire(self, uri: str, locate: Callable[[TextDocument], int | None], guessed: bool) -> None:
@@ -47,7 +57,7 @@ class WarmUp:
 
     def listen(self, listeners: DocumentListeners) -> None:
         """Warm up where documents open and at the end of the line an edit lands on."""
-        listeners.opened.append(lambda uri, text: self.schedule(uri, lambda document: 0, guessed=True))
+        listeners.opened.append(lambda uri, text: self.schedule(uri, lambda document: 0, guessed=True, likelihood=OPENED))
         listeners.changed.append(self._changed)
 
     def _changed(self, uri: str, text: str, line: int | None) -> None:
@@ -77,8 +87,29 @@ def _at_position(line: int, character: int) -> Callable[[TextDocument], int | No
     return locate
 
 
+def _middle_of(first: int, last: int) -> Callable[[TextDocument], int | None]:
+    """A locator for the end of the middle line of a range in view; None when it is outside the document."""
+
+    def locate(document: TextDocument) -> int | None:
+        if first < 0 or last < first or first >= len(document.lines):
+            return None
+        return _end_of_line(document.source, min((first + last) // 2, len(document.lines) - 1))
+
+    return locate
+
+
 def register(server: LanguageServer, warm_up: WarmUp) -> None:
-    """Wire the cursor notification to the warm-up."""
+    """Wire the cursor and visible-range notifications to the warm-up."""
+
+    @server.feature(DID_CHANGE_VISIBLE_RANGE)
+    def did_change_visible_range(ls: LanguageServer, params: Any) -> None:
+        """A scroll came to rest: ``{textDocument: {uri}, range: {start: {line}, end: {line}}}``."""
+        try:
+            uri = params.textDocument.uri
+            first, last = int(params.range.start.line), int(params.range.end.line)
+        except (AttributeError, TypeError, ValueError):
+            return  # a malformed hint is ignored: it only ever saves time
+        warm_up.schedule(uri, _middle_of(first, last), guessed=False, likelihood=VISIBLE)
 
     @server.feature(DID_MOVE_CURSOR)
     def did_move_cursor(ls: LanguageServer, params: Any) -> None:

@@ -38,6 +38,9 @@ _SLOT = re.compile("\x00(\\d+)\x00")
 # Measured here (2 vCPU, 0.5B coder): 64 / 128 / 256 tokens per batch evaluate a prompt at
 # 210 / 219 / 222 tokens/s.
 _BATCH = 128
+# Warm-ups go in smaller batches: a request that stops one (llama.cpp aborts the batch in flight)
+# throws away at most this much of its work, and a user typing every second or so still lets it on.
+_WARM_UP_BATCH = 32
 # A saved KV state is restored when it spares this many more tokens than the live KV, and the live
 # KV is saved before a prompt overwrites at least this many of its tokens.
 _SNAPSHOT_MIN_TOKENS = 64
@@ -370,7 +373,7 @@ class LlamaCppBackend:
             return text, "stop_check" if stop else None
 
         if request.max_tokens == 0:  # a warm-up: fill the KV, generate nothing, never count as a generation
-            decoded = self._decode(tokens, cancel, 0, None, step)
+            decoded = self._decode(tokens, cancel, 0, None, step, batch=_WARM_UP_BATCH)
             decoded = replace(decoded, stop_reason="warm_up_cancelled" if cancel.is_set() else "warm_up")
             return self._result(tokens, decoded, started, healed, restored, short)
         if not tokens:  # nothing before the cursor and no BOS: llama.cpp cannot sample from nothing
@@ -424,6 +427,7 @@ class LlamaCppBackend:
         deadline: float | None,
         step: Callable[[str], tuple[str, str | None]],
         healed: bytes = b"",
+        batch: int = _BATCH,
     ) -> _Decoded:
         """Evaluate ``tokens`` and generate greedily; ``step`` maps the raw text to what is kept and
         says when to stop. The prompt goes in small batches: a cancel (llama.cpp's abort callback
@@ -440,7 +444,7 @@ class LlamaCppBackend:
         self._active_cancel = cancel
         try:
             if not cancel.is_set():
-                self._prefill(tokens, reused, cancel)
+                self._prefill(tokens, reused, cancel, batch)
                 out = self._spell(tokens, healed, cancel) if healed and max_tokens else []
             if cancel.is_set():
                 stop_reason = "cancelled"
@@ -566,17 +570,17 @@ class LlamaCppBackend:
         decoded = self._decode(tokens, cancel, request.max_tokens, request.deadline, step)
         return self._result(tokens, decoded, started, restored=restored)
 
-    def _prefill(self, tokens: list[int], reused: int, cancel: threading.Event) -> None:
+    def _prefill(self, tokens: list[int], reused: int, cancel: threading.Event, size: int = _BATCH) -> None:
         """Evaluate all but the last prompt token into the KV cache, in small batches.
 
         The last one is left to ``generate``: with the whole prompt marked as evaluated it would
         sample from the logits of whatever was decoded last.
         """
         self._llm.n_tokens = min(reused, max(0, len(tokens) - 1))
-        for start in range(reused, len(tokens) - 1, _BATCH):
+        for start in range(reused, len(tokens) - 1, size):
             if cancel.is_set():
                 return
-            batch = tokens[start : min(start + _BATCH, len(tokens) - 1)]
+            batch = tokens[start : min(start + size, len(tokens) - 1)]
             began = time.perf_counter()
             self._llm.eval(batch)
             self.speed.record_prompt(len(batch), time.perf_counter() - began)

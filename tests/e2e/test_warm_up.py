@@ -147,3 +147,41 @@ async def test_a_cold_place_answers_from_a_short_prompt_then_the_full_one_is_rea
     assert current["completion"]["shortPrompts"] == 1
     again = current["lastGeneration"]
     assert not again["shortPrompt"] and again["promptTokens"] > 450 and again["evaluatedTokens"] <= 1
+
+
+async def wait_for_warm_ups(client: LanguageClient, count: int, previous: dict | None = None, timeout: float = 60) -> dict:
+    """Status once ``count`` warm-ups started and one other than ``previous`` finished."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        current = await status(client)
+        done = current["completion"]["lastWarmUp"]
+        if current["completion"]["warmUps"] >= count and done is not None and done != previous:
+            return current
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"{count} warm-ups did not finish")
+        await asyncio.sleep(0.05)
+
+
+async def test_a_scroll_warms_the_middle_of_the_view_and_a_cursor_hint_wins_over_it(tmp_path):
+    client = await start(tmp_path, speculate=False)
+    try:
+        uri = open_document(client, tmp_path / "pipeline.py", TEXT, "python")
+        # Scrolled to lines 60-100 right after the open: the view wins over the file's start.
+        client.protocol.notify("iquest/didChangeVisibleRange", {"textDocument": {"uri": uri}, "range": {"start": {"line": 60, "character": 0}, "end": {"line": 100, "character": 0}}})
+        first = (await wait_for_warm_ups(client, 1))["completion"]["lastWarmUp"]
+        middle = TEXT.split("\n")[80]
+        await client.text_document_inline_completion_async(inline_params(uri, 80, len(middle)))
+        in_view = (await status(client))["lastGeneration"]
+        # The cursor comes to rest, then the view scrolls (the editor revealing it): the cursor wins.
+        line, character = CURSOR
+        client.protocol.notify("iquest/didMoveCursor", {"textDocument": {"uri": uri}, "position": {"line": line, "character": character}})
+        client.protocol.notify("iquest/didChangeVisibleRange", {"textDocument": {"uri": uri}, "range": {"start": {"line": 0, "character": 0}, "end": {"line": 40, "character": 0}}})
+        client.protocol.notify("iquest/didChangeVisibleRange", {"textDocument": {"uri": uri}, "range": {"start": "x"}})
+        current = await wait_for_warm_ups(client, 2, first)
+        at_cursor = await request_at_cursor(client, uri)
+    finally:
+        await client.shutdown_session()
+        await client.stop()
+    assert in_view["promptTokens"] > 200 and in_view["evaluatedTokens"] <= 1
+    assert current["completion"]["warmUps"] == 2
+    assert at_cursor["promptTokens"] > 200 and at_cursor["evaluatedTokens"] <= 1

@@ -17,13 +17,9 @@ import {
 
 import { EDIT_COMMANDS, runEditCommand } from "./actions";
 import { Cli, serveCommand } from "./launch";
+import { LANGUAGES } from "./languages";
 import { configuration, initializationOptions, inlineEnabled } from "./settings";
 import { Progress } from "./status";
-
-export const LANGUAGES = [
-  "python", "javascript", "javascriptreact", "typescript", "typescriptreact", "go", "rust", "java",
-  "c", "cpp", "csharp", "lua", "shellscript", "ruby", "php", "kotlin", "swift", "scala",
-];
 
 export interface ClientHooks {
   /** Work-done progress: a list of the running ones, in start order. */

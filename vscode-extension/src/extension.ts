@@ -3,7 +3,7 @@ import * as vscode from "vscode";
 
 import { registerCommands } from "./commands";
 import { Controller } from "./controller";
-import { followCursor } from "./cursor";
+import { followCursor, followVisibleRange } from "./cursor";
 import { StatusBar } from "./status";
 
 let controller: Controller | undefined;
@@ -18,6 +18,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     controller,
     ...registerCommands(controller),
     followCursor((method, params) => controller?.notify(method, params)),
+    followVisibleRange((method, params) => controller?.notify(method, params)),
     vscode.workspace.onDidChangeConfiguration((event) => controller?.configurationChanged(event)),
   );
   await controller.start();

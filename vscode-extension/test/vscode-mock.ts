@@ -40,7 +40,26 @@ export interface FakeStatusBarItem {
 
 export const createdItems: FakeStatusBarItem[] = [];
 
+/** Listeners the code under test registered for editor events, to fire them by hand. */
+export const editorListeners: { visibleRanges: ((event: unknown) => void)[]; selection: ((event: unknown) => void)[] } = {
+  visibleRanges: [],
+  selection: [],
+};
+
+function listen(list: ((event: unknown) => void)[], listener: (event: unknown) => void) {
+  list.push(listener);
+  return { dispose: () => list.splice(list.indexOf(listener), 1) };
+}
+
+export enum TextEditorSelectionChangeKind {
+  Keyboard = 1,
+  Mouse = 2,
+  Command = 3,
+}
+
 export const window = {
+  onDidChangeTextEditorVisibleRanges: (listener: (event: unknown) => void) => listen(editorListeners.visibleRanges, listener),
+  onDidChangeTextEditorSelection: (listener: (event: unknown) => void) => listen(editorListeners.selection, listener),
   async showInputBox(options: unknown): Promise<string | undefined> {
     calls.push(["showInputBox", options]);
     return answers.inputBox;
