@@ -241,6 +241,8 @@ class CompletionService:
             self._counts["shortPrompts"] += 1
             self._fill_in(doc, offset, after_short_prompt=True)
         if not text:
+            if not result.short_prompt and _line_done(doc.text, offset):
+                self._speculate(doc, offset, "\n")  # nothing more on this line: the next one after Enter
             return None
         backend = self._runtime.backend
         self._audit.record(
@@ -345,6 +347,12 @@ class CompletionService:
 def _usable(result: GenerationResult) -> str:
     """The raw text worth showing: out of time, only whole lines, never a half-written one."""
     return _whole_lines(result.text) if result.stop_reason == "deadline" else result.text
+
+
+def _line_done(text: str, offset: int) -> bool:
+    """True when the cursor ends a line that has code on it."""
+    line = text[text.rfind("\n", 0, offset) + 1 : offset]
+    return bool(line.strip()) and (offset == len(text) or text[offset] == "\n")
 
 
 def _whole_lines(raw: str) -> str:

@@ -182,6 +182,29 @@ async def test_speculation_prepares_the_line_after_an_accepted_suggestion(tmp_pa
     runtime.shutdown()
 
 
+async def test_nothing_more_at_the_end_of_a_line_prepares_the_line_after_enter(tmp_path):
+    backend = EchoBackend({"width * height": "", "width * height\n": "    return area\n"})
+    service, runtime = await _service(backend, tmp_path)
+    text = "def area(width, height):\n    area = width * height"
+    doc = DocumentSnapshot("file:///m.py", text + "\n\nx = 1\n", 1)
+    assert await service.suggest(doc, len(text)) is None
+    for _ in range(100):
+        if service.stats()["speculations"] and len(backend.requests) == 2:
+            break
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.05)
+    assert backend.requests[1].prefix == text + "\n"
+    entered = DocumentSnapshot("file:///m.py", text + "\n    " + "\n\nx = 1\n", 2)  # Enter with auto-indent
+    after = await service.suggest(entered, len(text) + 5)
+    assert after is not None and after.text == "return area" and after.source == "cache"
+    # Mid-line, an empty answer prepares nothing.
+    mid = DocumentSnapshot("file:///m.py", "y = width * height + 1\n", 3)
+    assert await service.suggest(mid, len("y = width * height")) is None
+    await asyncio.sleep(0.05)
+    assert len(backend.requests) == 3
+    runtime.shutdown()
+
+
 class WarmUpBackend(ScriptedBackend):
     """Records warm-ups (max_tokens 0); a warm-up blocks until cancelled."""
 
