@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
 from pathlib import Path
 
-SCRIPTS = Path(__file__).resolve().parents[3] / "scripts"
+from script_loader import load_script
 
-
-def _load():
-    sys.path.insert(0, str(SCRIPTS))
-    spec = importlib.util.spec_from_file_location("bench_file_hop", SCRIPTS / "bench_file_hop.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_file_hop"] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
-
-
-hop = _load()
+hop = load_script("bench_file_hop")
 
 
 def _function(name: str, lines: int) -> str:

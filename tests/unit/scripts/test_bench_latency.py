@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
-from pathlib import Path
 
 import pytest
+from script_loader import load_script
 
-SCRIPT = Path(__file__).resolve().parents[3] / "scripts" / "bench_latency.py"
-
-
-def _load():
-    spec = importlib.util.spec_from_file_location("bench_latency", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_latency"] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = _load()
+bench = load_script("bench_latency")
 
 MODULE = '''"""A module."""
 

@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
 
 from lsp_server.settings import CONTEXT_SOURCES
+from script_loader import SCRIPTS, load_script
 
-SCRIPTS = Path(__file__).resolve().parents[3] / "scripts"
-sys.path.insert(0, str(SCRIPTS))  # the script imports its package, fim_eval, from next to itself
-
-
-def _load():
-    spec = importlib.util.spec_from_file_location("eval_fim", SCRIPTS / "eval_fim.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["eval_fim"] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
-
-
-eval_fim = _load()
+eval_fim = load_script("eval_fim")
 
 from fim_eval import projects, scoring, source, tasks  # noqa: E402  (needs the path above)
 
