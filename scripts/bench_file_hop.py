@@ -39,9 +39,7 @@ import json
 import math
 import os
 import random
-import shutil
 import sys
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -65,7 +63,9 @@ from bench_latency import (  # noqa: E402
     ours_session,
     peak_rss_mb,
     percentile,
+    prepare_workspace,
     utf16_position,
+    wait_for_answer,
 )
 from llama_server_build import llama_server_binary  # noqa: E402
 
@@ -202,9 +202,8 @@ class LlamaHopper(Hopper):
 
 
 async def answered_within(driver: Any, record: Record, limit_s: float) -> bool:
-    give_up = record.sent + limit_s
-    while driver.pending(record) and time.perf_counter() < give_up:
-        await asyncio.sleep(0.002)
+    """Wait for ``record``'s answer, at most ``limit_s`` after it was sent; True if it came."""
+    await wait_for_answer(driver, record, record.sent, limit_s)
     return not driver.pending(record)
 
 
@@ -317,16 +316,6 @@ def verdicts(ours: dict[str, Any], theirs: dict[str, Any]) -> list[str]:
     return [f"{label}   target {target}   {'met' if ok else 'missed'}" for label, target, ok in checks]
 
 
-def prepare_workspace(root: Path, holed: dict[str, str]) -> Path:
-    """A copy of the project with the chosen bodies deleted on disk too."""
-    work = Path(tempfile.mkdtemp(prefix="iquest-hop-"))
-    copy_root = work / root.name
-    shutil.copytree(root, copy_root)
-    for path, text in holed.items():
-        (copy_root / path).write_text(text, encoding="utf-8")
-    return copy_root
-
-
 async def run_ours(args: argparse.Namespace, root: Path, holed: dict[str, str], rounds: list[list[Place]]) -> dict[str, Any]:
     async with ours_session(args.model, root, root.parent / "ours.log") as session:
         driver = OursDriver(session, root)
@@ -354,7 +343,7 @@ async def main(args: argparse.Namespace) -> None:
         raise SystemExit(f"{model_path(args.model)} is missing: run `.venv/bin/iquest-lsp model fetch {args.model}`")
     project = fetch_project()
     sources, holed, rounds = choose_places(project, args.files, args.seed)
-    root = prepare_workspace(project, holed)
+    root = prepare_workspace(project, holed, prefix="iquest-hop-")
     name, version = REPO_SPEC
     print(f"project: {name} {version} sdist; model {model_path(args.model).name}; {os.cpu_count()} threads; "
           f"arrive {args.arrive:g} s, wait <= {args.wait:g} s per key, {args.cps:g} chars/s, dwell {args.dwell:g} s")

@@ -689,13 +689,13 @@ def other_load(before: tuple[float, int, int], after: tuple[float, int, int]) ->
     return max(0.0, other / ticks / seconds / (os.cpu_count() or 1))
 
 
-def prepare_workspace(root: Path, tasks: Sequence[Task]) -> Path:
-    """A copy of the project with every chosen body deleted on disk too, so no index sees it."""
-    work = Path(tempfile.mkdtemp(prefix="iquest-latency-"))
+def prepare_workspace(root: Path, holed: dict[str, str], prefix: str = "iquest-latency-") -> Path:
+    """A copy of the project with the chosen bodies deleted on disk too (``holed``: path -> text), so no index sees them."""
+    work = Path(tempfile.mkdtemp(prefix=prefix))
     copy = work / root.name
     shutil.copytree(root, copy)
-    for task in tasks:
-        (copy / task.path).write_text(task.holed, encoding="utf-8")
+    for path, text in holed.items():
+        (copy / path).write_text(text, encoding="utf-8")
     return copy
 
 
@@ -1247,7 +1247,7 @@ async def main(args: argparse.Namespace) -> None:
     if not model.is_file():
         raise SystemExit(f"{model} is missing: run `.venv/bin/iquest-lsp model fetch {args.model}`")
     binary = llama_server_binary(args.llama_server) if args.only != "ours" else None
-    workspace = prepare_workspace(project, tasks)
+    workspace = prepare_workspace(project, {task.path: task.holed for task in tasks})
     threads = os.cpu_count() or 1
     name, version = REPO_SPEC
     typing_s = sum(times[-1] for _, times in traces)

@@ -328,9 +328,10 @@ class LlamaCppBackend:
 
     def _reusable(self, tokens: list[int]) -> int:
         """How many leading tokens of ``tokens`` need no evaluation: live KV (shifted if need be) or a snapshot."""
-        live = self._common_prefix(tokens)
         match = self._shift_match(tokens)
-        if match is not None:
+        if match is None:
+            live = self._common_prefix(tokens)
+        else:
             same, start = match
             cached = self._llm.input_ids[start : self._llm.n_tokens]
             live = same + shared_prefix(cached, np.asarray(tokens[same:], dtype=cached.dtype))

@@ -34,12 +34,7 @@ async def start(root: Path, model: str = "smollm2-135m", **options) -> LanguageC
 
 
 async def wait_for_warm_up(client: LanguageClient, timeout: float = 60) -> dict:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while (warm := (await status(client))["completion"]["lastWarmUp"]) is None:
-        if asyncio.get_running_loop().time() > deadline:
-            raise TimeoutError("no warm-up finished")
-        await asyncio.sleep(0.05)
-    return warm
+    return (await wait_for_warm_ups(client, 1, timeout=timeout))["completion"]["lastWarmUp"]
 
 
 async def request_at_cursor(client: LanguageClient, uri: str) -> dict:
