@@ -25,6 +25,15 @@ class _Entry:
     prefix_tail: str
     suffix: tuple[int, int]
     raw: str
+    short: bool
+
+
+@dataclass(frozen=True)
+class Cached:
+    """What is left of a cached continuation, and whether a short prompt (no repository context) made it."""
+
+    rest: str
+    short: bool
 
 
 class TypingThroughCache:
@@ -37,22 +46,22 @@ class TypingThroughCache:
         self.hits = 0
         self.misses = 0
 
-    def put(self, uri: str, prefix: str, suffix: str, raw: str) -> None:
+    def put(self, uri: str, prefix: str, suffix: str, raw: str, *, short: bool = False) -> None:
         """Remember that after ``prefix`` (and before ``suffix``) the model continues with ``raw``."""
         if not raw:
             return
-        entry = _Entry(uri, len(prefix), prefix[-_TAIL_CHARS:], suffix_key(suffix), raw)
+        entry = _Entry(uri, len(prefix), prefix[-_TAIL_CHARS:], suffix_key(suffix), raw, short)
         key = (uri, entry.prefix_len, entry.prefix_tail, entry.suffix)
         with self._lock:
             old = self._entries.pop(key, None)
-            if old is not None and old.raw.startswith(raw):
-                entry = old  # keep the longer continuation (speculation extended it)
+            if old is not None and old.raw.startswith(raw) and (short or not old.short):
+                entry = old  # keep the longer continuation (speculation extended it), unless it was a short prompt's
             self._entries[key] = entry
             while len(self._entries) > self._capacity:
                 self._entries.popitem(last=False)
 
-    def lookup(self, uri: str, prefix: str, suffix: str) -> str | None:
-        """The rest of a cached continuation the user has been typing through, or None."""
+    def lookup(self, uri: str, prefix: str, suffix: str) -> Cached | None:
+        """The rest of the newest cached continuation the user has been typing through, or None."""
         key = suffix_key(suffix)
         with self._lock:
             entries = list(reversed(self._entries.values()))
@@ -67,7 +76,7 @@ class TypingThroughCache:
             typed = prefix[entry.prefix_len :]
             if len(entry.raw) > typed_len and entry.raw.startswith(typed):
                 self.hits += 1
-                return entry.raw[typed_len:]
+                return Cached(entry.raw[typed_len:], entry.short)
         self.misses += 1
         return None
 

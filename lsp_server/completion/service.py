@@ -134,17 +134,16 @@ class CompletionService:
         settings = self._settings()
         started = time.perf_counter()
         prefix, suffix = doc.text[:offset], doc.text[offset:]
-        line_prefix = prefix[prefix.rfind("\n") + 1 :]
-        multiline = wants_multiline(settings.multiline, line_prefix, suffix.split("\n", 1)[0])
+        multiline = _multiline(settings, doc, offset)
 
         def clean(raw: str) -> str:
             return clean_completion(raw, prefix=prefix, suffix=suffix, multiline=multiline, max_lines=settings.max_lines)
 
         cached = self._cache.lookup(doc.uri, prefix, suffix)
-        if cached is not None and clean(cached):
+        if cached is not None and clean(cached.rest):
             self._counts["fromCache"] += 1
-            empty = GenerationResult("", "", 0, 0, 0, 0.0, 0.0, "cache")
-            return self._shown(doc, offset, clean(cached), empty, multiline, started, "cache", still_valid)
+            empty = GenerationResult("", "", 0, 0, 0, 0.0, 0.0, "cache", short_prompt=cached.short)
+            return self._shown(doc, offset, clean(cached.rest), empty, multiline, started, "cache", still_valid)
         if settings.debounce_ms:
             await asyncio.sleep(settings.debounce_ms / 1000)
         backend = await self._runtime.wait_ready()
@@ -211,7 +210,7 @@ class CompletionService:
             result = done.result()
             log_prompt(result.prompt, "speculation" if speculative else "request", result.healed)
             if result.stop_reason != "cancelled":
-                self._cache.put(doc.uri, prefix, suffix, _usable(result))
+                self._cache.put(doc.uri, prefix, suffix, _usable(result), short=result.short_prompt)
 
         task.add_done_callback(finished)
         self._job = job
@@ -238,8 +237,9 @@ class CompletionService:
             log.info("dropping a suggestion for %s: the document changed while it was computed", doc.uri)
             return None
         if result.short_prompt:
-            self._counts["shortPrompts"] += 1
-            self._fill_in(doc, offset, after_short_prompt=True)
+            if source == "model":
+                self._counts["shortPrompts"] += 1
+            self._fill_in_after_short(doc, offset, text)
         if not text:
             if not result.short_prompt and _line_done(doc.text, offset):
                 self._speculate(doc, offset, "\n")  # nothing more on this line: the next one after Enter
@@ -288,11 +288,11 @@ class CompletionService:
         self._fill_in(doc, offset)
         return True
 
-    def _fill_in(self, doc: DocumentSnapshot, offset: int, *, after_short_prompt: bool = False) -> None:
+    def _fill_in(self, doc: DocumentSnapshot, offset: int, *, answer: bool = False) -> None:
         """Evaluate the full prompt for ``offset`` in the background (no time limit), generating nothing.
 
-        After a short prompt's answer, the cache's answers for the document are dropped once the full
-        prompt is in: the next request costs a token or two and is answered from the whole prompt.
+        With ``answer``, once the full prompt is in, its answer at ``offset`` is computed for the cache,
+        where it takes the place of a short prompt's.
         """
         backend = self._runtime.backend
         if backend is None:
@@ -303,14 +303,33 @@ class CompletionService:
         request = replace(request, max_tokens=0, eval_budget_s=None)
         task = asyncio.ensure_future(self._runtime.complete(request, background=True))
         task.add_done_callback(self._warmed_up)
-        if after_short_prompt:
-            task.add_done_callback(lambda done: self._forget_if_completed(done, doc.uri))
+        if answer:
+            task.add_done_callback(lambda done: self._answer_if_filled_in(done, doc, offset))
         self._job = _Job(doc.uri, doc.text[:offset], suffix_key(doc.text[offset:]), task, speculative=True, warm_up=True)
         self._counts["warmUps"] += 1
 
-    def _forget_if_completed(self, done: asyncio.Task, uri: str) -> None:
-        if not done.cancelled() and done.exception() is None and done.result().stop_reason == "warm_up":
-            self._cache.forget(uri)
+    def _fill_in_after_short(self, doc: DocumentSnapshot, offset: int, text: str) -> None:
+        """After a short prompt's answer (new or cached), fill in the full prompt and answer from it.
+
+        A fill-in already running for the document goes on. With nothing more to show at the end of a
+        line of code, the place filled in is the line after Enter, where the user is likely to go next.
+        """
+        job = self._job
+        if job is not None and not job.task.done() and job.warm_up and job.uri == doc.uri:
+            return
+        if not text and _line_done(doc.text, offset):
+            doc, offset = DocumentSnapshot(doc.uri, doc.text[:offset] + "\n" + doc.text[offset:], doc.version), offset + 1
+        self._fill_in(doc, offset, answer=True)
+
+    def _answer_if_filled_in(self, done: asyncio.Task, doc: DocumentSnapshot, offset: int) -> None:
+        """Once a fill-in completed and nothing else runs, compute the full prompt's answer for the cache."""
+        if done.cancelled() or done.exception() is not None or done.result().stop_reason != "warm_up":
+            return
+        backend = self._runtime.backend
+        if backend is None or (self._job is not None and not self._job.task.done()):
+            return
+        settings = self._settings()
+        self._start(doc, offset, settings, backend.info.context_length, _multiline(settings, doc, offset), speculative=True)
 
     def _warmed_up(self, done: asyncio.Task) -> None:
         if done.cancelled():
@@ -339,9 +358,15 @@ class CompletionService:
         accepted = DocumentSnapshot(doc.uri, doc.text[:offset] + text + doc.text[offset:], doc.version)
         end = offset + len(text)
         known = self._cache.lookup(doc.uri, accepted.text[:end], accepted.text[end:])
-        if known is not None and known.strip():
+        if known is not None and known.rest.strip() and not known.short:
             return  # the next line is already known
         self._start(accepted, end, settings, backend.info.context_length, True, speculative=True)
+
+
+def _multiline(settings: Settings, doc: DocumentSnapshot, offset: int) -> bool:
+    """Whether a suggestion at ``offset`` may span lines (settings and the text around the cursor)."""
+    line_prefix = doc.text[doc.text.rfind("\n", 0, offset) + 1 : offset]
+    return wants_multiline(settings.multiline, line_prefix, doc.text[offset:].split("\n", 1)[0])
 
 
 def _usable(result: GenerationResult) -> str:

@@ -234,8 +234,9 @@ async def test_warm_up_prefills_without_generating_and_a_request_stops_it(tmp_pa
 class ShortPromptBackend(ScriptedBackend):
     """Answers from a short prompt until a full prompt was evaluated (a warm-up), then from the full one."""
 
-    def __init__(self) -> None:
-        super().__init__("short")
+    def __init__(self, short: str = "short", full: str = "full") -> None:
+        super().__init__(short)
+        self.short, self.full = short, full
         self.warm = False
 
     def complete(self, request, cancel):
@@ -244,25 +245,66 @@ class ShortPromptBackend(ScriptedBackend):
             self.warm = True
             return GenerationResult("", "PROMPT", 10, 10, 0, 0.0, 0.0, "warm_up")
         if self.warm or request.eval_budget_s is None:
-            return GenerationResult("full", "PROMPT", 10, 1, 3, 1.0, 2.0, "stop_token")
-        return GenerationResult("short", "PROMPT", 3, 3, 3, 1.0, 2.0, "stop_token", short_prompt=True)
+            return GenerationResult(self.full, "PROMPT", 10, 1, 3, 1.0, 2.0, "stop_token")
+        return GenerationResult(self.short, "PROMPT", 3, 3, 3, 1.0, 2.0, "stop_token", short_prompt=True)
 
 
-async def test_a_short_prompt_answer_is_followed_by_the_full_prompt_which_answers_next(tmp_path):
+async def _until(condition, tries: int = 100) -> None:
+    for _ in range(tries):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+
+
+async def test_a_short_prompt_answer_is_followed_by_the_full_prompt_and_its_answer(tmp_path):
     backend = ShortPromptBackend()
     service, runtime = await _service(backend, tmp_path, speculate=True, generation_timeout_ms=4000)
     doc = DocumentSnapshot("file:///m.py", "def f():\n    x = ", 1)
     suggestion = await service.suggest(doc, len(doc.text))
     assert suggestion is not None and suggestion.text == "short"
     assert backend.requests[0].eval_budget_s == pytest.approx(3.0)  # three quarters of the timeout
-    await asyncio.sleep(0.05)
-    fill_in = backend.requests[1]
+    await _until(lambda: len(backend.requests) == 3)
+    fill_in, answer = backend.requests[1:]
     assert fill_in.max_tokens == 0 and fill_in.eval_budget_s is None and fill_in.prefix == doc.text
+    assert answer.max_tokens > 0 and answer.prefix == doc.text
     stats = service.stats()
-    assert stats["shortPrompts"] == 1 and stats["warmUps"] == 1 and stats["speculations"] == 0
-    # The full prompt is in: the same place asks the model again instead of the cache's short answer.
+    assert stats["shortPrompts"] == 1 and stats["warmUps"] == 1 and stats["speculations"] == 1
+    # The full prompt's answer took the short one's place in the cache.
+    await asyncio.sleep(0.05)
     again = await service.suggest(doc, len(doc.text))
-    assert again is not None and again.text == "full" and again.source == "model"
+    assert again is not None and again.text == "full" and again.source == "cache"
+    assert len(backend.requests) == 3
+    runtime.shutdown()
+
+
+async def test_typing_through_a_short_answer_fills_in_the_full_prompt_meanwhile(tmp_path):
+    backend = ShortPromptBackend(short="width * height", full="idth * height  # area")
+    service, runtime = await _service(backend, tmp_path, speculate=True, generation_timeout_ms=4000)
+    service._cache.put("file:///m.py", "area = ", "\n", "width * height", short=True)
+    doc = DocumentSnapshot("file:///m.py", "area = w\n", 1)
+    suggestion = await service.suggest(doc, len("area = w"))
+    assert suggestion is not None and suggestion.text == "idth * height" and suggestion.source == "cache"
+    await _until(lambda: len(backend.requests) == 2)
+    assert backend.requests[0].max_tokens == 0 and backend.requests[0].prefix == "area = w"
+    assert service.stats()["shortPrompts"] == 0  # served, not computed
+    await asyncio.sleep(0.05)
+    after = await service.suggest(DocumentSnapshot("file:///m.py", "area = wi\n", 2), len("area = wi"))
+    assert after is not None and after.text == "dth * height  # area" and after.source == "cache"
+    runtime.shutdown()
+
+
+async def test_nothing_more_from_a_short_prompt_at_the_end_of_a_line_fills_in_the_line_after_enter(tmp_path):
+    backend = ShortPromptBackend(short="", full="    return area\n")
+    service, runtime = await _service(backend, tmp_path, speculate=True, generation_timeout_ms=4000)
+    text = "def area(width, height):\n    area = width * height"
+    doc = DocumentSnapshot("file:///m.py", text + "\n\nx = 1\n", 1)
+    assert await service.suggest(doc, len(text)) is None
+    await _until(lambda: len(backend.requests) == 3)
+    assert backend.requests[1].max_tokens == 0 and backend.requests[1].prefix == text + "\n"
+    await asyncio.sleep(0.05)
+    entered = DocumentSnapshot("file:///m.py", text + "\n    " + "\n\nx = 1\n", 2)  # Enter with auto-indent
+    after = await service.suggest(entered, len(text) + 5)
+    assert after is not None and after.text == "return area" and after.source == "cache"
     runtime.shutdown()
 
 
