@@ -49,6 +49,9 @@ _SNAPSHOT_MIN_TOKENS = 64
 # tokens than the floor.
 _SHORT_PROMPT_S = 2.0
 _SHORT_PROMPT_MIN_TOKENS = 48
+# Within the budget the full prompt still answers when its evaluation takes at most this much longer
+# than the short one's (whose KV is often live or saved): the user's wait, not the prompt, decides.
+_FULL_PROMPT_SLACK_S = 0.5
 # Timed at load, after an untimed first batch that maps the weights in: code, ~100 tokens.
 _SPEED_SAMPLE = (
     "def scale(points, factor):\n    \"\"\"Multiply every coordinate by factor.\"\"\"\n"
@@ -338,6 +341,18 @@ class LlamaCppBackend:
         saved = self.snapshots.best(tokens)[1] if self.snapshots is not None else 0
         return max(live, saved)
 
+    def _shorter_to_answer(self, tokens: list[int], request: GenerationRequest) -> tuple[list[int], bytes] | None:
+        """The short prompt (healed), when the full one ``tokens`` does not fit the budget or takes clearly longer."""
+        budget = request.eval_budget_s
+        full_s = self.speed.prompt_seconds(len(tokens) - self._reusable(tokens))
+        if full_s <= _FULL_PROMPT_SLACK_S:
+            return None
+        short_tokens, healed = self._healed_prompt(self._short_request(request, budget))
+        short_s = self.speed.prompt_seconds(len(short_tokens) - self._reusable(short_tokens))
+        if full_s <= budget and full_s <= short_s + _FULL_PROMPT_SLACK_S:
+            return None
+        return short_tokens, healed
+
     def _short_request(self, request: GenerationRequest, budget_s: float) -> GenerationRequest:
         """The request with only the lines around the cursor that evaluate within the short prompt's time."""
         room = self.speed.prompt_tokens_within(min(budget_s, _SHORT_PROMPT_S)) - TEMPLATE_MARGIN_TOKENS
@@ -360,10 +375,11 @@ class LlamaCppBackend:
         """Run one FIM generation; returns early on cancel, deadline or a stop condition."""
         started = time.perf_counter()
         tokens, healed = self._healed_prompt(request)
-        budget = request.eval_budget_s
-        short = budget is not None and self.speed.prompt_seconds(len(tokens) - self._reusable(tokens)) > budget
-        if short:
-            tokens, healed = self._healed_prompt(self._short_request(request, budget))
+        short = False
+        if request.eval_budget_s is not None:
+            short_prompt = self._shorter_to_answer(tokens, request)
+            if short_prompt is not None:
+                (tokens, healed), short = short_prompt, True
         restored = self._swap_kv(tokens)
         shifted = self._reuse_by_shifting(tokens)
         if shifted:

@@ -83,6 +83,10 @@ def test_a_cold_place_over_the_budget_answers_from_a_short_prompt_and_a_warm_one
     assert short.short_prompt and short.text.strip()
     assert 48 <= short.prompt_tokens <= 300 and "scale_150" in short.prompt
     assert "LIMIT_" not in short.prompt and "scale_0(" not in short.prompt
+    # Within a budget that fits the full prompt, the short one still answers: it is in the KV, and the
+    # full one would keep the user waiting seconds longer.
+    again = ask(backend.speed.prompt_seconds(3000))
+    assert again.short_prompt and again.evaluated_tokens <= 2
     full = ask(None)
     assert not full.short_prompt and full.prompt_tokens > 1200 and "LIMIT_19" in full.prompt
     # The full prompt is in the KV now: within the same budget it costs nothing to evaluate.
