@@ -14,7 +14,7 @@ from lsp_server.completion.layout import ContextProvider, DocumentSnapshot, buil
 from lsp_server.completion.line_mode import wants_multiline
 from lsp_server.completion.postprocess import clean_completion
 from lsp_server.context.secrets import is_secret_path
-from lsp_server.model.backend import GenerationResult
+from lsp_server.model.backend import GenerationResult, ModelInfo
 from lsp_server.model.runtime import ModelRuntime
 from lsp_server.prompting.prompt_log import log_prompt
 from lsp_server.settings import Settings
@@ -152,11 +152,11 @@ class CompletionService:
         if job is not None and not job.task.done() and job.extended_by(doc.uri, prefix, key):
             self._counts["fromRunningGeneration"] += 1
         else:
-            job = self._start(doc, offset, settings, backend.info.context_length, multiline, speculative=False)
+            job = self._start(doc, offset, settings, backend.info, multiline, speculative=False)
         result = await self._wait(job, settings.first_lines_ms / 1000 if multiline and settings.first_lines_ms else None)
         typed = prefix[len(job.prefix) :]
         if not _usable(result).startswith(typed):  # the user typed something else: compute afresh
-            job = self._start(doc, offset, settings, backend.info.context_length, multiline, speculative=False)
+            job = self._start(doc, offset, settings, backend.info, multiline, speculative=False)
             result, typed = await self._wait(job), ""
         return self._shown(doc, offset, clean(_usable(result)[len(typed) :]), result, multiline, started, "model", still_valid)
 
@@ -190,11 +190,11 @@ class CompletionService:
         if job.waiters == 0 and not job.task.done() and not job.speculative and not job.detached:
             job.task.cancel()
 
-    def _start(self, doc: DocumentSnapshot, offset: int, settings: Settings, n_ctx: int, multiline: bool, *, speculative: bool) -> _Job:
+    def _start(self, doc: DocumentSnapshot, offset: int, settings: Settings, info: ModelInfo, multiline: bool, *, speculative: bool) -> _Job:
         """Cancel whatever runs and start a generation whose result also feeds the cache."""
         if self._job is not None and not self._job.task.done():
             self._job.task.cancel()
-        request = build_request(doc, offset, settings, n_ctx, multiline, self._context)
+        request = build_request(doc, offset, settings, info.context_length, multiline, self._context, info.prompt_cap)
         if speculative:
             request = replace(request, max_tokens=min(request.max_tokens, _SPECULATION_TOKENS), should_stop=_after_lines(_SPECULATION_LINES))
         partial = _Partial()
@@ -299,7 +299,7 @@ class CompletionService:
             return
         if self._job is not None and not self._job.task.done():
             self._job.task.cancel()
-        request = build_request(doc, offset, self._settings(), backend.info.context_length, False, self._context)
+        request = build_request(doc, offset, self._settings(), backend.info.context_length, False, self._context, backend.info.prompt_cap)
         request = replace(request, max_tokens=0, eval_budget_s=None)
         task = asyncio.ensure_future(self._runtime.complete(request, background=True))
         task.add_done_callback(self._warmed_up)
@@ -329,7 +329,7 @@ class CompletionService:
         if backend is None or (self._job is not None and not self._job.task.done()):
             return
         settings = self._settings()
-        self._start(doc, offset, settings, backend.info.context_length, _multiline(settings, doc, offset), speculative=True)
+        self._start(doc, offset, settings, backend.info, _multiline(settings, doc, offset), speculative=True)
 
     def _warmed_up(self, done: asyncio.Task) -> None:
         if done.cancelled():
@@ -360,7 +360,7 @@ class CompletionService:
         known = self._cache.lookup(doc.uri, accepted.text[:end], accepted.text[end:])
         if known is not None and known.rest.strip() and not known.short:
             return  # the next line is already known
-        self._start(accepted, end, settings, backend.info.context_length, True, speculative=True)
+        self._start(accepted, end, settings, backend.info, True, speculative=True)
 
 
 def _multiline(settings: Settings, doc: DocumentSnapshot, offset: int) -> bool:

@@ -22,6 +22,8 @@ class ModelInfo:
     architecture: str
     fim_family: str
     context_length: int
+    # The most prompt tokens this machine evaluates in reasonable time (None: no such limit).
+    prompt_cap: int | None = None
 
 
 @dataclass(frozen=True)

@@ -119,7 +119,10 @@ async def test_going_back_to_a_file_evaluates_only_what_changed_there(tmp_path, 
 async def test_a_cold_place_answers_from_a_short_prompt_then_the_full_one_is_ready(tmp_path):
     client = await start(tmp_path, model="qwen2.5-coder-0.5b", warmUp=False, speculate=False, maxPromptTokens=1024)
     try:
-        speed = (await status(client))["machineSpeed"]
+        current = await status(client)
+        speed = current["machineSpeed"]
+        # The machine's cap on a full prompt: what evaluates in 30 s, in steps of 256, at least 512.
+        assert current["promptCap"] % 256 == 0 and current["promptCap"] >= max(512, 30 * speed["promptTokensPerSecond"] - 256 * 2)
         # A timeout whose prompt share (three quarters) evaluates ~200 tokens on this machine: the
         # ~590-token prompt at the end of TEXT does not fit, a short prompt does.
         timeout_ms = int(200 / speed["promptTokensPerSecond"] / 0.75 * 1000)

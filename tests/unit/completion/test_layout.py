@@ -80,3 +80,15 @@ def test_typing_does_not_move_the_context_budget_until_a_step_is_crossed():
     budgets = {_context_budget(text + "y" * typed, len(text) + typed, max_prompt_tokens=2048, context_tokens=4096)
                for typed in range(0, 40)}
     assert len(budgets) == 1
+
+
+def test_a_slow_machines_prompt_cap_bounds_the_window_and_the_context():
+    text = "a = 1\n" * 5000 + "b = "
+    full, capped = _request(text), build_request(DocumentSnapshot("file:///m.py", text, 1), len(text), Settings(), 4096, True, None, 768)
+    assert full.prefix_tokens + full.suffix_tokens == Settings().max_prompt_tokens
+    assert capped.prefix_tokens + capped.suffix_tokens == 768
+    short = "x = 1\n" * 100
+    asked = []
+    build_request(DocumentSnapshot("file:///m.py", short, 1), len(short), Settings(context_tokens=4096), 4096, False,
+                  lambda uri, text, offset, budget, local: asked.append(budget), 768)
+    assert 0 < asked[0] <= 768 - 100
