@@ -29,6 +29,7 @@ class Settings:
     gpu_layers: int = 0
     max_tokens: int = 64
     max_prompt_tokens: int = 2048
+    full_prompt_seconds: int = 30
     max_lines: int = 8
     multiline: str = "auto"
     generation_timeout_ms: int = 5000
@@ -94,6 +95,7 @@ _FIELDS: dict[str, _Field] = {
     "speculate": _Field("speculate", bool),
     "warmUp": _Field("warm_up", bool),
     "firstLinesMs": _Field("first_lines_ms", int, 0, 600000),
+    "fullPromptSeconds": _Field("full_prompt_seconds", int, 0, 3600),
     "middleLines": _Field("middle_lines", int, 1, 64),
     "auditLog": _Field("audit_log", bool),
     "repoContext": _Field("repo_context", bool),

@@ -14,8 +14,9 @@ from lsp_server.completion.layout import ContextProvider, DocumentSnapshot, buil
 from lsp_server.completion.line_mode import wants_multiline
 from lsp_server.completion.postprocess import clean_completion
 from lsp_server.context.secrets import is_secret_path
-from lsp_server.model.backend import GenerationResult, ModelInfo
+from lsp_server.model.backend import GenerationRequest, GenerationResult, ModelInfo
 from lsp_server.model.runtime import ModelRuntime
+from lsp_server.model.speed import prompt_cap
 from lsp_server.prompting.prompt_log import log_prompt
 from lsp_server.settings import Settings
 
@@ -105,8 +106,10 @@ class CompletionService:
         self._last_warm_up: dict[str, Any] | None = None
 
     def stats(self) -> dict[str, Any]:
-        """Counters for iquest.status, and the last finished warm-up's figures."""
-        return {**self._counts, "lastWarmUp": self._last_warm_up}
+        """Counters for iquest.status, the last finished warm-up's figures and this machine's prompt cap."""
+        backend = self._runtime.backend
+        cap = prompt_cap(backend.info.prompt_tps, self._settings().full_prompt_seconds) if backend is not None else None
+        return {**self._counts, "lastWarmUp": self._last_warm_up, "promptCap": cap}
 
     def document_closed(self, uri: str) -> None:
         """Forget a closed document and stop generating for it."""
@@ -190,11 +193,16 @@ class CompletionService:
         if job.waiters == 0 and not job.task.done() and not job.speculative and not job.detached:
             job.task.cancel()
 
+    def _request(self, doc: DocumentSnapshot, offset: int, settings: Settings, info: ModelInfo, multiline: bool) -> GenerationRequest:
+        """The generation request for ``offset``, its prompt within what this machine evaluates in time."""
+        cap = prompt_cap(info.prompt_tps, settings.full_prompt_seconds)
+        return build_request(doc, offset, settings, info.context_length, multiline, self._context, cap)
+
     def _start(self, doc: DocumentSnapshot, offset: int, settings: Settings, info: ModelInfo, multiline: bool, *, speculative: bool) -> _Job:
         """Cancel whatever runs and start a generation whose result also feeds the cache."""
         if self._job is not None and not self._job.task.done():
             self._job.task.cancel()
-        request = build_request(doc, offset, settings, info.context_length, multiline, self._context, info.prompt_cap)
+        request = self._request(doc, offset, settings, info, multiline)
         if speculative:
             request = replace(request, max_tokens=min(request.max_tokens, _SPECULATION_TOKENS), should_stop=_after_lines(_SPECULATION_LINES))
         partial = _Partial()
@@ -299,8 +307,7 @@ class CompletionService:
             return
         if self._job is not None and not self._job.task.done():
             self._job.task.cancel()
-        request = build_request(doc, offset, self._settings(), backend.info.context_length, False, self._context, backend.info.prompt_cap)
-        request = replace(request, max_tokens=0, eval_budget_s=None)
+        request = replace(self._request(doc, offset, self._settings(), backend.info, False), max_tokens=0, eval_budget_s=None)
         task = asyncio.ensure_future(self._runtime.complete(request, background=True))
         task.add_done_callback(self._warmed_up)
         if answer:

@@ -30,7 +30,6 @@ def status_payload(runtime: ModelRuntime) -> dict[str, Any]:
             architecture=info.architecture,
             fimFamily=info.fim_family,
             contextLength=info.context_length,
-            promptCap=info.prompt_cap,
         )
         snapshots = getattr(backend, "snapshots", None)
         if snapshots is not None:

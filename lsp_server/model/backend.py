@@ -22,8 +22,8 @@ class ModelInfo:
     architecture: str
     fim_family: str
     context_length: int
-    # The most prompt tokens this machine evaluates in reasonable time (None: no such limit).
-    prompt_cap: int | None = None
+    # Prompt tokens per second on this machine, measured at load (None: not measured, e.g. a server).
+    prompt_tps: float | None = None
 
 
 @dataclass(frozen=True)

@@ -52,12 +52,6 @@ _SHORT_PROMPT_MIN_TOKENS = 48
 # Within the budget the full prompt still answers when its evaluation takes at most this much longer
 # than the short one's (whose KV is often live or saved): the user's wait, not the prompt, decides.
 _FULL_PROMPT_SLACK_S = 0.5
-# A full prompt is at most what this machine evaluates in this long (at the speed measured at load,
-# in steps of 256 tokens, at least 512): a new place's whole prompt fills in within a long pause even
-# on a slow laptop or with a big model. At ~70 prompt tokens/s or more the 2,048 default fits.
-_FULL_PROMPT_S = 30.0
-_PROMPT_CAP_STEP = 256
-_PROMPT_CAP_MIN = 512
 # Timed at load, after an untimed first batch that maps the weights in: code, ~100 tokens.
 _SPEED_SAMPLE = (
     "def scale(points, factor):\n    \"\"\"Multiply every coordinate by factor.\"\"\"\n"
@@ -207,7 +201,7 @@ class LlamaCppBackend:
             architecture=architecture,
             fim_family=self.template.family,
             context_length=self._llm.n_ctx(),
-            prompt_cap=max(_PROMPT_CAP_MIN, self.speed.prompt_tokens_within(_FULL_PROMPT_S) // _PROMPT_CAP_STEP * _PROMPT_CAP_STEP),
+            prompt_tps=self.speed.prompt_tps,
         )
         log.info("loaded %s (%s, FIM %s)", self.info.name, architecture, self.template.family)
 

@@ -9,6 +9,17 @@ from dataclasses import dataclass
 _WEIGHT = 0.3
 # Batches shorter than this are mostly fixed overhead; they say little about tokens per second.
 _MIN_PROMPT_TOKENS = 16
+# A machine's prompt cap moves in steps of this many tokens (so the prompt's layout stays put) and is
+# never below the floor.
+_CAP_STEP = 256
+_CAP_MIN = 512
+
+
+def prompt_cap(prompt_tps: float | None, seconds: float) -> int | None:
+    """The most prompt tokens that evaluate in ``seconds`` at ``prompt_tps``; None for no limit."""
+    if not prompt_tps or seconds <= 0:
+        return None
+    return max(_CAP_MIN, int(prompt_tps * seconds) // _CAP_STEP * _CAP_STEP)
 
 
 @dataclass

@@ -397,3 +397,16 @@ async def test_first_lines_off_waits_for_the_whole_block(tmp_path):
     whole = await service.suggest(DocumentSnapshot("file:///m.py", text, 1), len(text))
     assert whole is not None and whole.text == BODY
     runtime.shutdown()
+
+
+@pytest.mark.parametrize(("seconds", "window"), [(30, 512), (0, 2048)])
+async def test_a_slow_machine_gets_the_prompt_it_evaluates_in_time(tmp_path, seconds, window):
+    backend = ScriptedBackend("value")
+    backend.info = ModelInfo("fake", "/fake.gguf", "qwen2", "qwen", 4096, prompt_tps=10.0)
+    service, runtime = await _service(backend, tmp_path, speculate=False, full_prompt_seconds=seconds)
+    doc = DocumentSnapshot("file:///m.py", "x = 1\n" * 3000, 1)
+    await service.suggest(doc, len(doc.text))
+    request = backend.requests[0]
+    assert request.prefix_tokens + request.suffix_tokens == window
+    assert service.stats()["promptCap"] == (512 if seconds else None)
+    runtime.shutdown()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lsp_server.model.speed import MachineSpeed
+from lsp_server.model.speed import MachineSpeed, prompt_cap
 
 
 def test_prompt_speed_follows_measurements_but_one_batch_does_not_replace_it():
@@ -31,3 +31,11 @@ def test_seconds_and_tokens_convert_at_the_current_speed():
     assert speed.prompt_seconds(1400) == pytest.approx(20.0)
     assert speed.prompt_tokens_within(2.0) == 140
     assert speed.as_status() == {"promptTokensPerSecond": 70.0, "generatedTokensPerSecond": 20.0}
+
+
+def test_the_prompt_cap_is_what_evaluates_in_time_in_steps_with_a_floor():
+    assert prompt_cap(100.0, 30) == 2816  # 3,000 tokens, down to a step of 256
+    assert prompt_cap(70.0, 30) == 2048
+    assert prompt_cap(10.0, 30) == 512  # a 7B model on a laptop: never below the floor
+    assert prompt_cap(None, 30) is None  # not measured (a server backend)
+    assert prompt_cap(100.0, 0) is None  # turned off
