@@ -36,6 +36,7 @@ def llama_backend_factory(settings: Settings) -> BackendFactory:
             n_threads=settings.effective_threads,
             n_gpu_layers=settings.gpu_layers,
             snapshot_bytes=settings.kv_snapshot_mb * 2**20,
+            spill_bytes=settings.kv_snapshot_disk_mb * 2**20,
             progress=progress,
         )
 

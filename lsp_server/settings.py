@@ -25,11 +25,12 @@ class Settings:
     model: str = "qwen2.5-coder-0.5b"
     context_size: int = 4096
     kv_snapshot_mb: int = 512
+    kv_snapshot_disk_mb: int = 1024
     threads: int = 0
     gpu_layers: int = 0
     max_tokens: int = 64
     max_prompt_tokens: int = 2048
-    full_prompt_seconds: int = 30
+    full_prompt_seconds: int = 40
     max_lines: int = 8
     multiline: str = "auto"
     generation_timeout_ms: int = 5000
@@ -84,6 +85,7 @@ _FIELDS: dict[str, _Field] = {
     "model": _Field("model", str),
     "contextSize": _Field("context_size", int, 512, 131072),
     "kvSnapshotMb": _Field("kv_snapshot_mb", int, 0, 65536),
+    "kvSnapshotDiskMb": _Field("kv_snapshot_disk_mb", int, 0, 1048576),
     "threads": _Field("threads", int, 0, 256),
     "gpuLayers": _Field("gpu_layers", int, -1, 1000),
     "maxTokens": _Field("max_tokens", int, 1, 1024),
@@ -122,7 +124,7 @@ _FIELDS: dict[str, _Field] = {
 
 # Settings that only take effect when the model is loaded again.
 RELOAD_FIELDS = frozenset(
-    {"model", "context_size", "kv_snapshot_mb", "threads", "gpu_layers", "models_dir"}
+    {"model", "context_size", "kv_snapshot_mb", "kv_snapshot_disk_mb", "threads", "gpu_layers", "models_dir"}
     | {"backend", "server_url", "server_model", "api_key_env", "fim_family"}
 )
 # Settings that only take effect when the workspace is indexed again.

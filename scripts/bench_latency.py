@@ -1152,7 +1152,8 @@ async def ours_session(model: str, root: Path, server_log: Path, **options: Any)
 
     with server_log.open("w") as log:
         begun = time.perf_counter()
-        session = await start_session(root, {"model": model, "auditLog": False, **options}, log=log)
+        # Nothing saved on disk by an earlier run: every run starts as a fresh install does.
+        session = await start_session(root, {"model": model, "auditLog": False, "kvSnapshotDiskMb": 0, **options}, log=log)
         try:
             status = await session.status()
             while status["state"] != "ready" or status.get("index", {}).get("state") != "ready":

@@ -318,11 +318,12 @@ class CompletionService:
     def _fill_in_after_short(self, doc: DocumentSnapshot, offset: int, text: str) -> None:
         """After a short prompt's answer (new or cached), fill in the full prompt and answer from it.
 
-        A fill-in already running for the document goes on. With nothing more to show at the end of a
-        line of code, the place filled in is the line after Enter, where the user is likely to go next.
+        Background work already running for the document (a fill-in, or the answer after one) goes on.
+        With nothing more to show at the end of a line of code, the place filled in is the line after
+        Enter, where the user is likely to go next.
         """
         job = self._job
-        if job is not None and not job.task.done() and job.warm_up and job.uri == doc.uri:
+        if job is not None and not job.task.done() and job.speculative and job.uri == doc.uri:
             return
         if not text and _line_done(doc.text, offset):
             doc, offset = DocumentSnapshot(doc.uri, doc.text[:offset] + "\n" + doc.text[offset:], doc.version), offset + 1

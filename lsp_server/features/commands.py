@@ -34,6 +34,8 @@ def status_payload(runtime: ModelRuntime) -> dict[str, Any]:
         snapshots = getattr(backend, "snapshots", None)
         if snapshots is not None:
             payload["kvSnapshots"] = {"count": len(snapshots), "bytes": snapshots.bytes_used}
+            if snapshots.spill is not None:
+                payload["kvSnapshots"].update(onDisk=len(snapshots.spill), diskBytes=snapshots.spill.bytes_used)
         speed = getattr(backend, "speed", None)
         if speed is not None:
             payload["machineSpeed"] = speed.as_status()

@@ -6,8 +6,12 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from lsp_server.model.kv_spill import SnapshotSpill
 
 
 @dataclass(frozen=True)
@@ -31,10 +35,15 @@ def shared_prefix(a: np.ndarray, b: np.ndarray) -> int:
 
 
 class KvSnapshots:
-    """A least-recently-used store of KV states within ``budget_bytes``; the longest shared prefix wins."""
+    """A least-recently-used store of KV states within ``budget_bytes``; the longest shared prefix wins.
 
-    def __init__(self, budget_bytes: int) -> None:
+    With a ``spill``, what the budget evicts (and what is left at ``close``) goes to disk, and a file
+    there that shares more with a prompt than any snapshot in RAM comes back.
+    """
+
+    def __init__(self, budget_bytes: int, spill: SnapshotSpill | None = None) -> None:
         self.budget_bytes = budget_bytes
+        self.spill = spill
         self._items: OrderedDict[int, Snapshot] = OrderedDict()
         self._next = 0
         self._lock = threading.Lock()
@@ -48,6 +57,15 @@ class KvSnapshots:
     def __len__(self) -> int:
         return len(self._items)
 
+    def longest_shared(self, tokens: Sequence[int]) -> int:
+        """How many leading tokens of ``tokens`` the best snapshot (in RAM or on disk) holds."""
+        wanted = np.asarray(tokens, dtype=np.int32)
+        with self._lock:
+            length = max((shared_prefix(s.tokens, wanted) for s in self._items.values()), default=0)
+        if self.spill is not None:
+            length = max(length, self.spill.longest_shared(wanted)[1])
+        return length
+
     def best(self, tokens: Sequence[int]) -> tuple[Snapshot | None, int]:
         """The snapshot sharing the longest prefix with ``tokens``, and that length (0: none)."""
         wanted = np.asarray(tokens, dtype=np.int32)
@@ -59,12 +77,33 @@ class KvSnapshots:
                     found, length, key = snapshot, shared, k
             if key is not None:
                 self._items.move_to_end(key)
-            return found, length
+        if self.spill is not None:
+            path, shared = self.spill.longest_shared(wanted)
+            if path is not None and shared > length:
+                loaded = self.spill.load(path)
+                if loaded is not None:
+                    self._keep(loaded)
+                    return loaded, shared
+        return found, length
 
     def add(self, tokens: Sequence[int], state: bytes) -> None:
         """Keep the state of ``tokens``; drop the snapshots it extends and the oldest beyond the budget."""
-        snapshot = Snapshot(np.asarray(tokens, dtype=np.int32).copy(), state)
+        self._keep(Snapshot(np.asarray(tokens, dtype=np.int32).copy(), state))
+
+    def close(self) -> None:
+        """Put what RAM holds on disk (oldest first) and wait for the writes."""
+        if self.spill is None:
+            return
+        with self._lock:
+            kept = list(self._items.values())
+        for snapshot in kept:
+            self.spill.save(snapshot)
+        self.spill.close()
+
+    def _keep(self, snapshot: Snapshot) -> None:
         if snapshot.size > self.budget_bytes:
+            if self.spill is not None:
+                self.spill.save(snapshot)
             return
         with self._lock:
             for key, kept in list(self._items.items()):
@@ -80,3 +119,5 @@ class KvSnapshots:
             while used > self.budget_bytes:
                 _, dropped = self._items.popitem(last=False)
                 used -= dropped.size
+                if self.spill is not None:
+                    self.spill.save(dropped)

@@ -26,7 +26,9 @@ from lsp_server.model.fetch import is_verified, resolve_model
 from lsp_server.model.gguf import GGUFError, read_gguf_info
 from lsp_server.model.healing import MAX_HEALED_BYTES, TokenHealer
 from lsp_server.model.kv_snapshots import KvSnapshots, Snapshot, shared_prefix
+from lsp_server.model.kv_spill import SnapshotSpill, spill_key
 from lsp_server.model.speed import MachineSpeed
+from lsp_server.paths import cache_root
 from lsp_server.prompting.budget import TEMPLATE_MARGIN_TOKENS, fit_window, start_on_step
 from lsp_server.prompting.fim import FimTemplate, detect_template
 
@@ -49,8 +51,12 @@ _SNAPSHOT_MIN_TOKENS = 64
 # tokens than the floor.
 _SHORT_PROMPT_S = 2.0
 _SHORT_PROMPT_MIN_TOKENS = 48
-# Within the budget the full prompt still answers when its evaluation takes at most this much longer
-# than the short one's (whose KV is often live or saved): the user's wait, not the prompt, decides.
+# The short prompt's size moves in steps of this many tokens, so that the one at a place comes back
+# the same (and its KV with it) while the measured speed moves a little.
+_SHORT_PROMPT_STEP = 64
+# Within the budget the full prompt answers, unless the short one is (nearly) in the KV already, costing
+# at most this long, and the full one would cost more than this beyond it: then a user who came back
+# to a place gets the short prompt's answer at once instead of waiting seconds for the rest.
 _FULL_PROMPT_SLACK_S = 0.5
 # Timed at load, after an untimed first batch that maps the weights in: code, ~100 tokens.
 _SPEED_SAMPLE = (
@@ -102,6 +108,12 @@ def _check_model_file(path: Path, entry: CatalogEntry | None, spec: str) -> str:
     return info.architecture or "unknown"
 
 
+def _file_identity(path: Path) -> str:
+    """A model file given by path: its place, size and modification time (hashing 1 GB would take seconds)."""
+    stat = path.stat()
+    return f"{path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
+
+
 def vocab_pieces(llm) -> list[bytes]:
     """Each token's bytes; b"" for control and end-of-generation tokens, which never spell text.
 
@@ -146,6 +158,8 @@ class LlamaCppBackend:
         n_threads: int = 2,
         n_gpu_layers: int = 0,
         snapshot_bytes: int = 0,
+        spill_bytes: int = 0,
+        spill_dir: Path | None = None,
         progress: ProgressCallback | None = None,
     ) -> None:
         report = progress or (lambda message, percent: None)
@@ -177,7 +191,12 @@ class LlamaCppBackend:
             ) from exc
         report("Reading vocabulary", 90)
         self.speed = self._measure_speed()
-        self.snapshots = KvSnapshots(snapshot_bytes) if snapshot_bytes > 0 else None
+        spill = None
+        if snapshot_bytes > 0 and spill_bytes > 0:
+            identity = resolved.entry.sha256 if resolved.entry else _file_identity(resolved.path)
+            key = spill_key(identity, llama_cpp.__version__, self._llm.n_ctx())
+            spill = SnapshotSpill((spill_dir or cache_root() / "kv") / key, spill_bytes)
+        self.snapshots = KvSnapshots(snapshot_bytes, spill) if snapshot_bytes > 0 else None
         self._token_cache: dict[str, list[int]] = {}
         self._formatter = None
         self._active_cancel = threading.Event()
@@ -339,24 +358,25 @@ class LlamaCppBackend:
             same, start = match
             cached = self._llm.input_ids[start : self._llm.n_tokens]
             live = same + shared_prefix(cached, np.asarray(tokens[same:], dtype=cached.dtype))
-        saved = self.snapshots.best(tokens)[1] if self.snapshots is not None else 0
+        saved = self.snapshots.longest_shared(tokens) if self.snapshots is not None else 0
         return max(live, saved)
 
     def _shorter_to_answer(self, tokens: list[int], request: GenerationRequest) -> tuple[list[int], bytes] | None:
-        """The short prompt (healed), when the full one ``tokens`` does not fit the budget or takes clearly longer."""
+        """The short prompt (healed), when the full one ``tokens`` does not fit the budget or the short one is warm and far cheaper."""
         budget = request.eval_budget_s
         full_s = self.speed.prompt_seconds(len(tokens) - self._reusable(tokens))
         if full_s <= _FULL_PROMPT_SLACK_S:
             return None
         short_tokens, healed = self._healed_prompt(self._short_request(request, budget))
         short_s = self.speed.prompt_seconds(len(short_tokens) - self._reusable(short_tokens))
-        if full_s <= budget and full_s <= short_s + _FULL_PROMPT_SLACK_S:
+        if full_s <= budget and (short_s > _FULL_PROMPT_SLACK_S or full_s <= short_s + _FULL_PROMPT_SLACK_S):
             return None
         return short_tokens, healed
 
     def _short_request(self, request: GenerationRequest, budget_s: float) -> GenerationRequest:
         """The request with only the lines around the cursor that evaluate within the short prompt's time."""
         room = self.speed.prompt_tokens_within(min(budget_s, _SHORT_PROMPT_S)) - TEMPLATE_MARGIN_TOKENS
+        room = room // _SHORT_PROMPT_STEP * _SHORT_PROMPT_STEP  # the same size as the speed estimate wavers
         room = max(_SHORT_PROMPT_MIN_TOKENS, min(room, request.prefix_tokens + request.suffix_tokens))
         suffix = min(request.suffix_tokens, room // 4)
         return replace(request, prefix_tokens=room - suffix, suffix_tokens=suffix, context=(), context_tokens=0, repo_name=None, path=None)
@@ -626,6 +646,10 @@ class LlamaCppBackend:
         return speed
 
     def close(self) -> None:
-        """Free the model and its context."""
+        """Keep the KV snapshots on disk (when spilling), then free the model and its context."""
         self._active_cancel.set()
+        if self.snapshots is not None:
+            if self.snapshots.spill is not None and self._llm.n_tokens >= _SNAPSHOT_MIN_TOKENS:
+                self._save_live()
+            self.snapshots.close()
         self._llm.close()

@@ -29,6 +29,8 @@ def server_options(mode: str, model: str, timeout_ms: int) -> dict[str, Any]:
         "generationTimeoutMs": timeout_ms,
         "speculate": False,  # a speculative generation after each answer would run into the next request
         "warmUp": False,
+        "fullPromptSeconds": 0,  # like the timeout: the machine's speed must not change the prompt measured
+        "kvSnapshotDiskMb": 0,  # every run starts from nothing saved
     }
     if mode.startswith("on-no-"):
         dropped = mode.removeprefix("on-no-")

@@ -35,10 +35,11 @@ def initialize_params(root: Path, **options) -> types.InitializeParams:
 
     Tests are not timed: a generous generation budget keeps a loaded machine from turning a slow
     answer into an empty one, and whole answers are waited for rather than their first lines (the
-    deadline and first-lines behaviours have their own tests).
+    deadline and first-lines behaviours have their own tests). KV snapshots stay in RAM (the disk has its own tests).
     """
     options.setdefault("generationTimeoutMs", 120000)
     options.setdefault("firstLinesMs", 0)
+    options.setdefault("kvSnapshotDiskMb", 0)  # no test sees what another one left on disk
     return types.InitializeParams(
         capabilities=types.ClientCapabilities(
             window=types.WindowClientCapabilities(work_done_progress=True),

@@ -72,8 +72,8 @@ def test_a_cold_place_over_the_budget_answers_from_a_short_prompt_and_a_warm_one
     prefix = "".join(f"def scale_{i}(x):\n    return x * {i}\n\n" for i in range(150)) + "def scale_150(x):\n    return x *"
     context = (("helpers.py", "".join(f"LIMIT_{i} = {i}\n" for i in range(20))),)
 
-    def ask(budget_s: float | None):
-        request = GenerationRequest(prefix=prefix, suffix="\n", max_tokens=6, prefix_tokens=1400, suffix_tokens=50,
+    def ask(budget_s: float | None, text: str = prefix):
+        request = GenerationRequest(prefix=text, suffix="\n", max_tokens=6, prefix_tokens=1400, suffix_tokens=50,
                                     context=context, context_tokens=300, path="scales.py", eval_budget_s=budget_s)
         return backend.complete(request, threading.Event())
 
@@ -92,6 +92,10 @@ def test_a_cold_place_over_the_budget_answers_from_a_short_prompt_and_a_warm_one
     # The full prompt is in the KV now: within the same budget it costs nothing to evaluate.
     warm = ask(budget_s)
     assert not warm.short_prompt and warm.evaluated_tokens <= 1
+    # A cold place within a budget that fits its full prompt: the full prompt answers (the short one
+    # would need evaluating too).
+    elsewhere = ask(backend.speed.prompt_seconds(3000), prefix.replace("scale_", "grow_"))
+    assert not elsewhere.short_prompt and elsewhere.prompt_tokens > 1200
 
 
 def test_cancel_during_prompt_evaluation_stops_the_decode(backend):
