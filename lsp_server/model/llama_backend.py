@@ -7,6 +7,7 @@ import logging
 import re
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Sequence
@@ -54,6 +55,8 @@ _SHORT_PROMPT_MIN_TOKENS = 48
 # The short prompt's size moves in steps of this many tokens, so that the one at a place comes back
 # the same (and its KV with it) while the measured speed moves a little.
 _SHORT_PROMPT_STEP = 64
+# How many recent repository contexts are tried as a stand-in for a changed one.
+_RECENT_CONTEXTS = 4
 # Within the budget the full prompt answers, unless the short one is (nearly) in the KV already, costing
 # at most this long, and the full one would cost more than this beyond it: then a user who came back
 # to a place gets the short prompt's answer at once instead of waiting seconds for the rest.
@@ -198,6 +201,8 @@ class LlamaCppBackend:
             spill = SnapshotSpill((spill_dir or cache_root() / "kv") / key, spill_bytes)
         self.snapshots = KvSnapshots(snapshot_bytes, spill) if snapshot_bytes > 0 else None
         self._token_cache: dict[str, list[int]] = {}
+        # The repository contexts of the latest full prompts (a stand-in while a changed one fills in).
+        self._recent_contexts: deque[tuple[tuple[tuple[str, str], ...], int]] = deque(maxlen=_RECENT_CONTEXTS)
         self._formatter = None
         self._active_cancel = threading.Event()
         # llama.cpp polls this between graph nodes, so a cancel also stops a long prompt decode.
@@ -362,16 +367,36 @@ class LlamaCppBackend:
         return max(live, saved)
 
     def _shorter_to_answer(self, tokens: list[int], request: GenerationRequest) -> tuple[list[int], bytes] | None:
-        """The short prompt (healed), when the full one ``tokens`` does not fit the budget or the short one is warm and far cheaper."""
+        """A stand-in prompt (healed) when the full one ``tokens`` does not fit the budget or a stand-in is
+        warm and far cheaper: the full prompt with a repository context already in the KV, or a short one."""
         budget = request.eval_budget_s
         full_s = self.speed.prompt_seconds(len(tokens) - self._reusable(tokens))
         if full_s <= _FULL_PROMPT_SLACK_S:
             return None
+        earlier = self._with_earlier_context(request)
+        if earlier is not None and (full_s > budget or full_s > earlier[2] + _FULL_PROMPT_SLACK_S):
+            return earlier[:2]
         short_tokens, healed = self._healed_prompt(self._short_request(request, budget))
         short_s = self.speed.prompt_seconds(len(short_tokens) - self._reusable(short_tokens))
         if full_s <= budget and (short_s > _FULL_PROMPT_SLACK_S or full_s <= short_s + _FULL_PROMPT_SLACK_S):
             return None
         return short_tokens, healed
+
+    def _with_earlier_context(self, request: GenerationRequest) -> tuple[list[int], bytes, float] | None:
+        """The prompt with a recent repository context instead of the requested one, if that is in the KV
+        (at most the slack to evaluate), and its evaluation time.
+
+        A context that grew or changed would put new tokens before the whole document window, and
+        llama.cpp only decodes a sequence at consecutive positions, so they cannot be slipped in.
+        """
+        for context, context_tokens in reversed(self._recent_contexts):
+            if (context, context_tokens) == (request.context, request.context_tokens):
+                continue
+            tokens, healed = self._healed_prompt(replace(request, context=context, context_tokens=context_tokens))
+            seconds = self.speed.prompt_seconds(len(tokens) - self._reusable(tokens))
+            if seconds <= _FULL_PROMPT_SLACK_S:
+                return tokens, healed, seconds
+        return None
 
     def _short_request(self, request: GenerationRequest, budget_s: float) -> GenerationRequest:
         """The request with only the lines around the cursor that evaluate within the short prompt's time."""
@@ -398,9 +423,11 @@ class LlamaCppBackend:
         tokens, healed = self._healed_prompt(request)
         short = False
         if request.eval_budget_s is not None:
-            short_prompt = self._shorter_to_answer(tokens, request)
-            if short_prompt is not None:
-                (tokens, healed), short = short_prompt, True
+            stand_in = self._shorter_to_answer(tokens, request)
+            if stand_in is not None:
+                (tokens, healed), short = stand_in, True
+        if not short and (request.context, request.context_tokens) not in self._recent_contexts:
+            self._recent_contexts.append((request.context, request.context_tokens))
         restored = self._swap_kv(tokens)
         shifted = self._reuse_by_shifting(tokens)
         if shifted:

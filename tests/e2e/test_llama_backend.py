@@ -174,3 +174,27 @@ def test_a_trailing_space_is_not_doubled(backend):
     indented = GenerationRequest(prefix="def area(width, height):\n    ", suffix="\n", max_tokens=4, prefix_tokens=500, suffix_tokens=100, middle_chars=4)
     answer = backend.complete(indented, threading.Event())
     assert answer.text.strip() and not answer.text.startswith(" ")
+
+
+def test_a_changed_context_answers_from_the_context_in_the_kv_until_the_new_one_is_in(backend):
+    prefix = "".join(f"def scale_{i}(x):\n    return x * {i}\n\n" for i in range(60)) + "def scale_60(x):\n    return x *"
+    helpers = ("helpers.py", "".join(f"LIMIT_{i} = {i}\n" for i in range(20)))
+    shapes = ("shapes.py", "".join(f"SIDES_{i} = {i}\n" for i in range(20)))
+
+    def ask(context, budget_s):
+        request = GenerationRequest(prefix=prefix, suffix="\n", max_tokens=4, prefix_tokens=1400, suffix_tokens=50,
+                                    context=context, context_tokens=600, path="scales.py", eval_budget_s=budget_s)
+        return backend.complete(request, threading.Event())
+
+    first = ask((helpers,), None)
+    assert "LIMIT_19" in first.prompt and first.prompt_tokens > 900
+    # The context grew ahead of the document's ~800 tokens: within a budget that cannot evaluate them
+    # again, the prompt with the context already in the KV answers, at the cost of a token or two.
+    grown = ask((helpers, shapes), backend.speed.prompt_seconds(200))
+    assert grown.short_prompt and grown.prompt_tokens == first.prompt_tokens and grown.evaluated_tokens <= 2
+    assert "LIMIT_19" in grown.prompt and "SIDES_" not in grown.prompt
+    filled = ask((helpers, shapes), None)  # the fill-in
+    assert not filled.short_prompt and "SIDES_19" in filled.prompt
+    # Back to the old context: a chunk dropped is a KV shift, the full prompt answers at once.
+    back = ask((helpers,), backend.speed.prompt_seconds(200))
+    assert not back.short_prompt and "SIDES_" not in back.prompt and back.evaluated_tokens <= 2
