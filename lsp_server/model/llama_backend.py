@@ -57,10 +57,12 @@ _SHORT_PROMPT_MIN_TOKENS = 48
 _SHORT_PROMPT_STEP = 64
 # How many recent repository contexts are tried as a stand-in for a changed one.
 _RECENT_CONTEXTS = 4
-# Within the budget the full prompt answers, unless the short one is (nearly) in the KV already, costing
-# at most this long, and the full one would cost more than this beyond it: then a user who came back
-# to a place gets the short prompt's answer at once instead of waiting seconds for the rest.
+# Within the budget the full prompt answers, unless a stand-in is warm (the KV or a snapshot holds all
+# but at most _WARM_TOKENS of it, and more than it lacks) and the full one would cost more than the
+# slack beyond it: then a user who came back to a place gets an answer at once instead of waiting
+# seconds for the rest.
 _FULL_PROMPT_SLACK_S = 0.5
+_WARM_TOKENS = 64
 # Timed at load, after an untimed first batch that maps the weights in: code, ~100 tokens.
 _SPEED_SAMPLE = (
     "def scale(points, factor):\n    \"\"\"Multiply every coordinate by factor.\"\"\"\n"
@@ -201,8 +203,9 @@ class LlamaCppBackend:
             spill = SnapshotSpill((spill_dir or cache_root() / "kv") / key, spill_bytes)
         self.snapshots = KvSnapshots(snapshot_bytes, spill) if snapshot_bytes > 0 else None
         self._token_cache: dict[str, list[int]] = {}
-        # The repository contexts of the latest full prompts (a stand-in while a changed one fills in).
-        self._recent_contexts: deque[tuple[tuple[tuple[str, str], ...], int]] = deque(maxlen=_RECENT_CONTEXTS)
+        # The paths and repository contexts of the latest full prompts (a document's stand-in while its
+        # changed context fills in).
+        self._recent_contexts: deque[tuple[str | None, tuple[tuple[str, str], ...], int]] = deque(maxlen=_RECENT_CONTEXTS)
         self._formatter = None
         self._active_cancel = threading.Event()
         # llama.cpp polls this between graph nodes, so a cancel also stops a long prompt decode.
@@ -377,24 +380,31 @@ class LlamaCppBackend:
         if earlier is not None and (full_s > budget or full_s > earlier[2] + _FULL_PROMPT_SLACK_S):
             return earlier[:2]
         short_tokens, healed = self._healed_prompt(self._short_request(request, budget))
-        short_s = self.speed.prompt_seconds(len(short_tokens) - self._reusable(short_tokens))
-        if full_s <= budget and (short_s > _FULL_PROMPT_SLACK_S or full_s <= short_s + _FULL_PROMPT_SLACK_S):
-            return None
+        if full_s <= budget:
+            short_s = self._warm_seconds(short_tokens)
+            if short_s is None or full_s <= short_s + _FULL_PROMPT_SLACK_S:
+                return None
         return short_tokens, healed
 
+    def _warm_seconds(self, tokens: list[int]) -> float | None:
+        """Seconds to evaluate what ``tokens`` still need when they are warm (see _WARM_TOKENS); else None."""
+        reusable = self._reusable(tokens)
+        left = len(tokens) - reusable
+        return self.speed.prompt_seconds(left) if left <= _WARM_TOKENS and reusable >= left else None
+
     def _with_earlier_context(self, request: GenerationRequest) -> tuple[list[int], bytes, float] | None:
-        """The prompt with a recent repository context instead of the requested one, if that is in the KV
-        (at most the slack to evaluate), and its evaluation time.
+        """The prompt with a recent repository context of the same document instead of the requested one,
+        if that is warm, and its evaluation time.
 
         A context that grew or changed would put new tokens before the whole document window, and
         llama.cpp only decodes a sequence at consecutive positions, so they cannot be slipped in.
         """
-        for context, context_tokens in reversed(self._recent_contexts):
-            if (context, context_tokens) == (request.context, request.context_tokens):
+        for path, context, context_tokens in reversed(self._recent_contexts):
+            if path != request.path or (context, context_tokens) == (request.context, request.context_tokens):
                 continue
             tokens, healed = self._healed_prompt(replace(request, context=context, context_tokens=context_tokens))
-            seconds = self.speed.prompt_seconds(len(tokens) - self._reusable(tokens))
-            if seconds <= _FULL_PROMPT_SLACK_S:
+            seconds = self._warm_seconds(tokens)
+            if seconds is not None:
                 return tokens, healed, seconds
         return None
 
@@ -426,8 +436,9 @@ class LlamaCppBackend:
             stand_in = self._shorter_to_answer(tokens, request)
             if stand_in is not None:
                 (tokens, healed), short = stand_in, True
-        if not short and (request.context, request.context_tokens) not in self._recent_contexts:
-            self._recent_contexts.append((request.context, request.context_tokens))
+        recent = (request.path, request.context, request.context_tokens)
+        if not short and recent not in self._recent_contexts:
+            self._recent_contexts.append(recent)
         restored = self._swap_kv(tokens)
         shifted = self._reuse_by_shifting(tokens)
         if shifted:
