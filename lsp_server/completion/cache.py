@@ -30,7 +30,7 @@ class _Entry:
 
 @dataclass(frozen=True)
 class Cached:
-    """What is left of a cached continuation, and whether a short prompt (no repository context) made it."""
+    """What is left of a cached continuation, and whether a stand-in prompt (a short one, say) made it."""
 
     rest: str
     short: bool

@@ -66,8 +66,11 @@ class KvSnapshots:
             length = max(length, self.spill.longest_shared(wanted)[1])
         return length
 
-    def best(self, tokens: Sequence[int]) -> tuple[Snapshot | None, int]:
-        """The snapshot sharing the longest prefix with ``tokens``, and that length (0: none)."""
+    def best(self, tokens: Sequence[int], worth: int = 0) -> tuple[Snapshot | None, int]:
+        """The snapshot sharing the longest prefix with ``tokens``, and that length (0: none).
+
+        A file on disk is read back only when it shares at least ``worth`` tokens.
+        """
         wanted = np.asarray(tokens, dtype=np.int32)
         with self._lock:
             found, length, key = None, 0, None
@@ -79,7 +82,7 @@ class KvSnapshots:
                 self._items.move_to_end(key)
         if self.spill is not None:
             path, shared = self.spill.longest_shared(wanted)
-            if path is not None and shared > length:
+            if path is not None and shared > length and shared >= worth:
                 loaded = self.spill.load(path)
                 if loaded is not None:
                     self._keep(loaded)

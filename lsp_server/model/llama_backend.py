@@ -465,7 +465,7 @@ class LlamaCppBackend:
         if self.snapshots is None:
             return 0
         live = self._common_prefix(tokens)
-        snapshot, shared = self.snapshots.best(tokens)
+        snapshot, shared = self.snapshots.best(tokens, worth=live + _SNAPSHOT_MIN_TOKENS)
         if self._llm.n_tokens - live >= _SNAPSHOT_MIN_TOKENS:
             self._save_live()
         if snapshot is None or shared < live + _SNAPSHOT_MIN_TOKENS:

@@ -81,6 +81,8 @@ def test_ram_evictions_go_to_disk_and_come_back_when_they_match_best(tmp_path):
     store.spill.close()
     assert len(store) == 1 and len(store.spill) == 1
     assert store.longest_shared([1, 2, 3, 9]) == 3
+    assert store.best([1, 2, 3, 9], worth=4) == (None, 0)  # not worth reading back
+    assert len(store) == 1 and store.best([4, 5, 6])[0].state == b"b" * 100
     found, shared = store.best([1, 2, 3, 9])
     assert found is not None and found.state == b"a" * 100 and shared == 3
     assert len(store) == 1 and store.best([1, 2, 3])[0].state == b"a" * 100  # back in RAM
