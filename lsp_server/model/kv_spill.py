@@ -47,7 +47,7 @@ class SnapshotSpill:
         except OSError as exc:
             self._warn(f"cannot create {directory}: {exc}")
             return
-        files = sorted(directory.glob(f"*{_SUFFIX}"), key=lambda path: path.stat().st_mtime)
+        files = sorted(directory.glob(f"*{_SUFFIX}"), key=_mtime)  # another server may share the directory
         for path in files:
             tokens = self._read(path, with_state=False)
             if tokens is not None:
@@ -108,7 +108,7 @@ class SnapshotSpill:
             return
         payload = tokens.tobytes() + snapshot.state
         header = _HEADER.pack(_MAGIC, len(tokens), len(snapshot.state), zlib.crc32(payload))
-        temporary = path.with_suffix(".tmp")
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
         try:
             fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "wb") as out:
@@ -171,6 +171,13 @@ def _size(path: Path) -> int:
         return path.stat().st_size
     except OSError:
         return 0
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def _touch(path: Path) -> None:
