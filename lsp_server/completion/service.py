@@ -326,7 +326,7 @@ class CompletionService:
         if job is not None and not job.task.done() and job.speculative and job.uri == doc.uri:
             return
         if not text and _line_done(doc.text, offset):
-            doc, offset = DocumentSnapshot(doc.uri, doc.text[:offset] + "\n" + doc.text[offset:], doc.version), offset + 1
+            doc, offset = _inserted(doc, offset, "\n")
         self._fill_in(doc, offset, answer=True)
 
     def _answer_if_filled_in(self, done: asyncio.Task, doc: DocumentSnapshot, offset: int) -> None:
@@ -363,12 +363,16 @@ class CompletionService:
             return
         if self._job is not None and not self._job.task.done() and not self._job.warm_up:
             return  # what runs already continues this suggestion (its rest, or its speculation)
-        accepted = DocumentSnapshot(doc.uri, doc.text[:offset] + text + doc.text[offset:], doc.version)
-        end = offset + len(text)
+        accepted, end = _inserted(doc, offset, text)
         known = self._cache.lookup(doc.uri, accepted.text[:end], accepted.text[end:])
         if known is not None and known.rest.strip() and not known.short:
             return  # the next line is already known
         self._start(accepted, end, settings, backend.info, True, speculative=True)
+
+
+def _inserted(doc: DocumentSnapshot, offset: int, text: str) -> tuple[DocumentSnapshot, int]:
+    """The document with ``text`` typed at ``offset`` (accepted, say), and the offset after it."""
+    return DocumentSnapshot(doc.uri, doc.text[:offset] + text + doc.text[offset:], doc.version), offset + len(text)
 
 
 def _multiline(settings: Settings, doc: DocumentSnapshot, offset: int) -> bool:

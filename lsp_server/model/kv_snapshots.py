@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
 if TYPE_CHECKING:
     from lsp_server.model.kv_spill import SnapshotSpill
+
+K = TypeVar("K")
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,16 @@ def shared_prefix(a: np.ndarray, b: np.ndarray) -> int:
     n = min(len(a), len(b))
     differ = np.flatnonzero(a[:n] != b[:n])
     return int(differ[0]) if len(differ) else n
+
+
+def longest_shared_in(candidates: Iterable[tuple[K, np.ndarray]], wanted: np.ndarray) -> tuple[K | None, int]:
+    """The key whose tokens share the longest prefix with ``wanted``, and that length (None, 0: none)."""
+    found, length = None, 0
+    for key, tokens in candidates:
+        shared = shared_prefix(tokens, wanted)
+        if shared > length:
+            found, length = key, shared
+    return found, length
 
 
 class KvSnapshots:
@@ -61,7 +73,7 @@ class KvSnapshots:
         """How many leading tokens of ``tokens`` the best snapshot (in RAM or on disk) holds."""
         wanted = np.asarray(tokens, dtype=np.int32)
         with self._lock:
-            length = max((shared_prefix(s.tokens, wanted) for s in self._items.values()), default=0)
+            length = longest_shared_in(((k, s.tokens) for k, s in self._items.items()), wanted)[1]
         if self.spill is not None:
             length = max(length, self.spill.longest_shared(wanted)[1])
         return length
@@ -73,11 +85,8 @@ class KvSnapshots:
         """
         wanted = np.asarray(tokens, dtype=np.int32)
         with self._lock:
-            found, length, key = None, 0, None
-            for k, snapshot in self._items.items():
-                shared = shared_prefix(snapshot.tokens, wanted)
-                if shared > length:
-                    found, length, key = snapshot, shared, k
+            key, length = longest_shared_in(((k, s.tokens) for k, s in self._items.items()), wanted)
+            found = None if key is None else self._items[key]
             if key is not None:
                 self._items.move_to_end(key)
         if self.spill is not None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lsp_server.model.kv_snapshots import Snapshot, shared_prefix
+from lsp_server.model.kv_snapshots import Snapshot, longest_shared_in, shared_prefix
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ class SnapshotSpill:
     def __init__(self, directory: Path, budget_bytes: int) -> None:
         self.directory = directory
         self.budget_bytes = budget_bytes
-        self._index: dict[Path, np.ndarray] = {}  # oldest first
+        self._index: dict[Path, tuple[np.ndarray, int]] = {}  # tokens and file size, oldest first
         self._lock = threading.Lock()
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kv-spill")
         self._warned = False
@@ -49,9 +49,9 @@ class SnapshotSpill:
             return
         files = sorted(directory.glob(f"*{_SUFFIX}"), key=_mtime)  # another server may share the directory
         for path in files:
-            tokens = self._read(path, with_state=False)
-            if tokens is not None:
-                self._index[path] = tokens.tokens
+            header = self._read(path, with_state=False)
+            if header is not None:
+                self._index[path] = (header.tokens, _size(path))
 
     def __len__(self) -> int:
         with self._lock:
@@ -61,19 +61,13 @@ class SnapshotSpill:
     def bytes_used(self) -> int:
         """Bytes the snapshot files take on disk."""
         with self._lock:
-            paths = list(self._index)
-        return sum(_size(path) for path in paths)
+            return sum(size for _, size in self._index.values())
 
     def longest_shared(self, wanted: np.ndarray) -> tuple[Path | None, int]:
         """The file whose tokens share the longest prefix with ``wanted``, and that length."""
         with self._lock:
-            items = list(self._index.items())
-        found, length = None, 0
-        for path, tokens in items:
-            shared = shared_prefix(tokens, wanted)
-            if shared > length:
-                found, length = path, shared
-        return found, length
+            items = [(path, tokens) for path, (tokens, _) in self._index.items()]
+        return longest_shared_in(items, wanted)
 
     def save(self, snapshot: Snapshot) -> None:
         """Write ``snapshot`` in the background."""
@@ -120,16 +114,15 @@ class SnapshotSpill:
             self._warn(f"cannot write {path}: {exc}")
             return
         with self._lock:
-            for older, kept in list(self._index.items()):
+            for older, (kept, _) in list(self._index.items()):
                 if len(kept) <= len(tokens) and shared_prefix(kept, tokens) == len(kept):
                     del self._index[older]  # the new one holds all of it
                     older.unlink(missing_ok=True)
-            self._index[path] = tokens.copy()
-            used = sum(_size(p) for p in self._index)
+            self._index[path] = (tokens.copy(), _HEADER.size + len(payload))
+            used = sum(size for _, size in self._index.values())
             while used > self.budget_bytes and len(self._index) > 1:
                 oldest = next(iter(self._index))
-                used -= _size(oldest)
-                del self._index[oldest]
+                used -= self._index.pop(oldest)[1]
                 oldest.unlink(missing_ok=True)
 
     def _read(self, path: Path, *, with_state: bool) -> Snapshot | None:

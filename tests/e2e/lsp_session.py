@@ -6,6 +6,7 @@ import asyncio
 import os
 import sys
 from pathlib import Path
+from typing import Callable
 
 import pytest
 from lsprotocol import types
@@ -59,16 +60,21 @@ async def status(client: LanguageClient) -> dict:
     return await asyncio.wait_for(request, 30)
 
 
-async def wait_until_loaded(client: LanguageClient, timeout: float = 120) -> dict:
-    """Poll iquest.status until the model is ready or failed."""
+async def status_when(client: LanguageClient, ready: Callable[[dict], bool], what: str, timeout: float, every: float = 0.1) -> dict:
+    """Poll iquest.status until ``ready`` holds for it; TimeoutError naming ``what`` after ``timeout`` s."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         current = await status(client)
-        if current["state"] in ("ready", "failed"):
+        if ready(current):
             return current
         if asyncio.get_running_loop().time() > deadline:
-            raise TimeoutError(f"model still {current['state']} after {timeout} s")
-        await asyncio.sleep(0.1)
+            raise TimeoutError(f"{what} after {timeout} s: {current}")
+        await asyncio.sleep(every)
+
+
+async def wait_until_loaded(client: LanguageClient, timeout: float = 120) -> dict:
+    """Poll iquest.status until the model is ready or failed."""
+    return await status_when(client, lambda current: current["state"] in ("ready", "failed"), "model still loading", timeout)
 
 
 def open_document(client: LanguageClient, path: Path, text: str, language: str, version: int = 1) -> str:

@@ -17,6 +17,7 @@ from lsp_session import (
     require_model,
     server_config,
     status,
+    status_when,
     wait_until_loaded,
 )
 
@@ -154,27 +155,20 @@ async def test_a_cold_place_answers_from_a_short_prompt_then_the_full_one_is_rea
 
 async def wait_for_full_answer(client: LanguageClient, timeout: float = 60) -> dict:
     """The last generation once a full prompt's answer was computed in the background."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        current = await status(client)
-        last = current["lastGeneration"]
-        if current["completion"]["speculations"] and not last["shortPrompt"]:
-            return last
-        assert asyncio.get_running_loop().time() < deadline, "no answer from the full prompt"
-        await asyncio.sleep(0.2)
+    current = await status_when(
+        client, lambda s: s["completion"]["speculations"] and not s["lastGeneration"]["shortPrompt"], "no answer from the full prompt", timeout, 0.2
+    )
+    return current["lastGeneration"]
 
 
 async def wait_for_warm_ups(client: LanguageClient, count: int, previous: dict | None = None, timeout: float = 60) -> dict:
     """Status once ``count`` warm-ups started and one other than ``previous`` finished."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        current = await status(client)
+
+    def finished(current: dict) -> bool:
         done = current["completion"]["lastWarmUp"]
-        if current["completion"]["warmUps"] >= count and done is not None and done != previous:
-            return current
-        if asyncio.get_running_loop().time() > deadline:
-            raise TimeoutError(f"{count} warm-ups did not finish")
-        await asyncio.sleep(0.05)
+        return current["completion"]["warmUps"] >= count and done is not None and done != previous
+
+    return await status_when(client, finished, f"{count} warm-ups did not finish", timeout, 0.05)
 
 
 async def test_a_scroll_warms_the_middle_of_the_view_and_a_cursor_hint_wins_over_it(tmp_path):
