@@ -10,8 +10,9 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -125,4 +126,15 @@ def format_entry(entry: dict[str, Any], width: int = 60) -> str:
         output = output[: width - 1] + "…"
     digest = str(entry.get("output_sha256", ""))[:12]
     action = f"/{entry['action']}" if entry.get("action") else ""
-    return "  ".join(part for part in (str(entry.get("time", "")), f"{entry.get('kind', '?')}{action}", where, str(entry.get("model", "")), digest, output) if part)
+    return "  ".join(
+        part
+        for part in (
+            str(entry.get("time", "")),
+            f"{entry.get('kind', '?')}{action}",
+            where,
+            str(entry.get("model", "")),
+            digest,
+            output,
+        )
+        if part
+    )

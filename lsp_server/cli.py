@@ -6,8 +6,9 @@ import argparse
 import logging
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import BinaryIO, Sequence
+from typing import BinaryIO
 
 
 def _protect_stdout() -> BinaryIO:
@@ -77,7 +78,9 @@ def _doctor(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for ``iquest-lsp``."""
-    parser = argparse.ArgumentParser(prog="iquest-lsp", description="Local, offline AI code completion language server.")
+    parser = argparse.ArgumentParser(
+        prog="iquest-lsp", description="Local, offline AI code completion language server."
+    )
     parser.add_argument("--log-level", default=os.environ.get("IQUEST_LOG_LEVEL", "INFO"), help="stderr log level")
     commands = parser.add_subparsers(dest="command")
 
@@ -98,14 +101,18 @@ def build_parser() -> argparse.ArgumentParser:
     model_commands.add_parser("list", help="show the catalog and what is fetched")
     for name, text in (("fetch", "download and verify a model"), ("verify", "re-hash fetched models")):
         sub = model_commands.add_parser(name, help=text)
-        sub.add_argument("name", nargs="?", help="catalog name (default: the catalog default for fetch, all for verify)")
+        sub.add_argument(
+            "name", nargs="?", help="catalog name (default: the catalog default for fetch, all for verify)"
+        )
     model.set_defaults(handler=_model)
 
     doctor = commands.add_parser("doctor", help="check the installation; non-zero exit when something is wrong")
     doctor.add_argument("--model", help="catalog name or .gguf path to check (default: the catalog default)")
     doctor.set_defaults(handler=_doctor)
 
-    audit = commands.add_parser("audit", help="print recent audit log entries (suggestions shown, edits proposed and accepted)")
+    audit = commands.add_parser(
+        "audit", help="print recent audit log entries (suggestions shown, edits proposed and accepted)"
+    )
     audit.add_argument("-n", "--limit", type=int, default=20, help="how many entries (default 20)")
     audit.add_argument("--path", help="the audit log (default: the iquest.auditLogPath default under the state folder)")
     audit.add_argument("--json", action="store_true", help="print the raw JSON lines")

@@ -13,7 +13,16 @@ from lsp_server.session_client import start_session
 
 DEMO_PROJECT = Path(__file__).resolve().parent / "demo_project"
 DEMO_FILE = DEMO_PROJECT / "shapes.py"
-LANGUAGES = {".py": "python", ".js": "javascript", ".ts": "typescript", ".go": "go", ".rs": "rust", ".java": "java", ".c": "c", ".cpp": "cpp"}
+LANGUAGES = {
+    ".py": "python",
+    ".js": "javascript",
+    ".ts": "typescript",
+    ".go": "go",
+    ".rs": "rust",
+    ".java": "java",
+    ".c": "c",
+    ".cpp": "cpp",
+}
 
 
 @dataclass(frozen=True)

@@ -51,13 +51,17 @@ def _model_report(out: TextIO, spec: str | None) -> list[str]:
         fix = f"run `iquest-lsp model fetch {entry.name}`" if entry else "check the path"
         return [f"model file missing: {resolved.path}. Fix: {fix}."]
     if entry is not None and entry.sha256 and not is_verified(resolved.path, entry.sha256, entry.size):
-        return [f"model file {resolved.path} fails sha256 verification. Fix: run `iquest-lsp model fetch {entry.name}`."]
+        return [
+            f"model file {resolved.path} fails sha256 verification. Fix: run `iquest-lsp model fetch {entry.name}`."
+        ]
     try:
         info = read_gguf_info(resolved.path)
     except GGUFError as exc:
         return [f"model file {resolved.path} is not a valid GGUF file: {exc}"]
-    out.write(f"model state: verified, GGUF v{info.version}, architecture {info.architecture}, "
-              f"trained context {info.context_length}\n")
+    out.write(
+        f"model state: verified, GGUF v{info.version}, architecture {info.architecture}, "
+        f"trained context {info.context_length}\n"
+    )
     return []
 
 

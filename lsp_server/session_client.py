@@ -31,7 +31,9 @@ class Session:
         """didOpen; returns the URI."""
         uri = path.as_uri()
         self.client.text_document_did_open(
-            types.DidOpenTextDocumentParams(types.TextDocumentItem(uri=uri, language_id=language, version=version, text=text))
+            types.DidOpenTextDocumentParams(
+                types.TextDocumentItem(uri=uri, language_id=language, version=version, text=text)
+            )
         )
         return uri
 
@@ -69,7 +71,9 @@ async def _drain(stream: asyncio.StreamReader | None, sink: TextIO | None) -> No
             sink.write(line.decode("utf-8", errors="replace"))
 
 
-async def start_session(root: Path, options: dict[str, Any], *, log: TextIO | None = None, echo: TextIO | None = None) -> Session:
+async def start_session(
+    root: Path, options: dict[str, Any], *, log: TextIO | None = None, echo: TextIO | None = None
+) -> Session:
     """Start the server, initialize with ``options`` under ``iquest``, and wait for the model load to end."""
     session = Session(LanguageClient("iquest-client", "1"))
     client = session.client

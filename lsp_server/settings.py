@@ -5,9 +5,10 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 MULTILINE_MODES = ("auto", "always", "never")
 BACKENDS = ("local", "llama-server", "openai-compatible")
@@ -174,7 +175,9 @@ def _check_url(value: str) -> str | None:
     if scheme not in ("http", "https") or not rest.strip("/"):
         return f"iquest.serverUrl must be an http:// or https:// URL, got {value!r}"
     if "@" in rest.split("/", 1)[0]:
-        return "iquest.serverUrl must not contain credentials; put the API key in the variable named by iquest.apiKeyEnv"
+        return (
+            "iquest.serverUrl must not contain credentials; put the API key in the variable named by iquest.apiKeyEnv"
+        )
     return None
 
 

@@ -14,8 +14,8 @@ import argparse
 import asyncio
 import json
 import statistics
-import tempfile
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -35,11 +35,13 @@ def percentile(values: list[float], share: float) -> float:
 
 async def menu(session: Session, uri: str, diagnostics: list[types.Diagnostic]) -> list[Any]:
     position = types.Position(line=5, character=8)
-    return await session.client.text_document_code_action_async(types.CodeActionParams(
-        text_document=types.TextDocumentIdentifier(uri=uri),
-        range=types.Range(start=position, end=position),
-        context=types.CodeActionContext(diagnostics=diagnostics),
-    ))
+    return await session.client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=types.Range(start=position, end=position),
+            context=types.CodeActionContext(diagnostics=diagnostics),
+        )
+    )
 
 
 async def timed(session: Session, label: str, work) -> dict[str, Any]:
@@ -56,7 +58,14 @@ async def main(model: str, trials: int, menus: int, out: Path | None) -> None:
     root = Path(tempfile.mkdtemp(prefix="iquest-bench-actions-")) / "shop-repo"
     write_project(root)
     # No warm-up: its background pre-fill would count as a generation between the menu checks.
-    options = {"model": model, "auditLog": False, "warmUp": False, "actionMaxTokens": 160, "planMaxTokens": 320, "actionTimeoutMs": 600000}
+    options = {
+        "model": model,
+        "auditLog": False,
+        "warmUp": False,
+        "actionMaxTokens": 160,
+        "planMaxTokens": 320,
+        "actionTimeoutMs": 600000,
+    }
     session = await start_session(root, options)
     if session.messages:
         raise SystemExit(session.messages[0])
@@ -78,16 +87,30 @@ async def main(model: str, trials: int, menus: int, out: Path | None) -> None:
         span = {"start": {"line": 5, "character": 8}, "end": {"line": 5, "character": 8}}
         for _ in range(trials):
             for kind in ("refactor.rewrite.iquest.docstring", "quickfix.iquest.fix", "refactor.iquest.tests"):
-                rows.append(await timed(session, kind.split(".")[-1], session.client.code_action_resolve_async(by_kind[kind])))
-            explain = session.client.workspace_execute_command_async(types.ExecuteCommandParams(command="iquest.explain", arguments=[{"uri": uri, "range": span}]))
+                rows.append(
+                    await timed(session, kind.split(".")[-1], session.client.code_action_resolve_async(by_kind[kind]))
+                )
+            explain = session.client.workspace_execute_command_async(
+                types.ExecuteCommandParams(command="iquest.explain", arguments=[{"uri": uri, "range": span}])
+            )
             rows.append(await timed(session, "explain", explain))
-            plan = session.client.workspace_execute_command_async(types.ExecuteCommandParams(
-                command="iquest.refactorPlan", arguments=[{"goal": "Replace the percent argument with a Discount class", "focus": ["shop/pricing.py"]}]))
+            plan = session.client.workspace_execute_command_async(
+                types.ExecuteCommandParams(
+                    command="iquest.refactorPlan",
+                    arguments=[
+                        {"goal": "Replace the percent argument with a Discount class", "focus": ["shop/pricing.py"]}
+                    ],
+                )
+            )
             rows.append(await timed(session, "refactorPlan", plan))
     finally:
         await session.close()
-    print(f"menu (codeAction, no model): n={len(menu_ms)} p50 {statistics.median(menu_ms):.1f} ms, p95 {percentile(menu_ms, 0.95):.1f} ms")
-    print(f"{'action':<14}{'wall ms':>9}{'gens':>6}{'prompt tok':>12}{'evaluated':>11}{'generated':>11}{'prompt ms':>11}{'last gen ms':>13}")
+    print(
+        f"menu (codeAction, no model): n={len(menu_ms)} p50 {statistics.median(menu_ms):.1f} ms, p95 {percentile(menu_ms, 0.95):.1f} ms"
+    )
+    print(
+        f"{'action':<14}{'wall ms':>9}{'gens':>6}{'prompt tok':>12}{'evaluated':>11}{'generated':>11}{'prompt ms':>11}{'last gen ms':>13}"
+    )
     for row in rows:
         print(
             f"{row['action']:<14}{row['wallMs']:>9}{row['generations']:>6}{row.get('promptTokens', 0):>12}"

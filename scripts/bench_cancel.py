@@ -33,7 +33,17 @@ def percentile(values: list[float], share: float) -> float:
 async def main(model: str, trials: int, seed: int) -> None:
     rng = random.Random(seed)
     root = Path(tempfile.mkdtemp(prefix="iquest-bench-"))
-    session = await start_session(root, {"model": model, "maxTokens": 512, "multiline": "always", "maxLines": 200, "generationTimeoutMs": 120000, "auditLog": False})
+    session = await start_session(
+        root,
+        {
+            "model": model,
+            "maxTokens": 512,
+            "multiline": "always",
+            "maxLines": 200,
+            "generationTimeoutMs": 120000,
+            "auditLog": False,
+        },
+    )
     if session.messages:
         raise SystemExit(session.messages[0])
     body = SOURCE.read_text(encoding="utf-8")
@@ -67,9 +77,15 @@ async def main(model: str, trials: int, seed: int) -> None:
         server_ms.append(status.get("lastCancelMs", float("nan")))
         phases["prompt" if status["lastGeneration"]["generatedTokens"] == 0 else "generation"] += 1
     await session.close()
-    print(f"model {model}, {len(server_ms)} cancelled requests ({phases['prompt']} during prompt evaluation, {phases['generation']} during generation)")
-    print(f"server: cancel -> worker free   p50 {statistics.median(server_ms):.1f} ms  p95 {percentile(server_ms, 0.95):.1f} ms  max {max(server_ms):.1f} ms")
-    print(f"client: cancel -> worker seen free  p50 {statistics.median(client_ms):.1f} ms  p95 {percentile(client_ms, 0.95):.1f} ms  max {max(client_ms):.1f} ms")
+    print(
+        f"model {model}, {len(server_ms)} cancelled requests ({phases['prompt']} during prompt evaluation, {phases['generation']} during generation)"
+    )
+    print(
+        f"server: cancel -> worker free   p50 {statistics.median(server_ms):.1f} ms  p95 {percentile(server_ms, 0.95):.1f} ms  max {max(server_ms):.1f} ms"
+    )
+    print(
+        f"client: cancel -> worker seen free  p50 {statistics.median(client_ms):.1f} ms  p95 {percentile(client_ms, 0.95):.1f} ms  max {max(client_ms):.1f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -33,8 +33,11 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def figures(values: list[float]) -> dict:
-    return {"p50_ms": round(percentile(values, 0.5), 3), "p95_ms": round(percentile(values, 0.95), 3),
-            "mean_ms": round(statistics.fmean(values), 3)}
+    return {
+        "p50_ms": round(percentile(values, 0.5), 3),
+        "p95_ms": round(percentile(values, 0.95), 3),
+        "mean_ms": round(statistics.fmean(values), 3),
+    }
 
 
 def main() -> int:
@@ -76,7 +79,9 @@ def main() -> int:
     window = Settings().max_prompt_tokens
     local = ((window - window // 4) * 4, window // 4 * 4)
     rng = random.Random(args.seed)
-    python_files = sorted(rel for rel in index.summaries() if rel.endswith(".py") and (index.source(rel) or "").count("\n") > 20)
+    python_files = sorted(
+        rel for rel in index.summaries() if rel.endswith(".py") and (index.source(rel) or "").count("\n") > 20
+    )
     step_change: list[float] = []
     frozen: list[float] = []
     chunk_counts: list[int] = []
@@ -99,21 +104,26 @@ def main() -> int:
         chunk_counts.append(len(chunks))
         for chunk in chunks:
             reasons[chunk.reason] = reasons.get(chunk.reason, 0) + 1
-    print(json.dumps({
-        "repo": args.repo,
-        "files": len(index.summaries()),
-        "index_build_s": round(index_s, 2),
-        "similarity_chunks": len(similar),
-        "similarity_build_s": round(similar_s, 2),
-        "similarity_mb": round(similar_mb, 1),
-        "cursors": args.cursors,
-        "budget_tokens": args.budget,
-        "sources": list(sources),
-        "step_change": figures(step_change),
-        "frozen_step": figures(frozen),
-        "chunks_per_request_mean": round(statistics.fmean(chunk_counts), 1),
-        "chunks_by_reason": reasons,
-    }, indent=2))
+    print(
+        json.dumps(
+            {
+                "repo": args.repo,
+                "files": len(index.summaries()),
+                "index_build_s": round(index_s, 2),
+                "similarity_chunks": len(similar),
+                "similarity_build_s": round(similar_s, 2),
+                "similarity_mb": round(similar_mb, 1),
+                "cursors": args.cursors,
+                "budget_tokens": args.budget,
+                "sources": list(sources),
+                "step_change": figures(step_change),
+                "frozen_step": figures(frozen),
+                "chunks_per_request_mean": round(statistics.fmean(chunk_counts), 1),
+                "chunks_by_reason": reasons,
+            },
+            indent=2,
+        )
+    )
     return 0
 
 

@@ -41,9 +41,10 @@ import os
 import random
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_latency import (  # noqa: E402
@@ -186,7 +187,8 @@ class OursHopper(Hopper):
         self.current = path
         line, character = utf16_position(text, cursor)
         driver.session.client.protocol.notify(
-            "iquest/didMoveCursor", {"textDocument": {"uri": driver.uri}, "position": {"line": line, "character": character}}
+            "iquest/didMoveCursor",
+            {"textDocument": {"uri": driver.uri}, "position": {"line": line, "character": character}},
         )
 
 
@@ -207,7 +209,9 @@ async def answered_within(driver: Any, record: Record, limit_s: float) -> bool:
     return not driver.pending(record)
 
 
-async def hop(hopper: Hopper, workspace: Workspace, place: Place, kind: str, keys: Sequence[Key], args: argparse.Namespace) -> Visit:
+async def hop(
+    hopper: Hopper, workspace: Workspace, place: Place, kind: str, keys: Sequence[Key], args: argparse.Namespace
+) -> Visit:
     """One visit: arrive, type until a suggestion shows (waiting at each key), type the rest, stay."""
     driver = hopper.driver
     visit = Visit(kind, place.path, place.name)
@@ -242,7 +246,9 @@ async def hop(hopper: Hopper, workspace: Workspace, place: Place, kind: str, key
     return visit
 
 
-async def tour(hopper: Hopper, holed: dict[str, str], rounds: list[list[Place]], args: argparse.Namespace) -> list[Visit]:
+async def tour(
+    hopper: Hopper, holed: dict[str, str], rounds: list[list[Place]], args: argparse.Namespace
+) -> list[Visit]:
     """Every round: first visits to its place in each file, then returns to them in a shuffled order."""
     rounds = copy.deepcopy(rounds)  # each system starts from the places as chosen
     workspace = Workspace(holed, [place for places in rounds for place in places])
@@ -289,13 +295,17 @@ def table(summaries: dict[str, dict[str, Any]], rss: dict[str, float | None]) ->
     rows: list[tuple[str, list[str]]] = []
     for kind, label in (("first", "first visits"), ("return", "returns")):
         rows.append((f"{label}: visits", [str(summaries[n][kind]["visits"]) for n in names]))
-        rows.append((f"{label}: with a suggestion", [f"{100 * summaries[n][kind]['nonempty_share']:.0f}%" for n in names]))
+        rows.append(
+            (f"{label}: with a suggestion", [f"{100 * summaries[n][kind]['nonempty_share']:.0f}%" for n in names])
+        )
         rows.append((f"{label}: to first suggestion p50 ms", [fmt_ms(summaries[n][kind]["p50_ms"]) for n in names]))
         rows.append((f"{label}: to first suggestion p95 ms", [fmt_ms(summaries[n][kind]["p95_ms"]) for n in names]))
         rows.append((f"{label}: empty answers on the way", [str(summaries[n][kind]["empty_answers"]) for n in names]))
     rows.append(("peak RSS MB (VmHWM)", ["-" if rss.get(n) is None else f"{rss[n]:.0f}" for n in names]))
     width = max(len(label) for label, _ in rows) + 2
-    return [" " * width + "".join(f"{n:>14}" for n in names)] + [label.ljust(width) + "".join(f"{c:>14}" for c in cells) for label, cells in rows]
+    return [" " * width + "".join(f"{n:>14}" for n in names)] + [
+        label.ljust(width) + "".join(f"{c:>14}" for c in cells) for label, cells in rows
+    ]
 
 
 def verdicts(ours: dict[str, Any], theirs: dict[str, Any]) -> list[str]:
@@ -308,29 +318,49 @@ def verdicts(ours: dict[str, Any], theirs: dict[str, Any]) -> list[str]:
     firsts = share(ours["first"]["p50_ms"], theirs["first"]["p50_ms"])
     checks = [
         (f"returns p50 ours/llama-server {returns:.2f}x", "<= 0.3x", returns <= TARGETS["return_p50_ratio"]),
-        (f"returns p50 ours {fmt_ms(ours['return']['p50_ms'])} ms", "<= 300 ms", ours["return"]["p50_ms"] <= TARGETS["return_p50_ms"]),
-        (f"first visits with a suggestion, ours {100 * ours['first']['nonempty_share']:.0f}%", ">= 95%",
-         ours["first"]["nonempty_share"] >= TARGETS["first_nonempty"]),
+        (
+            f"returns p50 ours {fmt_ms(ours['return']['p50_ms'])} ms",
+            "<= 300 ms",
+            ours["return"]["p50_ms"] <= TARGETS["return_p50_ms"],
+        ),
+        (
+            f"first visits with a suggestion, ours {100 * ours['first']['nonempty_share']:.0f}%",
+            ">= 95%",
+            ours["first"]["nonempty_share"] >= TARGETS["first_nonempty"],
+        ),
         (f"first visits p50 ours/llama-server {firsts:.2f}x", "<= 0.5x", firsts <= TARGETS["first_p50_ratio"]),
     ]
     return [f"{label}   target {target}   {'met' if ok else 'missed'}" for label, target, ok in checks]
 
 
-async def run_ours(args: argparse.Namespace, root: Path, holed: dict[str, str], rounds: list[list[Place]]) -> dict[str, Any]:
+async def run_ours(
+    args: argparse.Namespace, root: Path, holed: dict[str, str], rounds: list[list[Place]]
+) -> dict[str, Any]:
     async with ours_session(args.model, root, root.parent / "ours.log") as session:
         driver = OursDriver(session, root)
         driver.generations = (await session.status()).get("generations")
         visits = await tour(OursHopper(driver, root), holed, rounds, args)
         final = await session.status()
         rss = peak_rss_mb(session.client._server.pid)
-    return {"visits": visits, "rss_mb": rss, "completion": final.get("completion"), "machineSpeed": final.get("machineSpeed"),
-            "kvSnapshots": final.get("kvSnapshots")}
+    return {
+        "visits": visits,
+        "rss_mb": rss,
+        "completion": final.get("completion"),
+        "machineSpeed": final.get("machineSpeed"),
+        "kvSnapshots": final.get("kvSnapshots"),
+    }
 
 
-async def run_llama_server(args: argparse.Namespace, root: Path, sources: dict[str, str], holed: dict[str, str], rounds: list[list[Place]]) -> dict[str, Any]:
+async def run_llama_server(
+    args: argparse.Namespace, root: Path, sources: dict[str, str], holed: dict[str, str], rounds: list[list[Place]]
+) -> dict[str, Any]:
     binary = llama_server_binary(args.llama_server)
     threads = os.cpu_count() or 1
-    async with llama_server(binary, model_path(args.model), threads, root.parent / "llama-server.log") as (process, port, command):
+    async with llama_server(binary, model_path(args.model), threads, root.parent / "llama-server.log") as (
+        process,
+        port,
+        command,
+    ):
         driver = LlamaServerDriver(port, root, args.extra_tokens, "vscode")
         visits = await tour(LlamaHopper(driver, sources), holed, rounds, args)
         rss = peak_rss_mb(process.pid)
@@ -345,14 +375,18 @@ async def main(args: argparse.Namespace) -> None:
     sources, holed, rounds = choose_places(project, args.files, args.seed)
     root = prepare_workspace(project, holed, prefix="iquest-hop-")
     name, version = REPO_SPEC
-    print(f"project: {name} {version} sdist; model {model_path(args.model).name}; {os.cpu_count()} threads; "
-          f"arrive {args.arrive:g} s, wait <= {args.wait:g} s per key, {args.cps:g} chars/s, dwell {args.dwell:g} s")
+    print(
+        f"project: {name} {version} sdist; model {model_path(args.model).name}; {os.cpu_count()} threads; "
+        f"arrive {args.arrive:g} s, wait <= {args.wait:g} s per key, {args.cps:g} chars/s, dwell {args.dwell:g} s"
+    )
     for number, places in enumerate(rounds, 1):
         print(f"  round {number}: " + ", ".join(f"{p.path} {p.name}" for p in places))
     results: dict[str, dict[str, Any]] = {}
     if args.only in (None, "ours"):
         results["ours"] = await run_ours(args, root, holed, rounds)
-        print(f"ours: {results['ours']['completion']}; machine speed {results['ours']['machineSpeed']}; snapshots {results['ours']['kvSnapshots']}")
+        print(
+            f"ours: {results['ours']['completion']}; machine speed {results['ours']['machineSpeed']}; snapshots {results['ours']['kvSnapshots']}"
+        )
     if args.only in (None, "llama-server"):
         results["llama-server"] = await run_llama_server(args, root, sources, holed, rounds)
         print(f"llama-server: {results['llama-server']['command']}; {results['llama-server']['counts']}")
@@ -370,22 +404,40 @@ async def main(args: argparse.Namespace) -> None:
             "project": f"{name}-{version}",
             "options": {k: v for k, v in vars(args).items() if k != "json"},
             "summaries": summaries,
-            "systems": {s: {**{k: v for k, v in r.items() if k != "visits"}, "visits": [asdict(v) for v in r["visits"]]} for s, r in results.items()},
+            "systems": {
+                s: {**{k: v for k, v in r.items() if k != "visits"}, "visits": [asdict(v) for v in r["visits"]]}
+                for s, r in results.items()
+            },
         }
         Path(args.json).write_text(json.dumps(report, indent=1, default=str), encoding="utf-8")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--model", default="qwen2.5-coder-0.5b", help="catalog name or .gguf path (both systems run this file)")
+    parser.add_argument(
+        "--model", default="qwen2.5-coder-0.5b", help="catalog name or .gguf path (both systems run this file)"
+    )
     parser.add_argument("--files", type=int, default=4)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--arrive", type=float, default=1.0, help="seconds the user rests at a new place before typing")
-    parser.add_argument("--wait", type=float, default=60.0, help="seconds the user waits for each answer on the measured line")
-    parser.add_argument("--cps", type=float, default=8.0, help="typing speed for the rest of the line, characters per second")
-    parser.add_argument("--dwell", type=float, default=10.0, help="seconds the user stays at a place after typing there")
-    parser.add_argument("--extra-tokens", type=int, default=1536, help="llama.vscode's ring-buffer chunks hold at least this many tokens")
-    parser.add_argument("--llama-server", help="llama-server binary to use instead of the cached build ($IQUEST_LLAMA_SERVER)")
+    parser.add_argument(
+        "--wait", type=float, default=60.0, help="seconds the user waits for each answer on the measured line"
+    )
+    parser.add_argument(
+        "--cps", type=float, default=8.0, help="typing speed for the rest of the line, characters per second"
+    )
+    parser.add_argument(
+        "--dwell", type=float, default=10.0, help="seconds the user stays at a place after typing there"
+    )
+    parser.add_argument(
+        "--extra-tokens",
+        type=int,
+        default=1536,
+        help="llama.vscode's ring-buffer chunks hold at least this many tokens",
+    )
+    parser.add_argument(
+        "--llama-server", help="llama-server binary to use instead of the cached build ($IQUEST_LLAMA_SERVER)"
+    )
     parser.add_argument("--only", choices=["ours", "llama-server"])
     parser.add_argument("--json", help="write every visit and request here")
     asyncio.run(main(parser.parse_args()))

@@ -120,14 +120,35 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="iquest-index-cache-") as cache:
         cold = run_phase(["--phase", "build", "--root", str(root), "--cache", cache])
         warm = run_phase(["--phase", "build", "--root", str(root), "--cache", cache])
-        updates = run_phase(["--phase", "updates", "--root", str(root), "--cache", cache, "--updates", str(args.updates), "--seed", str(args.seed)])
+        updates = run_phase(
+            [
+                "--phase",
+                "updates",
+                "--root",
+                str(root),
+                "--cache",
+                cache,
+                "--updates",
+                str(args.updates),
+                "--seed",
+                str(args.seed),
+            ]
+        )
     direct, watched = updates["direct_ms"], updates["watched_ms"]
     name, version = REPO_SPEC
     print(f"repository: {name} {version} sdist, {cold['files']} indexed source files, {cold['symbols']} symbols")
-    print(f"cold index:    {cold['seconds']:.2f} s  ({cold['parsed']} parsed)       peak RSS {cold['peak_rss_mb']:.0f} MB   target <= 60 s")
-    print(f"warm restart:  {warm['seconds']:.2f} s  ({warm['from_cache']} from cache)  peak RSS {warm['peak_rss_mb']:.0f} MB   target <= 3 s")
-    print(f"update after a save (re-summarize + symbol table), {len(direct)} saves: p50 {statistics.median(direct):.1f} ms  p95 {percentile(direct, 0.95):.1f} ms  max {max(direct):.1f} ms   target <= 50 ms p95")
-    print(f"save -> visible in the index via the watcher (incl. 100 ms debounce): p50 {statistics.median(watched):.0f} ms  p95 {percentile(watched, 0.95):.0f} ms")
+    print(
+        f"cold index:    {cold['seconds']:.2f} s  ({cold['parsed']} parsed)       peak RSS {cold['peak_rss_mb']:.0f} MB   target <= 60 s"
+    )
+    print(
+        f"warm restart:  {warm['seconds']:.2f} s  ({warm['from_cache']} from cache)  peak RSS {warm['peak_rss_mb']:.0f} MB   target <= 3 s"
+    )
+    print(
+        f"update after a save (re-summarize + symbol table), {len(direct)} saves: p50 {statistics.median(direct):.1f} ms  p95 {percentile(direct, 0.95):.1f} ms  max {max(direct):.1f} ms   target <= 50 ms p95"
+    )
+    print(
+        f"save -> visible in the index via the watcher (incl. 100 ms debounce): p50 {statistics.median(watched):.0f} ms  p95 {percentile(watched, 0.95):.0f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -47,9 +47,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from llama_server_build import llama_server_binary  # noqa: E402
@@ -192,7 +193,11 @@ def function_candidates(path: str, source: str, min_lines: int = 6, max_lines: i
             elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 span = child.end_lineno - child.lineno + 1
                 body = child.body
-                has_doc = isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant) and isinstance(body[0].value.value, str)
+                has_doc = (
+                    isinstance(body[0], ast.Expr)
+                    and isinstance(getattr(body[0], "value", None), ast.Constant)
+                    and isinstance(body[0].value.value, str)
+                )
                 first = body[0].end_lineno + 1 if has_doc else body[0].lineno
                 while first <= child.end_lineno and not lines[first - 1].strip():
                     first += 1
@@ -282,7 +287,9 @@ def fim_inputs(text: str, cursor: int) -> FimInputs:
     )
 
 
-def infill_body(input_prefix: str, input_suffix: str, prompt: str, extra: Sequence[dict[str, str]], n_indent: int) -> dict[str, Any]:
+def infill_body(
+    input_prefix: str, input_suffix: str, prompt: str, extra: Sequence[dict[str, str]], n_indent: int
+) -> dict[str, Any]:
     """createRequestPayload(noPredict=false, ...): the /infill body."""
     body: dict[str, Any] = {
         "input_prefix": input_prefix,
@@ -351,8 +358,11 @@ def remove_trailing_new_lines(lines: list[str]) -> list[str]:
     return lines
 
 
-def should_discard(lines: Sequence[str], doc_lines: Sequence[str], line: int, line_prefix: str, line_suffix: str) -> bool:
+def should_discard(
+    lines: Sequence[str], doc_lines: Sequence[str], line: int, line_prefix: str, line_suffix: str
+) -> bool:
     """shouldDiscardSuggestion: drop suggestions that repeat the text that follows."""
+
     def at(index: int) -> str | None:
         return doc_lines[index] if 0 <= index < len(doc_lines) else None
 
@@ -399,7 +409,9 @@ def remove_leading_spaces(text: str, count: int) -> str:
     return text[i:]
 
 
-def future_requests(inputs: FimInputs, lines: Sequence[str]) -> tuple[tuple[str, str, str] | None, tuple[str, str] | None]:
+def future_requests(
+    inputs: FimInputs, lines: Sequence[str]
+) -> tuple[tuple[str, str, str] | None, tuple[str, str] | None]:
     """What llama.vscode prefetches after showing ``lines``: (prefix, suffix, prompt) for the text after
     accepting the whole suggestion (cacheFutureSuggestion), and (key, value) it caches for accepting
     the first line (cacheFutureAcceptLineSuggestion)."""
@@ -412,7 +424,10 @@ def future_requests(inputs: FimInputs, lines: Sequence[str]) -> tuple[tuple[str,
             prefix = "\n".join(prefix_lines[-N_PREFIX_LINES:]) + "\n"
     accept_line = None
     if len(lines) > 1:
-        accept_line = (cache_key(inputs.input_prefix + inputs.prompt + lines[0] + "\n", inputs.input_suffix, ""), "\n".join(lines[1:]))
+        accept_line = (
+            cache_key(inputs.input_prefix + inputs.prompt + lines[0] + "\n", inputs.input_suffix, ""),
+            "\n".join(lines[1:]),
+        )
     return (prefix, suffix, prompt), accept_line
 
 
@@ -476,7 +491,9 @@ def candidate_chunks(
     return chunks
 
 
-def take_chunks(chunks: Sequence[dict[str, str]], tokens: Sequence[int], budget: int, limit: int = RING_CHUNKS) -> list[dict[str, str]]:
+def take_chunks(
+    chunks: Sequence[dict[str, str]], tokens: Sequence[int], budget: int, limit: int = RING_CHUNKS
+) -> list[dict[str, str]]:
     """Chunks in order until their tokens reach ``budget`` (at least that much context), at most ``limit``."""
     kept: list[dict[str, str]] = []
     total = 0
@@ -737,7 +754,9 @@ class Driver:
     async def end(self, task: Task) -> None: ...
 
 
-async def replay(driver: Driver, task: Task, keys: Sequence[Key], times: Sequence[float], settle_s: float, pause_wait_s: float = 0.0) -> list[Record]:
+async def replay(
+    driver: Driver, task: Task, keys: Sequence[Key], times: Sequence[float], settle_s: float, pause_wait_s: float = 0.0
+) -> list[Record]:
     """Type ``keys`` at their times; every key is one request, the pending one cancelled first.
 
     At a pause the user waits for the suggestion (at most ``pause_wait_s``) before typing on, so
@@ -830,7 +849,9 @@ class OursDriver(Driver):
                 last, quiet = now, time.perf_counter()
         self.generations = last
 
-    def key(self, record: Record, before: str, start: int, inserted: str, after: str, cursor: int, send_change: bool = True) -> None:
+    def key(
+        self, record: Record, before: str, start: int, inserted: str, after: str, cursor: int, send_change: bool = True
+    ) -> None:
         from lsprotocol import types
 
         client = self.session.client
@@ -841,7 +862,11 @@ class OursDriver(Driver):
             client.text_document_did_change(
                 types.DidChangeTextDocumentParams(
                     text_document=types.VersionedTextDocumentIdentifier(uri=self.uri, version=self.version),
-                    content_changes=[types.TextDocumentContentChangePartial(range=types.Range(start=position, end=position), text=inserted)],
+                    content_changes=[
+                        types.TextDocumentContentChangePartial(
+                            range=types.Range(start=position, end=position), text=inserted
+                        )
+                    ],
                 )
             )
         line, character = utf16_position(after, cursor)
@@ -866,7 +891,11 @@ class OursDriver(Driver):
         now = time.perf_counter()
         error = done.exception()
         if error is not None:
-            record.error = "cancelled" if "cancel" in f"{type(error).__name__} {error}".lower() else f"{type(error).__name__}: {error}"
+            record.error = (
+                "cancelled"
+                if "cancel" in f"{type(error).__name__} {error}".lower()
+                else f"{type(error).__name__}: {error}"
+            )
             return
         record.answered = now
         answer = done.result()
@@ -909,10 +938,14 @@ class OursDriver(Driver):
 
         if self.background:
             await asyncio.wait(list(self.background), timeout=10)
-        self.session.client.text_document_did_close(types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=self.uri)))
+        self.session.client.text_document_did_close(
+            types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=self.uri))
+        )
 
 
-async def http(host: str, port: int, method: str, path: str, payload: Any = None, timeout: float = 600) -> tuple[int, Any]:
+async def http(
+    host: str, port: int, method: str, path: str, payload: Any = None, timeout: float = 600
+) -> tuple[int, Any]:
     """One HTTP/1.1 request on its own connection (stdlib only). Cancelling the awaiting task closes
     the connection at once, which is how llama-server learns that a client gave up."""
     reader, writer = await asyncio.open_connection(host, port)
@@ -1002,7 +1035,11 @@ class LlamaServerDriver(Driver):
         chunks = candidate_chunks(sibling_imports(original, path), read, [p for p in others if p != path])
         counts = [await self._count(chunk["text"]) for chunk in chunks]
         self.extra = take_chunks(chunks, counts, self.extra_tokens)
-        return {"chunks": len(self.extra), "tokens": sum(counts[: len(self.extra)]), "files": sorted({c["filename"] for c in self.extra})}
+        return {
+            "chunks": len(self.extra),
+            "tokens": sum(counts[: len(self.extra)]),
+            "files": sorted({c["filename"] for c in self.extra}),
+        }
 
     async def begin(self, task: Task) -> None:
         self.context[task.name] = await self.use_ring_chunks(task.path, task.original)
@@ -1044,7 +1081,7 @@ class LlamaServerDriver(Driver):
         except asyncio.CancelledError:
             record.error = "cancelled"
             raise
-        except (OSError, RuntimeError, asyncio.TimeoutError, asyncio.IncompleteReadError, ValueError, IndexError) as exc:
+        except (TimeoutError, OSError, RuntimeError, asyncio.IncompleteReadError, ValueError, IndexError) as exc:
             record.error = f"{type(exc).__name__}: {exc}"
             return
         record.answered = time.perf_counter()
@@ -1073,8 +1110,12 @@ class LlamaServerDriver(Driver):
                     return
                 self.counts["infill"] += 1
                 try:
-                    answer = await self._infill(infill_body(inputs.input_prefix, inputs.input_suffix, inputs.prompt, self.extra, inputs.n_indent))
-                except (OSError, RuntimeError, asyncio.TimeoutError, asyncio.IncompleteReadError, ValueError, IndexError) as exc:
+                    answer = await self._infill(
+                        infill_body(
+                            inputs.input_prefix, inputs.input_suffix, inputs.prompt, self.extra, inputs.n_indent
+                        )
+                    )
+                except (TimeoutError, OSError, RuntimeError, asyncio.IncompleteReadError, ValueError, IndexError) as exc:
                     record.answered, record.text, record.error = time.perf_counter(), "", f"{type(exc).__name__}: {exc}"
                     return
                 completion = answer.get("content")
@@ -1110,7 +1151,7 @@ class LlamaServerDriver(Driver):
             indent = len(inputs.prompt) - len(inputs.prompt.lstrip())
             try:
                 answer = await self._infill(infill_body(prefix, suffix, prompt, self.extra, indent))
-            except (OSError, RuntimeError, asyncio.TimeoutError, asyncio.IncompleteReadError, ValueError, IndexError):
+            except (TimeoutError, OSError, RuntimeError, asyncio.IncompleteReadError, ValueError, IndexError):
                 return
             content = answer.get("content") or ""
             if content.strip():
@@ -1153,12 +1194,16 @@ async def ours_session(model: str, root: Path, server_log: Path, **options: Any)
     with server_log.open("w") as log:
         begun = time.perf_counter()
         # Nothing saved on disk by an earlier run: every run starts as a fresh install does.
-        session = await start_session(root, {"model": model, "auditLog": False, "kvSnapshotDiskMb": 0, **options}, log=log)
+        session = await start_session(
+            root, {"model": model, "auditLog": False, "kvSnapshotDiskMb": 0, **options}, log=log
+        )
         try:
             status = await session.status()
             while status["state"] != "ready" or status.get("index", {}).get("state") != "ready":
                 if status["state"] == "failed" or time.perf_counter() - begun > 600:
-                    raise SystemExit(f"our server is not ready: {status.get('error') or status}; messages: {session.messages}")
+                    raise SystemExit(
+                        f"our server is not ready: {status.get('error') or status}; messages: {session.messages}"
+                    )
                 await asyncio.sleep(0.1)
                 status = await session.status()
             yield session
@@ -1166,8 +1211,15 @@ async def ours_session(model: str, root: Path, server_log: Path, **options: Any)
             await session.close()
 
 
-async def run_ours(model: str, root: Path, tasks: Sequence[Task], traces: list[tuple[list[Key], list[float]]], settle_s: float, pause_wait_s: float,
-                   server_log: Path) -> dict[str, Any]:
+async def run_ours(
+    model: str,
+    root: Path,
+    tasks: Sequence[Task],
+    traces: list[tuple[list[Key], list[float]]],
+    settle_s: float,
+    pause_wait_s: float,
+    server_log: Path,
+) -> dict[str, Any]:
     async with ours_session(model, root, server_log) as session:
         driver = OursDriver(session, root)
         driver.generations = (await session.status()).get("generations")
@@ -1195,8 +1247,28 @@ async def llama_server(binary: Path, model: Path, threads: int, server_log: Path
     port = free_port()
     # -np 1: left to itself this build makes 4 slots that share one -c 8192 KV pool, which 2.5K-token
     # prompts overflow ("failed to find free space in the KV cache") and whose idle slots start cold.
-    command = [str(binary), "-m", str(model), "-t", str(threads), "-c", "8192", "--port", str(port), "--host", "127.0.0.1",
-               "--cache-reuse", "256", "-ub", "512", "-b", "512", "-np", "1", *extra_args]
+    command = [
+        str(binary),
+        "-m",
+        str(model),
+        "-t",
+        str(threads),
+        "-c",
+        "8192",
+        "--port",
+        str(port),
+        "--host",
+        "127.0.0.1",
+        "--cache-reuse",
+        "256",
+        "-ub",
+        "512",
+        "-b",
+        "512",
+        "-np",
+        "1",
+        *extra_args,
+    ]
     with server_log.open("w") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         try:
@@ -1222,8 +1294,20 @@ async def llama_server(binary: Path, model: Path, threads: int, server_log: Path
                 process.kill()
 
 
-async def run_llama_server(binary: Path, model: Path, threads: int, root: Path, tasks: Sequence[Task], traces: list[tuple[list[Key], list[float]]],
-                           settle_s: float, pause_wait_s: float, extra_tokens: int, server_log: Path, extra_args: Sequence[str], client: str) -> dict[str, Any]:
+async def run_llama_server(
+    binary: Path,
+    model: Path,
+    threads: int,
+    root: Path,
+    tasks: Sequence[Task],
+    traces: list[tuple[list[Key], list[float]]],
+    settle_s: float,
+    pause_wait_s: float,
+    extra_tokens: int,
+    server_log: Path,
+    extra_args: Sequence[str],
+    client: str,
+) -> dict[str, Any]:
     async with llama_server(binary, model, threads, server_log, extra_args) as (process, port, command):
         driver = LlamaServerDriver(port, root, extra_tokens, client)
         records: list[Record] = []
@@ -1232,8 +1316,15 @@ async def run_llama_server(binary: Path, model: Path, threads: int, root: Path, 
             records += await replay(driver, task, keys, times, settle_s, pause_wait_s)
         load = other_load(before, cpu_sample([process.pid]))
         rss = peak_rss_mb(process.pid)
-    return {"records": records, "rss_mb": rss, "command": command, "context": driver.context, "client": client, "counts": driver.counts,
-            "other_load": load}
+    return {
+        "records": records,
+        "rss_mb": rss,
+        "command": command,
+        "context": driver.context,
+        "client": client,
+        "counts": driver.counts,
+        "other_load": load,
+    }
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -1252,52 +1343,91 @@ async def main(args: argparse.Namespace) -> None:
     threads = os.cpu_count() or 1
     name, version = REPO_SPEC
     typing_s = sum(times[-1] for _, times in traces)
-    print(f"project: {name} {version} sdist; model {model.name}; {threads} threads; typing {args.cps:g} chars/s, "
-          f"pause {args.newline_pause:g} s after a newline, {args.space_pause:g} s after a space "
-          f"(longer while waiting for a suggestion, up to {args.pause_wait:g} s)")
+    print(
+        f"project: {name} {version} sdist; model {model.name}; {threads} threads; typing {args.cps:g} chars/s, "
+        f"pause {args.newline_pause:g} s after a newline, {args.space_pause:g} s after a space "
+        f"(longer while waiting for a suggestion, up to {args.pause_wait:g} s)"
+    )
     for task, (keys, _) in zip(tasks, traces):
-        print(f"  {task.path}:{task.def_line} {task.name} ({task.lines} lines, {len(task.typed)} chars typed, {len(keys)} keys, "
-              f"{sum(k.pause == 'newline' for k in keys)} newline + {sum(k.pause == 'space' for k in keys)} space pauses)")
+        print(
+            f"  {task.path}:{task.def_line} {task.name} ({task.lines} lines, {len(task.typed)} chars typed, {len(keys)} keys, "
+            f"{sum(k.pause == 'newline' for k in keys)} newline + {sum(k.pause == 'space' for k in keys)} space pauses)"
+        )
     print(f"  {typing_s:.0f} s of typing per system, plus the waits at pauses", flush=True)
     results: dict[str, dict[str, Any]] = {}
     logs = workspace.parent
     if args.only in (None, "ours"):
-        results["ours"] = await run_ours(args.model, workspace, tasks, traces, args.settle, args.pause_wait, logs / "ours.log")
+        results["ours"] = await run_ours(
+            args.model, workspace, tasks, traces, args.settle, args.pause_wait, logs / "ours.log"
+        )
         stats = results["ours"].get("completion")
         if stats:
-            print("ours: " + ", ".join(f"{k} {v}" for k, v in stats.items()) + " (the server's counters, warm-ups included)")
+            print(
+                "ours: "
+                + ", ".join(f"{k} {v}" for k, v in stats.items())
+                + " (the server's counters, warm-ups included)"
+            )
     if args.only in (None, "llama-server"):
-        results["llama-server"] = await run_llama_server(binary, model, threads, workspace, tasks, traces, args.settle, args.pause_wait, args.extra_tokens,
-                                                         logs / "llama-server.log", args.llama_server_arg, args.llama_client)
+        results["llama-server"] = await run_llama_server(
+            binary,
+            model,
+            threads,
+            workspace,
+            tasks,
+            traces,
+            args.settle,
+            args.pause_wait,
+            args.extra_tokens,
+            logs / "llama-server.log",
+            args.llama_server_arg,
+            args.llama_client,
+        )
         theirs = results["llama-server"]
         print(f"llama-server: {theirs['command']}")
         contexts = theirs["context"].values()
-        print(f"  client: {'llama.vscode (one request at a time, never aborted; result cache; prefetch)' if args.llama_client == 'vscode' else 'abort the pending request on every key'}; "
-              f"{theirs['counts']['infill']} /infill requests + {theirs['counts']['prefetch']} prefetches, {theirs['counts']['fromCache']} answers from its cache")
-        print(f"  input_extra: {min(c['tokens'] for c in contexts)}-{max(c['tokens'] for c in contexts)} tokens in "
-              f"{min(c['chunks'] for c in contexts)}-{max(c['chunks'] for c in contexts)} chunks of {RING_CHUNK_LINES} lines per function")
+        print(
+            f"  client: {'llama.vscode (one request at a time, never aborted; result cache; prefetch)' if args.llama_client == 'vscode' else 'abort the pending request on every key'}; "
+            f"{theirs['counts']['infill']} /infill requests + {theirs['counts']['prefetch']} prefetches, {theirs['counts']['fromCache']} answers from its cache"
+        )
+        print(
+            f"  input_extra: {min(c['tokens'] for c in contexts)}-{max(c['tokens'] for c in contexts)} tokens in "
+            f"{min(c['chunks'] for c in contexts)}-{max(c['chunks'] for c in contexts)} chunks of {RING_CHUNK_LINES} lines per function"
+        )
     summaries = {system: summarize(result["records"]) for system, result in results.items()}
     print()
     for line in table(summaries, {system: result["rss_mb"] for system, result in results.items()}):
         print(line)
     loads = {system: result.get("other_load") for system, result in results.items()}
-    print("CPU used by other processes while typing: " + ", ".join(
-        f"{system} {'-' if load is None else f'{100 * load:.0f}%'}" for system, load in loads.items()))
+    print(
+        "CPU used by other processes while typing: "
+        + ", ".join(f"{system} {'-' if load is None else f'{100 * load:.0f}%'}" for system, load in loads.items())
+    )
     if any(load is not None and load > 0.10 for load in loads.values()):
-        print("  WARNING: the machine was busy with other work; these figures are not comparable. Run again on a quiet machine.")
+        print(
+            "  WARNING: the machine was busy with other work; these figures are not comparable. Run again on a quiet machine."
+        )
     ratios: dict[str, Any] = {}
     if len(summaries) == 2:
         ours, theirs = summaries["ours"], summaries["llama-server"]
         print()
         for key in ("p50", "p95"):
-            value, relation = ratio(ours[f"pause_{key}_ms"], ours[f"pause_{key}_min_ms"], theirs[f"pause_{key}_ms"], theirs[f"pause_{key}_min_ms"])
+            value, relation = ratio(
+                ours[f"pause_{key}_ms"],
+                ours[f"pause_{key}_min_ms"],
+                theirs[f"pause_{key}_ms"],
+                theirs[f"pause_{key}_min_ms"],
+            )
             ratios[key] = {"value": value, "relation": relation}
             shown = "-" if not relation else f"{'' if relation == '=' else relation + ' '}{value:.2f}x"
-            print(f"ours/llama-server at pauses {key}: {shown}   target <= {TARGETS[key]}x   {verdict(value, relation, TARGETS[key]) if relation else '-'}")
+            print(
+                f"ours/llama-server at pauses {key}: {shown}   target <= {TARGETS[key]}x   {verdict(value, relation, TARGETS[key]) if relation else '-'}"
+            )
     if "ours" in summaries:
         share = summaries["ours"]["pause_fast_share"]
         met = "-" if math.isnan(share) else ("met" if share >= TARGETS["fast_share"] else "missed")
-        print(f"ours: pauses answered within {FAST_MS:.0f} ms: {fmt_share(share)}   target >= {100 * TARGETS['fast_share']:.0f}%   {met}")
+        print(
+            f"ours: pauses answered within {FAST_MS:.0f} ms: {fmt_share(share)}   target >= {100 * TARGETS['fast_share']:.0f}%   {met}"
+        )
     elapsed = time.perf_counter() - begun
     print(f"run took {elapsed:.0f} s; server logs in {logs}")
     if args.json:
@@ -1306,7 +1436,10 @@ async def main(args: argparse.Namespace) -> None:
             "model": str(model),
             "threads": threads,
             "options": {k: v for k, v in vars(args).items() if k != "json"},
-            "tasks": [{"path": t.path, "name": t.name, "def_line": t.def_line, "lines": t.lines, "typed_chars": len(t.typed)} for t in tasks],
+            "tasks": [
+                {"path": t.path, "name": t.name, "def_line": t.def_line, "lines": t.lines, "typed_chars": len(t.typed)}
+                for t in tasks
+            ],
             "summaries": summaries,
             "ratios": ratios,
             "targets": TARGETS,
@@ -1342,20 +1475,36 @@ def _finite(value: Any) -> Any:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--model", default="qwen2.5-coder-0.5b", help="catalog name or .gguf path (both systems run this file)")
+    parser.add_argument(
+        "--model", default="qwen2.5-coder-0.5b", help="catalog name or .gguf path (both systems run this file)"
+    )
     parser.add_argument("--functions", type=int, default=4)
     parser.add_argument("--cps", type=float, default=8.0, help="typing speed, characters per second")
     parser.add_argument("--newline-pause", type=float, default=1.0, help="seconds the user waits after a newline")
     parser.add_argument("--space-pause", type=float, default=0.3, help="seconds the user waits after a space")
-    parser.add_argument("--pause-wait", type=float, default=30.0,
-                        help="at a pause the user waits up to this many seconds for the suggestion before typing on (0: never waits)")
+    parser.add_argument(
+        "--pause-wait",
+        type=float,
+        default=30.0,
+        help="at a pause the user waits up to this many seconds for the suggestion before typing on (0: never waits)",
+    )
     parser.add_argument("--settle", type=float, default=3.0, help="seconds to wait for the last request of a function")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", help="write every figure and request here")
     parser.add_argument("--only", choices=["ours", "llama-server"])
-    parser.add_argument("--llama-server", help="llama-server binary to use instead of the cached build ($IQUEST_LLAMA_SERVER)")
-    parser.add_argument("--llama-server-arg", action="append", default=[], help="extra llama-server argument (repeatable)")
-    parser.add_argument("--llama-client", choices=["vscode", "abort"], default="vscode",
-                        help="vscode: llama.vscode's provider (default); abort: a request per key, the pending one's connection closed")
-    parser.add_argument("--extra-tokens", type=int, default=1536, help="input_extra chunks are added until they hold this many tokens")
+    parser.add_argument(
+        "--llama-server", help="llama-server binary to use instead of the cached build ($IQUEST_LLAMA_SERVER)"
+    )
+    parser.add_argument(
+        "--llama-server-arg", action="append", default=[], help="extra llama-server argument (repeatable)"
+    )
+    parser.add_argument(
+        "--llama-client",
+        choices=["vscode", "abort"],
+        default="vscode",
+        help="vscode: llama.vscode's provider (default); abort: a request per key, the pending one's connection closed",
+    )
+    parser.add_argument(
+        "--extra-tokens", type=int, default=1536, help="input_extra chunks are added until they hold this many tokens"
+    )
     asyncio.run(main(parser.parse_args()))

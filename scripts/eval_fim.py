@@ -49,14 +49,25 @@ import asyncio
 import json
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from fim_eval.projects import ALL_PROJECTS, HOLDOUT_PROJECTS, LANGUAGES, PROJECTS, Project, fetch_project
 from fim_eval.raw import RawModel
 from fim_eval.scoring import Result, format_table, summarize
 from fim_eval.server import ABLATION_MODES, SERVER_MODES, run_mode
-from fim_eval.tasks import KINDS, Task, TaskListError, cut_project, interleave, language_order, load_cases, read_task_list, write_task_list
+from fim_eval.tasks import (
+    KINDS,
+    Task,
+    TaskListError,
+    cut_project,
+    interleave,
+    language_order,
+    load_cases,
+    read_task_list,
+    write_task_list,
+)
 
 TASK_LIST = Path(__file__).resolve().parent / "eval_tasks.json"
 SEED = 13
@@ -77,7 +88,8 @@ def cut_all(projects: Sequence[Project], per_kind: int, seed: int) -> list[Task]
 
 def select(tasks: Sequence[Task], args: argparse.Namespace) -> list[Task]:
     chosen = [
-        t for t in tasks
+        t
+        for t in tasks
         if t.kind in args.kinds and t.language in args.languages and (not args.projects or t.project in args.projects)
     ]
     return chosen[: args.limit] if args.limit else chosen
@@ -110,15 +122,24 @@ async def run(tasks: Sequence[Task], args: argparse.Namespace) -> list[Result]:
             project = ALL_PROJECTS[name]
             workspace = fetch_project(project)
             cases = sorted(load_cases([t for t in tasks if t.project == name], workspace), key=lambda c: c.task.path)
-            print(f"{name} {project.version} ({project.language}): {len(cases)} tasks {counts_by([c.task for c in cases], 'kind')}", file=sys.stderr)
+            print(
+                f"{name} {project.version} ({project.language}): {len(cases)} tasks {counts_by([c.task for c in cases], 'kind')}",
+                file=sys.stderr,
+            )
             for mode in args.modes:
                 started = time.monotonic()
                 if mode == "raw":
                     done = [raw_model.complete(case) for case in cases]
                 else:
-                    done = await run_mode(workspace, cases, mode, args.model, args.generation_timeout_ms, log, args.server_options)
+                    done = await run_mode(
+                        workspace, cases, mode, args.model, args.generation_timeout_ms, log, args.server_options
+                    )
                 errors = sum(bool(r.error) for r in done)
-                print(f"  {mode}: {len(done)} requests in {time.monotonic() - started:.0f} s" + (f", {errors} failed" if errors else ""), file=sys.stderr)
+                print(
+                    f"  {mode}: {len(done)} requests in {time.monotonic() - started:.0f} s"
+                    + (f", {errors} failed" if errors else ""),
+                    file=sys.stderr,
+                )
                 results += done
     finally:
         if log is not None:
@@ -143,9 +164,11 @@ def main(args: argparse.Namespace) -> None:
     except TaskListError as error:
         raise SystemExit(f"error: {error}") from None
     names = dict.fromkeys(t.project for t in tasks)
-    print(f"model {args.model}, {'holdout' if args.holdout else args.tasks.name}, {len(tasks)} tasks, "
-          + (f"server settings {json.dumps(args.server_options)}, " if args.server_options else "")
-          + f"projects {', '.join(f'{n} {ALL_PROJECTS[n].version}' for n in names)}, {time.monotonic() - started:.0f} s")
+    print(
+        f"model {args.model}, {'holdout' if args.holdout else args.tasks.name}, {len(tasks)} tasks, "
+        + (f"server settings {json.dumps(args.server_options)}, " if args.server_options else "")
+        + f"projects {', '.join(f'{n} {ALL_PROJECTS[n].version}' for n in names)}, {time.monotonic() - started:.0f} s"
+    )
     print(format_table(summarize(results), args.modes))
     if args.json:
         Path(args.json).write_text(json.dumps([r.row() for r in results], indent=1), encoding="utf-8")
@@ -157,9 +180,15 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--write-tasks", action="store_true", help="fetch, cut and write the task list, then stop")
     parser.add_argument("--per-kind", type=int, default=PER_KIND, help="tasks per project and kind when cutting")
     parser.add_argument("--seed", type=int, default=SEED, help="seed of --write-tasks (the holdout has its own)")
-    parser.add_argument("--holdout", action="store_true", help="cut tasks from the holdout projects instead of reading the list")
-    parser.add_argument("--modes", nargs="+", default=["raw", *SERVER_MODES], choices=["raw", *SERVER_MODES, *ABLATION_MODES])
-    parser.add_argument("--ablate", action="store_true", help="add an `on` run per context source with that source removed")
+    parser.add_argument(
+        "--holdout", action="store_true", help="cut tasks from the holdout projects instead of reading the list"
+    )
+    parser.add_argument(
+        "--modes", nargs="+", default=["raw", *SERVER_MODES], choices=["raw", *SERVER_MODES, *ABLATION_MODES]
+    )
+    parser.add_argument(
+        "--ablate", action="store_true", help="add an `on` run per context source with that source removed"
+    )
     parser.add_argument("--kinds", nargs="+", default=list(KINDS), choices=KINDS)
     parser.add_argument("--languages", nargs="+", default=list(LANGUAGES), choices=LANGUAGES)
     parser.add_argument("--projects", nargs="+", choices=sorted(ALL_PROJECTS), help="only these projects")
@@ -168,8 +197,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--generation-timeout-ms", type=int, default=60000, help="the server's generationTimeoutMs")
     parser.add_argument("--json", help="write every result here")
     parser.add_argument("--server-log", help="write the servers' stderr here")
-    parser.add_argument("--server-option", action="append", default=[], metavar="NAME=JSON",
-                        help="a server setting on top of the mode's, e.g. maxPromptTokens=512 (repeatable)")
+    parser.add_argument(
+        "--server-option",
+        action="append",
+        default=[],
+        metavar="NAME=JSON",
+        help="a server setting on top of the mode's, e.g. maxPromptTokens=512 (repeatable)",
+    )
     args = parser.parse_args(argv)
     args.server_options = dict(_server_option(parser, text) for text in args.server_option)
     if args.ablate:

@@ -27,8 +27,14 @@ def huge_document(target: FuzzTarget) -> float:
     line = "value_%08d = compute(alpha, beta)  # padding to make the line longer than most\n"
     count = 50_000_000 // len(line % 0) + 1
     text = "".join(line % i for i in range(count))
-    target.server.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}})
-    params = {"textDocument": {"uri": uri}, "position": {"line": count // 2, "character": 6}, "context": {"triggerKind": 1}}
+    target.server.notify(
+        "textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}}
+    )
+    params = {
+        "textDocument": {"uri": uri},
+        "position": {"line": count // 2, "character": 6},
+        "context": {"triggerKind": 1},
+    }
     response = target.server.call("textDocument/inlineCompletion", params, timeout=600)
     assert "result" in response, response
     target.server.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
@@ -47,7 +53,10 @@ def main() -> int:
     try:
         while target.figures.messages < args.messages:
             fuzz(target, 200)
-            print(f"{target.figures.messages} messages, {target.figures.batches} batches, {time.perf_counter() - started:.0f} s", flush=True)
+            print(
+                f"{target.figures.messages} messages, {target.figures.batches} batches, {time.perf_counter() - started:.0f} s",
+                flush=True,
+            )
         huge_s = huge_document(target)
         final = target.sanity()
         peak_mib = target.server.rss_kib("VmHWM") / 1024

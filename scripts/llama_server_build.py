@@ -24,7 +24,9 @@ from pathlib import Path
 from typing import Any
 
 LLAMA_CPP_PYTHON = "0.3.36"
-LLAMA_SERVER_HOME = Path(os.environ.get("IQUEST_LLAMA_SERVER_HOME", Path.home() / ".cache" / "iquest-lsp" / "llama-server"))
+LLAMA_SERVER_HOME = Path(
+    os.environ.get("IQUEST_LLAMA_SERVER_HOME", Path.home() / ".cache" / "iquest-lsp" / "llama-server")
+)
 PYPI_SIMPLE = "https://pypi.org/simple/{name}/"
 
 
@@ -66,7 +68,9 @@ def build_llama_server() -> Path:
     """Build llama-server from the llama-cpp-python sdist's vendored llama.cpp into the cache."""
     target = cached_binary()
     filename = f"llama_cpp_python-{LLAMA_CPP_PYTHON}.tar.gz"
-    request = urllib.request.Request(PYPI_SIMPLE.format(name="llama-cpp-python"), headers={"Accept": "application/vnd.pypi.simple.v1+json"})
+    request = urllib.request.Request(
+        PYPI_SIMPLE.format(name="llama-cpp-python"), headers={"Accept": "application/vnd.pypi.simple.v1+json"}
+    )
     with urllib.request.urlopen(request, timeout=60) as answer:
         url, sha256 = pick_sdist(json.load(answer), filename)
     LLAMA_SERVER_HOME.mkdir(parents=True, exist_ok=True)
@@ -88,8 +92,19 @@ def build_llama_server() -> Path:
         cmake = _cmake()
         with open(f"{build}.log", "w") as log:
             for step in (
-                [cmake, "-S", str(source / "vendor" / "llama.cpp"), "-B", str(build), "-DCMAKE_BUILD_TYPE=Release", "-DLLAMA_CURL=OFF",
-                 "-DLLAMA_BUILD_TESTS=OFF", "-DLLAMA_BUILD_EXAMPLES=OFF", "-DLLAMA_BUILD_SERVER=ON", "-DBUILD_SHARED_LIBS=OFF"],
+                [
+                    cmake,
+                    "-S",
+                    str(source / "vendor" / "llama.cpp"),
+                    "-B",
+                    str(build),
+                    "-DCMAKE_BUILD_TYPE=Release",
+                    "-DLLAMA_CURL=OFF",
+                    "-DLLAMA_BUILD_TESTS=OFF",
+                    "-DLLAMA_BUILD_EXAMPLES=OFF",
+                    "-DLLAMA_BUILD_SERVER=ON",
+                    "-DBUILD_SHARED_LIBS=OFF",
+                ],
                 [cmake, "--build", str(build), "--target", "llama-server", f"-j{os.cpu_count() or 2}"],
             ):
                 if subprocess.run(step, stdout=log, stderr=subprocess.STDOUT).returncode != 0:

@@ -110,7 +110,10 @@ class Soak:
         indent = len(body) - len(body.lstrip(" "))
         holed = "\n".join(lines[: first - 1] + [" " * indent] + lines[last:])
         self.version += 1
-        self.server.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": self.version, "text": holed}})
+        self.server.notify(
+            "textDocument/didOpen",
+            {"textDocument": {"uri": uri, "languageId": "python", "version": self.version, "text": holed}},
+        )
         line, column = first - 1, indent
         previous = None
         for char in body[indent:]:
@@ -119,7 +122,10 @@ class Soak:
             self.version += 1
             pos = {"line": line, "character": column}
             change = {"range": {"start": pos, "end": pos}, "text": char}
-            self.server.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": self.version}, "contentChanges": [change]})
+            self.server.notify(
+                "textDocument/didChange",
+                {"textDocument": {"uri": uri, "version": self.version}, "contentChanges": [change]},
+            )
             line, column = (line + 1, 0) if char == "\n" else (line, column + 1)
             if previous is not None:
                 self.cancels += 1
@@ -128,7 +134,11 @@ class Soak:
             started = time.perf_counter()
             msg_id = self.server.request(
                 "textDocument/inlineCompletion",
-                {"textDocument": {"uri": uri}, "position": {"line": line, "character": column}, "context": {"triggerKind": 2}},
+                {
+                    "textDocument": {"uri": uri},
+                    "position": {"line": line, "character": column},
+                    "context": {"triggerKind": 2},
+                },
             )
             self.sent.append(msg_id)
             budget -= 1
@@ -159,24 +169,46 @@ class Soak:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--requests", type=int, default=5000)
-    parser.add_argument("--pause-share", type=float, default=0.35, help="share of keys after which the client waits for the answer")
+    parser.add_argument(
+        "--pause-share", type=float, default=0.35, help="share of keys after which the client waits for the answer"
+    )
     parser.add_argument("--key-interval-ms", type=float, default=40.0)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--threads", type=int, default=1, help="llama.cpp threads (1 keeps a shared machine from stalling its thread barrier)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="llama.cpp threads (1 keeps a shared machine from stalling its thread barrier)",
+    )
     parser.add_argument("--json", type=Path)
     parser.add_argument("--max-rss-slope", type=float, default=2.0, help="MiB per 1,000 requests after warm-up")
-    parser.add_argument("--max-block-slope", type=float, default=500, help="Python allocator blocks per 1,000 requests after warm-up")
+    parser.add_argument(
+        "--max-block-slope", type=float, default=500, help="Python allocator blocks per 1,000 requests after warm-up"
+    )
     args = parser.parse_args()
 
     from lsp_server.paths import models_dir
 
     project = fetch_project()
     base = Path(tempfile.mkdtemp(prefix="iquest-soak-"))
-    env = {"IQUEST_CACHE_DIR": str(base / "cache"), "IQUEST_STATE_DIR": str(base / "state"), "IQUEST_MODEL_DIR": str(models_dir()), "IQUEST_LOG_LEVEL": "WARNING"}
+    env = {
+        "IQUEST_CACHE_DIR": str(base / "cache"),
+        "IQUEST_STATE_DIR": str(base / "state"),
+        "IQUEST_MODEL_DIR": str(models_dir()),
+        "IQUEST_LOG_LEVEL": "WARNING",
+    }
     server = RawServer(env=env, stderr_path=base / "server.log")
     started = time.perf_counter()
     try:
-        params = initialize_params(project, maxTokens=16, maxPromptTokens=512, contextTokens=512, speculate=True, generationTimeoutMs=5000, threads=args.threads)
+        params = initialize_params(
+            project,
+            maxTokens=16,
+            maxPromptTokens=512,
+            contextTokens=512,
+            speculate=True,
+            generationTimeoutMs=5000,
+            threads=args.threads,
+        )
         params["initializationOptions"]["iquest"]["auditLog"] = True
         server.call("initialize", params, timeout=60)
         server.notify("initialized", {})
@@ -188,7 +220,10 @@ def main() -> int:
             path, first, last = soak.rng.choice(targets)
             soak.type_function(path, first, last, args.requests - len(soak.sent))
             last = soak.samples[-1]
-            print(f"{len(soak.sent)} requests, {time.perf_counter() - started:.0f} s, RSS {last['rss_mib']} MiB, {last['python_blocks']} Python blocks", flush=True)
+            print(
+                f"{len(soak.sent)} requests, {time.perf_counter() - started:.0f} s, RSS {last['rss_mib']} MiB, {last['python_blocks']} Python blocks",
+                flush=True,
+            )
         outcome = soak.settle()
         soak.sample()
         final = soak.status()
@@ -202,7 +237,14 @@ def main() -> int:
     windows = []
     for start in range(0, args.requests, WINDOW):
         values = [ms for n, ms in soak.latencies if start < n <= start + WINDOW]
-        windows.append({"requests": f"{start + 1}-{start + WINDOW}", "answered": len(values), "p50_ms": round(percentile(values, 0.5)), "p95_ms": round(percentile(values, 0.95))})
+        windows.append(
+            {
+                "requests": f"{start + 1}-{start + WINDOW}",
+                "answered": len(values),
+                "p50_ms": round(percentile(values, 0.5)),
+                "p95_ms": round(percentile(values, 0.95)),
+            }
+        )
     summary = {
         "project": "-".join(REPO_SPEC),
         "requests": len(soak.sent),
@@ -214,13 +256,17 @@ def main() -> int:
         "completion_counters": final["completion"],
         "rss_mib_start_after_warmup": warm[0]["rss_mib"] if warm else None,
         "rss_mib_end": soak.samples[-1]["rss_mib"],
-        "rss_slope_mib_per_1000_requests_after_warmup": round(slope_per_1000([(s["requests"], s["rss_mib"]) for s in warm]), 2),
+        "rss_slope_mib_per_1000_requests_after_warmup": round(
+            slope_per_1000([(s["requests"], s["rss_mib"]) for s in warm]), 2
+        ),
         "pending_tasks_max_after_warmup": max((s["pending_tasks"] for s in warm), default=None),
         "pending_tasks_end": soak.samples[-1]["pending_tasks"],
         "request_futures_max_after_warmup": max((s["request_futures"] for s in warm), default=None),
         "python_blocks_start_after_warmup": warm[0]["python_blocks"] if warm else None,
         "python_blocks_end": soak.samples[-1]["python_blocks"],
-        "python_blocks_slope_per_1000_requests_after_warmup": round(slope_per_1000([(s["requests"], s["python_blocks"]) for s in warm])),
+        "python_blocks_slope_per_1000_requests_after_warmup": round(
+            slope_per_1000([(s["requests"], s["python_blocks"]) for s in warm])
+        ),
         "threads_end": soak.samples[-1]["threads"],
         "windows": windows,
         "samples": soak.samples,
@@ -244,9 +290,13 @@ def leaks(summary: dict, max_rss_slope: float, max_block_slope: float) -> list[s
     """What grew after warm-up that should have stayed flat."""
     found = []
     if summary["rss_slope_mib_per_1000_requests_after_warmup"] > max_rss_slope:
-        found.append(f"RSS grows {summary['rss_slope_mib_per_1000_requests_after_warmup']} MiB per 1,000 requests (limit {max_rss_slope})")
+        found.append(
+            f"RSS grows {summary['rss_slope_mib_per_1000_requests_after_warmup']} MiB per 1,000 requests (limit {max_rss_slope})"
+        )
     if summary["python_blocks_slope_per_1000_requests_after_warmup"] > max_block_slope:
-        found.append(f"Python's allocated blocks grow {summary['python_blocks_slope_per_1000_requests_after_warmup']} per 1,000 requests (limit {max_block_slope:g})")
+        found.append(
+            f"Python's allocated blocks grow {summary['python_blocks_slope_per_1000_requests_after_warmup']} per 1,000 requests (limit {max_block_slope:g})"
+        )
     if (summary["pending_tasks_max_after_warmup"] or 0) > MAX_PENDING:
         found.append(f"{summary['pending_tasks_max_after_warmup']} pending asyncio tasks (limit {MAX_PENDING})")
     if (summary["request_futures_max_after_warmup"] or 0) > MAX_PENDING:

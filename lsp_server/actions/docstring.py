@@ -59,7 +59,9 @@ def doc_change(text: str, language: str, definition: Definition, doc: str) -> Te
         if len(lines) == 1:
             block = f"{indent}/** {lines[0].strip()} */\n"
         else:
-            block = f"{indent}/**\n" + "".join(f"{indent} * {line}".rstrip() + "\n" for line in lines) + f"{indent} */\n"
+            block = (
+                f"{indent}/**\n" + "".join(f"{indent} * {line}".rstrip() + "\n" for line in lines) + f"{indent} */\n"
+            )
     else:
         marker = "///" if language == "rust" else "//"
         block = "".join(f"{indent}{marker} {line}".rstrip() + "\n" for line in lines)

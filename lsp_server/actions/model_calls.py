@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from lsp_server.actions.regions import lines_around, reindent, whole_lines
 from lsp_server.actions.results import ActionFailed, Position, Proposal, Report
@@ -26,6 +27,7 @@ PROMPT_OVERHEAD_TOKENS = 256
 
 _LINES_AROUND_PROBLEM = 3
 _REPORT_EVERY_S = 0.25
+
 
 def _estimate_tokens(text: str) -> int:
     return len(text) // 3 + 1
@@ -94,7 +96,9 @@ class ModelCalls:
             return []
         return [(chunk.path, redact(chunk.text)) for chunk in found.chunks]
 
-    async def prompt_parts(self, source: Source, code: str, offset: int, max_tokens: int) -> tuple[str, list[tuple[str, str]]]:
+    async def prompt_parts(
+        self, source: Source, code: str, offset: int, max_tokens: int
+    ) -> tuple[str, list[tuple[str, str]]]:
         """Redacted code that fits the window, and repository context in the room left."""
         count, n_ctx = await self.budget()
         room = n_ctx - max_tokens - PROMPT_OVERHEAD_TOKENS
@@ -127,7 +131,12 @@ class ModelCalls:
         log_prompt(result.prompt, f"action:{label}")
         log.info(
             "%s: %d prompt tokens (%d evaluated), %d generated in %.0f ms, stop=%s",
-            label, result.prompt_tokens, result.evaluated_tokens, result.generated_tokens, result.total_ms, result.stop_reason,
+            label,
+            result.prompt_tokens,
+            result.evaluated_tokens,
+            result.generated_tokens,
+            result.total_ms,
+            result.stop_reason,
         )
         return result
 
@@ -148,16 +157,26 @@ class ModelCalls:
             action=proposal.action,
             range=range_,
             files=[edit.uri for edit in proposal.edits],
-            tests=None if proposal.tests is None else {"passed": proposal.tests.passed, "exit_code": proposal.tests.exit_code},
+            tests=None
+            if proposal.tests is None
+            else {"passed": proposal.tests.passed, "exit_code": proposal.tests.exit_code},
         )
 
-    def finish(self, proposal: Proposal, prompt: str, output: str, uri: str, data: Mapping[str, Any] | None = None) -> None:
+    def finish(
+        self, proposal: Proposal, prompt: str, output: str, uri: str, data: Mapping[str, Any] | None = None
+    ) -> None:
         """Audit a finished proposal with the range it was asked for."""
         range_ = {"start": data.get("start"), "end": data.get("end")} if data else None
         self.audit_proposal(proposal, prompt, output, uri, range_)
 
     async def region_candidate(
-        self, source: Source, start: int, end: int, messages_for: Callable[[str, list], chat.Messages], report: Report, label: str,
+        self,
+        source: Source,
+        start: int,
+        end: int,
+        messages_for: Callable[[str, list], chat.Messages],
+        report: Report,
+        label: str,
         feedback: tuple[chat.Messages, str, str] | None = None,
     ) -> tuple[str, chat.Messages, GenerationResult]:
         """New text of the whole document with [start, end) replaced by the model's code; one retry on bad syntax."""
@@ -170,7 +189,9 @@ class ModelCalls:
         for attempt in range(2):
             if attempt:
                 messages = chat.retry_messages(messages, answer, problem)
-            result = await self.generate(messages, settings.action_max_tokens, report, label if not attempt else f"{label} (retry)")
+            result = await self.generate(
+                messages, settings.action_max_tokens, report, label if not attempt else f"{label} (retry)"
+            )
             answer = result.text
             replacement = chat.extract_code(answer)
             if replacement is None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from lsp_server.actions.model_calls import PROMPT_OVERHEAD_TOKENS, ModelCalls
 from lsp_server.actions.results import Proposal, Report
@@ -74,12 +74,18 @@ def check_diff(answer: str, sources: Sources) -> DiffCheck:
         if language is not None:
             added = error_count(new, language) - error_count(old, language)
             if added > 0:
-                problems.append(f"{name}: the patched file does not parse ({added} new syntax error{'s' if added > 1 else ''})")
+                problems.append(
+                    f"{name}: the patched file does not parse ({added} new syntax error{'s' if added > 1 else ''})"
+                )
                 continue
         if new == old:
             continue
         uri = current.uri if current is not None else path.as_uri()
-        edits.append(FileEdit(uri, path, old, line_changes(old, new), current.version if current else None, create=current is None))
+        edits.append(
+            FileEdit(
+                uri, path, old, line_changes(old, new), current.version if current else None, create=current is None
+            )
+        )
     if problems:
         return DiffCheck((), tuple(problems))
     if not edits:
@@ -123,7 +129,12 @@ class DiffProposer:
         for attempt in range(2):
             if attempt:
                 messages = chat.retry_messages(messages, answer, problems)
-            result = await self._calls.generate(messages, settings.action_max_tokens, report, "Proposing an edit" if not attempt else "Proposing an edit (retry)")
+            result = await self._calls.generate(
+                messages,
+                settings.action_max_tokens,
+                report,
+                "Proposing an edit" if not attempt else "Proposing an edit (retry)",
+            )
             answer = result.text
             check = check_diff(answer, self._calls.sources)
             problems = "; ".join(check.problems)
@@ -138,12 +149,25 @@ class DiffProposer:
             message = "The proposed diff was rejected and nothing was applied: " + "; ".join(check.problems)
             proposal = Proposal(uuid.uuid4().hex, "propose_edit", title[:80], (), message=message, rounds=rounds)
             self._calls.audit.record(
-                "edit_rejected", uri=uri, model=self._calls.model_name(), prompt=prompt, output=output,
-                id=proposal.id, action="propose_edit", problems=list(check.problems)
+                "edit_rejected",
+                uri=uri,
+                model=self._calls.model_name(),
+                prompt=prompt,
+                output=output,
+                id=proposal.id,
+                action="propose_edit",
+                problems=list(check.problems),
             )
             return proposal
         files = ", ".join(edit.uri.rsplit("/", 1)[-1] for edit in check.edits)
-        proposal = Proposal(uuid.uuid4().hex, "propose_edit", title[:80], check.edits, needs_confirmation=True,
-                            message=f"Proposed changes to {files}; review them before applying.", rounds=rounds)
+        proposal = Proposal(
+            uuid.uuid4().hex,
+            "propose_edit",
+            title[:80],
+            check.edits,
+            needs_confirmation=True,
+            message=f"Proposed changes to {files}; review them before applying.",
+            rounds=rounds,
+        )
         self._calls.audit_proposal(proposal, prompt, output, uri)
         return proposal

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
 
 from lsp_server.actions.model_calls import PROMPT_OVERHEAD_TOKENS, ModelCalls
 from lsp_server.actions.results import Markdown, Report
@@ -23,7 +23,13 @@ Summaries = Callable[[], Mapping[str, FileSummary]]
 _LEADING_HEADING = re.compile(r"^\s*#{1,6}[^\n]*\n")
 
 
-def seed_text(files: WorkspaceFiles, summaries: Mapping[str, FileSummary], count: Callable[[str], int], budget: int, focus: Sequence[Path]) -> str:
+def seed_text(
+    files: WorkspaceFiles,
+    summaries: Mapping[str, FileSummary],
+    count: Callable[[str], int],
+    budget: int,
+    focus: Sequence[Path],
+) -> str:
     """Project overview, directory tree, key components and focus files, cut to ``budget`` tokens."""
     return render_seed(build_seed_context(files, summaries, count_tokens=count, budget=budget, focus=list(focus)))
 
@@ -62,7 +68,9 @@ class RefactorPlanner:
         max_tokens = settings.plan_max_tokens
         budget = n_ctx - max_tokens - PROMPT_OVERHEAD_TOKENS - count(goal)
         if budget < 200:
-            raise ActionError(f"the context window ({n_ctx} tokens) leaves no room for the repository; lower iquest.planMaxTokens")
+            raise ActionError(
+                f"the context window ({n_ctx} tokens) leaves no room for the repository; lower iquest.planMaxTokens"
+            )
         report("Reading the repository", 5)
         seed = seed_text(files, self._summaries(), count, budget, paths)
         goal = redact(goal)
@@ -72,16 +80,26 @@ class RefactorPlanner:
         for title in chat.PLAN_SECTIONS:
             if title in found:
                 continue
-            extra = await self._calls.generate(chat.plan_messages(seed, goal, (title,)), max(64, max_tokens // 2), report, f"Planning: {title}")
+            extra = await self._calls.generate(
+                chat.plan_messages(seed, goal, (title,)), max(64, max_tokens // 2), report, f"Planning: {title}"
+            )
             prompts.append(extra.prompt)
             outputs.append(extra.text)
             body = chat.split_sections(extra.text, (title,)).get(title) or strip_heading(extra.text)
             if body:
                 found[title] = body
         markdown = render_plan(goal, found)
-        document = Markdown(uuid.uuid4().hex, "Refactor plan", markdown, {title: title in found for title in chat.PLAN_SECTIONS})
+        document = Markdown(
+            uuid.uuid4().hex, "Refactor plan", markdown, {title: title in found for title in chat.PLAN_SECTIONS}
+        )
         self._calls.audit.record(
-            "refactor_plan_shown", uri=files.roots[0].as_uri(), model=self._calls.model_name(), prompt="\n".join(prompts),
-            output=markdown, id=document.id, action="refactor_plan", focus=[str(p) for p in paths]
+            "refactor_plan_shown",
+            uri=files.roots[0].as_uri(),
+            model=self._calls.model_name(),
+            prompt="\n".join(prompts),
+            output=markdown,
+            id=document.id,
+            action="refactor_plan",
+            focus=[str(p) for p in paths],
         )
         return document

@@ -50,7 +50,10 @@ def trim_to_parse(code: str, language: str, max_drop: int = 40) -> str:
     lines = code.rstrip("\n").split("\n")
     for _ in range(min(max_drop, len(lines))):
         # tree-sitter accepts an empty block at the end of the text, so an opener there counts as cut off too.
-        if not lines[-1].rstrip().endswith((":", "{", "(", "[", ",", "\\")) and error_count("\n".join(lines) + "\n", language) == 0:
+        if (
+            not lines[-1].rstrip().endswith((":", "{", "(", "[", ",", "\\"))
+            and error_count("\n".join(lines) + "\n", language) == 0
+        ):
             break
         lines.pop()
     return "\n".join(lines)

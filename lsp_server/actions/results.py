@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from lsp_server.actions.textedit import FileEdit
 from lsp_server.actions.verify import TestRun

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from lsp_server.actions.docstring import can_document, doc_change, has_doc
 from lsp_server.actions.model_calls import ModelCalls
@@ -31,7 +32,14 @@ SIMPLIFY = "make it simpler and easier to read without changing what it does"
 
 
 def _data(action: str, source: Source, start: Position, end: Position, **extra: Any) -> dict[str, Any]:
-    return {"action": action, "uri": source.uri, "start": list(start), "end": list(end), "version": source.version, **extra}
+    return {
+        "action": action,
+        "uri": source.uri,
+        "start": list(start),
+        "end": list(end),
+        "version": source.version,
+        **extra,
+    }
 
 
 class ActionService(ModelCalls):
@@ -72,24 +80,48 @@ class ActionService(ModelCalls):
         language = source.language
         offers: list[Offer] = []
         definition, function = enclosing_definitions(source.text, language, begin) if language else (None, None)
-        if definition is not None and can_document(source.text, language, definition) and not has_doc(source.text, language, definition):
+        if (
+            definition is not None
+            and can_document(source.text, language, definition)
+            and not has_doc(source.text, language, definition)
+        ):
             what = f"{definition.kind} {definition.name}".strip()
             offers.append(Offer(f"Add doc comment to {what} (AI)", "docstring", _data("docstring", source, start, end)))
         for index, problem in enumerate(problems):
-            offers.append(Offer(
-                f"Fix with AI: {problem.message.splitlines()[0][:80] if problem.message else 'problem'}",
-                "fix",
-                _data("fix", source, problem.start, problem.end, problem=problem.message),
-                problem_index=index,
-            ))
+            offers.append(
+                Offer(
+                    f"Fix with AI: {problem.message.splitlines()[0][:80] if problem.message else 'problem'}",
+                    "fix",
+                    _data("fix", source, problem.start, problem.end, problem=problem.message),
+                    problem_index=index,
+                )
+            )
         if finish > begin:
             # A ready instruction works in every client; the free-form one needs a client that asks for it.
-            offers.append(Offer("Simplify selection (AI)", "rewrite", _data("rewrite", source, start, end, instruction=SIMPLIFY)))
-            offers.append(Offer("Rewrite selection… (AI)", "rewrite", _data("rewrite", source, start, end), command="iquest.rewriteSelection"))
-        if function is not None and function.name and source.path is not None and self._test_target(source, function) is not None:
-            offers.append(Offer(f"Generate unit tests for {function.name} (AI)", "tests", _data("tests", source, start, end)))
+            offers.append(
+                Offer("Simplify selection (AI)", "rewrite", _data("rewrite", source, start, end, instruction=SIMPLIFY))
+            )
+            offers.append(
+                Offer(
+                    "Rewrite selection… (AI)",
+                    "rewrite",
+                    _data("rewrite", source, start, end),
+                    command="iquest.rewriteSelection",
+                )
+            )
+        if (
+            function is not None
+            and function.name
+            and source.path is not None
+            and self._test_target(source, function) is not None
+        ):
+            offers.append(
+                Offer(f"Generate unit tests for {function.name} (AI)", "tests", _data("tests", source, start, end))
+            )
         if finish > begin or definition is not None:
-            offers.append(Offer("Explain (AI)", "explain", _data("explain", source, start, end), command="iquest.explain"))
+            offers.append(
+                Offer("Explain (AI)", "explain", _data("explain", source, start, end), command="iquest.explain")
+            )
         return offers
 
     def _test_target(self, source: Source, function: Definition):
@@ -111,8 +143,13 @@ class ActionService(ModelCalls):
         if action == "tests":
             return await self._tests(data, report)
         if action == "rewrite":
-            return await self.rewrite(str(data.get("uri", "")), tuple(data.get("start", ())), tuple(data.get("end", ())),
-                                      str(data.get("instruction") or ""), report)
+            return await self.rewrite(
+                str(data.get("uri", "")),
+                tuple(data.get("start", ())),
+                tuple(data.get("end", ())),
+                str(data.get("instruction") or ""),
+                report,
+            )
         raise ActionError(f"unknown action {action!r}")
 
     async def _docstring(self, data: Mapping[str, Any], report: Report) -> Proposal:
@@ -134,21 +171,36 @@ class ActionService(ModelCalls):
         new = apply_changes(source.text, [change])
         if error_count(new, language) > error_count(source.text, language):
             raise ActionFailed("the doc comment would break the syntax; nothing was changed")
-        proposal = Proposal(uuid.uuid4().hex, "docstring", f"Add doc comment to {definition.name}",
-                            (FileEdit(source.uri, source.path, source.text, (change,), source.version),))
+        proposal = Proposal(
+            uuid.uuid4().hex,
+            "docstring",
+            f"Add doc comment to {definition.name}",
+            (FileEdit(source.uri, source.path, source.text, (change,), source.version),),
+        )
         self.finish(proposal, result.prompt, result.text, source.uri, data)
         return proposal
 
-    async def _fix(self, source: Source, offset: int, problem: str, report: Report, data: Mapping[str, Any]) -> Proposal:
+    async def _fix(
+        self, source: Source, offset: int, problem: str, report: Report, data: Mapping[str, Any]
+    ) -> Proposal:
         start, end = self.fix_region(source, offset)
         line = source.text[source.text.rfind("\n", 0, offset) + 1 :].split("\n", 1)[0].strip()
         described = f"{problem} (reported at the line `{line}`)" if line else problem
         language, path = source.language or "text", self.rel(source)
         new, _, result = await self.region_candidate(
-            source, start, end, lambda code, context: chat.fix_messages(language, path, code, described, context), report, "Fixing",
+            source,
+            start,
+            end,
+            lambda code, context: chat.fix_messages(language, path, code, described, context),
+            report,
+            "Fixing",
         )
-        proposal = Proposal(uuid.uuid4().hex, "fix", f"Fix: {problem.splitlines()[0][:80] if problem else ''}",
-                            (FileEdit(source.uri, source.path, source.text, line_changes(source.text, new), source.version),))
+        proposal = Proposal(
+            uuid.uuid4().hex,
+            "fix",
+            f"Fix: {problem.splitlines()[0][:80] if problem else ''}",
+            (FileEdit(source.uri, source.path, source.text, line_changes(source.text, new), source.version),),
+        )
         self.finish(proposal, result.prompt, result.text, source.uri, data)
         return proposal
 
@@ -162,10 +214,18 @@ class ActionService(ModelCalls):
         region = whole_lines(source.text, begin, finish)
         language, path = source.language or "text", self.rel(source)
         new, _, result = await self.region_candidate(
-            source, *region, lambda code, context: chat.rewrite_messages(language, path, code, instruction, context), report, "Rewriting",
+            source,
+            *region,
+            lambda code, context: chat.rewrite_messages(language, path, code, instruction, context),
+            report,
+            "Rewriting",
         )
-        proposal = Proposal(uuid.uuid4().hex, "rewrite", f"Rewrite: {instruction[:80]}",
-                            (FileEdit(source.uri, source.path, source.text, line_changes(source.text, new), source.version),))
+        proposal = Proposal(
+            uuid.uuid4().hex,
+            "rewrite",
+            f"Rewrite: {instruction[:80]}",
+            (FileEdit(source.uri, source.path, source.text, line_changes(source.text, new), source.version),),
+        )
         self.finish(proposal, result.prompt, result.text, uri, {"start": start, "end": end})
         return proposal
 
@@ -178,17 +238,28 @@ class ActionService(ModelCalls):
             raise ActionError("there is no function to test at this position (or no test layout for this language)")
         existing = self.sources.get_path(target.path)
         files = self.sources.files
-        test_rel = files.relative(target.path) if files is not None and files.contains(target.path) else target.path.name
+        test_rel = (
+            files.relative(target.path) if files is not None and files.contains(target.path) else target.path.name
+        )
         settings = self.settings()
         region = whole_lines(source.text, function.start, function.end)
-        code, context = await self.prompt_parts(source, source.text[region[0] : region[1]], region[0], settings.action_max_tokens)
+        code, context = await self.prompt_parts(
+            source, source.text[region[0] : region[1]], region[0], settings.action_max_tokens
+        )
         head = redact("\n".join(existing.text.splitlines()[:30])) if existing is not None else ""
-        messages = chat.tests_messages(language, self.rel(source), code, function.name, target.import_line, test_rel, head, context)
+        messages = chat.tests_messages(
+            language, self.rel(source), code, function.name, target.import_line, test_rel, head, context
+        )
         problem = answer = ""
         for attempt in range(2):
             if attempt:
                 messages = chat.retry_messages(messages, answer, problem)
-            result = await self.generate(messages, settings.action_max_tokens, report, "Writing tests" if not attempt else "Writing tests (retry)")
+            result = await self.generate(
+                messages,
+                settings.action_max_tokens,
+                report,
+                "Writing tests" if not attempt else "Writing tests (retry)",
+            )
             answer = result.text
             tests = chat.extract_code(answer)
             if not tests or not tests.strip():
@@ -224,24 +295,48 @@ class ActionService(ModelCalls):
             region = (begin, finish)
         else:
             definition = enclosing_definition(source.text, language, begin) if language else None
-            region = whole_lines(source.text, definition.start, definition.end) if definition else lines_around(source.text, begin, _LINES_AROUND_CURSOR, _LINES_AROUND_CURSOR)
+            region = (
+                whole_lines(source.text, definition.start, definition.end)
+                if definition
+                else lines_around(source.text, begin, _LINES_AROUND_CURSOR, _LINES_AROUND_CURSOR)
+            )
         settings = self.settings()
-        code, context = await self.prompt_parts(source, source.text[region[0] : region[1]], region[0], settings.action_max_tokens)
+        code, context = await self.prompt_parts(
+            source, source.text[region[0] : region[1]], region[0], settings.action_max_tokens
+        )
         path = self.rel(source)
-        result = await self.generate(chat.explain_messages(language or "text", path, code, context), settings.action_max_tokens, report, "Explaining")
+        result = await self.generate(
+            chat.explain_messages(language or "text", path, code, context),
+            settings.action_max_tokens,
+            report,
+            "Explaining",
+        )
         if not result.text.strip():
             raise ActionFailed("the model gave no explanation")
         first_line = source.text.count("\n", 0, region[0]) + 1
-        document = Markdown(uuid.uuid4().hex, f"Explanation of {path}:{first_line}", f"# {path}:{first_line}\n\n{result.text.strip()}\n")
+        document = Markdown(
+            uuid.uuid4().hex, f"Explanation of {path}:{first_line}", f"# {path}:{first_line}\n\n{result.text.strip()}\n"
+        )
         self.audit.record(
-            "explanation_shown", uri=uri, model=self.model_name(), prompt=result.prompt, output=result.text,
-            id=document.id, action="explain", range={"start": list(start), "end": list(end)}
+            "explanation_shown",
+            uri=uri,
+            model=self.model_name(),
+            prompt=result.prompt,
+            output=result.text,
+            id=document.id,
+            action="explain",
+            range={"start": list(start), "end": list(end)},
         )
         return document
 
     def accepted(self, details: Mapping[str, Any]) -> None:
         """Record that the user applied a proposal (the client tells us through iquest.accepted)."""
         self.audit.record(
-            "accepted", uri=str(details.get("uri", "")), model=self.model_name(), prompt=None, output=None,
-            id=details.get("id"), action=details.get("action")
+            "accepted",
+            uri=str(details.get("uri", "")),
+            model=self.model_name(),
+            prompt=None,
+            output=None,
+            id=details.get("id"),
+            action=details.get("action"),
         )

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 from urllib.parse import unquote, urlparse
 
 from lsp_server.actions.textedit import UTF16
@@ -43,7 +43,12 @@ OpenText = Callable[[str], "tuple[str, int | None] | None"]
 class Sources:
     """Reads documents for the actions without ever leaving the workspace roots."""
 
-    def __init__(self, files: Callable[[], WorkspaceFiles | None], open_text: OpenText, position_encoding: Callable[[], str] = lambda: UTF16) -> None:
+    def __init__(
+        self,
+        files: Callable[[], WorkspaceFiles | None],
+        open_text: OpenText,
+        position_encoding: Callable[[], str] = lambda: UTF16,
+    ) -> None:
         self._files = files
         self._open_text = open_text
         self._position_encoding = position_encoding

@@ -69,8 +69,10 @@ def parse_diff(text: str) -> list[FilePatch]:
             body: list[str] = []
             while index < len(lines):
                 current = lines[index]
-                if _HUNK.match(current) or _FENCE.match(current) or (
-                    current.startswith("--- ") and index + 1 < len(lines) and lines[index + 1].startswith("+++ ")
+                if (
+                    _HUNK.match(current)
+                    or _FENCE.match(current)
+                    or (current.startswith("--- ") and index + 1 < len(lines) and lines[index + 1].startswith("+++ "))
                 ):
                     break
                 if current.startswith("\\"):  # "\ No newline at end of file"

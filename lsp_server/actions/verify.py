@@ -8,14 +8,26 @@ import shutil
 import signal
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 from lsp_server.actions.textedit import FileEdit
 
 # Not copied: version control, caches and build output. Dependency folders are linked instead.
-_SKIPPED = (".git", ".hg", ".svn", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".tox", "dist", "build", "target")
+_SKIPPED = (
+    ".git",
+    ".hg",
+    ".svn",
+    "__pycache__",
+    ".pytest_cache",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".tox",
+    "dist",
+    "build",
+    "target",
+)
 _LINKED = (".venv", "venv", "node_modules")
 _KILL_GRACE_S = 2.0
 
@@ -68,7 +80,7 @@ async def _stop(process: asyncio.subprocess.Process) -> None:
     _signal_group(process, signal.SIGTERM)
     try:
         await asyncio.wait_for(asyncio.shield(process.wait()), _KILL_GRACE_S)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         pass
     _signal_group(process, signal.SIGKILL)
     await process.wait()
@@ -106,7 +118,9 @@ async def run_tests(
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(edit.new_text, encoding="utf-8")
         process = await asyncio.create_subprocess_exec(
-            "/bin/sh", "-c", command,
+            "/bin/sh",
+            "-c",
+            command,
             cwd=work,
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
@@ -118,7 +132,7 @@ async def run_tests(
         timed_out = False
         try:
             await asyncio.wait_for(process.wait(), timeout_s)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             timed_out = True
             await _stop(process)
         except asyncio.CancelledError:

@@ -45,8 +45,12 @@ class FixVerifier:
         rounds = 0
         for rounds in range(1, settings.verify_rounds + 1):
             new, messages, result = await self._calls.region_candidate(
-                source, *region, lambda code, context: chat.fix_messages(language, path, code, problem, context),
-                report, f"Fixing (round {rounds})", feedback,
+                source,
+                *region,
+                lambda code, context: chat.fix_messages(language, path, code, problem, context),
+                report,
+                f"Fixing (round {rounds})",
+                feedback,
             )
             prompts.append(result.prompt)
             outputs.append(result.text)
@@ -59,11 +63,21 @@ class FixVerifier:
             log.info("verify round %d: exit %s in %.1f s", rounds, run.exit_code, run.seconds)
             if run.passed:
                 break
-            feedback = (messages, result.text, f"the test command `{settings.test_command}` failed:\n{redact(run.output[-2000:])}")
+            feedback = (
+                messages,
+                result.text,
+                f"the test command `{settings.test_command}` failed:\n{redact(run.output[-2000:])}",
+            )
         assert run is not None and edit is not None
         verdict = "passed" if run.passed else ("timed out" if run.timed_out else f"failed (exit {run.exit_code})")
-        proposal = Proposal(uuid.uuid4().hex, "fix_and_verify", f"Fix (tests {verdict})", (edit,),
-                            message=f"`{settings.test_command}` {verdict} with this edit after {rounds} round{'s' if rounds > 1 else ''}.",
-                            tests=run, rounds=rounds)
+        proposal = Proposal(
+            uuid.uuid4().hex,
+            "fix_and_verify",
+            f"Fix (tests {verdict})",
+            (edit,),
+            message=f"`{settings.test_command}` {verdict} with this edit after {rounds} round{'s' if rounds > 1 else ''}.",
+            tests=run,
+            rounds=rounds,
+        )
         self._calls.finish(proposal, "\n".join(prompts), "\n".join(outputs), uri, {"start": start, "end": end})
         return proposal

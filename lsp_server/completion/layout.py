@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from lsp_server.completion.line_mode import early_stop
 from lsp_server.context.secrets import redact
@@ -61,7 +61,11 @@ def build_request(
     """Budget the prompt (within the machine's ``prompt_cap``), fetch repository context and redact everything that goes in."""
     prefix, suffix = doc.text[:offset], doc.text[offset:]
     budget = Budget.for_context(n_ctx, settings.max_tokens)
-    prompt_budget = min(settings.max_prompt_tokens, prompt_cap or settings.max_prompt_tokens, budget.prefix_tokens + budget.suffix_tokens)
+    prompt_budget = min(
+        settings.max_prompt_tokens,
+        prompt_cap or settings.max_prompt_tokens,
+        budget.prefix_tokens + budget.suffix_tokens,
+    )
     suffix_tokens = min(budget.suffix_tokens, prompt_budget // 4)
     local = ((prompt_budget - suffix_tokens) * _LOCAL_CHARS_PER_TOKEN, suffix_tokens * _LOCAL_CHARS_PER_TOKEN)
     room = min(

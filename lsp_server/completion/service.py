@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable
+from typing import Any
 
 from lsp_server.audit import AuditLog
 from lsp_server.completion.cache import TypingThroughCache, suffix_key
@@ -101,7 +102,16 @@ class CompletionService:
         self._cache = TypingThroughCache()
         self._job: _Job | None = None
         self._request_task: asyncio.Task | None = None
-        self._counts = {"requests": 0, "fromCache": 0, "fromRunningGeneration": 0, "generations": 0, "speculations": 0, "warmUps": 0, "firstLines": 0, "shortPrompts": 0}
+        self._counts = {
+            "requests": 0,
+            "fromCache": 0,
+            "fromRunningGeneration": 0,
+            "generations": 0,
+            "speculations": 0,
+            "warmUps": 0,
+            "firstLines": 0,
+            "shortPrompts": 0,
+        }
         self._requested: tuple[str, int | None, int] | None = None
         self._last_warm_up: dict[str, Any] | None = None
 
@@ -140,7 +150,9 @@ class CompletionService:
         multiline = _multiline(settings, doc, offset)
 
         def clean(raw: str) -> str:
-            return clean_completion(raw, prefix=prefix, suffix=suffix, multiline=multiline, max_lines=settings.max_lines)
+            return clean_completion(
+                raw, prefix=prefix, suffix=suffix, multiline=multiline, max_lines=settings.max_lines
+            )
 
         cached = self._cache.lookup(doc.uri, prefix, suffix)
         if cached is not None and clean(cached.rest):
@@ -156,12 +168,16 @@ class CompletionService:
             self._counts["fromRunningGeneration"] += 1
         else:
             job = self._start(doc, offset, settings, backend.info, multiline, speculative=False)
-        result = await self._wait(job, settings.first_lines_ms / 1000 if multiline and settings.first_lines_ms else None)
+        result = await self._wait(
+            job, settings.first_lines_ms / 1000 if multiline and settings.first_lines_ms else None
+        )
         typed = prefix[len(job.prefix) :]
         if not _usable(result).startswith(typed):  # the user typed something else: compute afresh
             job = self._start(doc, offset, settings, backend.info, multiline, speculative=False)
             result, typed = await self._wait(job), ""
-        return self._shown(doc, offset, clean(_usable(result)[len(typed) :]), result, multiline, started, "model", still_valid)
+        return self._shown(
+            doc, offset, clean(_usable(result)[len(typed) :]), result, multiline, started, "model", still_valid
+        )
 
     async def _wait(self, job: _Job, first_lines_s: float | None = None) -> GenerationResult:
         """Wait for a job; if this request is cancelled and nobody else waits, stop the job soon.
@@ -193,18 +209,33 @@ class CompletionService:
         if job.waiters == 0 and not job.task.done() and not job.speculative and not job.detached:
             job.task.cancel()
 
-    def _request(self, doc: DocumentSnapshot, offset: int, settings: Settings, info: ModelInfo, multiline: bool) -> GenerationRequest:
+    def _request(
+        self, doc: DocumentSnapshot, offset: int, settings: Settings, info: ModelInfo, multiline: bool
+    ) -> GenerationRequest:
         """The generation request for ``offset``, its prompt within what this machine evaluates in time."""
         cap = prompt_cap(info.prompt_tps, settings.full_prompt_seconds)
         return build_request(doc, offset, settings, info.context_length, multiline, self._context, cap)
 
-    def _start(self, doc: DocumentSnapshot, offset: int, settings: Settings, info: ModelInfo, multiline: bool, *, speculative: bool) -> _Job:
+    def _start(
+        self,
+        doc: DocumentSnapshot,
+        offset: int,
+        settings: Settings,
+        info: ModelInfo,
+        multiline: bool,
+        *,
+        speculative: bool,
+    ) -> _Job:
         """Cancel whatever runs and start a generation whose result also feeds the cache."""
         if self._job is not None and not self._job.task.done():
             self._job.task.cancel()
         request = self._request(doc, offset, settings, info, multiline)
         if speculative:
-            request = replace(request, max_tokens=min(request.max_tokens, _SPECULATION_TOKENS), should_stop=_after_lines(_SPECULATION_LINES))
+            request = replace(
+                request,
+                max_tokens=min(request.max_tokens, _SPECULATION_TOKENS),
+                should_stop=_after_lines(_SPECULATION_LINES),
+            )
         partial = _Partial()
         request = replace(request, should_stop=_recording(partial, request.should_stop))
         prefix, suffix = doc.text[:offset], doc.text[offset:]
@@ -239,7 +270,12 @@ class CompletionService:
         latency_ms = (time.perf_counter() - started) * 1000
         log.info(
             "completion %.0f ms from %s: %d prompt tokens (%d evaluated), %d generated, stop=%s",
-            latency_ms, source, result.prompt_tokens, result.evaluated_tokens, result.generated_tokens, result.stop_reason,
+            latency_ms,
+            source,
+            result.prompt_tokens,
+            result.evaluated_tokens,
+            result.generated_tokens,
+            result.stop_reason,
         )
         if not still_valid():
             log.info("dropping a suggestion for %s: the document changed while it was computed", doc.uri)
@@ -307,12 +343,16 @@ class CompletionService:
             return
         if self._job is not None and not self._job.task.done():
             self._job.task.cancel()
-        request = replace(self._request(doc, offset, self._settings(), backend.info, False), max_tokens=0, eval_budget_s=None)
+        request = replace(
+            self._request(doc, offset, self._settings(), backend.info, False), max_tokens=0, eval_budget_s=None
+        )
         task = asyncio.ensure_future(self._runtime.complete(request, background=True))
         task.add_done_callback(self._warmed_up)
         if answer:
             task.add_done_callback(lambda done: self._answer_if_filled_in(done, doc, offset))
-        self._job = _Job(doc.uri, doc.text[:offset], suffix_key(doc.text[offset:]), task, speculative=True, warm_up=True)
+        self._job = _Job(
+            doc.uri, doc.text[:offset], suffix_key(doc.text[offset:]), task, speculative=True, warm_up=True
+        )
         self._counts["warmUps"] += 1
 
     def _fill_in_after_short(self, doc: DocumentSnapshot, offset: int, text: str) -> None:
@@ -353,7 +393,12 @@ class CompletionService:
             "ms": round(result.total_ms, 1),
             "completed": result.stop_reason == "warm_up",
         }
-        log.debug("warm-up: %d prompt tokens, %d evaluated in %.0f ms", result.prompt_tokens, result.evaluated_tokens, result.total_ms)
+        log.debug(
+            "warm-up: %d prompt tokens, %d evaluated in %.0f ms",
+            result.prompt_tokens,
+            result.evaluated_tokens,
+            result.total_ms,
+        )
 
     def _speculate(self, doc: DocumentSnapshot, offset: int, text: str) -> None:
         """Compute what comes after the suggestion as if it were accepted; any real request wins."""

@@ -12,9 +12,16 @@ from lsp_server.context.receivers import ReceiverResolver
 from lsp_server.context.recent import RecentSnippets
 from lsp_server.context.secrets import redact
 from lsp_server.context.similarity import SimilarityIndex, best, same_file_windows
-from lsp_server.context.summaries import CONTAINER_KINDS, FileSummary, import_statement_lines, render_summary, symbol_source
+from lsp_server.context.summaries import (
+    CONTAINER_KINDS,
+    FileSummary,
+    import_statement_lines,
+    render_summary,
+    symbol_source,
+)
 from lsp_server.context.tokens import identifiers
 from lsp_server.settings import CONTEXT_SOURCES
+
 # Identifiers are read from a window of lines that moves in steps, so typing inside it does not
 # change which definitions are looked up.
 _WINDOW_STEP = 8
@@ -146,7 +153,9 @@ class ContextAssembler:
                     yield chunk
         if "recent" in sources:
             for snippet in self._recent.others(rel):
-                yield ContextChunk(f"recent:{snippet.path}:{snippet.start_line}", snippet.path, redact(snippet.text), "recent")
+                yield ContextChunk(
+                    f"recent:{snippet.path}:{snippet.start_line}", snippet.path, redact(snippet.text), "recent"
+                )
         if "neighbours" in sources:
             directory = rel.rsplit("/", 1)[0] if "/" in rel else "."
             for path in self._index.paths_in_directory(directory):

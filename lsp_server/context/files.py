@@ -15,8 +15,18 @@ from lsp_server.context.secrets import is_secret_path
 
 SKIPPED_DIRS = frozenset(
     {
-        ".git", "node_modules", "__pycache__", ".venv", "venv", ".tox", ".mypy_cache",
-        ".pytest_cache", ".ruff_cache", "dist", "build", "target",
+        ".git",
+        "node_modules",
+        "__pycache__",
+        ".venv",
+        "venv",
+        ".tox",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        "dist",
+        "build",
+        "target",
     }
 )
 BINARY_SNIFF_BYTES = 8192

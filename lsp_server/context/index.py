@@ -7,9 +7,9 @@ import logging
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Callable
 
 from tree_sitter import Tree
 
@@ -261,8 +261,36 @@ class WorkspaceIndex:
                 pass
 
 
-_CODE_SUFFIXES = (".py", ".pyi", ".ts", ".tsx", ".js", ".jsx", ".mjs", ".go", ".rs", ".java", ".h", ".hpp", ".c", ".cc", ".cpp")
-_MODULE_FILES = (".py", "/__init__.py", ".pyi", ".rs", "/mod.rs", ".java", ".ts", ".tsx", ".js", "/index.ts", "/index.js")
+_CODE_SUFFIXES = (
+    ".py",
+    ".pyi",
+    ".ts",
+    ".tsx",
+    ".js",
+    ".jsx",
+    ".mjs",
+    ".go",
+    ".rs",
+    ".java",
+    ".h",
+    ".hpp",
+    ".c",
+    ".cc",
+    ".cpp",
+)
+_MODULE_FILES = (
+    ".py",
+    "/__init__.py",
+    ".pyi",
+    ".rs",
+    "/mod.rs",
+    ".java",
+    ".ts",
+    ".tsx",
+    ".js",
+    "/index.ts",
+    "/index.js",
+)
 
 
 def _import_forms(from_rel: str, spec: str) -> tuple[list[str], list[str]]:

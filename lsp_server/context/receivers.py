@@ -30,14 +30,32 @@ _LINES_BEFORE = 48
 _LINES_AFTER = 16
 _CALL_LOOKBACK_CHARS = 600
 _FUNCTIONS = frozenset(
-    {"function_definition", "function_declaration", "method_definition", "arrow_function", "function_expression",
-     "generator_function_declaration", "function"}
+    {
+        "function_definition",
+        "function_declaration",
+        "method_definition",
+        "arrow_function",
+        "function_expression",
+        "generator_function_declaration",
+        "function",
+    }
 )
-_DECLARATION_WRAPPERS = frozenset({"expression_statement", "lexical_declaration", "variable_declaration", "export_statement"})
+_DECLARATION_WRAPPERS = frozenset(
+    {"expression_statement", "lexical_declaration", "variable_declaration", "export_statement"}
+)
 _CLASSES = frozenset({"class_definition", "class_declaration", "abstract_class_declaration", "class"})
 _IMPORT_WRAPPERS = frozenset(
-    {"if_statement", "try_statement", "block", "else_clause", "except_clause", "finally_clause", "lexical_declaration",
-     "variable_declaration", "export_statement"}
+    {
+        "if_statement",
+        "try_statement",
+        "block",
+        "else_clause",
+        "except_clause",
+        "finally_clause",
+        "lexical_declaration",
+        "variable_declaration",
+        "export_statement",
+    }
 )
 
 
@@ -160,7 +178,11 @@ def _collect_imports(src: bytes, root: Node, scope: _Scope) -> None:
 
 
 def _is_require(src: bytes, value: Node | None) -> bool:
-    return value is not None and value.type == "call_expression" and node_text(src, value.child_by_field_name("function")) == "require"
+    return (
+        value is not None
+        and value.type == "call_expression"
+        and node_text(src, value.child_by_field_name("function")) == "require"
+    )
 
 
 def _python_import(src: bytes, node: Node, imports: dict[str, tuple[str, str | None]]) -> None:
@@ -209,7 +231,10 @@ def _js_require(src: bytes, declarator: Node, imports: dict[str, tuple[str, str 
             if part.type == "shorthand_property_identifier_pattern":
                 imports[node_text(src, part)] = (spec, node_text(src, part))
             elif part.type == "pair_pattern":
-                imports[node_text(src, part.child_by_field_name("value"))] = (spec, node_text(src, part.child_by_field_name("key")))
+                imports[node_text(src, part.child_by_field_name("value"))] = (
+                    spec,
+                    node_text(src, part.child_by_field_name("key")),
+                )
 
 
 def _collect_assignments(src: bytes, block: Node, cursor: int, types: dict[str, str], deep: bool) -> None:
@@ -324,7 +349,11 @@ class _Resolution:
     def _module_entity(self, path: str, name: str) -> Definition | None:
         """A top-level name of a module: a class or function itself, or the class of a typed constant."""
         found = self._top_level(path, name)
-        if found is not None and found.symbol.kind not in CONTAINER_KINDS and found.symbol.kind not in ("function", "method"):
+        if (
+            found is not None
+            and found.symbol.kind not in CONTAINER_KINDS
+            and found.symbol.kind not in ("function", "method")
+        ):
             return self._type_class(_declared_type(found), path)
         return found
 
@@ -359,7 +388,11 @@ class _Resolution:
         for name in _TYPE_NAME.findall(typed.replace("'", " ").replace('"', " ")):
             if name.split(".")[-1] in _TYPE_WRAPPERS:
                 continue
-            found = self._entity(name.split("."), values=False) if path == self._rel else self._named(name.split(".")[-1], path)
+            found = (
+                self._entity(name.split("."), values=False)
+                if path == self._rel
+                else self._named(name.split(".")[-1], path)
+            )
             if isinstance(found, Definition) and found.symbol.kind in CONTAINER_KINDS:
                 return found
         return None

@@ -20,8 +20,21 @@ _SECRET_NAMES = frozenset(
     }
 )
 _SECRET_SUFFIXES = (
-    ".pem", ".key", ".p8", ".p12", ".pfx", ".pkcs12", ".jks", ".keystore", ".ppk",
-    ".crt", ".cer", ".der", ".tfvars", ".tfvars.json", ".kdbx",
+    ".pem",
+    ".key",
+    ".p8",
+    ".p12",
+    ".pfx",
+    ".pkcs12",
+    ".jks",
+    ".keystore",
+    ".ppk",
+    ".crt",
+    ".cer",
+    ".der",
+    ".tfvars",
+    ".tfvars.json",
+    ".kdbx",
 )
 _SECRET_PREFIXES = (".env", "id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", "secrets.")
 _CONFIG_SUFFIXES = (".json", ".yaml", ".yml", ".toml")
@@ -101,9 +114,7 @@ _ASSIGN = (
     rb"|[\"'][ \t]*,"  # setenv("API_TOKEN", "...")
     rb"|[ \t]+)"  # #define API_KEY "...", set password "..."
 )
-_QUOTED_AT = re.compile(
-    _NAME + _ASSIGN + rb"[ \t]*[rbu]{0,2}(?:\"([^\"\n\\]{8,})\"|'([^'\n\\]{8,})'|`([^`\n\\]{8,})`)"
-)
+_QUOTED_AT = re.compile(_NAME + _ASSIGN + rb"[ \t]*[rbu]{0,2}(?:\"([^\"\n\\]{8,})\"|'([^'\n\\]{8,})'|`([^`\n\\]{8,})`)")
 # Unquoted values on a `name: value` / `NAME=value` line (YAML, .ini, .properties, shell); the
 # value must hold a digit, so `api_key: SecretStr` or `token = next_token` stay.
 _BARE = rb"[^\s'\"`#,;()\[\]{}<>$]"

@@ -356,9 +356,7 @@ def _importers(summaries: Mapping[str, FileSummary]) -> dict[str, int]:
     return counts
 
 
-def _components(
-    summaries: Mapping[str, FileSummary], skip: set[str], count_tokens: CountTokens, limit: int
-) -> str:
+def _components(summaries: Mapping[str, FileSummary], skip: set[str], count_tokens: CountTokens, limit: int) -> str:
     importers = _importers(summaries)
     ranked = sorted(
         (rel for rel in summaries if rel not in skip and summaries[rel].symbols),

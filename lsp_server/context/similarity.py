@@ -65,7 +65,10 @@ class SimilarityIndex:
                 self._remove(next(iter(self._files)))
 
     def _windows(self, text: str) -> list[tuple[int, int, frozenset[str]]]:
-        return [(first, last, frozenset(map(sys.intern, tokens))) for first, last, tokens in line_windows(text.split("\n"), self._chunk_lines)]
+        return [
+            (first, last, frozenset(map(sys.intern, tokens)))
+            for first, last, tokens in line_windows(text.split("\n"), self._chunk_lines)
+        ]
 
     def _remove(self, path: str) -> None:
         for chunk_id in self._files.pop(path, ()):
@@ -135,8 +138,10 @@ def same_file_windows(path: str, text: str, offset: int, local: tuple[int, int],
     before = text.count("\n", 0, max(0, offset - local[0]))  # the first line the local window may reach
     after = text.count("\n", 0, min(len(text), offset + local[1]))
     found = []
-    for start, last, tokens in [*line_windows(lines, CHUNK_LINES, max(0, before - _SAME_FILE_REACH_LINES), before),
-                                *line_windows(lines, CHUNK_LINES, after + 1, after + 1 + _SAME_FILE_REACH_LINES)]:
+    for start, last, tokens in [
+        *line_windows(lines, CHUNK_LINES, max(0, before - _SAME_FILE_REACH_LINES), before),
+        *line_windows(lines, CHUNK_LINES, after + 1, after + 1 + _SAME_FILE_REACH_LINES),
+    ]:
         if before <= last and start <= after:
             continue
         count = len(wanted & tokens)

@@ -475,7 +475,11 @@ def _python_instance_attributes(b: _Builder, block: Node, parent: str, params: d
         else:
             typed = value_type(b.src, value, params)
             from_parameter = value is not None and value.type == "identifier" and typed
-            signature = f"self.{name}: {typed}" if from_parameter else b.valued(assignment.start_byte, value, assignment.end_byte)
+            signature = (
+                f"self.{name}: {typed}"
+                if from_parameter
+                else b.valued(assignment.start_byte, value, assignment.end_byte)
+            )
         b.add(name, "attribute", _collapse(signature), "", statement, parent, typed)
 
 
@@ -498,12 +502,8 @@ def _python_constant(b: _Builder, statement: Node) -> None:
 # --- JavaScript / TypeScript ------------------------------------------------------------------
 
 _JS_CLASSES = frozenset({"class_declaration", "abstract_class_declaration", "class"})
-_JS_FUNCTIONS = frozenset(
-    {"function_declaration", "generator_function_declaration", "function_signature"}
-)
-_JS_FUNCTION_VALUES = frozenset(
-    {"arrow_function", "function_expression", "function", "generator_function"}
-)
+_JS_FUNCTIONS = frozenset({"function_declaration", "generator_function_declaration", "function_signature"})
+_JS_FUNCTION_VALUES = frozenset({"arrow_function", "function_expression", "function", "generator_function"})
 _JS_METHODS = frozenset({"method_definition", "method_signature", "abstract_method_signature"})
 _JS_FIELDS = frozenset({"public_field_definition", "field_definition"})
 
@@ -633,7 +633,9 @@ def _js_constructor_attributes(b: _Builder, constructor: Node, parent: str) -> N
         value = assignment.child_by_field_name("right")
         typed = value_type(b.src, value, params)
         from_parameter = value is not None and value.type == "identifier" and typed
-        signature = f"this.{name}: {typed}" if from_parameter else b.valued(assignment.start_byte, value, assignment.end_byte)
+        signature = (
+            f"this.{name}: {typed}" if from_parameter else b.valued(assignment.start_byte, value, assignment.end_byte)
+        )
         b.add(name, "attribute", _collapse(signature), "", statement, parent, typed)
 
 
@@ -835,9 +837,7 @@ _C_TYPES = {
     "union_specifier": "struct",
     "enum_specifier": "enum",
 }
-_C_TRANSPARENT = frozenset(
-    {"preproc_ifdef", "preproc_if", "preproc_else", "preproc_elif", "preproc_elifdef", "ERROR"}
-)
+_C_TRANSPARENT = frozenset({"preproc_ifdef", "preproc_if", "preproc_else", "preproc_elif", "preproc_elifdef", "ERROR"})
 _C_FUNCTION_NAMES = frozenset(
     {
         "identifier",
@@ -945,8 +945,10 @@ def _c_declaration(b: _Builder, outer: Node, node: Node, parent: str | None) -> 
             _c_type(b, outer, type_node, parent)
         if _c_function(node) is not None:
             _c_function_symbol(b, outer, node, parent, None)
-        elif parent is None and kind == "declaration" and any(
-            c.type == "type_qualifier" and b.text(c) in _C_CONST_QUALIFIERS for c in node.children
+        elif (
+            parent is None
+            and kind == "declaration"
+            and any(c.type == "type_qualifier" and b.text(c) in _C_CONST_QUALIFIERS for c in node.children)
         ):
             _c_constants(b, outer, node)
     elif kind == "type_definition":
@@ -1102,11 +1104,22 @@ def _keyword_import_names(b: _Builder, node: Node) -> list[str]:
 
 
 # The statements that hold an import capture (a require() call sits in a declaration or an expression).
-_IMPORT_STATEMENTS = frozenset({
-    "import_statement", "import_from_statement", "future_import_statement", "export_statement",
-    "lexical_declaration", "variable_declaration", "expression_statement", "use_declaration", "mod_item",
-    "extern_crate_declaration", "import_declaration", "preproc_include",
-})
+_IMPORT_STATEMENTS = frozenset(
+    {
+        "import_statement",
+        "import_from_statement",
+        "future_import_statement",
+        "export_statement",
+        "lexical_declaration",
+        "variable_declaration",
+        "expression_statement",
+        "use_declaration",
+        "mod_item",
+        "extern_crate_declaration",
+        "import_declaration",
+        "preproc_include",
+    }
+)
 # Imports guarded at the top level (try/except ImportError, if TYPE_CHECKING) count as the file's own.
 _GUARDS = frozenset({"if_statement", "try_statement", "else_clause", "except_clause", "block"})
 

@@ -8,8 +8,29 @@ import re
 IDENTIFIER = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]{2,}\b")
 # Words every file uses: they say nothing about which code is relevant.
 COMMON_WORDS = frozenset(keyword.kwlist) | {
-    "self", "this", "None", "True", "False", "null", "true", "false", "return", "const", "let", "var",
-    "func", "function", "public", "private", "static", "void", "int", "str", "string", "bool", "print",
+    "self",
+    "this",
+    "None",
+    "True",
+    "False",
+    "null",
+    "true",
+    "false",
+    "return",
+    "const",
+    "let",
+    "var",
+    "func",
+    "function",
+    "public",
+    "private",
+    "static",
+    "void",
+    "int",
+    "str",
+    "string",
+    "bool",
+    "print",
 }
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Collection, Sequence
+from typing import Any
 
 from lsp_server.context.assembly import ContextAssembler, ContextChunk
 from lsp_server.context.documents import OpenDocumentTrees
@@ -113,7 +114,9 @@ class WorkspaceContext:
             timer = self._timers.pop(rel, None)
             if timer is not None:
                 timer.cancel()
-            timer = threading.Timer(_OPEN_DOCUMENT_DELAY_S, lambda: self._worker.submit(self._index_open_document, rel, text))
+            timer = threading.Timer(
+                _OPEN_DOCUMENT_DELAY_S, lambda: self._worker.submit(self._index_open_document, rel, text)
+            )
             timer.daemon = True
             self._timers[rel] = timer
             timer.start()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Mapping, Sequence
+from typing import Any
 
 from lsprotocol import types
 from lsprotocol.converters import get_converter
@@ -57,20 +58,36 @@ def workspace_edit(proposal: Proposal, encoding: str = UTF16) -> types.Workspace
     changes: list[Any] = []
     for edit in proposal.edits:
         if edit.create:
-            changes.append(types.CreateFile(uri=edit.uri, options=types.CreateFileOptions(overwrite=False, ignore_if_exists=True), annotation_id=annotation))
+            changes.append(
+                types.CreateFile(
+                    uri=edit.uri,
+                    options=types.CreateFileOptions(overwrite=False, ignore_if_exists=True),
+                    annotation_id=annotation,
+                )
+            )
         text_edits: list[types.TextEdit | types.AnnotatedTextEdit] = []
         for change in edit.changes:
-            span = types.Range(start=_position(edit.old_text, change.start, encoding), end=_position(edit.old_text, change.end, encoding))
+            span = types.Range(
+                start=_position(edit.old_text, change.start, encoding),
+                end=_position(edit.old_text, change.end, encoding),
+            )
             if annotation:
-                text_edits.append(types.AnnotatedTextEdit(range=span, new_text=change.new_text, annotation_id=annotation))
+                text_edits.append(
+                    types.AnnotatedTextEdit(range=span, new_text=change.new_text, annotation_id=annotation)
+                )
             else:
                 text_edits.append(types.TextEdit(range=span, new_text=change.new_text))
         document = types.OptionalVersionedTextDocumentIdentifier(uri=edit.uri, version=edit.version)
         changes.append(types.TextDocumentEdit(text_document=document, edits=text_edits))
     annotations = None
     if annotation:
-        annotations = {annotation: types.ChangeAnnotation(label=proposal.title or "AI edit", needs_confirmation=True,
-                                                          description=proposal.message or "Review the AI-proposed changes")}
+        annotations = {
+            annotation: types.ChangeAnnotation(
+                label=proposal.title or "AI edit",
+                needs_confirmation=True,
+                description=proposal.message or "Review the AI-proposed changes",
+            )
+        }
     return types.WorkspaceEdit(document_changes=changes, change_annotations=annotations)
 
 
@@ -81,7 +98,11 @@ def _encoding(server: LanguageServer) -> str:
 
 def _accepted_command(proposal: Proposal, uri: str) -> types.Command:
     """Run by the client after it applied the edit, so the audit log records the acceptance."""
-    return types.Command(title="Record acceptance", command=ACCEPTED, arguments=[{"id": proposal.id, "action": proposal.action, "uri": uri}])
+    return types.Command(
+        title="Record acceptance",
+        command=ACCEPTED,
+        arguments=[{"id": proposal.id, "action": proposal.action, "uri": uri}],
+    )
 
 
 def proposal_payload(proposal: Proposal, encoding: str = UTF16) -> dict[str, Any]:
@@ -149,12 +170,20 @@ def _show_markdown(server: LanguageServer, document: Markdown, kind: str) -> dic
         log.warning("could not write %s for the client to show: %s", kind, exc)
         return payload
     payload["uri"] = path.as_uri()
-    future = asyncio.ensure_future(server.window_show_document_async(types.ShowDocumentParams(uri=path.as_uri(), take_focus=True)))
-    future.add_done_callback(lambda done: done.cancelled() or done.exception() is None or log.info("showDocument failed: %s", done.exception()))
+    future = asyncio.ensure_future(
+        server.window_show_document_async(types.ShowDocumentParams(uri=path.as_uri(), take_focus=True))
+    )
+    future.add_done_callback(
+        lambda done: (
+            done.cancelled() or done.exception() is None or log.info("showDocument failed: %s", done.exception())
+        )
+    )
     return payload
 
 
-def _workspace_files(server: LanguageServer, workspace: WorkspaceContextFeature, settings: SettingsStore) -> Callable[[], WorkspaceFiles | None]:
+def _workspace_files(
+    server: LanguageServer, workspace: WorkspaceContextFeature, settings: SettingsStore
+) -> Callable[[], WorkspaceFiles | None]:
     """The index's file rules, or the same rules over the workspace roots when the index is off."""
     cached: dict[tuple, WorkspaceFiles] = {}
 
@@ -177,7 +206,11 @@ def _workspace_files(server: LanguageServer, workspace: WorkspaceContextFeature,
 
 
 def build_service(
-    server: LanguageServer, settings: SettingsStore, runtime: ModelRuntime, audit: AuditLog, workspace: WorkspaceContextFeature
+    server: LanguageServer,
+    settings: SettingsStore,
+    runtime: ModelRuntime,
+    audit: AuditLog,
+    workspace: WorkspaceContextFeature,
 ) -> ActionService:
     """The action service over this server's open documents, workspace files and index."""
 
@@ -198,10 +231,13 @@ def _offer_action(offer: Offer, diagnostics: Sequence[types.Diagnostic]) -> type
     if offer.problem_index is not None:
         action.diagnostics = [diagnostics[offer.problem_index]]
     if offer.command is not None:
-        args = {"uri": offer.data["uri"], "range": {
-            "start": {"line": offer.data["start"][0], "character": offer.data["start"][1]},
-            "end": {"line": offer.data["end"][0], "character": offer.data["end"][1]},
-        }}
+        args = {
+            "uri": offer.data["uri"],
+            "range": {
+                "start": {"line": offer.data["start"][0], "character": offer.data["start"][1]},
+                "end": {"line": offer.data["end"][0], "character": offer.data["end"][1]},
+            },
+        }
         action.command = types.Command(title=offer.title, command=offer.command, arguments=[args])
         action.data = None
     return action
@@ -209,9 +245,18 @@ def _offer_action(offer: Offer, diagnostics: Sequence[types.Diagnostic]) -> type
 
 def register(server: LanguageServer, service: ActionService) -> None:
     """Wire codeAction, codeAction/resolve and the action commands."""
-    kinds = sorted({types.CodeActionKind.QuickFix, types.CodeActionKind.Refactor, types.CodeActionKind.RefactorRewrite, *KINDS.values()})
+    kinds = sorted(
+        {
+            types.CodeActionKind.QuickFix,
+            types.CodeActionKind.Refactor,
+            types.CodeActionKind.RefactorRewrite,
+            *KINDS.values(),
+        }
+    )
 
-    @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(code_action_kinds=kinds, resolve_provider=True))
+    @server.feature(
+        types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(code_action_kinds=kinds, resolve_provider=True)
+    )
     def code_action(ls: LanguageServer, params: types.CodeActionParams) -> list[types.CodeAction]:
         """The menu: tree-sitter only, the model is not asked."""
         diagnostics = list(params.context.diagnostics or [])
@@ -221,7 +266,9 @@ def register(server: LanguageServer, service: ActionService) -> None:
         ]
         start, end = params.range.start, params.range.end
         try:
-            offers = service.list_actions(params.text_document.uri, (start.line, start.character), (end.line, end.character), problems)
+            offers = service.list_actions(
+                params.text_document.uri, (start.line, start.character), (end.line, end.character), problems
+            )
         except ActionError as exc:
             raise JsonRpcInvalidParams(str(exc)) from exc
         only = [str(getattr(kind, "value", kind)) for kind in params.context.only or []]
@@ -247,7 +294,9 @@ def register(server: LanguageServer, service: ActionService) -> None:
         values = _arguments(args, ("uri", "range", "instruction"))
         uri, start, end = _span(values)
         instruction = str(values.get("instruction") or "")
-        proposal = await _run(ls, "iquest: rewriting", lambda report: service.rewrite(uri, start, end, instruction, report))
+        proposal = await _run(
+            ls, "iquest: rewriting", lambda report: service.rewrite(uri, start, end, instruction, report)
+        )
         return proposal_payload(proposal, _encoding(ls))
 
     @server.command(EXPLAIN)
@@ -271,7 +320,11 @@ def register(server: LanguageServer, service: ActionService) -> None:
         values = _arguments(args, ("goal", "files", "diff"))
         diff = values.get("diff")
         goal, files = str(values.get("goal") or ""), [str(f) for f in values.get("files") or []]
-        proposal = await _run(ls, "iquest: proposing an edit", lambda report: service.propose_edit(goal, files, None if diff is None else str(diff), report))
+        proposal = await _run(
+            ls,
+            "iquest: proposing an edit",
+            lambda report: service.propose_edit(goal, files, None if diff is None else str(diff), report),
+        )
         return proposal_payload(proposal, _encoding(ls))
 
     @server.command(FIX_AND_VERIFY)
@@ -280,7 +333,9 @@ def register(server: LanguageServer, service: ActionService) -> None:
         values = _arguments(args, ("uri", "range", "problem"))
         uri, start, end = _span(values)
         problem = str(values.get("problem") or "")
-        proposal = await _run(ls, "iquest: fix and verify", lambda report: service.fix_and_verify(uri, start, end, problem, report))
+        proposal = await _run(
+            ls, "iquest: fix and verify", lambda report: service.fix_and_verify(uri, start, end, problem, report)
+        )
         return proposal_payload(proposal, _encoding(ls))
 
     @server.command(ACCEPTED)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import sys
 import threading
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from pygls.lsp.server import LanguageServer
 
@@ -74,7 +75,12 @@ def register(
             "threads": threading.active_count(),
             "pythonBlocks": sys.getallocatedblocks(),
         }
-        return {**status_payload(runtime), "index": workspace.status(), "completion": completion.stats(), "process": process}
+        return {
+            **status_payload(runtime),
+            "index": workspace.status(),
+            "completion": completion.stats(),
+            "process": process,
+        }
 
     @server.command(STATUS)
     def status(ls: LanguageServer, *args: Any) -> dict[str, Any]:

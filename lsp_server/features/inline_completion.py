@@ -62,9 +62,11 @@ def register(server: LanguageServer, service: CompletionService) -> None:
     async def inline_completion(ls: LanguageServer, params: types.InlineCompletionParams) -> types.InlineCompletionList:
         """Ghost text at the cursor."""
         _, suggestion = await _suggest(ls, service, params.text_document.uri, params.position)
-        items = [] if suggestion is None else [
-            types.InlineCompletionItem(insert_text=suggestion.text, range=_insert_range(params.position))
-        ]
+        items = (
+            []
+            if suggestion is None
+            else [types.InlineCompletionItem(insert_text=suggestion.text, range=_insert_range(params.position))]
+        )
         return types.InlineCompletionList(items=items)
 
     @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=[".", "(", " "]))
@@ -81,8 +83,10 @@ def _completion_item(document: TextDocument, position: types.Position, suggestio
     line = document.lines[position.line] if position.line < len(document.lines) else ""
     line_offset = document.offset_at_position(types.Position(line=position.line, character=0))
     before = line[: suggestion.offset - line_offset]
-    word = before[len(before.rstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$")):]
-    start = types.Position(line=position.line, character=position.character - document.position_codec.client_num_units(word))
+    word = before[len(before.rstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$")) :]
+    start = types.Position(
+        line=position.line, character=position.character - document.position_codec.client_num_units(word)
+    )
     first_line = suggestion.text.split("\n", 1)[0]
     label = (word + first_line).strip() or suggestion.text.strip().split("\n", 1)[0]
     return types.CompletionItem(

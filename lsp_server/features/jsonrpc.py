@@ -50,7 +50,9 @@ class StrictProtocol(LanguageServerProtocol):
         except JsonRpcException:
             method = data.get("method")
             if "method" in data and (not _valid_id(data.get("id")) or not isinstance(method, str)):
-                error: JsonRpcException = JsonRpcInvalidRequest("invalid request: id must be an integer or a string, method a string")
+                error: JsonRpcException = JsonRpcInvalidRequest(
+                    "invalid request: id must be an integer or a string, method a string"
+                )
             else:
                 error = JsonRpcInvalidParams(f"invalid params for {method!r}")
             return _Rejected("id" in data, data.get("id"), method, error)
@@ -75,7 +77,9 @@ class StrictProtocol(LanguageServerProtocol):
             self._initialize_seen = True
         elif not self._initialize_seen and method != types.EXIT:
             if is_request:
-                self._reply_error(message.id, JsonRpcServerNotInitialized("the server is not initialized: send initialize first"))
+                self._reply_error(
+                    message.id, JsonRpcServerNotInitialized("the server is not initialized: send initialize first")
+                )
             return  # notifications before initialize are dropped, as LSP says
         if self._shutdown and is_request:
             self._reply_error(message.id, JsonRpcInvalidRequest("the server is shutting down"))
@@ -93,13 +97,17 @@ class StrictProtocol(LanguageServerProtocol):
         super()._execute_handler(msg_id, handler, callback, args, kwargs)
         if not (isinstance(callback, partial) and callback.func == self._send_handler_result):
             self._unanswered.add(msg_id)  # requests are removed by pygls when answered or cancelled
-        for finished in [m for m in list(self._unanswered) if getattr(self._request_futures.get(m), "done", lambda: True)()]:
+        for finished in [
+            m for m in list(self._unanswered) if getattr(self._request_futures.get(m), "done", lambda: True)()
+        ]:
             self._unanswered.discard(finished)
             self._request_futures.pop(finished, None)
 
     def _reply_error(self, msg_id: Any, error: JsonRpcException) -> None:
         """Send an error response; a plain dict, so that an unknown id is written as null (pygls omits None)."""
-        self._send_data({"jsonrpc": self.VERSION, "id": msg_id, "error": {"code": error.code, "message": error.message}})
+        self._send_data(
+            {"jsonrpc": self.VERSION, "id": msg_id, "error": {"code": error.code, "message": error.message}}
+        )
 
 
 def _request_id(message: Any) -> Any:

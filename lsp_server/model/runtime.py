@@ -8,10 +8,17 @@ import functools
 import logging
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Callable
 
-from lsp_server.model.backend import Backend, ChatRequest, GenerationRequest, GenerationResult, ModelError, ProgressCallback
+from lsp_server.model.backend import (
+    Backend,
+    ChatRequest,
+    GenerationRequest,
+    GenerationResult,
+    ModelError,
+    ProgressCallback,
+)
 
 log = logging.getLogger(__name__)
 

@@ -49,4 +49,7 @@ class MachineSpeed:
 
     def as_status(self) -> dict[str, float]:
         """The figures for iquest.status."""
-        return {"promptTokensPerSecond": round(self.prompt_tps, 1), "generatedTokensPerSecond": round(self.generation_tps, 1)}
+        return {
+            "promptTokensPerSecond": round(self.prompt_tps, 1),
+            "generatedTokensPerSecond": round(self.generation_tps, 1),
+        }

@@ -102,7 +102,7 @@ def _keep_tail(text: str, count: CountTokens, budget: int) -> str:
         return cursor_part
 
     def kept(n_lines: int) -> str:
-        return text[starts[n_lines - 1]:] if n_lines else cursor_part
+        return text[starts[n_lines - 1] :] if n_lines else cursor_part
 
     return _recheck(kept, len(starts), count, budget)
 
@@ -147,7 +147,7 @@ def _longest_fitting(part: str, count: CountTokens, budget: int, *, from_end: bo
     """Cut a single over-budget line by characters, keeping the end nearest the cursor."""
 
     def piece(n_chars: int) -> str:
-        return part[len(part) - n_chars:] if from_end else part[:n_chars]
+        return part[len(part) - n_chars :] if from_end else part[:n_chars]
 
     # piece(len(part)) is known to be over budget.
     return piece(_largest_fitting(len(part) - 1, lambda n: count(piece(n)) <= budget))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 Messages = tuple[tuple[str, str], ...]
 
@@ -46,7 +46,9 @@ def _about(language: str, path: str, code: str, context: Sequence[tuple[str, str
     return f"{context_section(context)}File {path} ({language}):\n{fence(code, language)}\n\n"
 
 
-def docstring_messages(language: str, path: str, code: str, kind: str, context: Sequence[tuple[str, str]] = ()) -> Messages:
+def docstring_messages(
+    language: str, path: str, code: str, kind: str, context: Sequence[tuple[str, str]] = ()
+) -> Messages:
     """Ask for the summary text of a doc comment for one definition."""
     return _chat(
         f"{_about(language, path, code, context)}Write the documentation for this {kind}: one sentence that says what it does, optionally followed by "
@@ -55,7 +57,9 @@ def docstring_messages(language: str, path: str, code: str, kind: str, context: 
     )
 
 
-def fix_messages(language: str, path: str, code: str, problem: str, context: Sequence[tuple[str, str]] = ()) -> Messages:
+def fix_messages(
+    language: str, path: str, code: str, problem: str, context: Sequence[tuple[str, str]] = ()
+) -> Messages:
     """Ask for a corrected version of a piece of code."""
     return _chat(
         f"{_about(language, path, code, context)}This code has a problem: {problem}\n\nFix the problem with the smallest change. Reply with the complete corrected code "
@@ -63,7 +67,9 @@ def fix_messages(language: str, path: str, code: str, problem: str, context: Seq
     )
 
 
-def rewrite_messages(language: str, path: str, code: str, instruction: str, context: Sequence[tuple[str, str]] = ()) -> Messages:
+def rewrite_messages(
+    language: str, path: str, code: str, instruction: str, context: Sequence[tuple[str, str]] = ()
+) -> Messages:
     """Ask for a rewrite of the selected code following the user's instruction."""
     return _chat(
         f"{_about(language, path, code, context)}Rewrite this code: {instruction}\n\nReply with the complete rewritten code in one code block, "
@@ -72,13 +78,21 @@ def rewrite_messages(language: str, path: str, code: str, instruction: str, cont
 
 
 def tests_messages(
-    language: str, path: str, code: str, name: str, import_line: str, test_path: str, existing: str,
+    language: str,
+    path: str,
+    code: str,
+    name: str,
+    import_line: str,
+    test_path: str,
+    existing: str,
     context: Sequence[tuple[str, str]] = (),
 ) -> Messages:
     """Ask for unit tests of one function, to be written to ``test_path``."""
     tail = (
         f"The test file {test_path} already starts like this; add new tests that fit it, without repeating "
-        f"its imports:\n{fence(existing, language)}\n\n" if existing else f"They go into a new file {test_path}. "
+        f"its imports:\n{fence(existing, language)}\n\n"
+        if existing
+        else f"They go into a new file {test_path}. "
     )
     return _chat(
         f"{_about(language, path, code, context)}Write unit tests for `{name}`. {tail}Import it with: {import_line}\n"
@@ -96,7 +110,11 @@ def explain_messages(language: str, path: str, code: str, context: Sequence[tupl
 def plan_messages(seed: str, goal: str, sections: Sequence[str] = PLAN_SECTIONS) -> Messages:
     """Ask for a refactor plan with exactly the given ``##`` sections (all three, or one at a time)."""
     asked = "\n".join(f"## {title}\n({_PLAN_HINTS.get(title, '')})" for title in sections)
-    which = "these sections, with these exact headings" if len(sections) > 1 else "only this section, with this exact heading"
+    which = (
+        "these sections, with these exact headings"
+        if len(sections) > 1
+        else "only this section, with this exact heading"
+    )
     return _chat(
         f"# Repository\n\n{seed}\n\n# Goal\n\n{goal}\n\n"
         f"Write a refactoring plan for the goal in markdown with {which}:\n\n{asked}"
@@ -115,7 +133,11 @@ def diff_messages(goal: str, files: Sequence[tuple[str, str]]) -> Messages:
 
 def retry_messages(messages: Messages, answer: str, problem: str) -> Messages:
     """The same chat with the previous answer and why it was rejected, asking for a corrected one."""
-    return (*messages, ("assistant", answer), ("user", f"That answer was rejected: {problem}\nReply again, corrected, in the same format."))
+    return (
+        *messages,
+        ("assistant", answer),
+        ("user", f"That answer was rejected: {problem}\nReply again, corrected, in the same format."),
+    )
 
 
 def extract_code(answer: str) -> str | None:
@@ -150,7 +172,11 @@ def split_sections(markdown: str, titles: Sequence[str] = PLAN_SECTIONS) -> dict
     found: dict[str, str] = {}
     lowered = {title.lower(): title for title in titles}
     # Only the wanted headings end a section: a model's own sub-headings stay inside it.
-    marks = [(m.start(), m.end(), lowered[m.group(1).strip().lower()]) for m in heading.finditer(markdown) if m.group(1).strip().lower() in lowered]
+    marks = [
+        (m.start(), m.end(), lowered[m.group(1).strip().lower()])
+        for m in heading.finditer(markdown)
+        if m.group(1).strip().lower() in lowered
+    ]
     for index, (_, end, wanted) in enumerate(marks):
         if wanted in found:
             continue

@@ -79,17 +79,35 @@ def _download(project: Project, folder: Path) -> Path:
     if archive is not None:
         return archive
     if project.registry == "npm":
-        subprocess.run(["npm", "pack", f"{project.name}@{project.version}", "--pack-destination", str(folder), "--silent"],
-                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            ["npm", "pack", f"{project.name}@{project.version}", "--pack-destination", str(folder), "--silent"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     else:
         pip = subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:", "--quiet",
-             f"{project.name}=={project.version}", "-d", str(folder)],
-            capture_output=True, text=True,
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--no-binary",
+                ":all:",
+                "--quiet",
+                f"{project.name}=={project.version}",
+                "-d",
+                str(folder),
+            ],
+            capture_output=True,
+            text=True,
         )
         if pip.returncode != 0:
             # Rust-backed sdists: pip builds their metadata with cargo, which needs crates.io; take the file itself
-            print(f"pip download {project.name}=={project.version} failed; fetching the sdist from the index", file=sys.stderr)
+            print(
+                f"pip download {project.name}=={project.version} failed; fetching the sdist from the index",
+                file=sys.stderr,
+            )
             _download_sdist_from_index(project, folder)
     archive = _find_archive(folder, project)
     if archive is None:
@@ -108,7 +126,9 @@ def _find_archive(folder: Path, project: Project) -> Path | None:
 
 def _download_sdist_from_index(project: Project, folder: Path) -> None:
     """The sdist named in PyPI's JSON simple index (PEP 691), checked against the sha256 the index gives."""
-    request = urllib.request.Request(f"{PYPI_SIMPLE}/{project.name}/", headers={"Accept": "application/vnd.pypi.simple.v1+json"})
+    request = urllib.request.Request(
+        f"{PYPI_SIMPLE}/{project.name}/", headers={"Accept": "application/vnd.pypi.simple.v1+json"}
+    )
     with urllib.request.urlopen(request, timeout=60) as answer:
         files = json.load(answer)["files"]
     wanted = f"{project.folder}.tar.gz".replace("-", "_").lower()

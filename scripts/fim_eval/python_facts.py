@@ -11,7 +11,17 @@ import tokenize
 from .source import PUNCTUATION, Facts
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
-_BLOCKS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try)
+_BLOCKS = (
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.If,
+    ast.For,
+    ast.AsyncFor,
+    ast.While,
+    ast.With,
+    ast.AsyncWith,
+    ast.Try,
+)
 
 
 def analyze(files: dict[str, str], package: str) -> dict[str, Facts]:
@@ -26,7 +36,10 @@ def analyze(files: dict[str, str], package: str) -> dict[str, Facts]:
     facts = {}
     for path, tree in trees.items():
         file = Facts(path, files[path])
-        functions = sorted((n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))), key=lambda f: (f.lineno, f.col_offset))
+        functions = sorted(
+            (n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))),
+            key=lambda f: (f.lineno, f.col_offset),
+        )
         _statements(file, functions)
         _tokens(file)
         _blocks(file, tree)
@@ -60,7 +73,11 @@ def _tokens(file: Facts) -> None:
         line = token.start[0] - 1
         if token.type == tokenize.COMMENT:
             file.commented.add(line)
-        elif token.type == tokenize.NAME and not keyword.iskeyword(token.string) and not keyword.issoftkeyword(token.string):
+        elif (
+            token.type == tokenize.NAME
+            and not keyword.iskeyword(token.string)
+            and not keyword.issoftkeyword(token.string)
+        ):
             file.identifiers.append((line, token.start[1], token.end[1]))
         elif token.type == tokenize.OP and token.string in PUNCTUATION and token.end[0] - 1 == line:
             file.punctuation.append((line, token.end[1]))
@@ -70,7 +87,11 @@ def _blocks(file: Facts, tree: ast.Module) -> None:
     for node in ast.walk(tree):
         if not isinstance(node, _BLOCKS):
             continue
-        body = node.body[1:] if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and _is_docstring(node.body[0]) else node.body
+        body = (
+            node.body[1:]
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and _is_docstring(node.body[0])
+            else node.body
+        )
         if not body:
             continue
         start = body[0].lineno - 1
@@ -126,7 +147,9 @@ def _resolve_module(path: str, node: ast.ImportFrom, package: str, known: dict[s
     return None
 
 
-def _imported_uses(file: Facts, tree: ast.Module, functions: list[FunctionNode], package: str, defined: dict[str, set[str]]) -> None:
+def _imported_uses(
+    file: Facts, tree: ast.Module, functions: list[FunctionNode], package: str, defined: dict[str, set[str]]
+) -> None:
     imported: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
@@ -137,7 +160,12 @@ def _imported_uses(file: Facts, tree: ast.Module, functions: list[FunctionNode],
         shadowed = _bound_names(function)  # a parameter or local variable with the same name is not the import
         for stmt in function.body:
             for node in ast.walk(stmt):
-                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in imported and node.id not in shadowed:
+                if (
+                    isinstance(node, ast.Name)
+                    and isinstance(node.ctx, ast.Load)
+                    and node.id in imported
+                    and node.id not in shadowed
+                ):
                     line = node.lineno - 1
                     if node.col_offset < file.imported_uses.get(line, 1 << 30):
                         file.imported_uses[line] = node.col_offset

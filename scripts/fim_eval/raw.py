@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 from .scoring import Result, score
 from .tasks import Case
@@ -15,7 +15,16 @@ AFTER_CHARS = 1000
 MAX_TOKENS = 64
 FIM_PREFIX, FIM_SUFFIX, FIM_MIDDLE = "<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>"
 # Qwen's FIM and file markers: the model ending its middle with any of them means "done"
-STOP_MARKERS = (FIM_PREFIX, FIM_SUFFIX, FIM_MIDDLE, "<|fim_pad|>", "<|file_sep|>", "<|repo_name|>", "<|endoftext|>", "<|im_end|>")
+STOP_MARKERS = (
+    FIM_PREFIX,
+    FIM_SUFFIX,
+    FIM_MIDDLE,
+    "<|fim_pad|>",
+    "<|file_sep|>",
+    "<|repo_name|>",
+    "<|endoftext|>",
+    "<|im_end|>",
+)
 
 Tokenize = Callable[[str, bool], list[int]]  # (text, special) -> token ids
 
@@ -32,8 +41,10 @@ def prompt_tokens(tokenize: Tokenize, before: str, after: str, bos: Sequence[int
     """``<|fim_prefix|>{before}<|fim_suffix|>{after}<|fim_middle|>``: only the markers tokenized as special tokens."""
     return [
         *bos,
-        *tokenize(FIM_PREFIX, True), *tokenize(before, False),
-        *tokenize(FIM_SUFFIX, True), *tokenize(after, False),
+        *tokenize(FIM_PREFIX, True),
+        *tokenize(before, False),
+        *tokenize(FIM_SUFFIX, True),
+        *tokenize(after, False),
         *tokenize(FIM_MIDDLE, True),
     ]
 
@@ -79,4 +90,11 @@ class RawModel:
             if count + 1 >= MAX_TOKENS:
                 break
         suggestion = cut_suggestion(case, output.decode("utf-8", errors="replace"))
-        return score(case, "raw", suggestion, (time.perf_counter() - started) * 1000, stop_reason=stop_reason, prompt_tokens=len(tokens))
+        return score(
+            case,
+            "raw",
+            suggestion,
+            (time.perf_counter() - started) * 1000,
+            stop_reason=stop_reason,
+            prompt_tokens=len(tokens),
+        )

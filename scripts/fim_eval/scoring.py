@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import difflib
 import statistics
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
-from typing import Iterable, Sequence
 
 from .projects import LANGUAGES
 from .tasks import KINDS, Case
@@ -50,10 +50,25 @@ def edit_similarity(expected: str, suggestion: str) -> float:
     return difflib.SequenceMatcher(None, wanted, got).ratio()
 
 
-def score(case: Case, mode: str, suggestion: str, latency_ms: float, error: str = "", stop_reason: str = "", prompt_tokens: int = 0) -> Result:
+def score(
+    case: Case,
+    mode: str,
+    suggestion: str,
+    latency_ms: float,
+    error: str = "",
+    stop_reason: str = "",
+    prompt_tokens: int = 0,
+) -> Result:
     return Result(
-        case, mode, suggestion, latency_ms, exact_match(case.expected, suggestion), edit_similarity(case.expected, suggestion),
-        error, stop_reason, prompt_tokens,
+        case,
+        mode,
+        suggestion,
+        latency_ms,
+        exact_match(case.expected, suggestion),
+        edit_similarity(case.expected, suggestion),
+        error,
+        stop_reason,
+        prompt_tokens,
     )
 
 
@@ -90,14 +105,18 @@ def format_table(summary: dict[tuple[str, str], dict[str, float]], modes: Sequen
     groups = [g for g in (*KINDS, *LANGUAGES, "all") if any(key[0] == g for key in summary)]
     modes = [m for m in modes if any(key[1] == m for key in summary)]
     cell = f"{'tasks':>5} {'exact%':>6} {'sim':>5} {'empty%':>6} {'p50 s':>6} {'p95 s':>6}"
-    out = [f"{'':<12} " + " | ".join(f"{m:^{len(cell)}}" for m in modes), f"{'group':<12} " + " | ".join(cell for _ in modes)]
+    out = [
+        f"{'':<12} " + " | ".join(f"{m:^{len(cell)}}" for m in modes),
+        f"{'group':<12} " + " | ".join(cell for _ in modes),
+    ]
     for group in groups:
         cells = []
         for mode in modes:
             row = summary.get((group, mode))
             cells.append(
                 f"{row['tasks']:>5} {row['exact']:>6.1f} {row['similarity']:>5.3f} {row['empty']:>6.1f} {row['p50_ms'] / 1000:>6.1f} {row['p95_ms'] / 1000:>6.1f}"
-                if row else " " * len(cell)
+                if row
+                else " " * len(cell)
             )
         out.append(f"{group:<12} " + " | ".join(cells))
     compared = [m for m in modes if m != "raw"]
@@ -109,7 +128,11 @@ def format_table(summary: dict[tuple[str, str], dict[str, float]], modes: Sequen
             cells = []
             for mode in compared:
                 row = summary.get((group, mode))
-                cells.append(f"{row['exact'] - raw['exact']:>+6.1f} {row['similarity'] - raw['similarity']:>+6.3f}" if row and raw else " " * len(delta))
+                cells.append(
+                    f"{row['exact'] - raw['exact']:>+6.1f} {row['similarity'] - raw['similarity']:>+6.3f}"
+                    if row and raw
+                    else " " * len(delta)
+                )
             out.append(f"{group:<12} " + " | ".join(cells))
     timeouts = {m: summary[("all", m)]["timeouts"] for m in modes if summary.get(("all", m), {}).get("timeouts")}
     if timeouts:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence, TextIO
+from typing import Any, TextIO
 
 from lsp_server.settings import CONTEXT_SOURCES
 
@@ -62,7 +63,12 @@ async def _wait_until_ready(session, repo_context: bool) -> dict[str, Any]:
 
 
 async def run_mode(
-    workspace: Path, cases: Sequence[Case], mode: str, model: str, timeout_ms: int, log: TextIO | None = None,
+    workspace: Path,
+    cases: Sequence[Case],
+    mode: str,
+    model: str,
+    timeout_ms: int,
+    log: TextIO | None = None,
     extra: dict[str, Any] | None = None,
 ) -> list[Result]:
     """One server for ``workspace``; every case once in ``mode``, with ``extra`` settings on top."""
@@ -90,12 +96,16 @@ async def run_mode(
             except Exception as exc:  # a failed request counts as an empty suggestion
                 suggestion, error = "", f"{type(exc).__name__}: {exc}"
             latency = (time.perf_counter() - started) * 1000
-            session.client.text_document_did_close(types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(uri=uri)))
+            session.client.text_document_did_close(
+                types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(uri=uri))
+            )
             after = await session.status()
             ran = after.get("generations", 0) > generations  # an empty answer may come without a generation
             last = (after.get("lastGeneration") or {}) if ran else {}
             generations = after.get("generations", 0)
-            results.append(score(case, mode, suggestion, latency, error, last.get("stopReason", ""), last.get("promptTokens", 0)))
+            results.append(
+                score(case, mode, suggestion, latency, error, last.get("stopReason", ""), last.get("promptTokens", 0))
+            )
     finally:
         await session.close()
     return results

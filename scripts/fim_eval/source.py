@@ -15,8 +15,23 @@ EXTENSIONS = {
 }
 MAX_FILE_BYTES = 200_000
 SKIPPED_FOLDERS = frozenset(
-    {"test", "tests", "testing", "__tests__", "fixtures", "fixture", "vendor", "vendored", "third_party",
-     "node_modules", "benches", "benchmarks", "examples", "dist", "build"}
+    {
+        "test",
+        "tests",
+        "testing",
+        "__tests__",
+        "fixtures",
+        "fixture",
+        "vendor",
+        "vendored",
+        "third_party",
+        "node_modules",
+        "benches",
+        "benchmarks",
+        "examples",
+        "dist",
+        "build",
+    }
 )
 _SKIPPED_NAMES = re.compile(r"(\.min\.|\.d\.ts$|\.test\.|\.spec\.|^test_|_test\.|^conftest\.py$|^build\.rs$)")
 _GENERATED = re.compile(r"@generated|do not edit|auto-?generated|code generated", re.IGNORECASE)
@@ -32,8 +47,12 @@ class Facts:
     commented: set[int] = field(default_factory=set)  # lines that hold (part of) a comment
     identifiers: list[tuple[int, int, int]] = field(default_factory=list)  # line, start, end of an identifier
     punctuation: list[tuple[int, int]] = field(default_factory=list)  # line, column right after a PUNCTUATION token
-    blocks: list[tuple[int, int, list[int]]] = field(default_factory=list)  # block body: first line, its column, last lines of its statements
-    imported_uses: dict[int, int] = field(default_factory=dict)  # line -> column of its first use of a project-local import
+    blocks: list[tuple[int, int, list[int]]] = field(
+        default_factory=list
+    )  # block body: first line, its column, last lines of its statements
+    imported_uses: dict[int, int] = field(
+        default_factory=dict
+    )  # line -> column of its first use of a project-local import
 
     @cached_property
     def lines(self) -> list[str]:
@@ -50,7 +69,9 @@ def source_files(workspace: Path, language: str) -> dict[str, str]:
         relative = file.relative_to(workspace)
         if not file.is_file() or not file.name.endswith(EXTENSIONS[language]):
             continue
-        if any(part.startswith(".") or part in SKIPPED_FOLDERS for part in relative.parts[:-1]) or _SKIPPED_NAMES.search(file.name):
+        if any(
+            part.startswith(".") or part in SKIPPED_FOLDERS for part in relative.parts[:-1]
+        ) or _SKIPPED_NAMES.search(file.name):
             continue
         if file.stat().st_size > MAX_FILE_BYTES:
             continue

@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from . import python_facts, treesitter_facts
 from .projects import LANGUAGES, Project
@@ -101,7 +101,12 @@ def holes(facts: Facts, kind: str, rng: random.Random) -> list[tuple[int, int, i
     elif kind == "mid-word":
         for line, column in statement_lines:
             # strictly inside an identifier: at least 1 character typed and at least 2 left
-            cuts = [start + typed for row, start, end in facts.identifiers if row == line and start >= column for typed in range(1, end - start - 1)]
+            cuts = [
+                start + typed
+                for row, start, end in facts.identifiers
+                if row == line and start >= column
+                for typed in range(1, end - start - 1)
+            ]
             if cuts:
                 found.append((line, rng.choice(cuts), line))
     elif kind == "mid-punct":
@@ -114,24 +119,44 @@ def holes(facts: Facts, kind: str, rng: random.Random) -> list[tuple[int, int, i
     elif kind == "multi-line":
         low, high = MULTI_LINES
         for start, column, ends in facts.blocks:
-            ends = [end for end in ends if low <= end - start + 1 <= high and all(len(lines[i]) <= MAX_LINE for i in range(start, end + 1))]
+            ends = [
+                end
+                for end in ends
+                if low <= end - start + 1 <= high and all(len(lines[i]) <= MAX_LINE for i in range(start, end + 1))
+            ]
             if ends and _line_ok(facts, start):
                 found.append((start, column, rng.choice(ends)))
     elif kind == "cross-file":
-        found = [(line, column, line) for line, column in sorted(facts.imported_uses.items()) if _line_ok(facts, line) and lines[line][column:].strip()]
+        found = [
+            (line, column, line)
+            for line, column in sorted(facts.imported_uses.items())
+            if _line_ok(facts, line) and lines[line][column:].strip()
+        ]
     else:
         raise ValueError(f"unknown task kind {kind!r} (known: {', '.join(KINDS)})")
     return [h for h in found if hole(facts.text, *h)[1].strip()]
 
 
-def cut_project(project: Project, workspace: Path, per_kind: int, seed: int, kinds: Sequence[str] = KINDS) -> dict[str, list[Task]]:
+def cut_project(
+    project: Project, workspace: Path, per_kind: int, seed: int, kinds: Sequence[str] = KINDS
+) -> dict[str, list[Task]]:
     """kind -> up to ``per_kind`` tasks from the project's files; the same seed gives the same tasks."""
     files = analyze(source_files(workspace, project.language), project.language, workspace.name)
     tasks: dict[str, list[Task]] = {}
     for kind in kinds:
         rng = random.Random(f"{seed}:{project.name}:{kind}")
         pool = [
-            Task(project.name, project.version, project.language, kind, path, line, character, end_line, sha256_text(facts.text))
+            Task(
+                project.name,
+                project.version,
+                project.language,
+                kind,
+                path,
+                line,
+                character,
+                end_line,
+                sha256_text(facts.text),
+            )
             for path, facts in sorted(files.items())
             for line, character, end_line in holes(facts, kind, rng)
         ]
@@ -141,7 +166,10 @@ def cut_project(project: Project, workspace: Path, per_kind: int, seed: int, kin
 
 def language_order(projects: Iterable[Project]) -> list[Project]:
     """Projects taken in turn from each language, so that any prefix mixes languages."""
-    by_language = {language: sorted((p for p in projects if p.language == language), key=lambda p: p.name) for language in LANGUAGES}
+    by_language = {
+        language: sorted((p for p in projects if p.language == language), key=lambda p: p.name)
+        for language in LANGUAGES
+    }
     ordered = []
     for turn in range(max(map(len, by_language.values()), default=0)):
         ordered += [group[turn] for group in by_language.values() if turn < len(group)]
@@ -186,7 +214,9 @@ def read_task_list(path: Path, projects: dict[str, Project]) -> list[Task]:
     for task in tasks:
         pinned = projects.get(task.project)
         if pinned is None or (pinned.version, pinned.language) != (task.version, task.language):
-            raise TaskListError(f"{path}: {task.project} {task.version} is not a pinned project; regenerate with --write-tasks")
+            raise TaskListError(
+                f"{path}: {task.project} {task.version} is not a pinned project; regenerate with --write-tasks"
+            )
         if task.kind not in KINDS:
             raise TaskListError(f"{path}: unknown task kind {task.kind!r} (known: {', '.join(KINDS)})")
     return tasks
@@ -200,7 +230,9 @@ def load_cases(tasks: Sequence[Task], workspace: Path) -> list[Case]:
         if task.path not in texts:
             file = workspace / task.path
             if not file.is_file():
-                raise TaskListError(f"{task.project} {task.version}: {file} is missing; regenerate the list with --write-tasks")
+                raise TaskListError(
+                    f"{task.project} {task.version}: {file} is missing; regenerate the list with --write-tasks"
+                )
             texts[task.path] = file.read_bytes().decode("utf-8")
         cases.append(make_case(task, texts[task.path]))
     return cases

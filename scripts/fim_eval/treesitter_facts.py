@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
-from typing import Iterator
 
 import tree_sitter
 
@@ -13,14 +13,32 @@ from .source import PUNCTUATION, Facts
 
 COMMENTS = frozenset({"comment", "line_comment", "block_comment", "html_comment"})
 IDENTIFIERS = frozenset(
-    {"identifier", "property_identifier", "field_identifier", "type_identifier", "shorthand_property_identifier",
-     "private_property_identifier", "shorthand_property_identifier_pattern", "statement_identifier"}
+    {
+        "identifier",
+        "property_identifier",
+        "field_identifier",
+        "type_identifier",
+        "shorthand_property_identifier",
+        "private_property_identifier",
+        "shorthand_property_identifier_pattern",
+        "statement_identifier",
+    }
 )
 # nodes whose identifier leaves are uses of an imported name (a name, or a type in TypeScript/Rust)
 USE_NODES = frozenset({"identifier", "type_identifier"})
 RUST_ITEMS = frozenset(
-    {"function_item", "struct_item", "enum_item", "trait_item", "type_item", "const_item", "static_item",
-     "macro_definition", "mod_item", "union_item"}
+    {
+        "function_item",
+        "struct_item",
+        "enum_item",
+        "trait_item",
+        "type_item",
+        "const_item",
+        "static_item",
+        "macro_definition",
+        "mod_item",
+        "union_item",
+    }
 )
 _JS_RESOLVE = ("", ".js", ".mjs", ".cjs", ".ts", ".tsx", "/index.js", "/index.ts")
 
@@ -150,7 +168,11 @@ def _js_local_module(path: str, spec: str, parsed: dict[str, _Parsed]) -> bool:
 
 
 def _rust_items(item: _Parsed) -> set[str]:
-    return {item.text(node.child_by_field_name("name")) for node in _walk(item.root) if node.type in RUST_ITEMS and node.child_by_field_name("name")}
+    return {
+        item.text(node.child_by_field_name("name"))
+        for node in _walk(item.root)
+        if node.type in RUST_ITEMS and node.child_by_field_name("name")
+    }
 
 
 def _rust_imports(item: _Parsed) -> set[tuple[str, str]]:
@@ -191,7 +213,9 @@ def _declared_here(item: _Parsed) -> set[str]:
         elif node.type in ("formal_parameters", "parameters", "let_declaration", "closure_parameters"):
             pattern = node.child_by_field_name("pattern") if node.type == "let_declaration" else node
             for leaf in _walk(pattern) if pattern is not None else ():
-                if leaf.type == "identifier" and (leaf.parent is None or leaf.parent.type not in ("type_annotation", "generic_type")):
+                if leaf.type == "identifier" and (
+                    leaf.parent is None or leaf.parent.type not in ("type_annotation", "generic_type")
+                ):
                     names.add(item.text(leaf))
     return names
 
@@ -219,7 +243,11 @@ def _ancestor_types(node: tree_sitter.Node) -> set[str]:
 def _required_module(declarator: tree_sitter.Node) -> str | None:
     """'./x' for ``name = require('./x')``, else None."""
     value = declarator.child_by_field_name("value")
-    if value is None or value.type != "call_expression" or getattr(value.child_by_field_name("function"), "text", None) != b"require":
+    if (
+        value is None
+        or value.type != "call_expression"
+        or getattr(value.child_by_field_name("function"), "text", None) != b"require"
+    ):
         return None
     arguments = value.child_by_field_name("arguments").named_children
     if len(arguments) != 1 or arguments[0].type != "string":

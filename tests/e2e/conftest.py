@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from lsp_session import require_model
 
 from lsp_server.model.catalog import load_catalog
-from lsp_session import require_model
 
 
 @pytest.fixture(scope="module")

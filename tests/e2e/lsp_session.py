@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 from lsprotocol import types
@@ -60,7 +60,9 @@ async def status(client: LanguageClient) -> dict:
     return await asyncio.wait_for(request, 30)
 
 
-async def status_when(client: LanguageClient, ready: Callable[[dict], bool], what: str, timeout: float, every: float = 0.1) -> dict:
+async def status_when(
+    client: LanguageClient, ready: Callable[[dict], bool], what: str, timeout: float, every: float = 0.1
+) -> dict:
     """Poll iquest.status until ``ready`` holds for it; TimeoutError naming ``what`` after ``timeout`` s."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
@@ -74,14 +76,18 @@ async def status_when(client: LanguageClient, ready: Callable[[dict], bool], wha
 
 async def wait_until_loaded(client: LanguageClient, timeout: float = 120) -> dict:
     """Poll iquest.status until the model is ready or failed."""
-    return await status_when(client, lambda current: current["state"] in ("ready", "failed"), "model still loading", timeout)
+    return await status_when(
+        client, lambda current: current["state"] in ("ready", "failed"), "model still loading", timeout
+    )
 
 
 def open_document(client: LanguageClient, path: Path, text: str, language: str, version: int = 1) -> str:
     """Send didOpen; return the URI."""
     uri = path.as_uri()
     client.text_document_did_open(
-        types.DidOpenTextDocumentParams(types.TextDocumentItem(uri=uri, language_id=language, version=version, text=text))
+        types.DidOpenTextDocumentParams(
+            types.TextDocumentItem(uri=uri, language_id=language, version=version, text=text)
+        )
     )
     return uri
 

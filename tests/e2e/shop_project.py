@@ -46,5 +46,7 @@ def write_project(root: Path) -> Path:
     (root / "shop" / "__init__.py").write_text('"""The shop."""\n')
     (root / "shop" / "pricing.py").write_text(PRICING)
     (root / "shop" / "cart.py").write_text(CART)
-    (root / "tests" / "test_cart.py").write_text("from shop.cart import Cart\n\n\ndef test_empty_cart():\n    assert Cart().checkout() == 0\n")
+    (root / "tests" / "test_cart.py").write_text(
+        "from shop.cart import Cart\n\n\ndef test_empty_cart():\n    assert Cart().checkout() == 0\n"
+    )
     return root

@@ -7,14 +7,15 @@ import subprocess
 import sys
 
 import pytest
-
 from lsp_session import require_model
 
 CLI = [sys.executable, "-m", "lsp_server"]
 
 
 def run(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [*CLI, *args], capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})}
+    )
 
 
 @pytest.mark.slow

@@ -12,24 +12,31 @@ import time
 from pathlib import Path
 
 import pytest
+from lsp_session import SERVER_COMMAND, initialize_params, open_document, require_model, status
 from lsprotocol import types
 from lsprotocol.converters import get_converter
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import ClientServerConfig, LanguageClient
+from shop_project import CART, PRICING, write_project
 
 from lsp_server.actions.syntax import error_count
 from lsp_server.paths import models_dir
-from lsp_session import SERVER_COMMAND, initialize_params, open_document, require_model, status
-from shop_project import CART, PRICING, write_project
 
 MODEL = "qwen2.5-coder-0.5b"
+
+
 def snapshot(root: Path) -> dict[str, str]:
     return {str(p.relative_to(root)): p.read_text() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 async def start(root: Path, tmp: Path, show_documents: bool = False, **options) -> LanguageClient:
     """A session on the 0.5B coder; with ``show_documents`` the client advertises window/showDocument (pytest-lsp records them)."""
-    env = {**os.environ, "IQUEST_CACHE_DIR": str(tmp / "cache"), "IQUEST_MODEL_DIR": str(models_dir()), "IQUEST_STATE_DIR": str(tmp / "state")}
+    env = {
+        **os.environ,
+        "IQUEST_CACHE_DIR": str(tmp / "cache"),
+        "IQUEST_MODEL_DIR": str(models_dir()),
+        "IQUEST_STATE_DIR": str(tmp / "state"),
+    }
     client = await ClientServerConfig(server_command=SERVER_COMMAND, server_env=env).start()
     options.setdefault("auditLogPath", str(tmp / "audit.jsonl"))
     options.setdefault("warmUp", False)  # no background pre-fill between the generation counts we compare
@@ -85,11 +92,13 @@ def audit_entries(tmp: Path) -> list[dict]:
 
 def code_actions(client: LanguageClient, uri: str, line: int, character: int, diagnostics=(), only=None):
     position = types.Position(line=line, character=character)
-    return client.text_document_code_action_async(types.CodeActionParams(
-        text_document=types.TextDocumentIdentifier(uri=uri),
-        range=types.Range(start=position, end=position),
-        context=types.CodeActionContext(diagnostics=list(diagnostics), only=only),
-    ))
+    return client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=types.Range(start=position, end=position),
+            context=types.CodeActionContext(diagnostics=list(diagnostics), only=only),
+        )
+    )
 
 
 @pytest.mark.slow
@@ -114,7 +123,9 @@ async def test_menu_is_instant_and_resolve_returns_edits_that_parse(tmp_path):
         # lsprotocol's client-side parser reads a code action that carries a command as a bare Command.
         by_kind = {action.kind: action for action in actions if isinstance(action, types.CodeAction)}
         commands = [action.command for action in actions if isinstance(action, types.Command)]
-        assert {"refactor.rewrite.iquest.docstring", "quickfix.iquest.fix", "refactor.iquest.tests"} <= set(by_kind), actions
+        assert {"refactor.rewrite.iquest.docstring", "quickfix.iquest.fix", "refactor.iquest.tests"} <= set(by_kind), (
+            actions
+        )
         assert len(commands) == 1 and "'command': 'iquest.explain'" in commands[0], actions
         assert list(by_kind["quickfix.iquest.fix"].diagnostics) == [diagnostic]
         assert all(action.edit is None for action in by_kind.values())
@@ -131,14 +142,22 @@ async def test_menu_is_instant_and_resolve_returns_edits_that_parse(tmp_path):
             for changed_uri, text in applied.items():
                 assert error_count(text, "python") == 0, text
             if kind.endswith("docstring"):
-                assert applied[uri] != PRICING and '"""' in applied[uri].split("def apply_discount", 1)[1].split("raise", 1)[0]
+                assert (
+                    applied[uri] != PRICING
+                    and '"""' in applied[uri].split("def apply_discount", 1)[1].split("raise", 1)[0]
+                )
                 edits = resolved.edit.document_changes[0].edits
-                assert all(e.range.end.line - e.range.start.line <= 1 for e in edits)  # an insertion, not the whole file
+                assert all(
+                    e.range.end.line - e.range.start.line <= 1 for e in edits
+                )  # an insertion, not the whole file
             else:
                 test_uri = (root / "tests" / "test_pricing.py").as_uri()
                 assert isinstance(resolved.edit.document_changes[0], types.CreateFile)
                 assert resolved.edit.document_changes[0].uri == test_uri
-                assert "from shop.pricing import apply_discount" in applied[test_uri] or "apply_discount" in applied[test_uri]
+                assert (
+                    "from shop.pricing import apply_discount" in applied[test_uri]
+                    or "apply_discount" in applied[test_uri]
+                )
             await command(client, "iquest.accepted", resolved.command.arguments[0])
         assert (await status(client))["generations"] >= generations + 2
 
@@ -171,8 +190,15 @@ async def test_menu_is_instant_and_resolve_returns_edits_that_parse(tmp_path):
     kinds = [entry["kind"] for entry in entries]
     assert kinds.count("edit_proposed") == 2 and kinds.count("accepted") == 2, kinds
     proposed = [e for e in entries if e["kind"] == "edit_proposed"]
-    assert all(e["model"] == MODEL and len(e["prompt_sha256"]) == 64 and e["range"]["start"] == [5, 8] for e in proposed)
-    cli = subprocess.run([sys.executable, "-m", "lsp_server", "audit", "--path", str(tmp_path / "audit.jsonl")], capture_output=True, text=True, timeout=60)
+    assert all(
+        e["model"] == MODEL and len(e["prompt_sha256"]) == 64 and e["range"]["start"] == [5, 8] for e in proposed
+    )
+    cli = subprocess.run(
+        [sys.executable, "-m", "lsp_server", "audit", "--path", str(tmp_path / "audit.jsonl")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert cli.returncode == 0 and cli.stdout.count("\n") == len(entries) and "edit_proposed/docstring" in cli.stdout
 
 
@@ -191,10 +217,16 @@ async def test_explain_and_a_refactor_plan_with_its_three_sections_and_streamed_
             if client.shown_documents:
                 break
             await asyncio.sleep(0.05)
-        assert [shown.uri for shown in client.shown_documents] == [explained["uri"]] and explained["uri"].startswith((tmp_path / "state" / "documents").as_uri())
+        assert [shown.uri for shown in client.shown_documents] == [explained["uri"]] and explained["uri"].startswith(
+            (tmp_path / "state" / "documents").as_uri()
+        )
         assert Path(explained["uri"].removeprefix("file://")).read_text() == explained["markdown"]
         started = time.perf_counter()
-        plan = await command(client, "iquest.refactorPlan", {"goal": "Replace the percent argument with a Discount class", "focus": ["shop/pricing.py"]})
+        plan = await command(
+            client,
+            "iquest.refactorPlan",
+            {"goal": "Replace the percent argument with a Discount class", "focus": ["shop/pricing.py"]},
+        )
         print(f"\nrefactor plan: {(time.perf_counter() - started) * 1000:.0f} ms")
         for _ in range(100):  # the server asks to show it alongside its answer; the order is not fixed
             if len(client.shown_documents) == 2:
@@ -202,8 +234,12 @@ async def test_explain_and_a_refactor_plan_with_its_three_sections_and_streamed_
             await asyncio.sleep(0.05)
         shown = [document.uri for document in client.shown_documents]
         reports = [
-            value.message for values in client.progress_reports.values() for value in values
-            if isinstance(value, types.WorkDoneProgressReport) and value.message and value.message.startswith("Planning")
+            value.message
+            for values in client.progress_reports.values()
+            for value in values
+            if isinstance(value, types.WorkDoneProgressReport)
+            and value.message
+            and value.message.startswith("Planning")
         ]
     finally:
         await stop(client)
@@ -228,7 +264,11 @@ async def test_invalid_diffs_are_rejected_and_valid_ones_need_confirmation(tmp_p
     try:
         stale = "--- a/shop/pricing.py\n+++ b/shop/pricing.py\n@@ -4,3 +4,3 @@\n def apply_discount(price, rate):\n-    return price\n+    return price * rate\n"
         rejected = await command(client, "iquest.proposeEdit", {"diff": stale})
-        assert rejected["edit"] is None and "rejected" in rejected["message"] and "hunk 1 of shop/pricing.py" in rejected["message"]
+        assert (
+            rejected["edit"] is None
+            and "rejected" in rejected["message"]
+            and "hunk 1 of shop/pricing.py" in rejected["message"]
+        )
         escaping = "--- a/../outside.py\n+++ b/../outside.py\n@@ -1 +1 @@\n-x = 1\n+x = 2\n"
         outside = await command(client, "iquest.proposeEdit", {"diff": escaping})
         assert outside["edit"] is None and "outside the workspace" in outside["message"]
@@ -236,13 +276,15 @@ async def test_invalid_diffs_are_rejected_and_valid_ones_need_confirmation(tmp_p
         unparsable = await command(client, "iquest.proposeEdit", {"diff": broken})
         assert unparsable["edit"] is None and "does not parse" in unparsable["message"]
         good = (
-            "--- a/shop/cart.py\n+++ b/shop/cart.py\n@@ -12,2 +12,3 @@\n     def add(self, price):\n+        \"\"\"Put a price in the cart.\"\"\"\n         self.prices.append(price)\n"
+            '--- a/shop/cart.py\n+++ b/shop/cart.py\n@@ -12,2 +12,3 @@\n     def add(self, price):\n+        """Put a price in the cart."""\n         self.prices.append(price)\n'
             "--- /dev/null\n+++ b/shop/coupons.py\n@@ -0,0 +1,2 @@\n+def coupon(code):\n+    return code.upper()\n"
         )
         accepted = await command(client, "iquest.proposeEdit", {"diff": good})
         edit = get_converter().structure(accepted["edit"], types.WorkspaceEdit)
         assert edit.change_annotations["iquest.proposal"].needs_confirmation is True
-        annotated = [e for change in edit.document_changes if isinstance(change, types.TextDocumentEdit) for e in change.edits]
+        annotated = [
+            e for change in edit.document_changes if isinstance(change, types.TextDocumentEdit) for e in change.edits
+        ]
         assert annotated and all(isinstance(e, types.AnnotatedTextEdit) for e in annotated)
         applied = apply_edit({(root / "shop" / "cart.py").as_uri(): CART}, edit)
         assert '"""Put a price in the cart."""' in applied[(root / "shop" / "cart.py").as_uri()]
@@ -262,7 +304,8 @@ async def test_verify_loop_runs_the_tests_in_a_copy_until_they_pass(tmp_path):
     runs = tmp_path / "runs.jsonl"
     checker = tmp_path / "check.py"
     # Fails the first time, passes the second; records where it ran and what it saw.
-    checker.write_text(textwrap.dedent(f'''\
+    checker.write_text(
+        textwrap.dedent(f"""\
         import json, os, pathlib, sys
         runs = pathlib.Path({str(runs)!r})
         count = len(runs.read_text().splitlines()) if runs.exists() else 0
@@ -271,15 +314,27 @@ async def test_verify_loop_runs_the_tests_in_a_copy_until_they_pass(tmp_path):
             handle.write(json.dumps({{"cwd": os.getcwd(), "pricing": text}}) + "\\n")
         print("FAILED test_apply_discount: expected 90, got 90.0" if count == 0 else "1 passed")
         sys.exit(1 if count == 0 else 0)
-        '''))
-    client = await start(root, tmp_path, repoContext=False, actionMaxTokens=96, selfVerify=True, testCommand=f"{sys.executable} {checker}")
+        """)
+    )
+    client = await start(
+        root,
+        tmp_path,
+        repoContext=False,
+        actionMaxTokens=96,
+        selfVerify=True,
+        testCommand=f"{sys.executable} {checker}",
+    )
     try:
         uri = open_document(client, root / "shop" / "pricing.py", PRICING, "python")
-        result = await command(client, "iquest.fixAndVerify", {
-            "uri": uri,
-            "range": {"start": {"line": 6, "character": 8}, "end": {"line": 6, "character": 8}},
-            "problem": "apply_discount should return an int (use integer division)",
-        })
+        result = await command(
+            client,
+            "iquest.fixAndVerify",
+            {
+                "uri": uri,
+                "range": {"start": {"line": 6, "character": 8}, "end": {"line": 6, "character": 8}},
+                "problem": "apply_discount should return an int (use integer division)",
+            },
+        )
     finally:
         await stop(client)
     seen = [json.loads(line) for line in runs.read_text().splitlines()]

@@ -21,22 +21,26 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "fuzz"))
 from harness import initialize_params, server_env, wait_ready, write_workspace  # noqa: E402
+from lsp_session import require_model  # noqa: E402
 from rpc import SERVER_COMMAND, RawServer  # noqa: E402
 
 from lsp_server.context.files import FilePolicy  # noqa: E402
 from lsp_server.context.workspace import WorkspaceContext  # noqa: E402
 from lsp_server.model.catalog import load_catalog  # noqa: E402
 from lsp_server.model.fetch import model_file  # noqa: E402
-from lsp_session import require_model  # noqa: E402
 
 SMOLLM = "smollm2-135m"
 CODE = "from pkg.shapes import Circle\n\n\ndef area(c: Circle):\n    return"
 
 
-def start(tmp_path: Path, *, env: dict[str, str] | None = None, command=SERVER_COMMAND, **options) -> tuple[RawServer, Path]:
+def start(
+    tmp_path: Path, *, env: dict[str, str] | None = None, command=SERVER_COMMAND, **options
+) -> tuple[RawServer, Path]:
     """An initialized server over the small workspace, its model load settled."""
     root = tmp_path / "ws" if (tmp_path / "ws").is_dir() else write_workspace(tmp_path)[0]
-    server = RawServer(env={**server_env(tmp_path), **(env or {})}, command=command, stderr_path=tmp_path / "server.log")
+    server = RawServer(
+        env={**server_env(tmp_path), **(env or {})}, command=command, stderr_path=tmp_path / "server.log"
+    )
     server.call("initialize", initialize_params(root, **options), timeout=60)
     server.notify("initialized", {})
     wait_ready(server)
@@ -49,7 +53,11 @@ def status(server: RawServer) -> dict:
 
 def wait_index(server: RawServer, timeout: float = 60) -> dict:
     deadline = time.monotonic() + timeout
-    while (current := status(server))["index"]["state"] not in ("ready", "failed", "off") and time.monotonic() < deadline:
+    while (current := status(server))["index"]["state"] not in (
+        "ready",
+        "failed",
+        "off",
+    ) and time.monotonic() < deadline:
         time.sleep(0.1)
     return current
 
@@ -57,9 +65,15 @@ def wait_index(server: RawServer, timeout: float = 60) -> dict:
 def complete(server: RawServer, root: Path, name: str = "use.py", text: str = CODE) -> dict:
     """Open a document and ask for ghost text at its end; the JSON-RPC response."""
     uri = (root / name).as_uri()
-    server.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}})
+    server.notify(
+        "textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}}
+    )
     lines = text.split("\n")
-    params = {"textDocument": {"uri": uri}, "position": {"line": len(lines) - 1, "character": len(lines[-1])}, "context": {"triggerKind": 1}}
+    params = {
+        "textDocument": {"uri": uri},
+        "position": {"line": len(lines) - 1, "character": len(lines[-1])},
+        "context": {"triggerKind": 1},
+    }
     return server.call("textDocument/inlineCompletion", params, timeout=120)
 
 
@@ -102,7 +116,9 @@ def test_a_damaged_catalog_model_is_refused_once_with_the_fetch_command(tmp_path
         assert complete(server, root, "other.py")["result"] == {"items": []}
         messages = shown(server)
         assert len(messages) == 1, messages
-        assert "does not match the catalog's sha256" in messages[0] and f"iquest-lsp model fetch {SMOLLM}" in messages[0]
+        assert (
+            "does not match the catalog's sha256" in messages[0] and f"iquest-lsp model fetch {SMOLLM}" in messages[0]
+        )
     finally:
         assert server.close() == 0
     assert sorted(p.name for p in models.iterdir()) == [damaged.name]  # no stamp, no .part, nothing else
@@ -204,14 +220,24 @@ def _unshare_works(*args: str) -> bool:
 def test_a_real_inotify_watch_limit_gives_one_message_and_completions_go_on(tmp_path):
     require_model(SMOLLM)
     # In its own user namespace the server gets a limit of 1 watch (the workspace has 2 folders); the machine's limit is untouched.
-    command = ["unshare", "-Ur", "sh", "-c", 'echo 1 > /proc/sys/user/max_inotify_watches && exec "$@"', "sh", *SERVER_COMMAND]
+    command = [
+        "unshare",
+        "-Ur",
+        "sh",
+        "-c",
+        'echo 1 > /proc/sys/user/max_inotify_watches && exec "$@"',
+        "sh",
+        *SERVER_COMMAND,
+    ]
     server, root = start(tmp_path, command=command)
     try:
         index = wait_index(server)["index"]
         assert index["state"] == "ready" and index["watching"] is False, index
         assert "result" in complete(server, root)
         messages = shown(server)
-        assert len(messages) == 1 and "inotify watch limit" in messages[0] and "max_user_watches" in messages[0], messages
+        assert len(messages) == 1 and "inotify watch limit" in messages[0] and "max_user_watches" in messages[0], (
+            messages
+        )
     finally:
         assert server.close() == 0
 
@@ -222,7 +248,7 @@ def test_a_real_inotify_watch_limit_gives_one_message_and_completions_go_on(tmp_
 def _completions_until(server: RawServer, root: Path, done, limit: int = 40) -> int:
     """Ask for ghost text in fresh documents until ``done()``; returns how many were answered."""
     for number in range(limit):
-        text = f"def function_{number}(values):\n    \"\"\"Sum of the values.\"\"\"\n    return"
+        text = f'def function_{number}(values):\n    """Sum of the values."""\n    return'
         assert "result" in complete(server, root, f"f{number}.py", text)
         if done():
             return number + 1
@@ -294,13 +320,25 @@ def test_the_server_exits_when_its_client_disappears_mid_request(tmp_path, how):
             "s.notify('textDocument/didOpen', {'textDocument': {'uri': %r, 'languageId': 'python', 'version': 1, 'text': %r}})\n"
             "s.request('textDocument/inlineCompletion', {'textDocument': {'uri': %r}, 'position': {'line': 4, 'character': 10}, 'context': {'triggerKind': 1}})\n"
             "time.sleep(600)\n"
-        ) % (str(Path(__file__).parents[1] / "fuzz"), server_env(tmp_path), str(root), (root / "use.py").as_uri(), CODE, (root / "use.py").as_uri())
+        ) % (
+            str(Path(__file__).parents[1] / "fuzz"),
+            server_env(tmp_path),
+            str(root),
+            (root / "use.py").as_uri(),
+            CODE,
+            (root / "use.py").as_uri(),
+        )
         client = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
         pid = int(client.stdout.readline())
     if how == "pipes closed":
         uri = (root / "use.py").as_uri()
-        server.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": CODE}})
-        server.request("textDocument/inlineCompletion", {"textDocument": {"uri": uri}, "position": {"line": 4, "character": 10}, "context": {"triggerKind": 1}})
+        server.notify(
+            "textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": CODE}}
+        )
+        server.request(
+            "textDocument/inlineCompletion",
+            {"textDocument": {"uri": uri}, "position": {"line": 4, "character": 10}, "context": {"triggerKind": 1}},
+        )
         process.stdin.close()
         process.stdout.close()
         try:
@@ -314,7 +352,9 @@ def test_the_server_exits_when_its_client_disappears_mid_request(tmp_path, how):
     client.wait()
     deadline = time.monotonic() + 30
     while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
-        status_line = next((l for l in Path(f"/proc/{pid}/status").read_text().splitlines() if l.startswith("State:")), "")
+        status_line = next(
+            (l for l in Path(f"/proc/{pid}/status").read_text().splitlines() if l.startswith("State:")), ""
+        )
         if "Z" in status_line.split(":")[1]:
             break  # exited; a zombie until init reaps it
         time.sleep(0.2)

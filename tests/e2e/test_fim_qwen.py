@@ -9,9 +9,18 @@ from pathlib import Path
 
 import pytest
 import pytest_lsp
+from lsp_session import (
+    end_of,
+    initialize_params,
+    inline_params,
+    items_of,
+    open_document,
+    require_model,
+    server_config,
+    status,
+    wait_until_loaded,
+)
 from pytest_lsp import LanguageClient
-
-from lsp_session import end_of, initialize_params, inline_params, items_of, open_document, require_model, server_config, status, wait_until_loaded
 
 pytestmark = [pytest.mark.slow, pytest.mark.asyncio(loop_scope="module")]
 

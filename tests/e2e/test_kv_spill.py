@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import threading
 
+from lsp_session import require_model
+
 from lsp_server.model.backend import GenerationRequest
 from lsp_server.model.catalog import load_catalog
-from lsp_session import require_model
 
 PLACE = "".join(f"def area_{i}(w, h):\n    return w * h * {i}\n\n" for i in range(40)) + "def total(items):\n    return"
 
@@ -14,8 +15,15 @@ PLACE = "".join(f"def area_{i}(w, h):\n    return w * h * {i}\n\n" for i in rang
 def _load(spill_dir, spill_mb: int = 256):
     from lsp_server.model.llama_backend import LlamaCppBackend
 
-    return LlamaCppBackend("smollm2-135m", load_catalog(), n_ctx=2048, n_threads=2, snapshot_bytes=64 * 2**20,
-                           spill_bytes=spill_mb * 2**20, spill_dir=spill_dir)
+    return LlamaCppBackend(
+        "smollm2-135m",
+        load_catalog(),
+        n_ctx=2048,
+        n_threads=2,
+        snapshot_bytes=64 * 2**20,
+        spill_bytes=spill_mb * 2**20,
+        spill_dir=spill_dir,
+    )
 
 
 def _ask(backend, prefix: str):

@@ -39,14 +39,18 @@ def test_prompt_is_cut_to_the_token_budget(backend):
 
 
 def test_second_identical_prompt_reuses_the_kv_cache(backend):
-    request = GenerationRequest(prefix="def square(x):\n    return", suffix="\n", max_tokens=4, prefix_tokens=500, suffix_tokens=100)
+    request = GenerationRequest(
+        prefix="def square(x):\n    return", suffix="\n", max_tokens=4, prefix_tokens=500, suffix_tokens=100
+    )
     backend.complete(request, threading.Event())
     again = backend.complete(request, threading.Event())
     assert again.evaluated_tokens <= 1
 
 
 def test_going_back_to_a_place_restores_its_kv_instead_of_evaluating_it_again(backend):
-    place_a = "".join(f"def area_{i}(w, h):\n    return w * h * {i}\n\n" for i in range(40)) + "def total(items):\n    return"
+    place_a = (
+        "".join(f"def area_{i}(w, h):\n    return w * h * {i}\n\n" for i in range(40)) + "def total(items):\n    return"
+    )
     place_b = "".join(f"class Shape{i}:\n    sides = {i}\n\n" for i in range(40)) + "class Last:\n    sides ="
 
     def ask(prefix: str):
@@ -69,12 +73,23 @@ def test_going_back_to_a_place_restores_its_kv_instead_of_evaluating_it_again(ba
 
 
 def test_a_cold_place_over_the_budget_answers_from_a_short_prompt_and_a_warm_one_never_does(backend):
-    prefix = "".join(f"def scale_{i}(x):\n    return x * {i}\n\n" for i in range(150)) + "def scale_150(x):\n    return x *"
+    prefix = (
+        "".join(f"def scale_{i}(x):\n    return x * {i}\n\n" for i in range(150)) + "def scale_150(x):\n    return x *"
+    )
     context = (("helpers.py", "".join(f"LIMIT_{i} = {i}\n" for i in range(20))),)
 
     def ask(budget_s: float | None, text: str = prefix):
-        request = GenerationRequest(prefix=text, suffix="\n", max_tokens=6, prefix_tokens=1400, suffix_tokens=50,
-                                    context=context, context_tokens=300, path="scales.py", eval_budget_s=budget_s)
+        request = GenerationRequest(
+            prefix=text,
+            suffix="\n",
+            max_tokens=6,
+            prefix_tokens=1400,
+            suffix_tokens=50,
+            context=context,
+            context_tokens=300,
+            path="scales.py",
+            eval_budget_s=budget_s,
+        )
         return backend.complete(request, threading.Event())
 
     assert backend.speed.prompt_tps > 0 and backend.speed.generation_tps > 0
@@ -103,11 +118,16 @@ def test_cancel_during_prompt_evaluation_stops_the_decode(backend):
     cancel = threading.Event()
     timer = threading.Timer(0.3, cancel.set)
     timer.start()
-    result = backend.complete(GenerationRequest(prefix=prefix, suffix="", max_tokens=64, prefix_tokens=1500, suffix_tokens=0), cancel)
+    result = backend.complete(
+        GenerationRequest(prefix=prefix, suffix="", max_tokens=64, prefix_tokens=1500, suffix_tokens=0), cancel
+    )
     assert result.stop_reason == "cancelled"
     assert result.generated_tokens == 0
     # The backend still works after an aborted decode.
-    after = backend.complete(GenerationRequest(prefix="x = 1\ny = ", suffix="\n", max_tokens=3, prefix_tokens=100, suffix_tokens=20), threading.Event())
+    after = backend.complete(
+        GenerationRequest(prefix="x = 1\ny = ", suffix="\n", max_tokens=3, prefix_tokens=100, suffix_tokens=20),
+        threading.Event(),
+    )
     assert after.stop_reason in ("max_tokens", "stop_token") and after.prompt_tokens > 0
 
 
@@ -115,7 +135,14 @@ def test_typed_lines_go_after_the_middle_marker_and_typing_only_appends(backend)
     prefix = "def area(width, height):\n    result = width"
     suffix = "\n    return result\n"
     first = backend.complete(
-        GenerationRequest(prefix=prefix, suffix=suffix, max_tokens=2, prefix_tokens=500, suffix_tokens=100, middle_chars=len("    result = width")),
+        GenerationRequest(
+            prefix=prefix,
+            suffix=suffix,
+            max_tokens=2,
+            prefix_tokens=500,
+            suffix_tokens=100,
+            middle_chars=len("    result = width"),
+        ),
         threading.Event(),
     )
     # " width" is the cursor's token: healed, it is taken off the prompt and spelled by the model.
@@ -123,7 +150,14 @@ def test_typed_lines_go_after_the_middle_marker_and_typing_only_appends(backend)
     assert "<|fim_suffix|>\n    return result\n<|fim_middle|>" in first.prompt
     typed = prefix + " *"
     second = backend.complete(
-        GenerationRequest(prefix=typed, suffix=suffix, max_tokens=2, prefix_tokens=500, suffix_tokens=100, middle_chars=len("    result = width *")),
+        GenerationRequest(
+            prefix=typed,
+            suffix=suffix,
+            max_tokens=2,
+            prefix_tokens=500,
+            suffix_tokens=100,
+            middle_chars=len("    result = width *"),
+        ),
         threading.Event(),
     )
     assert second.evaluated_tokens <= 3 < second.prompt_tokens
@@ -132,8 +166,14 @@ def test_typed_lines_go_after_the_middle_marker_and_typing_only_appends(backend)
 def test_typing_inside_a_word_keeps_the_healed_prompt(backend):
     suffix = "\n    return result\n"
     requests = [
-        GenerationRequest(prefix=f"def area(width, height):\n    result = {word}", suffix=suffix, max_tokens=3,
-                          prefix_tokens=500, suffix_tokens=100, middle_chars=len(f"    result = {word}"))
+        GenerationRequest(
+            prefix=f"def area(width, height):\n    result = {word}",
+            suffix=suffix,
+            max_tokens=3,
+            prefix_tokens=500,
+            suffix_tokens=100,
+            middle_chars=len(f"    result = {word}"),
+        )
         for word in ("wid", "widt")
     ]
     first = backend.complete(requests[0], threading.Event())
@@ -145,7 +185,9 @@ def test_typing_inside_a_word_keeps_the_healed_prompt(backend):
 
 def test_a_window_that_moves_forward_reuses_the_shifted_cache(backend):
     lines = [f"value_{i} = compute({i}, factor={i % 7})\n" for i in range(110)]
-    request = lambda start: GenerationRequest(prefix="".join(lines[start:]), suffix="", max_tokens=1, prefix_tokens=5000, suffix_tokens=0)
+    request = lambda start: GenerationRequest(
+        prefix="".join(lines[start:]), suffix="", max_tokens=1, prefix_tokens=5000, suffix_tokens=0
+    )
     backend.complete(request(0), threading.Event())
     moved = backend.complete(request(32), threading.Event())
     assert moved.prompt_tokens > 800
@@ -156,7 +198,15 @@ def test_the_window_starts_on_a_line_step(backend):
     prefix = "".join(f"line_{i} = {i}\n" for i in range(100)) + "x = "
 
     def first_line(prefix_tokens: int) -> int:
-        request = GenerationRequest(prefix=prefix, suffix="", max_tokens=1, prefix_tokens=prefix_tokens, suffix_tokens=0, prefix_first_line=0, prefix_line_step=32)
+        request = GenerationRequest(
+            prefix=prefix,
+            suffix="",
+            max_tokens=1,
+            prefix_tokens=prefix_tokens,
+            suffix_tokens=0,
+            prefix_first_line=0,
+            prefix_line_step=32,
+        )
         kept = backend.complete(request, threading.Event()).prompt.split("<|fim_prefix|>", 1)[1]
         return 100 - kept.count("\n")
 
@@ -167,23 +217,48 @@ def test_the_window_starts_on_a_line_step(backend):
 
 def test_a_trailing_space_is_not_doubled(backend):
     # "    x = " tokenizes as "   " + " x" + " =" + " "; healed, the model's " value" is not "  value".
-    request = GenerationRequest(prefix="def area(width, height):\n    result = ", suffix="\n    return result\n", max_tokens=6, prefix_tokens=500, suffix_tokens=100, middle_chars=len("    result = "))
+    request = GenerationRequest(
+        prefix="def area(width, height):\n    result = ",
+        suffix="\n    return result\n",
+        max_tokens=6,
+        prefix_tokens=500,
+        suffix_tokens=100,
+        middle_chars=len("    result = "),
+    )
     result = backend.complete(request, threading.Event())
     assert result.prompt.endswith("<|fim_middle|>    result =")
     assert result.text and not result.text.startswith(" ")
-    indented = GenerationRequest(prefix="def area(width, height):\n    ", suffix="\n", max_tokens=4, prefix_tokens=500, suffix_tokens=100, middle_chars=4)
+    indented = GenerationRequest(
+        prefix="def area(width, height):\n    ",
+        suffix="\n",
+        max_tokens=4,
+        prefix_tokens=500,
+        suffix_tokens=100,
+        middle_chars=4,
+    )
     answer = backend.complete(indented, threading.Event())
     assert answer.text.strip() and not answer.text.startswith(" ")
 
 
 def test_a_changed_context_answers_from_the_context_in_the_kv_until_the_new_one_is_in(backend):
-    prefix = "".join(f"def scale_{i}(x):\n    return x * {i}\n\n" for i in range(60)) + "def scale_60(x):\n    return x *"
+    prefix = (
+        "".join(f"def scale_{i}(x):\n    return x * {i}\n\n" for i in range(60)) + "def scale_60(x):\n    return x *"
+    )
     helpers = ("helpers.py", "".join(f"LIMIT_{i} = {i}\n" for i in range(20)))
     shapes = ("shapes.py", "".join(f"SIDES_{i} = {i}\n" for i in range(20)))
 
     def ask(context, budget_s):
-        request = GenerationRequest(prefix=prefix, suffix="\n", max_tokens=4, prefix_tokens=1400, suffix_tokens=50,
-                                    context=context, context_tokens=600, path="scales.py", eval_budget_s=budget_s)
+        request = GenerationRequest(
+            prefix=prefix,
+            suffix="\n",
+            max_tokens=4,
+            prefix_tokens=1400,
+            suffix_tokens=50,
+            context=context,
+            context_tokens=600,
+            path="scales.py",
+            eval_budget_s=budget_s,
+        )
         return backend.complete(request, threading.Event())
 
     first = ask((helpers,), None)

@@ -10,13 +10,21 @@ from pathlib import Path
 
 import pytest
 import pytest_lsp
+from lsp_session import (
+    initialize_params,
+    inline_params,
+    items_of,
+    open_document,
+    require_model,
+    server_config,
+    status,
+    wait_until_loaded,
+)
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from lsp_server.model.catalog import load_catalog
 from lsp_server.model.fetch import model_file
-
-from lsp_session import initialize_params, inline_params, items_of, open_document, require_model, server_config, status, wait_until_loaded
 
 pytestmark = pytest.mark.asyncio(loop_scope="function")
 

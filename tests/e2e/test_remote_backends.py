@@ -20,6 +20,17 @@ from pathlib import Path
 
 import pytest
 import pytest_lsp
+from lsp_session import (
+    end_of,
+    initialize_params,
+    inline_params,
+    items_of,
+    open_document,
+    require_model,
+    server_config,
+    status,
+    wait_until_loaded,
+)
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
@@ -29,8 +40,6 @@ from lsp_server.model.fetch import model_file
 from lsp_server.model.remote.http import HttpClient, RemoteError
 from lsp_server.model.remote.llama_server import LlamaServerBackend
 from lsp_server.model.remote.openai_backend import OpenAICompatibleBackend
-
-from lsp_session import end_of, initialize_params, inline_params, items_of, open_document, require_model, server_config, status, wait_until_loaded
 
 API_KEY = "iq-" + secrets.token_hex(16)
 KEY_ENV = "IQUEST_E2E_REMOTE_KEY"
@@ -68,8 +77,28 @@ class LlamaServer:
 
     def start(self) -> LlamaServer:
         # -b 512 leaves room for input_extra: llama-server gives the context n_ctx - n_batch - 2*n_predict tokens.
-        command = [str(self.binary), "-m", str(self.model_path), "--host", "127.0.0.1", "--port", str(self.port),
-                   "-t", "1", "-tb", "2", "-c", "2048", "-b", "512", "-ub", "512", "-np", "1", "--no-webui"]
+        command = [
+            str(self.binary),
+            "-m",
+            str(self.model_path),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "-t",
+            "1",
+            "-tb",
+            "2",
+            "-c",
+            "2048",
+            "-b",
+            "512",
+            "-ub",
+            "512",
+            "-np",
+            "1",
+            "--no-webui",
+        ]
         if self.api_key:
             command += ["--api-key", self.api_key]
         with open(self.log, "ab") as log:
@@ -111,8 +140,15 @@ def key_env(monkeypatch):
 
 
 def _request(prefix: str, suffix: str = "", **kwargs) -> GenerationRequest:
-    base = dict(prefix=prefix, suffix=suffix, max_tokens=12, prefix_tokens=600, suffix_tokens=150,
-                context_tokens=300, deadline=time.monotonic() + 120)
+    base = dict(
+        prefix=prefix,
+        suffix=suffix,
+        max_tokens=12,
+        prefix_tokens=600,
+        suffix_tokens=150,
+        context_tokens=300,
+        deadline=time.monotonic() + 120,
+    )
     return GenerationRequest(**{**base, **kwargs})
 
 
@@ -132,7 +168,9 @@ def test_llama_server_infills_with_repository_context_and_reuses_its_cache(qwen_
     assert first.prompt_tokens > bare.prompt_tokens + 20  # the context chunk reached the prompt as input_extra
     assert again.evaluated_tokens < 5 < again.prompt_tokens and again.text == first.text  # cache_prompt
     assert first.generated_tokens > 0
-    chat = backend.chat(ChatRequest(messages=(("user", "Reply with the single word: yes"),), max_tokens=4), threading.Event())
+    chat = backend.chat(
+        ChatRequest(messages=(("user", "Reply with the single word: yes"),), max_tokens=4), threading.Event()
+    )
     assert chat.text.strip() and chat.generated_tokens > 0
 
 
@@ -145,11 +183,15 @@ def test_llama_server_heals_the_word_at_the_cursor(qwen_server, key_env):
 
 
 def test_openai_compatible_backend_against_llama_server(qwen_server, key_env):
-    backend = OpenAICompatibleBackend(HttpClient(qwen_server.url, KEY_ENV), model="", fim_family="auto", context_length=2048)
+    backend = OpenAICompatibleBackend(
+        HttpClient(qwen_server.url, KEY_ENV), model="", fim_family="auto", context_length=2048
+    )
     result = backend.complete(_request(ADD, ADD_SUFFIX, middle_chars=4), threading.Event())
     assert "a + b" in result.text, result
     assert result.prompt_tokens > 10 and result.generated_tokens > 0
-    chat = backend.chat(ChatRequest(messages=(("user", "Reply with the single word: yes"),), max_tokens=4), threading.Event())
+    chat = backend.chat(
+        ChatRequest(messages=(("user", "Reply with the single word: yes"),), max_tokens=4), threading.Event()
+    )
     assert chat.text.strip() and chat.prompt_tokens > 5
 
 
@@ -164,7 +206,9 @@ def test_cancel_mid_stream_stops_the_servers_generation(qwen_server, key_env):
             threading.Timer(0.2, cancel.set).start()
         return False
 
-    long = _request("# A long list of numbers, one per line\nnumbers = [\n", "", max_tokens=400, should_stop=cancel_once_streaming)
+    long = _request(
+        "# A long list of numbers, one per line\nnumbers = [\n", "", max_tokens=400, should_stop=cancel_once_streaming
+    )
     result = backend.complete(long, cancel)
     assert result.stop_reason == "cancelled" and 0 < result.generated_tokens < 400, result
     assert time.monotonic() - cancelled_at[0] < 0.2 + 1.0
@@ -229,12 +273,22 @@ async def _suggest(client: LanguageClient, name: str) -> list:
 
 
 @pytest.mark.asyncio(loop_scope="function")
-async def test_switching_to_llama_server_and_surviving_its_restart(lsp: LanguageClient, smol_server: LlamaServer, capsys):
+async def test_switching_to_llama_server_and_surviving_its_restart(
+    lsp: LanguageClient, smol_server: LlamaServer, capsys
+):
     require_model("smollm2-135m")
-    await lsp.initialize_session(initialize_params(
-        ROOT, model="smollm2-135m", maxTokens=16, contextSize=2048, auditLogPath=str(AUDIT), apiKeyEnv=KEY_ENV,
-        serverUrl=smol_server.url, speculate=False,
-    ))
+    await lsp.initialize_session(
+        initialize_params(
+            ROOT,
+            model="smollm2-135m",
+            maxTokens=16,
+            contextSize=2048,
+            auditLogPath=str(AUDIT),
+            apiKeyEnv=KEY_ENV,
+            serverUrl=smol_server.url,
+            speculate=False,
+        )
+    )
     try:
         await _restart_session(lsp, smol_server)
     finally:
@@ -256,7 +310,9 @@ async def _ready_on(client: LanguageClient, architecture: str) -> dict:
 
 async def _restart_session(lsp: LanguageClient, smol_server: LlamaServer) -> None:
     assert (await wait_until_loaded(lsp))["architecture"] == "llama"  # in-process first
-    lsp.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings={"iquest": {"backend": "llama-server"}}))
+    lsp.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(settings={"iquest": {"backend": "llama-server"}})
+    )
     current = await _ready_on(lsp, "llama-server")
     assert current["model"] == "smollm2-135m" and current["fimFamily"] == "none"
     assert len(await _suggest(lsp, "up.py")) == 1
@@ -275,8 +331,8 @@ async def _restart_session(lsp: LanguageClient, smol_server: LlamaServer) -> Non
     assert (await status(lsp))["error"] is None
     assert len([m for m in lsp.messages if "Cannot reach" in m.message]) == 1
 
-    lsp.workspace_did_change_configuration(types.DidChangeConfigurationParams(
-        settings={"iquest": {"backend": "openai-compatible", "fimFamily": "none"}}
-    ))
+    lsp.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(settings={"iquest": {"backend": "openai-compatible", "fimFamily": "none"}})
+    )
     await _ready_on(lsp, "openai-compatible")
     assert len(await _suggest(lsp, "openai.py")) == 1

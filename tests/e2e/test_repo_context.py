@@ -9,11 +9,20 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from lsp_session import (
+    SERVER_COMMAND,
+    end_of,
+    initialize_params,
+    inline_params,
+    items_of,
+    open_document,
+    require_model,
+    status,
+)
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
 from lsp_server.paths import models_dir
-from lsp_session import SERVER_COMMAND, end_of, initialize_params, inline_params, items_of, open_document, require_model, status
 
 BILLING = textwrap.dedent('''\
     """Invoices for the shop."""
@@ -50,25 +59,34 @@ def write_project(root: Path) -> Path:
     (root / "shop" / "__init__.py").write_text('"""The shop."""\n')
     (root / "shop" / "billing.py").write_text(BILLING)
     (root / "shop" / "checkout.py").write_text(CHECKOUT + "\n")
-    (root / "shop" / "settings.py").write_text(textwrap.dedent(f'''\
-        AWS_ACCESS_KEY_ID = "{SECRETS['aws_key']}"
-        aws_secret_access_key = "{SECRETS['aws_secret']}"
-        GITHUB_TOKEN = "{SECRETS['github']}"
-        DATABASE_URL = "postgres://shop:{SECRETS['url_password']}@db.internal/shop"
+    (root / "shop" / "settings.py").write_text(
+        textwrap.dedent(f'''\
+        AWS_ACCESS_KEY_ID = "{SECRETS["aws_key"]}"
+        aws_secret_access_key = "{SECRETS["aws_secret"]}"
+        GITHUB_TOKEN = "{SECRETS["github"]}"
+        DATABASE_URL = "postgres://shop:{SECRETS["url_password"]}@db.internal/shop"
 
 
         def database_url():
             """The database to connect to."""
             return DATABASE_URL
-        '''))
+        ''')
+    )
     (root / ".env").write_text(f"OPENAI_API_KEY={SECRETS['dotenv']}\n")
-    (root / "deploy_key.pem").write_text(f"-----BEGIN RSA PRIVATE KEY-----\n{SECRETS['private_key_body']}\n-----END RSA PRIVATE KEY-----\n")
+    (root / "deploy_key.pem").write_text(
+        f"-----BEGIN RSA PRIVATE KEY-----\n{SECRETS['private_key_body']}\n-----END RSA PRIVATE KEY-----\n"
+    )
     return root
 
 
 def config(cache: Path, prompt_log: Path) -> ClientServerConfig:
     # A fresh cache for the index, the usual place for the fetched models.
-    env = {**os.environ, "IQUEST_CACHE_DIR": str(cache), "IQUEST_MODEL_DIR": str(models_dir()), "IQUEST_PROMPT_LOG": str(prompt_log)}
+    env = {
+        **os.environ,
+        "IQUEST_CACHE_DIR": str(cache),
+        "IQUEST_MODEL_DIR": str(models_dir()),
+        "IQUEST_PROMPT_LOG": str(prompt_log),
+    }
     return ClientServerConfig(server_command=SERVER_COMMAND, server_env=env)
 
 
@@ -167,11 +185,19 @@ async def test_planted_secrets_never_reach_a_prompt(tmp_path):
         settings_text = (root / "shop" / "settings.py").read_text()
         # Edit the secrets file in the editor (recent-edit context) and complete in files that use it.
         uri = open_document(client, root / "shop" / "settings.py", settings_text, "python")
-        client.text_document_did_change(types.DidChangeTextDocumentParams(
-            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
-            content_changes=[types.TextDocumentContentChangePartial(
-                range=types.Range(start=types.Position(line=3, character=0), end=types.Position(line=3, character=0)), text="# db\n")],
-        ))
+        client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+                content_changes=[
+                    types.TextDocumentContentChangePartial(
+                        range=types.Range(
+                            start=types.Position(line=3, character=0), end=types.Position(line=3, character=0)
+                        ),
+                        text="# db\n",
+                    )
+                ],
+            )
+        )
         line, character = end_of(settings_text)
         await client.text_document_inline_completion_async(inline_params(uri, line + 1, character))
         text = "from shop.settings import database_url, DATABASE_URL, GITHUB_TOKEN\n\n\ndef connect():\n    url = database_url()\n    "
@@ -186,7 +212,7 @@ async def test_planted_secrets_never_reach_a_prompt(tmp_path):
         await client.stop()
     seen = prompts(log)
     assert len(seen) == 2
-    assert "AWS_ACCESS_KEY_ID = \"<redacted>\"" in seen[0]  # the code around a secret is kept ...
+    assert 'AWS_ACCESS_KEY_ID = "<redacted>"' in seen[0]  # the code around a secret is kept ...
     assert "def database_url():" in seen[1] and "<redacted>" in seen[1]  # ... and so is the context ...
     for name, secret in SECRETS.items():  # ... and none of the secrets, in speculations either
         for prompt in prompts(log, speculative=True):
@@ -198,12 +224,26 @@ async def test_a_long_files_own_imports_and_far_code_reach_the_prompt(tmp_path):
     root = write_project(tmp_path / "repo")
     far = "def refund_order(order, reason_code):\n    calculator = InvoiceCalculator()\n    owed = calculator.apply_regional_vat_and_discounts(order.items, order.region)\n    return owed\n"
     filler = "".join(f"\n\ndef step_{i}(value):\n    return value + {i}\n" for i in range(120))
-    text = "from shop.billing import InvoiceCalculator\n\n\n" + far + filler + "\n\ndef reprice_order(order):\n    calculator = InvoiceCalculator()\n    owed = "
+    text = (
+        "from shop.billing import InvoiceCalculator\n\n\n"
+        + far
+        + filler
+        + "\n\ndef reprice_order(order):\n    calculator = InvoiceCalculator()\n    owed = "
+    )
     seen = {}
     for sources in (["similar", "imports"], ["definitions"]):
         log = tmp_path / f"prompts-{len(sources)}.jsonl"
-        client = await start(root, tmp_path / "cache", log, model="smollm2-135m", maxTokens=4, maxPromptTokens=1024,
-                             contextSources=sources, speculate=False, warmUp=False)
+        client = await start(
+            root,
+            tmp_path / "cache",
+            log,
+            model="smollm2-135m",
+            maxTokens=4,
+            maxPromptTokens=1024,
+            contextSources=sources,
+            speculate=False,
+            warmUp=False,
+        )
         try:
             await wait_for_index(client)
             uri = open_document(client, root / "shop" / "orders.py", text, "python")

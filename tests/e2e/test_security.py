@@ -16,9 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "fuzz"))
 from harness import initialize_params, server_env, wait_ready  # noqa: E402
-from rpc import RawServer  # noqa: E402
-
 from lsp_session import require_model  # noqa: E402
+from rpc import RawServer  # noqa: E402
 
 SMOLLM = "smollm2-135m"
 SECRETS = {
@@ -42,24 +41,26 @@ def write_project(root: Path) -> Path:
     """A small shop whose ordinary source files hold secrets, plus secrets files that must not be read."""
     (root / "shop").mkdir(parents=True)
     (root / "shop" / "__init__.py").write_text('"""The shop."""\n')
-    (root / "shop" / "settings.py").write_text(textwrap.dedent(f'''\
+    (root / "shop" / "settings.py").write_text(
+        textwrap.dedent(f'''\
         """Settings of the shop."""
 
-        AWS_ACCESS_KEY_ID = "{SECRETS['aws access key id']}"
-        aws_secret_access_key = "{SECRETS['aws secret key']}"
-        GITHUB_TOKEN = "{SECRETS['github token']}"
-        SLACK_BOT_TOKEN = "{SECRETS['slack token']}"
-        STRIPE_KEY = "{SECRETS['stripe key']}"
-        MAPS_KEY = "{SECRETS['google api key']}"
-        DATABASE_URL = "postgres://shop:{SECRETS['password in a url']}@db.internal/shop"
-        SESSION = "{SECRETS['jwt']}"
-        admin_password = "{SECRETS['password assignment']}"
+        AWS_ACCESS_KEY_ID = "{SECRETS["aws access key id"]}"
+        aws_secret_access_key = "{SECRETS["aws secret key"]}"
+        GITHUB_TOKEN = "{SECRETS["github token"]}"
+        SLACK_BOT_TOKEN = "{SECRETS["slack token"]}"
+        STRIPE_KEY = "{SECRETS["stripe key"]}"
+        MAPS_KEY = "{SECRETS["google api key"]}"
+        DATABASE_URL = "postgres://shop:{SECRETS["password in a url"]}@db.internal/shop"
+        SESSION = "{SECRETS["jwt"]}"
+        admin_password = "{SECRETS["password assignment"]}"
 
 
         def database_url():
             """The database to connect to."""
             return DATABASE_URL
-        '''))
+        ''')
+    )
     (root / "shop" / "client.js").write_text(
         f"const token = '{SECRETS['github token']}';\n\nexport function headers() {{\n  return {{ Authorization: token }};\n}}\n"
     )
@@ -89,9 +90,15 @@ def status(server: RawServer) -> dict:
 
 def open_and_complete(server: RawServer, path: Path, text: str, language: str = "python") -> dict:
     uri = path.as_uri()
-    server.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": language, "version": 1, "text": text}})
+    server.notify(
+        "textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": language, "version": 1, "text": text}}
+    )
     lines = text.split("\n")
-    params = {"textDocument": {"uri": uri}, "position": {"line": len(lines) - 1, "character": len(lines[-1])}, "context": {"triggerKind": 1}}
+    params = {
+        "textDocument": {"uri": uri},
+        "position": {"line": len(lines) - 1, "character": len(lines[-1])},
+        "context": {"triggerKind": 1},
+    }
     return server.call("textDocument/inlineCompletion", params, timeout=300)
 
 
@@ -123,19 +130,34 @@ def test_no_secret_reaches_a_completion_action_or_refactor_plan_prompt(tmp_path)
     settings = root / "shop" / "settings.py"
     try:
         # Completions: inside the file with the secrets, in a file that uses it (context), in JS.
-        assert "result" in open_and_complete(server, settings, settings.read_text() + "\n\ndef cache_url():\n    return")
+        assert "result" in open_and_complete(
+            server, settings, settings.read_text() + "\n\ndef cache_url():\n    return"
+        )
         text = "from shop.settings import database_url, DATABASE_URL, GITHUB_TOKEN, admin_password\n\n\ndef connect():\n    url = "
         assert "result" in open_and_complete(server, root / "shop" / "db.py", text)
-        assert "result" in open_and_complete(server, root / "shop" / "client.js", (root / "shop" / "client.js").read_text() + "\n", "javascript")
+        assert "result" in open_and_complete(
+            server, root / "shop" / "client.js", (root / "shop" / "client.js").read_text() + "\n", "javascript"
+        )
         # Secrets files: no completion and no action at all.
         assert open_and_complete(server, root / ".env", (root / ".env").read_text())["result"]["items"] == []
-        assert "error" in command(server, "iquest.explain", {"uri": (root / ".env").as_uri(), "range": whole_file(root / ".env")})
+        assert "error" in command(
+            server, "iquest.explain", {"uri": (root / ".env").as_uri(), "range": whole_file(root / ".env")}
+        )
         # Actions and plans over the file with the secrets.
         uri = settings.as_uri()
         for name, argument in [
             ("iquest.explain", {"uri": uri, "range": whole_file(settings)}),
-            ("iquest.rewriteSelection", {"uri": uri, "range": whole_file(settings), "instruction": "sort the settings"}),
-            ("iquest.refactorPlan", {"goal": "Read the settings from the environment", "focus": ["shop/settings.py", ".env", "deploy_key.pem"]}),
+            (
+                "iquest.rewriteSelection",
+                {"uri": uri, "range": whole_file(settings), "instruction": "sort the settings"},
+            ),
+            (
+                "iquest.refactorPlan",
+                {
+                    "goal": "Read the settings from the environment",
+                    "focus": ["shop/settings.py", ".env", "deploy_key.pem"],
+                },
+            ),
         ]:
             answer = command(server, name, argument)
             assert "result" in answer or answer["error"]["code"] != -32603, (name, answer)
@@ -190,17 +212,36 @@ def test_symlinks_and_dotdot_paths_out_of_the_workspace_are_never_read(tmp_path)
         assert "result" in open_and_complete(server, root / "app" / "main.py", text)
         # A document opened through `..` or outside the workspace gets no repository context.
         dotdot = root.as_uri() + "/../outside/notes.py"
-        server.notify("textDocument/didOpen", {"textDocument": {"uri": dotdot, "languageId": "python", "version": 1, "text": "from leak import *\nx = "}})
-        assert "result" in server.call("textDocument/inlineCompletion", {"textDocument": {"uri": dotdot}, "position": {"line": 1, "character": 4}, "context": {"triggerKind": 1}}, timeout=300)
-        assert "result" in open_and_complete(server, outside / "other.py", "import secret_config\nfrom leak import *\ny = ")
+        server.notify(
+            "textDocument/didOpen",
+            {"textDocument": {"uri": dotdot, "languageId": "python", "version": 1, "text": "from leak import *\nx = "}},
+        )
+        assert "result" in server.call(
+            "textDocument/inlineCompletion",
+            {"textDocument": {"uri": dotdot}, "position": {"line": 1, "character": 4}, "context": {"triggerKind": 1}},
+            timeout=300,
+        )
+        assert "result" in open_and_complete(
+            server, outside / "other.py", "import secret_config\nfrom leak import *\ny = "
+        )
         # Open and close the symlinked file: back to "the disk" must not mean reading through the link.
         alias = (root / "app" / "alias.py").as_uri()
-        server.notify("textDocument/didOpen", {"textDocument": {"uri": alias, "languageId": "python", "version": 1, "text": "x = 1\n"}})
+        server.notify(
+            "textDocument/didOpen",
+            {"textDocument": {"uri": alias, "languageId": "python", "version": 1, "text": "x = 1\n"}},
+        )
         server.notify("textDocument/didClose", {"textDocument": {"uri": alias}})
         time.sleep(1)  # open documents are indexed after a short pause in typing
         assert "result" in open_and_complete(server, root / "app" / "main2.py", text)
         assert status(server)["index"]["files"] == 4  # app/main.py (open) joined; the outside documents did not
-        plan = command(server, "iquest.refactorPlan", {"goal": "inline the helper", "focus": ["../outside/leak.py", str(outside / "leak.py"), "linked/leak.py", "app/alias.py"]})
+        plan = command(
+            server,
+            "iquest.refactorPlan",
+            {
+                "goal": "inline the helper",
+                "focus": ["../outside/leak.py", str(outside / "leak.py"), "linked/leak.py", "app/alias.py"],
+            },
+        )
         assert "result" in plan or plan["error"]["code"] != -32603, plan
     finally:
         server.close()
@@ -240,7 +281,10 @@ def test_nothing_goes_to_the_network_by_default(tmp_path):
     hook_dir.mkdir()
     (hook_dir / "sitecustomize.py").write_text(NETWORK_HOOK)
     net_log = tmp_path / "network.log"
-    env = {"PYTHONPATH": os.pathsep.join([str(hook_dir), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep), "IQUEST_NET_LOG": str(net_log)}
+    env = {
+        "PYTHONPATH": os.pathsep.join([str(hook_dir), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
+        "IQUEST_NET_LOG": str(net_log),
+    }
     # The hook works: a plain connection attempt from a process with the same environment is caught.
     probe = subprocess.run(
         [sys.executable, "-c", "import socket\ntry:\n socket.create_connection(('127.0.0.1', 9), timeout=1)\nexcept OSError:\n pass"],
@@ -251,12 +295,20 @@ def test_nothing_goes_to_the_network_by_default(tmp_path):
     root = write_project(tmp_path / "repo")
     server = RawServer(env={**server_env(tmp_path), **env}, stderr_path=tmp_path / "server.log")
     try:
-        server.call("initialize", initialize_params(root, maxTokens=8, actionMaxTokens=16), timeout=60)  # default settings otherwise
+        server.call(
+            "initialize", initialize_params(root, maxTokens=8, actionMaxTokens=16), timeout=60
+        )  # default settings otherwise
         server.notify("initialized", {})
         assert wait_ready(server)["state"] == "ready"
-        assert "result" in open_and_complete(server, root / "shop" / "app.py", "from shop.settings import database_url\n\n\ndef main():\n    return ")
+        assert "result" in open_and_complete(
+            server, root / "shop" / "app.py", "from shop.settings import database_url\n\n\ndef main():\n    return "
+        )
         uri = (root / "shop" / "app.py").as_uri()
-        assert "result" in command(server, "iquest.explain", {"uri": uri, "range": {"start": {"line": 0, "character": 0}, "end": {"line": 3, "character": 0}}})
+        assert "result" in command(
+            server,
+            "iquest.explain",
+            {"uri": uri, "range": {"start": {"line": 0, "character": 0}, "end": {"line": 3, "character": 0}}},
+        )
         for name in ("iquest.reindex", "iquest.reloadModel", "iquest.status"):
             assert "result" in server.call("workspace/executeCommand", {"command": name}, timeout=300)
         assert server.close() == 0

@@ -9,10 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from lsp_session import require_model
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
-
-from lsp_session import require_model
 
 
 def _free_port() -> int:
@@ -37,21 +36,35 @@ async def test_tcp_session_answers_status_and_inline_completion(tmp_path: Path):
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "lsp_server", "serve", "--tcp", f"127.0.0.1:{port}"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=dict(os.environ),
     )
     try:
         client = await _connect(port)
         result = await client.initialize_async(
-            types.InitializeParams(capabilities=types.ClientCapabilities(), initialization_options={"iquest": {
-                "model": "smollm2-135m", "auditLog": False, "maxTokens": 8,
-                # Untimed: wait for the whole answer (as initialize_params does for the stdio tests).
-                "generationTimeoutMs": 120000, "firstLinesMs": 0,
-            }})
+            types.InitializeParams(
+                capabilities=types.ClientCapabilities(),
+                initialization_options={
+                    "iquest": {
+                        "model": "smollm2-135m",
+                        "auditLog": False,
+                        "maxTokens": 8,
+                        # Untimed: wait for the whole answer (as initialize_params does for the stdio tests).
+                        "generationTimeoutMs": 120000,
+                        "firstLinesMs": 0,
+                    }
+                },
+            )
         )
         assert result.capabilities.inline_completion_provider
         client.initialized(types.InitializedParams())
         uri = (tmp_path / "t.py").as_uri()
-        client.text_document_did_open(types.DidOpenTextDocumentParams(types.TextDocumentItem(uri=uri, language_id="python", version=1, text="def main():\n    ")))
+        client.text_document_did_open(
+            types.DidOpenTextDocumentParams(
+                types.TextDocumentItem(uri=uri, language_id="python", version=1, text="def main():\n    ")
+            )
+        )
         answer = await asyncio.wait_for(
             client.text_document_inline_completion_async(
                 types.InlineCompletionParams(

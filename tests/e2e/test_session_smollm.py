@@ -9,12 +9,22 @@ from pathlib import Path
 
 import pytest
 import pytest_lsp
+from lsp_session import (
+    end_of,
+    initialize_params,
+    inline_params,
+    items_of,
+    open_document,
+    require_model,
+    server_config,
+    status,
+    wait_until_loaded,
+)
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import LanguageClient
 
 from lsp_server.settings import Settings
-from lsp_session import end_of, initialize_params, inline_params, items_of, open_document, require_model, server_config, status, wait_until_loaded
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -29,9 +39,11 @@ INITIALIZE_RESULT: list[types.InitializeResult] = []
 @pytest_lsp.fixture(scope="module", config=server_config())
 async def client(lsp_client: LanguageClient):
     require_model("smollm2-135m")
-    INITIALIZE_RESULT[:] = [await lsp_client.initialize_session(
-        initialize_params(ROOT, model="smollm2-135m", maxTokens=24, auditLogPath=str(AUDIT), contextSize=2048)
-    )]
+    INITIALIZE_RESULT[:] = [
+        await lsp_client.initialize_session(
+            initialize_params(ROOT, model="smollm2-135m", maxTokens=24, auditLogPath=str(AUDIT), contextSize=2048)
+        )
+    ]
     yield
     await lsp_client.shutdown_session()
 
@@ -74,7 +86,9 @@ async def test_completion_fallback_offers_the_same_kind_of_suggestion(client: La
     uri = open_document(client, ROOT / "fallback.py", text, "python")
     line, character = end_of(text)
     answer = await client.text_document_completion_async(
-        types.CompletionParams(text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=line, character=character))
+        types.CompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=line, character=character)
+        )
     )
     assert isinstance(answer, types.CompletionList) and len(answer.items) == 1
     item = answer.items[0]
@@ -106,7 +120,11 @@ COUNTING_LIST = "numbers = [\n" + "".join(f"    {n},\n" for n in range(1, 9))
 async def test_cancelling_an_in_flight_request_stops_generation(client: LanguageClient):
     await wait_until_loaded(client)
     client.workspace_did_change_configuration(
-        types.DidChangeConfigurationParams(settings={"iquest": {"maxTokens": 400, "multiline": "always", "maxLines": 200, "generationTimeoutMs": 60000}})
+        types.DidChangeConfigurationParams(
+            settings={
+                "iquest": {"maxTokens": 400, "multiline": "always", "maxLines": 200, "generationTimeoutMs": 60000}
+            }
+        )
     )
     uri = open_document(client, ROOT / "numbers.py", COUNTING_LIST, "python")
     pending = set(client.protocol._request_futures)
@@ -133,7 +151,9 @@ async def test_cancelling_an_in_flight_request_stops_generation(client: Language
 async def test_result_is_dropped_when_the_document_changes_meanwhile(client: LanguageClient):
     await wait_until_loaded(client)
     client.workspace_did_change_configuration(
-        types.DidChangeConfigurationParams(settings={"iquest": {"maxTokens": 200, "multiline": "always", "maxLines": 200}})
+        types.DidChangeConfigurationParams(
+            settings={"iquest": {"maxTokens": 200, "multiline": "always", "maxLines": 200}}
+        )
     )
     uri = open_document(client, ROOT / "stale.py", COUNTING_LIST, "python")
     request = asyncio.ensure_future(client.text_document_inline_completion_async(inline_params(uri, 9, 0)))
@@ -141,8 +161,14 @@ async def test_result_is_dropped_when_the_document_changes_meanwhile(client: Lan
     client.text_document_did_change(
         types.DidChangeTextDocumentParams(
             text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
-            content_changes=[types.TextDocumentContentChangePartial(
-                range=types.Range(start=types.Position(line=9, character=0), end=types.Position(line=9, character=0)), text="1")],
+            content_changes=[
+                types.TextDocumentContentChangePartial(
+                    range=types.Range(
+                        start=types.Position(line=9, character=0), end=types.Position(line=9, character=0)
+                    ),
+                    text="1",
+                )
+            ],
         )
     )
     answer = await asyncio.wait_for(request, 60)

@@ -6,9 +6,6 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from lsprotocol import types
-from pytest_lsp import LanguageClient
-
 from lsp_session import (
     end_of,
     initialize_params,
@@ -20,16 +17,22 @@ from lsp_session import (
     status_when,
     wait_until_loaded,
 )
+from lsprotocol import types
+from pytest_lsp import LanguageClient
 
 # Long enough that evaluating it is clearly visible (a few hundred tokens).
-TEXT = "".join(f"def step_{i}(value):\n    \"\"\"Step {i} of the pipeline.\"\"\"\n    return value + {i}\n\n\n" for i in range(30))
+TEXT = "".join(
+    f'def step_{i}(value):\n    """Step {i} of the pipeline."""\n    return value + {i}\n\n\n' for i in range(30)
+)
 CURSOR = (TEXT.count("\n"), 0)
 
 
 async def start(root: Path, model: str = "smollm2-135m", **options) -> LanguageClient:
     require_model(model)
     client = await server_config().start()
-    await client.initialize_session(initialize_params(root, model=model, maxTokens=4, auditLog=False, repoContext=False, **options))
+    await client.initialize_session(
+        initialize_params(root, model=model, maxTokens=4, auditLog=False, repoContext=False, **options)
+    )
     await wait_until_loaded(client)
     return client
 
@@ -50,7 +53,9 @@ async def test_cursor_rest_fills_the_kv_before_the_request(tmp_path, warm_up):
     try:
         uri = open_document(client, tmp_path / "pipeline.py", TEXT, "python")
         line, character = CURSOR
-        client.protocol.notify("iquest/didMoveCursor", {"textDocument": {"uri": uri}, "position": {"line": line, "character": character}})
+        client.protocol.notify(
+            "iquest/didMoveCursor", {"textDocument": {"uri": uri}, "position": {"line": line, "character": character}}
+        )
         if warm_up:
             warm = await wait_for_warm_up(client)
             assert warm["completed"] and warm["evaluatedTokens"] > 200
@@ -73,7 +78,10 @@ async def test_a_document_opened_is_warmed_at_its_start_and_garbage_hints_are_ig
     client = await start(tmp_path, model="qwen2.5-coder-0.5b")
     try:
         client.protocol.notify("iquest/didMoveCursor", {"position": "nowhere"})
-        client.protocol.notify("iquest/didMoveCursor", {"textDocument": {"uri": "file:///unknown.py"}, "position": {"line": 0, "character": 0}})
+        client.protocol.notify(
+            "iquest/didMoveCursor",
+            {"textDocument": {"uri": "file:///unknown.py"}, "position": {"line": 0, "character": 0}},
+        )
         uri = open_document(client, tmp_path / "pipeline.py", TEXT, "python")
         warm = await wait_for_warm_up(client)
         assert warm["completed"] and warm["evaluatedTokens"] > 100
@@ -97,10 +105,12 @@ async def test_going_back_to_a_file_evaluates_only_what_changed_there(tmp_path, 
         await client.text_document_inline_completion_async(inline_params(other, *end_of(shapes)))
         # Back in pipeline.py, with a little typed at its end.
         edited = TEXT + "result = "
-        client.text_document_did_change(types.DidChangeTextDocumentParams(
-            text_document=types.VersionedTextDocumentIdentifier(uri=pipeline, version=2),
-            content_changes=[types.TextDocumentContentChangeWholeDocument(text=edited)],
-        ))
+        client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=pipeline, version=2),
+                content_changes=[types.TextDocumentContentChangeWholeDocument(text=edited)],
+            )
+        )
         await client.text_document_inline_completion_async(inline_params(pipeline, *end_of(edited)))
         current = await status(client)
         back = current["lastGeneration"]
@@ -156,12 +166,18 @@ async def test_a_cold_place_answers_from_a_short_prompt_then_the_full_one_is_rea
 async def wait_for_full_answer(client: LanguageClient, timeout: float = 60) -> dict:
     """The last generation once a full prompt's answer was computed in the background."""
     current = await status_when(
-        client, lambda s: s["completion"]["speculations"] and not s["lastGeneration"]["shortPrompt"], "no answer from the full prompt", timeout, 0.2
+        client,
+        lambda s: s["completion"]["speculations"] and not s["lastGeneration"]["shortPrompt"],
+        "no answer from the full prompt",
+        timeout,
+        0.2,
     )
     return current["lastGeneration"]
 
 
-async def wait_for_warm_ups(client: LanguageClient, count: int, previous: dict | None = None, timeout: float = 60) -> dict:
+async def wait_for_warm_ups(
+    client: LanguageClient, count: int, previous: dict | None = None, timeout: float = 60
+) -> dict:
     """Status once ``count`` warm-ups started and one other than ``previous`` finished."""
 
     def finished(current: dict) -> bool:
@@ -176,15 +192,29 @@ async def test_a_scroll_warms_the_middle_of_the_view_and_a_cursor_hint_wins_over
     try:
         uri = open_document(client, tmp_path / "pipeline.py", TEXT, "python")
         # Scrolled to lines 60-100 right after the open: the view wins over the file's start.
-        client.protocol.notify("iquest/didChangeVisibleRange", {"textDocument": {"uri": uri}, "range": {"start": {"line": 60, "character": 0}, "end": {"line": 100, "character": 0}}})
+        client.protocol.notify(
+            "iquest/didChangeVisibleRange",
+            {
+                "textDocument": {"uri": uri},
+                "range": {"start": {"line": 60, "character": 0}, "end": {"line": 100, "character": 0}},
+            },
+        )
         first = (await wait_for_warm_ups(client, 1))["completion"]["lastWarmUp"]
         middle = TEXT.split("\n")[80]
         await client.text_document_inline_completion_async(inline_params(uri, 80, len(middle)))
         in_view = (await status(client))["lastGeneration"]
         # The cursor comes to rest, then the view scrolls (the editor revealing it): the cursor wins.
         line, character = CURSOR
-        client.protocol.notify("iquest/didMoveCursor", {"textDocument": {"uri": uri}, "position": {"line": line, "character": character}})
-        client.protocol.notify("iquest/didChangeVisibleRange", {"textDocument": {"uri": uri}, "range": {"start": {"line": 0, "character": 0}, "end": {"line": 40, "character": 0}}})
+        client.protocol.notify(
+            "iquest/didMoveCursor", {"textDocument": {"uri": uri}, "position": {"line": line, "character": character}}
+        )
+        client.protocol.notify(
+            "iquest/didChangeVisibleRange",
+            {
+                "textDocument": {"uri": uri},
+                "range": {"start": {"line": 0, "character": 0}, "end": {"line": 40, "character": 0}},
+            },
+        )
         client.protocol.notify("iquest/didChangeVisibleRange", {"textDocument": {"uri": uri}, "range": {"start": "x"}})
         current = await wait_for_warm_ups(client, 2, first)
         at_cursor = await request_at_cursor(client, uri)

@@ -56,8 +56,15 @@ class Chromium:
         self.port = free_port()
         self._log = open(log, "wb")
         self.process = subprocess.Popen(
-            [binary, *CHROMIUM_FLAGS, f"--remote-debugging-port={self.port}", f"--user-data-dir={profile}", "about:blank"],
-            stdout=self._log, stderr=subprocess.STDOUT,
+            [
+                binary,
+                *CHROMIUM_FLAGS,
+                f"--remote-debugging-port={self.port}",
+                f"--user-data-dir={profile}",
+                "about:blank",
+            ],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
         )
         self._ws: Any = None
         self._ids = itertools.count(1)

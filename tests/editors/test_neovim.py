@@ -34,8 +34,13 @@ def test_neovim_gets_a_suggestion_from_the_server(nvim: str, tmp_path: Path):
     source = workspace / "geometry.py"
     source.write_text(SOURCE)
     result_file = tmp_path / "result.json"
-    settings = {"model": "qwen2.5-coder-0.5b", "maxTokens": 24, "generationTimeoutMs": 120000, "firstLinesMs": 0,
-                "auditLogPath": str(tmp_path / "audit.jsonl")}
+    settings = {
+        "model": "qwen2.5-coder-0.5b",
+        "maxTokens": 24,
+        "generationTimeoutMs": 120000,
+        "firstLinesMs": 0,
+        "auditLogPath": str(tmp_path / "audit.jsonl"),
+    }
     env = {
         **os.environ,
         "IQUEST_NVIM_CONFIG": str(REPO / "editors" / "nvim"),
@@ -44,8 +49,14 @@ def test_neovim_gets_a_suggestion_from_the_server(nvim: str, tmp_path: Path):
         "IQUEST_NVIM_FILE": str(source),
         "IQUEST_NVIM_RESULT": str(result_file),
     }
-    run = subprocess.run([nvim, "--headless", "-u", "NONE", "-l", str(SCRIPT)], env=env, cwd=workspace,
-                         capture_output=True, text=True, timeout=400)
+    run = subprocess.run(
+        [nvim, "--headless", "-u", "NONE", "-l", str(SCRIPT)],
+        env=env,
+        cwd=workspace,
+        capture_output=True,
+        text=True,
+        timeout=400,
+    )
     assert result_file.is_file(), f"nvim wrote no result (rc {run.returncode}): {run.stdout}\n{run.stderr}"
     result = json.loads(result_file.read_text())
     assert result.get("error") is None, result

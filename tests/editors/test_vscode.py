@@ -14,10 +14,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from lsp_session import require_model
-
 import tools
 from cdp import Chromium, free_port
+from lsp_session import require_model
 
 SOURCE = '''"""Geometry."""
 
@@ -29,7 +28,9 @@ def circle_area(radius: float) -> float:
     return math.pi * radius ** 2
 '''
 TYPED = "\n\ndef circle_circumference(radius: float) -> float:\n"
-GHOST = "Array.from(document.querySelectorAll('.ghost-text-decoration, .ghost-text')).map(e => e.textContent).join('\\n')"
+GHOST = (
+    "Array.from(document.querySelectorAll('.ghost-text-decoration, .ghost-text')).map(e => e.textContent).join('\\n')"
+)
 STATUS_ITEMS = "Array.from(document.querySelectorAll('.statusbar-item')).map(e => e.textContent.trim()).filter(Boolean)"
 USER_SETTINGS = {
     "workbench.startupEditor": "none",
@@ -99,9 +100,19 @@ def code_server(tmp_path: Path):
     config.write_text(f"bind-addr: 127.0.0.1:{port}\nauth: none\ncert: false\n")
     log = open(tmp_path / "code-server.log", "wb")
     process = subprocess.Popen(
-        [*base, "--config", str(config), "--disable-telemetry", "--disable-update-check", "--disable-workspace-trust",
-         "--disable-getting-started-override", str(workspace)],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            *base,
+            "--config",
+            str(config),
+            "--disable-telemetry",
+            "--disable-update-check",
+            "--disable-workspace-trust",
+            "--disable-getting-started-override",
+            str(workspace),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     try:
         _wait_http(f"http://127.0.0.1:{port}/healthz", process, 60)

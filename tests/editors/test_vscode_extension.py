@@ -8,9 +8,9 @@ import re
 import subprocess
 import zipfile
 
-from lsp_server.settings import _FIELDS, Settings
-
 import tools
+
+from lsp_server.settings import _FIELDS, Settings
 
 EXTENSION = tools.REPO / "vscode-extension"
 EXTENSION_ONLY = {"server.command", "server.pythonPath", "server.env", "inlineSuggestions.enable", "trace.server"}
@@ -18,7 +18,10 @@ EXTENSION_ONLY = {"server.command", "server.pythonPath", "server.env", "inlineSu
 
 def _contributed() -> dict[str, dict]:
     manifest = json.loads((EXTENSION / "package.json").read_text())
-    return {key.removeprefix("iquest."): value for key, value in manifest["contributes"]["configuration"]["properties"].items()}
+    return {
+        key.removeprefix("iquest."): value
+        for key, value in manifest["contributes"]["configuration"]["properties"].items()
+    }
 
 
 def test_contributed_settings_are_the_servers_with_the_same_defaults():
@@ -26,8 +29,19 @@ def test_contributed_settings_are_the_servers_with_the_same_defaults():
     contributed = _contributed()
     assert server_side <= set(_FIELDS), f"not server settings: {server_side - set(_FIELDS)}"
     # The core settings of the README's table at least (the server may gain more before the extension does).
-    assert {"model", "contextSize", "threads", "gpuLayers", "modelsDir", "debounceMs", "multiline", "repoContext",
-            "exclude", "auditLog", "auditLogPath"} <= server_side
+    assert {
+        "model",
+        "contextSize",
+        "threads",
+        "gpuLayers",
+        "modelsDir",
+        "debounceMs",
+        "multiline",
+        "repoContext",
+        "exclude",
+        "auditLog",
+        "auditLogPath",
+    } <= server_side
     defaults = Settings()
     for name in server_side:
         field = _FIELDS[name]
@@ -35,7 +49,9 @@ def test_contributed_settings_are_the_servers_with_the_same_defaults():
         expected = list(expected) if isinstance(expected, tuple) else expected
         assert contributed[name]["default"] == expected, name
         if field.choices:
-            schema = contributed[name]["items"] if field.kind is list else contributed[name]  # a list's choices are its items'
+            schema = (
+                contributed[name]["items"] if field.kind is list else contributed[name]
+            )  # a list's choices are its items'
             assert schema["enum"] == list(field.choices), name
         if field.minimum is not None:
             assert (contributed[name]["minimum"], contributed[name]["maximum"]) == (field.minimum, field.maximum), name
@@ -53,7 +69,9 @@ def test_extension_unit_tests_pass():
     if node is None or not (EXTENSION / "node_modules").is_dir():
         tools.missing("Node 24 / vscode-extension/node_modules")
     env = {**os.environ, "PATH": f"{node.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-    run = subprocess.run(["npm", "test", "--silent"], cwd=EXTENSION, env=env, capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        ["npm", "test", "--silent"], cwd=EXTENSION, env=env, capture_output=True, text=True, timeout=300
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     counts = dict(re.findall(r"^ℹ (pass|fail) (\d+)$", run.stdout, re.MULTILINE))
     assert counts.get("fail") == "0" and int(counts.get("pass", 0)) >= 15, run.stdout

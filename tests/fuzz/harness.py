@@ -6,17 +6,17 @@ import itertools
 import os
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
+from hostile import Message, World, hostile_messages
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from hostile import World, hostile_messages, Message
 from rpc import RawServer, encode, frame
 
-SANITY_TEXT = "def add(a, b):\n    \"\"\"Sum of a and b.\"\"\"\n    return"
+SANITY_TEXT = 'def add(a, b):\n    """Sum of a and b."""\n    return'
 OPTIONS = {
     "model": "smollm2-135m",
     "maxTokens": 4,
@@ -96,7 +96,12 @@ class FuzzTarget:
         self.server.notify("initialized", {})
         status = wait_ready(self.server)
         assert status["state"] == "ready", status
-        docs = [self.root / "main.py", self.root / "pkg" / "shapes.py", self.root / "pkg" / "new.py", self.root / "😀 é.py"]
+        docs = [
+            self.root / "main.py",
+            self.root / "pkg" / "shapes.py",
+            self.root / "pkg" / "new.py",
+            self.root / "😀 é.py",
+        ]
         self.world = World(self.root.as_uri(), (self.outside / "secret.py").as_uri(), tuple(p.as_uri() for p in docs))
         self._ids = itertools.count(1_000_000)
         self._sanity_version = 0
@@ -155,9 +160,23 @@ class FuzzTarget:
         """A normal completion in a normal document still gets an answer; returns its items."""
         self._sanity_version += 1
         uri = (self.root / "sanity.py").as_uri()
-        self.server.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": self._sanity_version, "text": SANITY_TEXT}})
+        self.server.notify(
+            "textDocument/didOpen",
+            {
+                "textDocument": {
+                    "uri": uri,
+                    "languageId": "python",
+                    "version": self._sanity_version,
+                    "text": SANITY_TEXT,
+                }
+            },
+        )
         lines = SANITY_TEXT.split("\n")
-        params = {"textDocument": {"uri": uri}, "position": {"line": len(lines) - 1, "character": len(lines[-1])}, "context": {"triggerKind": 1}}
+        params = {
+            "textDocument": {"uri": uri},
+            "position": {"line": len(lines) - 1, "character": len(lines[-1])},
+            "context": {"triggerKind": 1},
+        }
         response = self.server.call("textDocument/inlineCompletion", params, timeout=RESPONSE_TIMEOUT_S)
         assert "result" in response, response
         self.server.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
@@ -172,7 +191,9 @@ class FuzzTarget:
 def fuzz(target: FuzzTarget, examples: int, *, max_batch: int = 12, sanity_every: int = 25) -> Figures:
     """Send ``examples`` hypothesis-drawn batches; a sanity completion every ``sanity_every`` batches."""
 
-    @settings(max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck), print_blob=True)
+    @settings(
+        max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck), print_blob=True
+    )
     @given(st.lists(target.messages(), min_size=1, max_size=max_batch))
     def run(batch: list[Message]) -> None:
         target.send(batch)

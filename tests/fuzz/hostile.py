@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hypothesis import strategies as st
-
 from rpc import encode, frame
 
 # What a request may get back: a result, or an error with one of these codes.
@@ -56,9 +55,27 @@ class World:
 # -- values ---------------------------------------------------------------------------------
 
 # Text with what breaks encodings: emoji (two UTF-16 units), combining marks, CRLF, NUL, lone surrogates.
-_NASTY_CHARS = ["😀", "👩‍💻", "é", "e\u0301", "\r\n", "\r", "\n", "\t", "\x00", "\ud800", "\udfff", "\ufeff", "\u2028", "𝕏", "中"]
+_NASTY_CHARS = [
+    "😀",
+    "👩‍💻",
+    "é",
+    "e\u0301",
+    "\r\n",
+    "\r",
+    "\n",
+    "\t",
+    "\x00",
+    "\ud800",
+    "\udfff",
+    "\ufeff",
+    "\u2028",
+    "𝕏",
+    "中",
+]
 nasty_text = st.lists(
-    st.one_of(st.sampled_from(_NASTY_CHARS), st.text(max_size=8), st.sampled_from(["def f(x):\n    ", "import os\n", "  "])),
+    st.one_of(
+        st.sampled_from(_NASTY_CHARS), st.text(max_size=8), st.sampled_from(["def f(x):\n    ", "import os\n", "  "])
+    ),
     max_size=24,
 ).map("".join)
 
@@ -69,7 +86,9 @@ ints = st.one_of(
 json_leaf = st.one_of(st.none(), st.booleans(), ints, st.floats(allow_nan=False, allow_infinity=False), nasty_text)
 json_values = st.recursive(
     json_leaf,
-    lambda children: st.one_of(st.lists(children, max_size=4), st.dictionaries(st.text(max_size=10), children, max_size=4)),
+    lambda children: st.one_of(
+        st.lists(children, max_size=4), st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
     max_leaves=12,
 )
 
@@ -117,7 +136,9 @@ def _request(msg_id: int, method: str, params: Any, allowed: set[int], *, omit_p
 
 
 def _notification(method: str, params: Any) -> Message:
-    return Message("notification", frame(encode({"jsonrpc": "2.0", "method": method, "params": params})), "none", method)
+    return Message(
+        "notification", frame(encode({"jsonrpc": "2.0", "method": method, "params": params})), "none", method
+    )
 
 
 def completion_requests(world: World, ids: st.SearchStrategy[int]) -> st.SearchStrategy[Message]:
@@ -144,10 +165,28 @@ def malformed_requests(ids: st.SearchStrategy[int]) -> st.SearchStrategy[Message
 
     @st.composite
     def build(draw) -> Message:
-        method = draw(st.one_of(st.sampled_from(REQUEST_METHODS), st.text(max_size=20), st.sampled_from(["textDocument/hover", "initialize"])))
+        method = draw(
+            st.one_of(
+                st.sampled_from(REQUEST_METHODS),
+                st.text(max_size=20),
+                st.sampled_from(["textDocument/hover", "initialize"]),
+            )
+        )
         allowed = {INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, CANCELLED}
         if method == "workspace/executeCommand":
-            params = draw(st.one_of(json_values, st.fixed_dictionaries({"command": st.one_of(st.sampled_from(["iquest.status", "iquest.nope", "iquest.reindex"]), json_values), "arguments": json_values})))
+            params = draw(
+                st.one_of(
+                    json_values,
+                    st.fixed_dictionaries(
+                        {
+                            "command": st.one_of(
+                                st.sampled_from(["iquest.status", "iquest.nope", "iquest.reindex"]), json_values
+                            ),
+                            "arguments": json_values,
+                        }
+                    ),
+                )
+            )
         else:
             params = draw(json_values)
         return _request(draw(ids), method, params, allowed, omit_params=draw(st.booleans()))
@@ -164,7 +203,9 @@ def document_notifications(world: World) -> st.SearchStrategy[Message]:
         uris(world), st.sampled_from(["python", "javascript", "plaintext", "", "dotenv"]), version, text,
     )  # fmt: skip
     rng = st.builds(lambda a, b: {"start": a, "end": b}, positions(), positions())
-    change = st.one_of(st.builds(lambda r, t: {"range": r, "text": t}, rng, text), st.builds(lambda t: {"text": t}, text), json_values)
+    change = st.one_of(
+        st.builds(lambda r, t: {"range": r, "text": t}, rng, text), st.builds(lambda t: {"text": t}, text), json_values
+    )
     change_ = st.builds(
         lambda uri, v, changes: _notification("textDocument/didChange", {"textDocument": {"uri": uri, "version": v}, "contentChanges": changes}),
         uris(world), version, st.lists(change, max_size=3),
@@ -189,7 +230,9 @@ def document_traffic(world: World, ids: st.SearchStrategy[int]) -> st.SearchStra
         lambda uri, v, edits: _notification("textDocument/didChange", {"textDocument": {"uri": uri, "version": v}, "contentChanges": edits}),
         st.sampled_from(world.uris), versions, st.lists(edit, min_size=1, max_size=3),
     )  # fmt: skip
-    close = st.builds(lambda uri: _notification("textDocument/didClose", {"textDocument": {"uri": uri}}), st.sampled_from(world.uris))
+    close = st.builds(
+        lambda uri: _notification("textDocument/didClose", {"textDocument": {"uri": uri}}), st.sampled_from(world.uris)
+    )
     complete = st.builds(
         lambda msg_id, method, uri, pos: _request(
             msg_id, method, {"textDocument": {"uri": uri}, "position": pos, "context": {"triggerKind": 2}}, {INVALID_PARAMS, CANCELLED}
@@ -202,7 +245,9 @@ def document_traffic(world: World, ids: st.SearchStrategy[int]) -> st.SearchStra
 def cancels(ids: st.SearchStrategy[int]) -> st.SearchStrategy[Message]:
     """$/cancelRequest for the request just sent (the sender fills its id in), unknown and malformed ids."""
     recent = st.just(Message("cancel-recent", b"", "none", "$/cancelRequest"))
-    return st.one_of(recent, recent, st.builds(lambda i: _notification("$/cancelRequest", {"id": i}), st.one_of(ids, json_values)))
+    return st.one_of(
+        recent, recent, st.builds(lambda i: _notification("$/cancelRequest", {"id": i}), st.one_of(ids, json_values))
+    )
 
 
 def _null_error(kind: str, body: bytes) -> Message:
@@ -213,7 +258,17 @@ def broken_frames(ids: st.SearchStrategy[int]) -> st.SearchStrategy[Message]:
     """Bodies that are not JSON, not UTF-8, or JSON that is not a JSON-RPC message."""
     not_json = st.one_of(
         st.binary(min_size=1, max_size=80).filter(lambda b: not _parses(b)),
-        st.sampled_from([b"{", b"}", b"[1,", b"\xff\xfe\x00", b'{"jsonrpc": "2.0", "id": 1, "method": "x", "params": "\xff"}', b"NaN?", b" "]),
+        st.sampled_from(
+            [
+                b"{",
+                b"}",
+                b"[1,",
+                b"\xff\xfe\x00",
+                b'{"jsonrpc": "2.0", "id": 1, "method": "x", "params": "\xff"}',
+                b"NaN?",
+                b" ",
+            ]
+        ),
     ).map(lambda b: _null_error("garbage", b))
     not_rpc = st.one_of(
         st.lists(json_values, max_size=3),  # batches are not LSP
@@ -231,11 +286,25 @@ def broken_frames(ids: st.SearchStrategy[int]) -> st.SearchStrategy[Message]:
         elif variant == "no-version":
             del message["jsonrpc"]
         elif variant == "id-type":
-            message["id"] = draw(st.one_of(st.floats(allow_nan=False, allow_infinity=False), st.booleans(), st.lists(ints, max_size=2), st.dictionaries(st.text(max_size=3), ints, max_size=2)))
+            message["id"] = draw(
+                st.one_of(
+                    st.floats(allow_nan=False, allow_infinity=False),
+                    st.booleans(),
+                    st.lists(ints, max_size=2),
+                    st.dictionaries(st.text(max_size=3), ints, max_size=2),
+                )
+            )
             return Message("bad-envelope", frame(encode(message)), "null")
         else:
             message["method"] = draw(st.one_of(ints, st.none(), st.lists(ints, max_size=2)))
-        return Message("bad-envelope", frame(encode(message)), "id", allowed=frozenset({INVALID_REQUEST, INVALID_PARAMS}), msg_id=msg_id, result_ok=False)
+        return Message(
+            "bad-envelope",
+            frame(encode(message)),
+            "id",
+            allowed=frozenset({INVALID_REQUEST, INVALID_PARAMS}),
+            msg_id=msg_id,
+            result_ok=False,
+        )
 
     return st.one_of(not_json, not_rpc, bad_envelope())
 

@@ -9,8 +9,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 SERVER_COMMAND = [sys.executable, "-m", "lsp_server", "serve", "--stdio"]
 
@@ -28,10 +29,19 @@ def encode(message: Any) -> bytes:
 class RawServer:
     """The server process; a reader thread collects responses, requests and notifications."""
 
-    def __init__(self, env: dict[str, str] | None = None, command: Sequence[str] = SERVER_COMMAND, stderr_path: Path | None = None) -> None:
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        command: Sequence[str] = SERVER_COMMAND,
+        stderr_path: Path | None = None,
+    ) -> None:
         self._stderr = open(stderr_path, "wb") if stderr_path else subprocess.DEVNULL
         self.process = subprocess.Popen(
-            list(command), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr, env={**os.environ, **(env or {})}
+            list(command),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            env={**os.environ, **(env or {})},
         )
         self._ids = itertools.count(1)
         self._lock = threading.Condition()
@@ -110,7 +120,9 @@ class RawServer:
     def _answer_server_request(self, message: dict) -> None:
         """Server-to-client requests (progress tokens, configuration) get a null result."""
         self.notifications.append(message)
-        threading.Thread(target=self.send, args=({"jsonrpc": "2.0", "id": message["id"], "result": None},), daemon=True).start()
+        threading.Thread(
+            target=self.send, args=({"jsonrpc": "2.0", "id": message["id"], "result": None},), daemon=True
+        ).start()
 
     def wait_response(self, msg_id: Any, timeout: float = 60) -> dict:
         """The response to ``msg_id``; raises TimeoutError when none comes."""
@@ -119,7 +131,9 @@ class RawServer:
             while msg_id not in self.responses:
                 left = deadline - time.monotonic()
                 if left <= 0 or self.process.poll() is not None:
-                    raise TimeoutError(f"no response to {msg_id!r} (server {'exited' if self.process.poll() is not None else 'alive'})")
+                    raise TimeoutError(
+                        f"no response to {msg_id!r} (server {'exited' if self.process.poll() is not None else 'alive'})"
+                    )
                 self._lock.wait(min(left, 0.5))
             return self.responses.pop(msg_id)
 

@@ -7,11 +7,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
 from harness import FuzzTarget, fuzz, initialize_params, server_env, wait_ready, write_workspace
 from hostile import CANCELLED, INVALID_PARAMS, INVALID_REQUEST, World, broken_frames, hostile_messages
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from rpc import RawServer, encode, frame
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "e2e"))
@@ -43,12 +42,20 @@ def test_lone_surrogates_emoji_and_odd_positions_are_completed_not_crashed_on(ta
     server = target.server
     uri = (target.root / "odd.py").as_uri()
     text = "s = '\ud800'  # 😀 e\u0301\r\ndef f(x):\r\n    return x\ud83d"
-    server.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}})
+    server.notify(
+        "textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}}
+    )
     for line, character in [(0, 5), (0, 6), (0, 13), (0, 14), (2, 12), (2, 13), (2, 999), (1, 0)]:
-        params = {"textDocument": {"uri": uri}, "position": {"line": line, "character": character}, "context": {"triggerKind": 1}}
+        params = {
+            "textDocument": {"uri": uri},
+            "position": {"line": line, "character": character},
+            "context": {"triggerKind": 1},
+        }
         response = server.call("textDocument/inlineCompletion", params)
         assert "result" in response, (line, character, response)  # a column past the end clamps (LSP)
-    response = server.call("textDocument/completion", {"textDocument": {"uri": uri}, "position": {"line": 4, "character": 0}})
+    response = server.call(
+        "textDocument/completion", {"textDocument": {"uri": uri}, "position": {"line": 4, "character": 0}}
+    )
     assert response["error"]["code"] == INVALID_PARAMS  # a line past the end is an error
     assert target.sanity()
 
@@ -60,14 +67,25 @@ def test_a_50_mb_document_is_opened_edited_completed_and_closed(target):
     count = 50_000_000 // len(line % 0) + 1
     text = "".join(line % i for i in range(count))
     assert len(text) >= 50_000_000
-    server.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}})
+    server.notify(
+        "textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}}
+    )
     del text
     for position in ({"line": count, "character": 0}, {"line": count // 2, "character": 6}):
-        response = server.call("textDocument/inlineCompletion", {"textDocument": {"uri": uri}, "position": position, "context": {"triggerKind": 1}}, timeout=300)
+        response = server.call(
+            "textDocument/inlineCompletion",
+            {"textDocument": {"uri": uri}, "position": position, "context": {"triggerKind": 1}},
+            timeout=300,
+        )
         assert "result" in response, response
-    edit = {"range": {"start": {"line": 1, "character": 0}, "end": {"line": 1, "character": 0}}, "text": "def f(x):\n    return "}
+    edit = {
+        "range": {"start": {"line": 1, "character": 0}, "end": {"line": 1, "character": 0}},
+        "text": "def f(x):\n    return ",
+    }
     server.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": 2}, "contentChanges": [edit]})
-    response = server.call("textDocument/completion", {"textDocument": {"uri": uri}, "position": {"line": 2, "character": 11}}, timeout=300)
+    response = server.call(
+        "textDocument/completion", {"textDocument": {"uri": uri}, "position": {"line": 2, "character": 11}}, timeout=300
+    )
     assert "result" in response, response
     server.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
     assert target.sanity()
@@ -98,7 +116,10 @@ def test_requests_before_initialize_get_server_not_initialized(tmp_path):
             for message in batch:
                 if message.answer == "id":
                     error = server.wait_response(message.msg_id, 30)["error"]
-                    assert error["code"] in {SERVER_NOT_INITIALIZED, INVALID_PARAMS, INVALID_REQUEST}, (message.body[:200], error)
+                    assert error["code"] in {SERVER_NOT_INITIALIZED, INVALID_PARAMS, INVALID_REQUEST}, (
+                        message.body[:200],
+                        error,
+                    )
             assert server.wait_null_responses(nulls) == nulls
 
         before_initialize()
@@ -107,8 +128,15 @@ def test_requests_before_initialize_get_server_not_initialized(tmp_path):
         assert "result" in server.call("initialize", initialize_params(root))  # and then it starts normally
         server.notify("initialized", {})
         uri = (root / "main.py").as_uri()
-        server.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": "def f():\n    return"}})
-        answer = server.call("textDocument/inlineCompletion", {"textDocument": {"uri": uri}, "position": {"line": 1, "character": 10}, "context": {"triggerKind": 1}}, timeout=120)
+        server.notify(
+            "textDocument/didOpen",
+            {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": "def f():\n    return"}},
+        )
+        answer = server.call(
+            "textDocument/inlineCompletion",
+            {"textDocument": {"uri": uri}, "position": {"line": 1, "character": 10}, "context": {"triggerKind": 1}},
+            timeout=120,
+        )
         assert "result" in answer, answer
     finally:
         assert server.close() == 0
@@ -121,7 +149,14 @@ def test_requests_after_shutdown_get_invalid_request_and_exit_ends_the_process(t
         server.notify("initialized", {})
         assert server.call("shutdown", None) == {"jsonrpc": "2.0", "id": 2, "result": None}
         for method, params in [
-            ("textDocument/inlineCompletion", {"textDocument": {"uri": root.as_uri()}, "position": {"line": 0, "character": 0}, "context": {"triggerKind": 1}}),
+            (
+                "textDocument/inlineCompletion",
+                {
+                    "textDocument": {"uri": root.as_uri()},
+                    "position": {"line": 0, "character": 0},
+                    "context": {"triggerKind": 1},
+                },
+            ),
             ("workspace/executeCommand", {"command": "iquest.status"}),
             ("shutdown", None),
         ]:
@@ -178,8 +213,14 @@ def test_the_framing_itself_survives_a_body_of_raw_binary(tmp_path):
 def test_a_document_whose_uri_is_percent_encoded_is_completed(target):
     uri = (target.root / "my notes é.py").as_uri()
     assert "%20" in uri
-    target.server.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": "def add(a, b):\n    return"}})
-    response = target.server.call("textDocument/inlineCompletion", {"textDocument": {"uri": uri}, "position": {"line": 1, "character": 10}, "context": {"triggerKind": 1}})
+    target.server.notify(
+        "textDocument/didOpen",
+        {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": "def add(a, b):\n    return"}},
+    )
+    response = target.server.call(
+        "textDocument/inlineCompletion",
+        {"textDocument": {"uri": uri}, "position": {"line": 1, "character": 10}, "context": {"triggerKind": 1}},
+    )
     assert "result" in response, response  # pygls keys documents by the decoded URI
 
 
@@ -187,7 +228,9 @@ def test_a_client_that_counts_in_utf8_gets_utf8_positions(tmp_path):
     require_model("smollm2-135m")
     root, _ = write_workspace(tmp_path)
     prompts = tmp_path / "prompts.jsonl"
-    server = RawServer(env={**server_env(tmp_path), "IQUEST_PROMPT_LOG": str(prompts)}, stderr_path=tmp_path / "server.log")
+    server = RawServer(
+        env={**server_env(tmp_path), "IQUEST_PROMPT_LOG": str(prompts)}, stderr_path=tmp_path / "server.log"
+    )
     try:
         params = initialize_params(root, speculate=False, warmUp=False)
         params["capabilities"]["general"] = {"positionEncodings": ["utf-8", "utf-16"]}  # Neovim's order
@@ -196,14 +239,26 @@ def test_a_client_that_counts_in_utf8_gets_utf8_positions(tmp_path):
         assert wait_ready(server)["state"] == "ready"
         uri = (root / "emoji.py").as_uri()
         before = 'label = "é😀"; total'
-        server.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": before + " = price * 2\n"}})
+        server.notify(
+            "textDocument/didOpen",
+            {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": before + " = price * 2\n"}},
+        )
         cursor = {"line": 0, "character": len(before.encode())}  # 4 more than in UTF-16 units
-        answer = server.call("textDocument/inlineCompletion", {"textDocument": {"uri": uri}, "position": cursor, "context": {"triggerKind": 1}}, timeout=120)
+        answer = server.call(
+            "textDocument/inlineCompletion",
+            {"textDocument": {"uri": uri}, "position": cursor, "context": {"triggerKind": 1}},
+            timeout=120,
+        )
         assert "result" in answer, answer
-        (request,) = [entry for entry in map(json.loads, prompts.read_text().splitlines()) if entry["kind"] == "request"]
+        (request,) = [
+            entry for entry in map(json.loads, prompts.read_text().splitlines()) if entry["kind"] == "request"
+        ]
         typed = request["prompt"] + request["healed"]  # token healing takes the word at the cursor back off the prompt
         assert before in typed and before + " =" not in typed  # cut exactly at the cursor
-        menu = server.call("textDocument/codeAction", {"textDocument": {"uri": uri}, "range": {"start": cursor, "end": cursor}, "context": {"diagnostics": []}})
+        menu = server.call(
+            "textDocument/codeAction",
+            {"textDocument": {"uri": uri}, "range": {"start": cursor, "end": cursor}, "context": {"diagnostics": []}},
+        )
         assert isinstance(menu.get("result"), list), menu
     finally:
         assert server.close() == 0

@@ -49,14 +49,24 @@ def test_read_recent_spans_rotated_files_and_skips_bad_lines(tmp_path):
     path = tmp_path / "audit.jsonl"
     log = AuditLog(path, max_bytes=900, keep=3)
     for i in range(12):
-        log.record("edit_proposed", uri="file:///a.py", model="m", prompt=str(i), output=f"out {i}\nmore", action="docstring", range={"start": [i, 0], "end": [i, 0]})
+        log.record(
+            "edit_proposed",
+            uri="file:///a.py",
+            model="m",
+            prompt=str(i),
+            output=f"out {i}\nmore",
+            action="docstring",
+            range={"start": [i, 0], "end": [i, 0]},
+        )
     with open(path, "a") as handle:
         handle.write("not json\n")
     entries = read_recent(path, limit=5)
     assert [e["range"]["start"][0] for e in entries] == [7, 8, 9, 10, 11]
     assert read_recent(tmp_path / "missing.jsonl") == []
     line = format_entry(entries[-1])
-    assert "edit_proposed/docstring" in line and "file:///a.py:12" in line and "out 11\\nmore" in line and "\n" not in line
+    assert (
+        "edit_proposed/docstring" in line and "file:///a.py:12" in line and "out 11\\nmore" in line and "\n" not in line
+    )
 
 
 def test_entries_without_prompt_or_output_have_no_hashes(tmp_path):

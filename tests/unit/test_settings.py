@@ -18,7 +18,9 @@ def test_namespaced_and_bare_options_both_apply():
 
 def test_invalid_values_keep_the_previous_value_and_say_why():
     base = Settings(max_tokens=48)
-    settings, errors = parse_settings({"maxTokens": "lots", "contextSize": 10, "multiline": "sometimes", "threads": True}, base)
+    settings, errors = parse_settings(
+        {"maxTokens": "lots", "contextSize": 10, "multiline": "sometimes", "threads": True}, base
+    )
     assert settings.max_tokens == 48
     assert settings.context_size == base.context_size
     assert settings.multiline == "auto"
@@ -74,7 +76,10 @@ def test_bad_remote_settings_are_refused_without_echoing_a_key():
         {"backend": "cloud", "serverUrl": "gpu-box:8080", "apiKeyEnv": key, "fimFamily": "gpt"}
     )
     assert (settings.backend, settings.server_url, settings.api_key_env, settings.fim_family) == (
-        "local", "http://127.0.0.1:8080", "IQUEST_API_KEY", "auto"
+        "local",
+        "http://127.0.0.1:8080",
+        "IQUEST_API_KEY",
+        "auto",
     )
     assert len(errors) == 4 and not any(key in message for message in errors)
     _, errors = parse_settings({"serverUrl": f"https://user:{key}@gpu-box"})

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, Callable
+from typing import Any
 
 from lsp_server.model.backend import GenerationResult
 from lsp_server.model.remote.http import HttpClient

@@ -15,7 +15,8 @@ import queue
 import socket
 import threading
 import time
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 from lsp_server.model.backend import ModelError
@@ -77,7 +78,9 @@ class HttpClient:
     ) -> None:
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ModelError(f"iquest.serverUrl {base_url!r} is not an http(s) URL. Fix: set it to e.g. http://gpu-box:8080")
+            raise ModelError(
+                f"iquest.serverUrl {base_url!r} is not an http(s) URL. Fix: set it to e.g. http://gpu-box:8080"
+            )
         self.base_url = base_url.rstrip("/")
         self._https = parts.scheme == "https"
         self._host = parts.hostname
@@ -120,10 +123,17 @@ class HttpClient:
                 f"The {self.label} at {self.base_url} refused the API key (HTTP {error.status}). Fix: export the "
                 f"key in ${self._api_key_env} before the editor starts (iquest.apiKeyEnv names the variable)."
             )
-        return RemoteError(f"The {self.label} at {self.base_url} answered {path} with HTTP {error.status}: {error.detail}")
+        return RemoteError(
+            f"The {self.label} at {self.base_url} answered {path} with HTTP {error.status}: {error.detail}"
+        )
 
     def _send(
-        self, method: str, path: str, body: Any, timeout: float, on_socket: Callable[[socket.socket], None] | None = None
+        self,
+        method: str,
+        path: str,
+        body: Any,
+        timeout: float,
+        on_socket: Callable[[socket.socket], None] | None = None,
     ) -> http.client.HTTPResponse:
         """One attempt; returns a 2xx response or raises _Retryable / _HttpStatus."""
         conn = self._connection(min(timeout, self.connect_timeout))

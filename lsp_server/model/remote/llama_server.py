@@ -47,8 +47,11 @@ class LlamaServerBackend:
         except ValueError as exc:
             raise ModelError(f"{exc}. Fix: set iquest.fimFamily.") from exc
         self.info = ModelInfo(
-            name="llama-server", path=client.base_url, architecture="llama-server",
-            fim_family=self.template.family, context_length=context_length,
+            name="llama-server",
+            path=client.base_url,
+            architecture="llama-server",
+            fim_family=self.template.family,
+            context_length=context_length,
         )
         self._probed = False
         self._probe()
@@ -74,8 +77,13 @@ class LlamaServerBackend:
             context_length=int(settings.get("n_ctx") or self.info.context_length),
         )
         self._probed = True
-        log.info("llama-server at %s runs %s (FIM %s, n_ctx %d)", self._client.base_url, self.info.name,
-                 self.template.family, self.info.context_length)
+        log.info(
+            "llama-server at %s runs %s (FIM %s, n_ctx %d)",
+            self._client.base_url,
+            self.info.name,
+            self.template.family,
+            self.info.context_length,
+        )
 
     def _has_special_token(self, text: str) -> bool:
         """True when the server's vocabulary has ``text`` as one special token."""
@@ -104,8 +112,14 @@ class LlamaServerBackend:
             **_GREEDY,
             **_starting_with(window.healed),
         }
-        shown = self.template.build(window.prefix, window.suffix, repo_name=request.repo_name, path=request.path,
-                                    context=window.context, comment=request.comment)
+        shown = self.template.build(
+            window.prefix,
+            window.suffix,
+            repo_name=request.repo_name,
+            path=request.path,
+            context=window.context,
+            comment=request.comment,
+        )
         try:
             return self._generate("/infill", body, shown, request, cancel, window.healed)
         except ModelError as exc:
@@ -118,15 +132,38 @@ class LlamaServerBackend:
 
     def _prefix_only(self, request: GenerationRequest, cancel: threading.Event) -> GenerationResult:
         window = fit_request(request, uses_fim=False, split_middle=False, heal_words=True)
-        prompt = self.template.build(window.prefix, "", path=request.path, context=window.context, comment=request.comment)
-        body = {"prompt": prompt, "n_predict": request.max_tokens, "stop": list(self.template.stop_tokens), **_GREEDY,
-                **_starting_with(window.healed)}
+        prompt = self.template.build(
+            window.prefix, "", path=request.path, context=window.context, comment=request.comment
+        )
+        body = {
+            "prompt": prompt,
+            "n_predict": request.max_tokens,
+            "stop": list(self.template.stop_tokens),
+            **_GREEDY,
+            **_starting_with(window.healed),
+        }
         return self._generate("/completion", body, prompt, request, cancel, window.healed)
 
-    def _generate(self, path: str, body: dict[str, Any], shown: str, request: GenerationRequest,
-                  cancel: threading.Event, healed: str) -> GenerationResult:
-        return generate(self._client, path, body, parse_native, prompt=shown, cancel=cancel,
-                        deadline=request.deadline, should_stop=request.should_stop, healed=healed)
+    def _generate(
+        self,
+        path: str,
+        body: dict[str, Any],
+        shown: str,
+        request: GenerationRequest,
+        cancel: threading.Event,
+        healed: str,
+    ) -> GenerationResult:
+        return generate(
+            self._client,
+            path,
+            body,
+            parse_native,
+            prompt=shown,
+            cancel=cancel,
+            deadline=request.deadline,
+            should_stop=request.should_stop,
+            healed=healed,
+        )
 
     def chat(self, request: ChatRequest, cancel: threading.Event) -> GenerationResult:
         """Chat through the server's OpenAI endpoint with the model's own chat template."""

@@ -22,8 +22,14 @@ _BREAK = "\u200b"
 
 def defuse(text: str, template: FimTemplate) -> str:
     """``text`` with the template's special tokens broken up so the server reads them as plain text."""
-    for token in {template.prefix_token, template.suffix_token, template.middle_token, template.repo_name_token,
-                  template.file_sep_token, *template.stop_tokens}:
+    for token in {
+        template.prefix_token,
+        template.suffix_token,
+        template.middle_token,
+        template.repo_name_token,
+        template.file_sep_token,
+        *template.stop_tokens,
+    }:
         token = (token or "").strip()
         if len(token) > 1 and token in text:
             text = text.replace(token, token[0] + _BREAK + token[1:])

@@ -31,7 +31,9 @@ class RemoteWindow:
     healed: str
 
 
-def fit_request(request: GenerationRequest, *, uses_fim: bool, split_middle: bool, heal_words: bool = False) -> RemoteWindow:
+def fit_request(
+    request: GenerationRequest, *, uses_fim: bool, split_middle: bool, heal_words: bool = False
+) -> RemoteWindow:
     """Budget the local window and the context by estimated tokens.
 
     With ``split_middle`` the last ``middle_chars`` of the prefix are returned apart (they go after

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
@@ -40,7 +40,9 @@ class ScriptedBackend:
         if request.on_text is not None:
             request.on_text(text)
         prompt = "\n".join(content for _, content in request.messages)
-        return GenerationResult(text, prompt, len(prompt) // 3, len(prompt) // 3, len(text) // 3, 1.0, 2.0, "stop_token")
+        return GenerationResult(
+            text, prompt, len(prompt) // 3, len(prompt) // 3, len(text) // 3, 1.0, 2.0, "stop_token"
+        )
 
     def complete(self, request, cancel):  # pragma: no cover - not used by actions
         raise AssertionError("actions never use FIM")
@@ -87,7 +89,7 @@ class Harness:
         self.service = ActionService(self.runtime, lambda: self.settings, self.audit, self.sources)
         self.reports: list[tuple[str, int]] = []
 
-    async def load(self) -> "Harness":
+    async def load(self) -> Harness:
         await self.runtime.load(lambda progress: self.backend, lambda message, percent: None)
         return self
 

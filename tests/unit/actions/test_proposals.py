@@ -45,5 +45,7 @@ def test_rejections_say_why_and_are_all_or_nothing(workspace, tmp_path):
         check = check_diff(diff, _sources(workspace))
         assert not check.ok and not check.edits and reason in " ".join(check.problems), (diff, check.problems)
     good = "--- /dev/null\n+++ b/shop/new.py\n@@ -0,0 +1 @@\n+X = 1\n"
-    mixed = check_diff(good + "--- a/shop/missing.py\n+++ b/shop/missing.py\n@@ -1 +1 @@\n-x\n+y\n", _sources(workspace))
+    mixed = check_diff(
+        good + "--- a/shop/missing.py\n+++ b/shop/missing.py\n@@ -1 +1 @@\n-x\n+y\n", _sources(workspace)
+    )
     assert not mixed.ok and mixed.edits == ()

@@ -60,7 +60,11 @@ async def test_docstring_resolve_inserts_one_line_and_audits(harness, tmp_path, 
     assert request.messages[0][0] == "system" and "def apply_discount" in request.messages[1][1]
     (entry,) = _audit(tmp_path)
     assert entry["kind"] == "edit_proposed" and entry["action"] == "docstring" and entry["id"] == proposal.id
-    assert entry["model"] == "fake-coder" and entry["range"] == {"start": [4, 8], "end": [4, 8]} and len(entry["prompt_sha256"]) == 64
+    assert (
+        entry["model"] == "fake-coder"
+        and entry["range"] == {"start": [4, 8], "end": [4, 8]}
+        and len(entry["prompt_sha256"]) == 64
+    )
 
 
 async def test_secrets_in_the_code_never_reach_the_model(harness, pricing):
@@ -100,9 +104,15 @@ async def test_rewrite_reindents_a_dedented_answer(harness, pricing):
     with pytest.raises(ActionError, match="instruction"):
         await h.service.rewrite(uri, (start, 0), (start + 2, 0), " ", h.report)
     h.backend.answers.append("```python\n    def add(self, price):\n        self.prices += [price]\n```")
-    simplify = next(o for o in h.service.list_actions(uri, (start, 0), (start + 2, 0)) if o.action == "rewrite" and o.command is None)
+    simplify = next(
+        o
+        for o in h.service.list_actions(uri, (start, 0), (start + 2, 0))
+        if o.action == "rewrite" and o.command is None
+    )
     simplified = await h.service.resolve(simplify.data, h.report)
-    assert "self.prices += [price]" in simplified.edits[0].new_text and "simpler" in h.backend.requests[-1].messages[1][1]
+    assert (
+        "self.prices += [price]" in simplified.edits[0].new_text and "simpler" in h.backend.requests[-1].messages[1][1]
+    )
 
 
 async def test_tests_go_to_a_new_file_or_are_appended(harness, workspace):
@@ -111,7 +121,11 @@ async def test_tests_go_to_a_new_file_or_are_appended(harness, workspace):
     uri = h.uri("shop/pricing.py")
     offer = next(o for o in h.service.list_actions(uri, (4, 4), (4, 4)) if o.action == "tests")
     created = (await h.service.resolve(offer.data, h.report)).edits[0]
-    assert created.create and created.path == (workspace / "tests" / "test_pricing.py") and created.new_text.startswith("from shop.pricing")
+    assert (
+        created.create
+        and created.path == (workspace / "tests" / "test_pricing.py")
+        and created.new_text.startswith("from shop.pricing")
+    )
     assert "from shop.pricing import apply_discount" in h.backend.requests[0].messages[1][1]
     (workspace / "tests" / "test_pricing.py").write_text("import shop\n")
     appended = (await h.service.resolve(offer.data, h.report)).edits[0]
@@ -166,7 +180,12 @@ async def test_fix_and_verify_feeds_test_failures_back_until_they_pass(harness, 
         "print('AssertionError: 9.0 != 9' if n == 0 else 'ok'); sys.exit(1 if n == 0 else 0)\n"
     )
     code = "```python\ndef apply_discount(price, percent):\n    return price * (100 - percent) // {}\n```"
-    h = await harness([code.format(100), code.format("(100)")], self_verify=True, test_command=f"{sys.executable} {script}", verify_rounds=3)
+    h = await harness(
+        [code.format(100), code.format("(100)")],
+        self_verify=True,
+        test_command=f"{sys.executable} {script}",
+        verify_rounds=3,
+    )
     uri = h.uri("shop/pricing.py")
     proposal = await h.service.fix_and_verify(uri, (4, 4), (4, 4), "integer prices", h.report)
     assert proposal.rounds == 2 and proposal.tests.passed and "(100)" in proposal.edits[0].new_text
@@ -247,7 +266,11 @@ async def test_ranges_are_read_in_the_position_encoding_the_client_agreed_on(har
     uri = harness.uri("shop/encodings.py")
     harness.open[uri] = (text, 1)
     start = text.index("total")
-    for encoding, column in (("utf-8", len(text[:start].encode())), ("utf-16", len(text[:start].encode("utf-16-le")) // 2), ("utf-32", start)):
+    for encoding, column in (
+        ("utf-8", len(text[:start].encode())),
+        ("utf-16", len(text[:start].encode("utf-16-le")) // 2),
+        ("utf-32", start),
+    ):
         sources = Sources(lambda: WorkspaceFiles([harness.root]), harness.open.get, lambda: encoding)
         service = ActionService(harness.runtime, lambda: harness.settings, harness.audit, sources)
         assert service.offsets(sources.get(uri), (0, column), (0, column + 5)) == (start, start + 5), encoding

@@ -38,13 +38,20 @@ def test_middle_lines_sets_the_step():
 def test_the_middle_stays_anchored_while_typing_on_the_same_lines():
     text = "\n".join(f"y{i} = {i}" for i in range(10)) + "\nz = "
     first, second = _request(text), _request(text + "y9 +")
-    assert second.prefix[: len(second.prefix) - second.middle_chars] == first.prefix[: len(first.prefix) - first.middle_chars]
+    assert (
+        second.prefix[: len(second.prefix) - second.middle_chars]
+        == first.prefix[: len(first.prefix) - first.middle_chars]
+    )
 
 
 def test_context_budget_leaves_room_for_the_local_window_and_generation():
     asked = []
     request = build_request(
-        DocumentSnapshot("file:///m.py", "x = ", 1), 4, Settings(context_tokens=100000), 4096, False,
+        DocumentSnapshot("file:///m.py", "x = ", 1),
+        4,
+        Settings(context_tokens=100000),
+        4096,
+        False,
         lambda uri, text, offset, budget, local: asked.append(local),
     )
     assert request.context_tokens + request.prefix_tokens + request.suffix_tokens + request.max_tokens <= 4096
@@ -58,7 +65,11 @@ def _context_budget(text: str, offset: int, **settings) -> int | None:
     """The budget the layout asks the context provider for; None when it does not ask."""
     asked = []
     build_request(
-        DocumentSnapshot("file:///m.py", text, 1), offset, Settings(**settings), 4096, False,
+        DocumentSnapshot("file:///m.py", text, 1),
+        offset,
+        Settings(**settings),
+        4096,
+        False,
         lambda uri, text, offset, budget, local: asked.append(budget),
     )
     return asked[0] if asked else None
@@ -77,18 +88,30 @@ def test_repository_context_only_gets_the_room_the_document_leaves():
 
 def test_typing_does_not_move_the_context_budget_until_a_step_is_crossed():
     text = "x = 1\n" * 300
-    budgets = {_context_budget(text + "y" * typed, len(text) + typed, max_prompt_tokens=2048, context_tokens=4096)
-               for typed in range(0, 40)}
+    budgets = {
+        _context_budget(text + "y" * typed, len(text) + typed, max_prompt_tokens=2048, context_tokens=4096)
+        for typed in range(0, 40)
+    }
     assert len(budgets) == 1
 
 
 def test_a_slow_machines_prompt_cap_bounds_the_window_and_the_context():
     text = "a = 1\n" * 5000 + "b = "
-    full, capped = _request(text), build_request(DocumentSnapshot("file:///m.py", text, 1), len(text), Settings(), 4096, True, None, 768)
+    full, capped = (
+        _request(text),
+        build_request(DocumentSnapshot("file:///m.py", text, 1), len(text), Settings(), 4096, True, None, 768),
+    )
     assert full.prefix_tokens + full.suffix_tokens == Settings().max_prompt_tokens
     assert capped.prefix_tokens + capped.suffix_tokens == 768
     short = "x = 1\n" * 100
     asked = []
-    build_request(DocumentSnapshot("file:///m.py", short, 1), len(short), Settings(context_tokens=4096), 4096, False,
-                  lambda uri, text, offset, budget, local: asked.append(budget), 768)
+    build_request(
+        DocumentSnapshot("file:///m.py", short, 1),
+        len(short),
+        Settings(context_tokens=4096),
+        4096,
+        False,
+        lambda uri, text, offset, budget, local: asked.append(budget),
+        768,
+    )
     assert 0 < asked[0] <= 768 - 100

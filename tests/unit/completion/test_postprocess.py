@@ -14,7 +14,7 @@ from lsp_server.completion.postprocess import clean_completion, is_mid_line
         ("   ", False),
         (")", False),
         ("})];", False),
-        ("\"]", False),
+        ('"]', False),
         ("'),", False),
         ("):", False),
         ("bar", True),
@@ -38,9 +38,7 @@ def test_python_function_body_stops_at_next_def():
 
 
 def test_js_body_drops_closing_brace_already_in_suffix():
-    got = clean_completion(
-        "return a + b;\n}\n", prefix="function add(a, b) {\n  ", suffix="\n}\n", multiline=True
-    )
+    got = clean_completion("return a + b;\n}\n", prefix="function add(a, b) {\n  ", suffix="\n}\n", multiline=True)
     assert got == "return a + b;"
 
 
@@ -101,24 +99,22 @@ def test_trailing_whitespace_stripped_leading_kept():
 
 
 def test_block_end_uses_completion_indent_when_cursor_line_empty():
-    got = clean_completion(
-        "    x = 1\n    return x\n\nprint(f())\n", prefix="def f():\n", suffix="", multiline=True
-    )
+    got = clean_completion("    x = 1\n    return x\n\nprint(f())\n", prefix="def f():\n", suffix="", multiline=True)
     assert got == "    x = 1\n    return x"
 
 
 def test_block_end_uses_indent_of_non_blank_cursor_line():
     got = clean_completion(
-        "= 1\n        y = 2\n    z = 3\nw = 4", prefix="class A:\n    def f(self):\n        x ", suffix="",
+        "= 1\n        y = 2\n    z = 3\nw = 4",
+        prefix="class A:\n    def f(self):\n        x ",
+        suffix="",
         multiline=True,
     )
     assert got == "= 1\n        y = 2"
 
 
 def test_nested_block_keeps_its_own_closing_brace():
-    got = clean_completion(
-        "if (x) {\n    y();\n  }\n}\n", prefix="function f() {\n  ", suffix="\n}\n", multiline=True
-    )
+    got = clean_completion("if (x) {\n    y();\n  }\n}\n", prefix="function f() {\n  ", suffix="\n}\n", multiline=True)
     assert got == "if (x) {\n    y();\n  }"
 
 

@@ -212,7 +212,9 @@ class WarmUpBackend(ScriptedBackend):
         if request.max_tokens == 0:
             self.requests.append(request)
             cancel.wait(2)
-            return GenerationResult("", "PROMPT", 10, 10, 0, 0.0, 0.0, "warm_up_cancelled" if cancel.is_set() else "warm_up")
+            return GenerationResult(
+                "", "PROMPT", 10, 10, 0, 0.0, 0.0, "warm_up_cancelled" if cancel.is_set() else "warm_up"
+            )
         return super().complete(request, cancel)
 
 

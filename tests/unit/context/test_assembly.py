@@ -18,7 +18,9 @@ def _index(root: Path) -> WorkspaceIndex:
         "TAX_RATE = 0.2\n\n\ndef compute_invoice_total(items, discount_code):\n"
         '    """Sum the items and apply the discount."""\n    return sum(i.price for i in items)\n'
     )
-    (root / "shop" / "config.py").write_text('DATABASE_URL = "postgres://admin:hunter2hunter2@db/shop"\n\n\ndef load():\n    pass\n')
+    (root / "shop" / "config.py").write_text(
+        'DATABASE_URL = "postgres://admin:hunter2hunter2@db/shop"\n\n\ndef load():\n    pass\n'
+    )
     (root / "shop" / "app.py").write_text(APP)
     index = WorkspaceIndex(WorkspaceFiles([root]), None)
     index.build()
@@ -57,7 +59,7 @@ def test_order_is_stable_while_typing_and_new_chunks_are_appended(tmp_path):
     recent.record("shop/config.py", (tmp_path / "shop" / "config.py").read_text(), 3)
     after = assembler.chunks("shop/app.py", typed, len(typed), 2000)
     assert after[: len(first)] == first
-    assert [c.reason for c in after[len(first):]] == ["recent"]
+    assert [c.reason for c in after[len(first) :]] == ["recent"]
 
 
 def test_secrets_in_context_are_redacted(tmp_path):
@@ -82,7 +84,7 @@ def test_context_is_frozen_within_a_step_of_lines_and_follows_other_files(tmp_pa
     # ... but a change in another file does, and the new definition is appended.
     index.update_path(tmp_path / "shop" / "tax.py")
     after = assembler.chunks("shop/app.py", typed, len(typed), 2000)
-    assert after[: len(first)] == first and any("regional_tax_rate" in c.text for c in after[len(first):])
+    assert after[: len(first)] == first and any("regional_tax_rate" in c.text for c in after[len(first) :])
 
 
 MODELS = (
@@ -135,7 +137,9 @@ def test_similar_code_from_other_files_is_retrieved(tmp_path):
     index.listeners.append(similar.update)
     index.build()
     text = "def quarterly_report(ledger, period):\n    rows = ledger.entries_between(period."
-    chunks = ContextAssembler(index, RecentSnippets(), similar).chunks("shop/quarter.py", text, len(text), 2000, ("similar",))
+    chunks = ContextAssembler(index, RecentSnippets(), similar).chunks(
+        "shop/quarter.py", text, len(text), 2000, ("similar",)
+    )
     assert [(c.reason, c.path) for c in chunks] == [("similar", "shop/report.py")]
     assert "summarize_rows(rows, period.currency)" in chunks[0].text
 
@@ -154,13 +158,17 @@ def test_receivers_are_resolved_once_per_step_and_new_ones_are_appended(tmp_path
 
 def _own_file_chunks(root: Path, text: str, source: str, local: tuple[int, int] | None = (1_000, 200)):
     """The chunks of one ``source`` for a cursor at the end of shop/app.py holding ``text``."""
-    return ContextAssembler(_index(root), RecentSnippets()).chunks("shop/app.py", text, len(text), 2000, (source,), local=local)
+    return ContextAssembler(_index(root), RecentSnippets()).chunks(
+        "shop/app.py", text, len(text), 2000, (source,), local=local
+    )
 
 
 def test_a_long_documents_own_far_part_is_a_similar_chunk_only_when_the_local_window_is_known(tmp_path):
     far = "def compute_cart_total(cart, discount_code):\n    subtotal = sum(item.price for item in cart.items)\n"
     filler = "".join(f"RATE_{i} = {i}\n" for i in range(300))
-    text = far + filler + "\n\ndef compute_order_total(order, discount_code):\n    subtotal = sum(item.price for item in "
+    text = (
+        far + filler + "\n\ndef compute_order_total(order, discount_code):\n    subtotal = sum(item.price for item in "
+    )
     chunks = _own_file_chunks(tmp_path / "a", text, "similar")
     assert [(c.path, c.reason) for c in chunks] == [("shop/app.py", "similar")]
     assert chunks[0].text.startswith("def compute_cart_total(cart, discount_code):")  # the live text, not the disk's
@@ -180,7 +188,11 @@ def test_the_documents_own_imports_come_first_when_its_local_window_starts_below
 
 def test_a_long_import_block_is_cut_to_its_last_whole_statements(tmp_path):
     head = "".join(f"import module_{i}\n" for i in range(60)) + "from .billing import (\n    TAX_RATE,\n)\n\n\n"
-    text = head + "".join(f"def helper_{i}():\n    return {i}\n\n" for i in range(100)) + "def checkout(cart):\n    total = "
+    text = (
+        head
+        + "".join(f"def helper_{i}():\n    return {i}\n\n" for i in range(100))
+        + "def checkout(cart):\n    total = "
+    )
     lines = _own_file_chunks(tmp_path, text, "imports")[0].text.split("\n")
     assert lines[-3:] == ["from .billing import (", "    TAX_RATE,", ")"] and len(lines) <= 48
     assert lines[0].startswith("import module_") and "import module_0" not in lines

@@ -17,9 +17,7 @@ def shape(tree: Tree) -> list[tuple]:
     cursor = tree.walk()
     while True:
         node = cursor.node
-        nodes.append(
-            (node.type, node.start_byte, node.end_byte, tuple(node.start_point), tuple(node.end_point))
-        )
+        nodes.append((node.type, node.start_byte, node.end_byte, tuple(node.start_point), tuple(node.end_point)))
         if cursor.goto_first_child():
             continue
         while not cursor.goto_next_sibling():
@@ -80,7 +78,7 @@ def test_incremental_tree_equals_fresh_parse_after_random_edits(language: str, t
 def test_edit_inside_multibyte_characters_sharing_lead_bytes() -> None:
     documents = OpenDocumentTrees()
     uri = "file:///u.py"
-    steps = ['x = "é"\n', 'x = "è"\n', 'x = "è🎉"\n', 'x = "è🎊"\n', 'x = "🎊"\ny = 1\n', 'y = 1\n']
+    steps = ['x = "é"\n', 'x = "è"\n', 'x = "è🎉"\n', 'x = "è🎊"\n', 'x = "🎊"\ny = 1\n', "y = 1\n"]
     for text in steps:
         tree = documents.update(uri, text, "python")
         assert shape(tree) == shape(fresh(text, "python"))

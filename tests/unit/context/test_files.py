@@ -27,24 +27,56 @@ def tree(tmp_path: Path) -> Path:
     root = tmp_path / "proj"
     write(root, ".gitignore", "*.gen.py\n!important.gen.py\nlogs/\n/top_only.py\nold.py/\n")
     for rel in (
-        "main.py", "x.gen.py", "important.gen.py", "top_only.py", "logs/log.py", "old.py/inner.py",
-        "pkg/__init__.py", "pkg/top_only.py", "pkg/old.py", "pkg/logs/deep.py", "pkg/keep.gen.py",
-        "pkg/other.gen.py", "pkg/local_note.py", "pkg/scratch/tmp.py", "pkg/sub/kept.py", "README.md",
-        "web/app.ts", "web/style.css",
+        "main.py",
+        "x.gen.py",
+        "important.gen.py",
+        "top_only.py",
+        "logs/log.py",
+        "old.py/inner.py",
+        "pkg/__init__.py",
+        "pkg/top_only.py",
+        "pkg/old.py",
+        "pkg/logs/deep.py",
+        "pkg/keep.gen.py",
+        "pkg/other.gen.py",
+        "pkg/local_note.py",
+        "pkg/scratch/tmp.py",
+        "pkg/sub/kept.py",
+        "README.md",
+        "web/app.ts",
+        "web/style.css",
     ):
         write(root, rel)
     write(root, "pkg/.gitignore", "!keep.gen.py\nscratch/\n")
     write(root, ".git/info/exclude", "local_*.py\n")
     write(root, ".git/hooks/hook.py")
-    for skipped in ("node_modules", "__pycache__", ".venv", "venv", ".tox", ".mypy_cache", ".pytest_cache",
-                    ".ruff_cache", "dist", "build", "target", "pkg/build"):
+    for skipped in (
+        "node_modules",
+        "__pycache__",
+        ".venv",
+        "venv",
+        ".tox",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        "dist",
+        "build",
+        "target",
+        "pkg/build",
+    ):
         write(root, f"{skipped}/mod.py")
     return root
 
 
 EXPECTED = [
-    "important.gen.py", "main.py", "pkg/__init__.py", "pkg/keep.gen.py", "pkg/old.py", "pkg/sub/kept.py",
-    "pkg/top_only.py", "web/app.ts",
+    "important.gen.py",
+    "main.py",
+    "pkg/__init__.py",
+    "pkg/keep.gen.py",
+    "pkg/old.py",
+    "pkg/sub/kept.py",
+    "pkg/top_only.py",
+    "web/app.ts",
 ]
 
 

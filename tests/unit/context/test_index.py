@@ -16,7 +16,9 @@ def _project(root: Path) -> Path:
     )
     (root / "pkg" / "app.py").write_text("from .geometry import Vector, dot\n\n\ndef main():\n    v = Vector()\n")
     (root / "web").mkdir()
-    (root / "web" / "util.ts").write_text("export function clamp(x: number, lo: number, hi: number): number {\n  return x;\n}\n")
+    (root / "web" / "util.ts").write_text(
+        "export function clamp(x: number, lo: number, hi: number): number {\n  return x;\n}\n"
+    )
     (root / "web" / "main.ts").write_text('import { clamp } from "./util";\nconsole.log(clamp(1, 0, 2));\n')
     return root
 

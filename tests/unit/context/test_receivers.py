@@ -10,7 +10,7 @@ from lsp_server.context.files import WorkspaceFiles
 from lsp_server.context.index import WorkspaceIndex
 from lsp_server.context.receivers import ReceiverResolver
 
-MODELS = '''from dataclasses import dataclass
+MODELS = """from dataclasses import dataclass
 
 
 class Customer:
@@ -40,7 +40,7 @@ current_order: Order = None
 
 def load_order(order_id: int) -> Order:
     return Order(Customer("a", "b"), 0.0)
-'''
+"""
 BILLING = 'def charge(order, amount: float, currency: str = "EUR") -> bool:\n    return True\n'
 NOTIFY = "class Mailer:\n    def send(self, to: str, body: str) -> None:\n        pass\n"
 TS_MODELS = """export class Customer {
@@ -128,7 +128,11 @@ def test_self_attributes_assigned_in_init_resolve(tmp_path):
         "    def __init__(self, customer: Customer):\n        self.customer = customer\n        self.mailer = Mailer()\n\n"
         "    def run(self):\n        self.mailer.send(self.customer."
     )
-    assert _needed(tmp_path, "shop/app.py", app) == ["shop/notify.py:send", "shop/notify.py:Mailer", "shop/models.py:Customer"]
+    assert _needed(tmp_path, "shop/app.py", app) == [
+        "shop/notify.py:send",
+        "shop/notify.py:Mailer",
+        "shop/models.py:Customer",
+    ]
 
 
 def test_the_called_function_comes_first(tmp_path):
@@ -152,7 +156,10 @@ def test_a_locally_shadowed_name_is_not_resolved_to_the_import(tmp_path):
 @pytest.mark.parametrize(
     "app, expected",
     [
-        ("import { Order } from './models';\n\nexport function ship(order: Order) {\n  order.customer.", ["Order", "Customer"]),
+        (
+            "import { Order } from './models';\n\nexport function ship(order: Order) {\n  order.customer.",
+            ["Order", "Customer"],
+        ),
         ("import * as models from './models';\n\nconst o = new models.Order(null, 1);\no.", ["Order"]),
         ("import { Customer as Buyer } from './models';\n\nlet b: Buyer = make();\nb.", ["Customer"]),
         (

@@ -183,8 +183,9 @@ def test_joined_text_is_what_counts(project: Path, section: str) -> None:
     second = write(project, "shapes/second.py", "a = 1\nb = 2\n")
     shares = {name: 1.0 if name == section else 0.0 for name in ("overview", "tree", "components", "focus")}
     for budget in range(100, 700, 25):
-        sections = build(project, budget, count=join_taxing, shares=shares,
-                         focus=[project / "shapes" / "focus.py", second])
+        sections = build(
+            project, budget, count=join_taxing, shares=shares, focus=[project / "shapes" / "focus.py", second]
+        )
         assert sum(join_taxing(s.text) for s in sections) <= budget
 
 
@@ -250,14 +251,23 @@ def test_huge_focus_file_is_never_counted_whole(project: Path) -> None:
 @pytest.mark.parametrize(
     ("language", "central", "importers"),
     [
-        ("typescript", "web/utils/helpers.ts",
-         {"web/app.ts": "./utils/helpers", "web/pages/home.ts": "../utils/helpers"}),
-        ("go", "internal/store/db.go",
-         {"cmd/main.go": "github.com/acme/app/internal/store", "api/h.go": "acme/internal/store"}),
+        (
+            "typescript",
+            "web/utils/helpers.ts",
+            {"web/app.ts": "./utils/helpers", "web/pages/home.ts": "../utils/helpers"},
+        ),
+        (
+            "go",
+            "internal/store/db.go",
+            {"cmd/main.go": "github.com/acme/app/internal/store", "api/h.go": "acme/internal/store"},
+        ),
         ("rust", "src/store/mod.rs", {"src/main.rs": "crate::store::Db", "src/api.rs": "mod store"}),
         ("c", "src/util/strbuf.h", {"src/main.c": "util/strbuf.h", "src/io.c": "strbuf.h"}),
-        ("java", "src/main/java/com/acme/Repo.java", {"src/main/java/com/acme/App.java": "com.acme.Repo",
-                                                       "src/main/java/com/acme/Web.java": "com.acme.Repo"}),
+        (
+            "java",
+            "src/main/java/com/acme/Repo.java",
+            {"src/main/java/com/acme/App.java": "com.acme.Repo", "src/main/java/com/acme/Web.java": "com.acme.Repo"},
+        ),
     ],
 )
 def test_imports_are_matched_across_languages(

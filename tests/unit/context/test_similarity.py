@@ -57,7 +57,12 @@ def test_memory_is_bounded_by_dropping_the_least_recently_changed_files():
 def _long_document() -> tuple[str, int]:
     """PARSER at the top, 200 lines of filler, then a cursor in code like PARSER's first function."""
     filler = ["# " + "=" * 40] * 200  # no identifiers: the query is the cursor's function alone
-    text = PARSER + "\n" + "\n".join(filler) + "\ndef read_response(stream, limits):\n    header_bytes = stream.read_until("
+    text = (
+        PARSER
+        + "\n"
+        + "\n".join(filler)
+        + "\ndef read_response(stream, limits):\n    header_bytes = stream.read_until("
+    )
     return text, len(text)
 
 

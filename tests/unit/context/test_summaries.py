@@ -938,7 +938,7 @@ def test_symbol_source_truncates_long_definitions() -> None:
 
 def test_python_instance_and_class_attributes_carry_their_types() -> None:
     code = src(
-        '''
+        """
         class Order:
             kind: str = "retail"
             objects = Manager()
@@ -954,9 +954,11 @@ def test_python_instance_and_class_attributes_carry_their_types() -> None:
 
             def pay(self):
                 self.paid = True
-        '''
+        """
     )
-    attributes = {s.name: (s.signature, s.value_type) for s in summarize(code, "python", "o.py").symbols if s.kind == "attribute"}
+    attributes = {
+        s.name: (s.signature, s.value_type) for s in summarize(code, "python", "o.py").symbols if s.kind == "attribute"
+    }
     assert attributes == {
         "kind": ('kind: str = "retail"', "str"),
         "objects": ("objects = Manager()", "Manager()"),
@@ -982,7 +984,11 @@ def test_javascript_and_typescript_fields_and_constructor_assignments_are_attrib
         }
         """
     )
-    attributes = {s.name: (s.signature, s.value_type) for s in summarize(code, "typescript", "o.ts").symbols if s.kind == "attribute"}
+    attributes = {
+        s.name: (s.signature, s.value_type)
+        for s in summarize(code, "typescript", "o.ts").symbols
+        if s.kind == "attribute"
+    }
     assert attributes == {
         "customer": ("customer: Customer", "Customer"),
         "count": ("static count = 0", ""),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 
@@ -41,7 +41,9 @@ def strict_server() -> Callable[..., StrictLanguageServer]:
         server = StrictLanguageServer("test", "0")
         server.protocol.set_writer(Sink())
         if capabilities is not None:
-            handle(server, {"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {"capabilities": capabilities}})
+            handle(
+                server, {"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {"capabilities": capabilities}}
+            )
         return server
 
     return make

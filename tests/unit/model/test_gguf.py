@@ -133,9 +133,7 @@ def test_every_truncation_of_the_header_is_reported(tmp_path: Path) -> None:
         [kv("a", ARRAY, struct.pack("<IQ", STRING, 2**61) + gstr("x"))],
     ],
 )
-def test_absurd_lengths_raise_gguf_error_not_memory_error(
-    tmp_path: Path, pairs: list[bytes]
-) -> None:
+def test_absurd_lengths_raise_gguf_error_not_memory_error(tmp_path: Path, pairs: list[bytes]) -> None:
     with pytest.raises(GGUFError):
         read_gguf_info(write(tmp_path, header(pairs) + b"\0" * 64))
 

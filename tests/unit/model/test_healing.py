@@ -7,7 +7,26 @@ import pytest
 
 from lsp_server.model.healing import MAX_HEALED_TOKENS, TokenHealer
 
-PIECES = [b"", b"f", b" f", b" file", b".", b".seek", b"(", b"0", b")", b"    ", b"   ", b" x", b"fi", b"le", b" ", b"\xc3", b"\xa9", b"\xc3\xa9t"]
+PIECES = [
+    b"",
+    b"f",
+    b" f",
+    b" file",
+    b".",
+    b".seek",
+    b"(",
+    b"0",
+    b")",
+    b"    ",
+    b"   ",
+    b" x",
+    b"fi",
+    b"le",
+    b" ",
+    b"\xc3",
+    b"\xa9",
+    b"\xc3\xa9t",
+]
 ID = {piece: token for token, piece in enumerate(PIECES) if piece}
 
 

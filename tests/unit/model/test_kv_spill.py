@@ -70,8 +70,17 @@ def test_an_unwritable_directory_costs_nothing_but_a_warning(tmp_path, caplog):
 
 def test_the_directory_key_tells_models_builds_and_contexts_apart():
     assert spill_key("sha-a", "0.3.16", 4096) == spill_key("sha-a", "0.3.16", 4096)
-    assert len({spill_key("sha-a", "0.3.16", 4096), spill_key("sha-b", "0.3.16", 4096),
-                spill_key("sha-a", "0.3.17", 4096), spill_key("sha-a", "0.3.16", 8192)}) == 4
+    assert (
+        len(
+            {
+                spill_key("sha-a", "0.3.16", 4096),
+                spill_key("sha-b", "0.3.16", 4096),
+                spill_key("sha-a", "0.3.17", 4096),
+                spill_key("sha-a", "0.3.16", 8192),
+            }
+        )
+        == 4
+    )
 
 
 def test_ram_evictions_go_to_disk_and_come_back_when_they_match_best(tmp_path):

@@ -18,7 +18,7 @@ from lsp_server.model.fetch import verify_file
 
 DATA = b"tiny model bytes " * 100
 
-FAKE_PIP = r'''
+FAKE_PIP = r"""
 import shutil, sys
 from pathlib import Path
 args = sys.argv[1:]
@@ -26,7 +26,7 @@ if args[-1] != "tiny-part==1.0":
     sys.stderr.write("ERROR: No matching distribution found for " + args[-1] + "\n")
     sys.exit(1)
 shutil.copy(Path(__file__).with_name("tiny_part-1.0-py3-none-any.whl"), args[args.index("-d") + 1])
-'''
+"""
 
 
 def entry(name: str, **overrides: object) -> CatalogEntry:
@@ -121,9 +121,7 @@ def test_fetch_failure_returns_1(catalog: Catalog, models: Path, pip_command: li
     assert not (models / "other.gguf").exists()
 
 
-def test_fetch_unknown_and_unloadable(
-    catalog: Catalog, models: Path, pip_command: list[str]
-) -> None:
+def test_fetch_unknown_and_unloadable(catalog: Catalog, models: Path, pip_command: list[str]) -> None:
     out = io.StringIO()
     assert fetch_models("nope", out, models, catalog=catalog, pip_command=pip_command) == 1
     assert "tiny" in out.getvalue() and "loopy" in out.getvalue()

@@ -37,7 +37,9 @@ class SlowBackend:
                     self.cancel_seen_after = time.monotonic()
                     return GenerationResult("", "", 0, 0, 0, 0.0, 0.0, "cancelled")
                 time.sleep(0.01)
-            return GenerationResult("done", request.prefix, 1, 1, 1, 1.0, (time.monotonic() - started) * 1000, "max_tokens")
+            return GenerationResult(
+                "done", request.prefix, 1, 1, 1, 1.0, (time.monotonic() - started) * 1000, "max_tokens"
+            )
         finally:
             with self._lock:
                 self.running -= 1

@@ -1,8 +1,15 @@
 """Chat prompts and reading model answers."""
 
 from lsp_server.prompting.chat import (
-    PLAN_SECTIONS, clean_doc_text, context_section, docstring_messages, extract_code, fence, plan_messages,
-    retry_messages, split_sections,
+    PLAN_SECTIONS,
+    clean_doc_text,
+    context_section,
+    docstring_messages,
+    extract_code,
+    fence,
+    plan_messages,
+    retry_messages,
+    split_sections,
 )
 
 

@@ -7,19 +7,41 @@ import pytest
 from lsp_server.prompting.fim import FAMILIES, FimTemplate, detect_template, template_for_family
 
 QWEN_VOCAB = {
-    "<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|fim_prefix|>", "<|fim_middle|>",
-    "<|fim_suffix|>", "<|fim_pad|>", "<|repo_name|>", "<|file_sep|>",
+    "<|endoftext|>",
+    "<|im_start|>",
+    "<|im_end|>",
+    "<|fim_prefix|>",
+    "<|fim_middle|>",
+    "<|fim_suffix|>",
+    "<|fim_pad|>",
+    "<|repo_name|>",
+    "<|file_sep|>",
 }
 CODEGEMMA_VOCAB = {
-    "<bos>", "<eos>", "<|fim_prefix|>", "<|fim_middle|>", "<|fim_suffix|>", "<|file_separator|>",
+    "<bos>",
+    "<eos>",
+    "<|fim_prefix|>",
+    "<|fim_middle|>",
+    "<|fim_suffix|>",
+    "<|file_separator|>",
 }
 STARCODER_VOCAB = {
-    "<|endoftext|>", "<fim_prefix>", "<fim_middle>", "<fim_suffix>", "<fim_pad>",
-    "<repo_name>", "<file_sep>", "<filename>",
+    "<|endoftext|>",
+    "<fim_prefix>",
+    "<fim_middle>",
+    "<fim_suffix>",
+    "<fim_pad>",
+    "<repo_name>",
+    "<file_sep>",
+    "<filename>",
 }
 DEEPSEEK_VOCAB = {
-    "<\uff5cbegin\u2581of\u2581sentence\uff5c>", "<\uff5cend\u2581of\u2581sentence\uff5c>",
-    "<\uff5cfim\u2581begin\uff5c>", "<\uff5cfim\u2581hole\uff5c>", "<\uff5cfim\u2581end\uff5c>", "<|EOT|>",
+    "<\uff5cbegin\u2581of\u2581sentence\uff5c>",
+    "<\uff5cend\u2581of\u2581sentence\uff5c>",
+    "<\uff5cfim\u2581begin\uff5c>",
+    "<\uff5cfim\u2581hole\uff5c>",
+    "<\uff5cfim\u2581end\uff5c>",
+    "<|EOT|>",
 }
 CODELLAMA_VOCAB = {"<s>", "</s>", "<PRE>", "<SUF>", "<MID>", "<EOT>"}
 CODESTRAL_VOCAB = {"<s>", "</s>", "[INST]", "[PREFIX]", "[SUFFIX]", "[MIDDLE]"}
@@ -168,10 +190,11 @@ def test_codellama_detected_when_vocab_stores_space_prefixed_markers():
     assert detect(vocab).family == "codellama"
 
 
-
 def test_repo_level_prompt_lists_context_files_before_the_current_file():
     template = template_for_family("qwen")
-    prompt = template.build("P", "S", repo_name="proj", path="pkg/b.py", context=[("pkg/a.py", "def helper():\n    pass")])
+    prompt = template.build(
+        "P", "S", repo_name="proj", path="pkg/b.py", context=[("pkg/a.py", "def helper():\n    pass")]
+    )
     assert prompt == (
         "<|repo_name|>proj\n<|file_sep|>pkg/a.py\ndef helper():\n    pass\n"
         "<|file_sep|>pkg/b.py\n<|fim_prefix|>P<|fim_suffix|>S<|fim_middle|>"
@@ -180,7 +203,9 @@ def test_repo_level_prompt_lists_context_files_before_the_current_file():
 
 def test_context_without_repo_tokens_becomes_comment_headed_snippets_in_the_prefix():
     template = template_for_family("deepseek")
-    prompt = template.build("P", "S", repo_name="proj", path="b.js", context=[("a.js", "export const X = 1;")], comment="//")
+    prompt = template.build(
+        "P", "S", repo_name="proj", path="b.js", context=[("a.js", "export const X = 1;")], comment="//"
+    )
     begin, hole, end = template.prefix_token, template.suffix_token, template.middle_token
     assert prompt == f"{begin}// a.js\nexport const X = 1;\n\n// b.js\nP{hole}S{end}"
 

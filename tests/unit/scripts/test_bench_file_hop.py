@@ -19,7 +19,12 @@ def _project(tmp_path: Path, files: int) -> Path:
     package = tmp_path / "src" / "requests"
     package.mkdir(parents=True)
     for index in range(files):
-        text = "from .helpers import helper\n\n\n" + _function(f"first_{index}", 5) + _function(f"second_{index}", 6) + _function(f"third_{index}", 7)
+        text = (
+            "from .helpers import helper\n\n\n"
+            + _function(f"first_{index}", 5)
+            + _function(f"second_{index}", 6)
+            + _function(f"third_{index}", 7)
+        )
         (package / f"module_{index}.py").write_text(text)
     return tmp_path
 
@@ -39,7 +44,9 @@ def test_places_are_two_deleted_bodies_per_file_and_typing_them_back_restores_ev
 
 def test_the_same_seed_picks_the_same_places_and_another_seed_may_not(tmp_path):
     root = _project(tmp_path, 6)
-    picks = {seed: [(p.path, p.name) for places in hop.choose_places(root, 4, seed)[2] for p in places] for seed in range(6)}
+    picks = {
+        seed: [(p.path, p.name) for places in hop.choose_places(root, 4, seed)[2] for p in places] for seed in range(6)
+    }
     assert hop.choose_places(root, 4, 2)[2][0][0].name == picks[2][0][1]
     assert len({tuple(p) for p in picks.values()}) > 1
 
@@ -52,7 +59,11 @@ def test_first_visits_type_the_first_line_and_returns_start_with_enter_on_the_se
 
 
 def test_a_visit_without_a_suggestion_counts_as_the_slowest():
-    visits = [hop.Visit("first", "a.py", "f", ms=100.0), hop.Visit("first", "b.py", "g", ms=None, empty=3), hop.Visit("return", "a.py", "f", ms=40.0)]
+    visits = [
+        hop.Visit("first", "a.py", "f", ms=100.0),
+        hop.Visit("first", "b.py", "g", ms=None, empty=3),
+        hop.Visit("return", "a.py", "f", ms=40.0),
+    ]
     summary = hop.summarize(visits)
     assert summary["first"]["visits"] == 2 and summary["first"]["nonempty_share"] == 0.5
     assert math.isinf(summary["first"]["p95_ms"]) and summary["first"]["empty_answers"] == 3

@@ -61,7 +61,12 @@ def test_candidates_keep_the_def_and_docstring_and_need_a_relative_import():
     assert _lines(MODULE, send.def_line, send.def_line).strip().startswith("def send(")
     assert _lines(MODULE, send.body_first, send.body_first).strip().startswith('kwargs.setdefault("stream"')
     assert _lines(MODULE, found["no_doc"].body_first, found["no_doc"].body_first).strip() == "total = a + b"
-    assert bench.function_candidates("pkg/plain.py", MODULE.replace("from .models", "from models").replace("from . import hooks", "")) == []
+    assert (
+        bench.function_candidates(
+            "pkg/plain.py", MODULE.replace("from .models", "from models").replace("from . import hooks", "")
+        )
+        == []
+    )
 
 
 def test_hole_keeps_the_docstring_and_leaves_the_cursor_on_an_indented_empty_line():
@@ -70,7 +75,9 @@ def test_hole_keeps_the_docstring_and_leaves_the_cursor_on_an_indented_empty_lin
     assert '        Really.\n        """\n        \n\n\ndef no_doc' in task.holed
     assert task.holed[task.cursor - 8 : task.cursor] == "        " and task.holed[task.cursor] == "\n"
     assert "kwargs.setdefault" not in task.holed
-    assert task.typed.startswith('kwargs.setdefault("stream"') and task.typed.endswith("return adapter.send(request, **kwargs)")
+    assert task.typed.startswith('kwargs.setdefault("stream"') and task.typed.endswith(
+        "return adapter.send(request, **kwargs)"
+    )
 
 
 @pytest.mark.parametrize("name", ["Session.send", "no_doc"])
@@ -94,7 +101,23 @@ def test_newline_auto_indents_like_vs_code_and_marks_pauses():
     keys = bench.keystrokes("if a:\n    b = 1\n\n  c\n")
     texts = [k.text for k in keys]
     assert texts == ["i", "f", " ", "a", ":", "\n    ", "b", " ", "=", " ", "1", "\n", "\n  ", "c", "\n"]
-    assert [k.pause for k in keys] == [None, None, "space", None, None, "newline", None, "space", None, "space", None, "newline", "newline", None, "newline"]
+    assert [k.pause for k in keys] == [
+        None,
+        None,
+        "space",
+        None,
+        None,
+        "newline",
+        None,
+        "space",
+        None,
+        "space",
+        None,
+        "newline",
+        "newline",
+        None,
+        "newline",
+    ]
     # a whitespace-only line is inserted whole by its newline key: no space is "typed" there
     assert [k.text for k in bench.keystrokes("a\n    \nb")] == ["a", "\n    ", "\n", "b"]
 
@@ -134,7 +157,12 @@ def test_infill_request_splits_prefix_prompt_and_suffix_at_the_cursor():
 def test_infill_request_on_an_indented_empty_line_and_at_the_edges_of_a_file():
     body = bench.infill_request("def f():\n    \nx = 1\n", len("def f():\n    "), [])
     # only indentation before the cursor: llama.vscode sends no prompt and the model writes the indent
-    assert (body["input_prefix"], body["prompt"], body["input_suffix"], body["n_indent"]) == ("def f():\n", "", "\nx = 1\n\n", 4)
+    assert (body["input_prefix"], body["prompt"], body["input_suffix"], body["n_indent"]) == (
+        "def f():\n",
+        "",
+        "\nx = 1\n\n",
+        4,
+    )
     body = bench.infill_request("abc\ndef", 0, [])
     assert (body["input_prefix"], body["prompt"], body["input_suffix"]) == ("\n", "", "abc\ndef\n")
     assert "n_indent" not in body  # sent only when non-zero
@@ -181,7 +209,12 @@ def test_prefetch_targets_the_text_after_accepting():
 
 def test_ring_chunks_follow_the_imports_and_stop_at_the_budget():
     files = {
-        "pkg/models.py": "\n".join(["# head"] * 70 + ["class Request:", "    pass"] + ["x = 1"] * 100 + ["@dec", "class PreparedRequest:", "    pass"]),
+        "pkg/models.py": "\n".join(
+            ["# head"] * 70
+            + ["class Request:", "    pass"]
+            + ["x = 1"] * 100
+            + ["@dec", "class PreparedRequest:", "    pass"]
+        ),
         "pkg/hooks.py": "HOOKS = []\n",
         "pkg/other.py": "def other():\n    pass\n",
     }
@@ -210,7 +243,11 @@ def test_utf16_positions():
 
 def test_percentile_is_nearest_rank():
     values = list(range(1, 101))
-    assert bench.percentile(values, 0.5) == 51 and bench.percentile(values, 0.95) == 95 and bench.percentile(values, 0.99) == 99
+    assert (
+        bench.percentile(values, 0.5) == 51
+        and bench.percentile(values, 0.95) == 95
+        and bench.percentile(values, 0.99) == 99
+    )
     assert bench.percentile([7.0], 0.95) == 7.0
     assert math.isnan(bench.percentile([], 0.5))
     assert bench.percentile([1.0, math.inf, 2.0], 0.95) == math.inf

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from script_loader import SCRIPTS, load_script
 
 from lsp_server.settings import CONTEXT_SOURCES
-from script_loader import SCRIPTS, load_script
 
 eval_fim = load_script("eval_fim")
 
@@ -96,7 +96,7 @@ def test_every_hole_removes_exactly_the_expected_text(workspace: Path) -> None:
         original = (workspace / task.path).read_text(encoding="utf-8")
         lines = case.document.split("\n")
         before = "\n".join(lines[: task.line] + [lines[task.line][: task.character]])
-        after = case.document[len(before):]
+        after = case.document[len(before) :]
         assert case.expected.strip()
         assert original.startswith(before + case.expected)
         assert original.endswith(after)
@@ -140,11 +140,14 @@ def test_whole_line_mid_punct_and_multi_line_tasks(workspace: Path) -> None:
         line = _lines(workspace, case.task.path)[case.task.line]
         assert line[: case.task.character].rstrip()[-1] in "=(.,:[{"
         assert case.task.character > len(line) - len(line.lstrip())
-        assert line[case.task.character:] == case.expected
+        assert line[case.task.character :] == case.expected
     multi = {(c.task.path, c.task.line): c for c in cases if c.task.kind == "multi-line"}
     # after the docstring, 2 to 6 lines ending with a whole statement
     area = multi[("shapes.py", lines.index("        full = math.pi * self.radius ** 2"))]
-    assert area.expected == "full = math.pi * self.radius ** 2\n        # a comment line that is long enough\n        return full * UNIT"
+    assert (
+        area.expected
+        == "full = math.pi * self.radius ** 2\n        # a comment line that is long enough\n        return full * UNIT"
+    )
     assert area.document.split("\n")[area.task.line] == "        "
     assert area.document.split("\n")[area.task.line + 1] == ""  # the blank line after the method stays
     assert area.task.end_line == area.task.line + 2
@@ -159,7 +162,7 @@ def test_mid_word_cursor_is_strictly_inside_an_identifier(workspace: Path) -> No
         for case in cases:
             line = _lines(workspace, case.task.path)[case.task.line]
             column = case.task.character
-            assert line[column - 1].isidentifier() and line[column:column + 2].isidentifier()
+            assert line[column - 1].isidentifier() and line[column : column + 2].isidentifier()
             assert line[column:] == case.expected
             word_start = column
             while word_start and (line[word_start - 1].isalnum() or line[word_start - 1] == "_"):
@@ -182,7 +185,12 @@ def test_same_seed_same_tasks_other_seed_other_sample(workspace: Path) -> None:
     first = tasks.cut_project(PKG, workspace, 2, seed=7)
     assert first == tasks.cut_project(PKG, workspace, 2, seed=7)
     assert len(first["whole-line"]) == 2
-    samples = {tuple((t.path, t.line) for t in tasks.cut_project(PKG, workspace, 2, seed=s, kinds=["whole-line"])["whole-line"]) for s in range(10)}
+    samples = {
+        tuple(
+            (t.path, t.line) for t in tasks.cut_project(PKG, workspace, 2, seed=s, kinds=["whole-line"])["whole-line"]
+        )
+        for s in range(10)
+    }
     assert len(samples) > 1
 
 
@@ -274,7 +282,10 @@ def test_fetch_project_reuses_the_unpacked_copy(tmp_path: Path) -> None:
     assert projects.fetch_project(project, tmp_path) == tmp_path / "demo-1.0" / "demo-1.0" / "src" / "demo"
 
 
-@pytest.mark.parametrize(("registry", "archive", "root"), [("pypi", "sdists/demo-1.0.tar.gz", "demo-1.0"), ("npm", "npm/demo-1.0.tgz", "package")])
+@pytest.mark.parametrize(
+    ("registry", "archive", "root"),
+    [("pypi", "sdists/demo-1.0.tar.gz", "demo-1.0"), ("npm", "npm/demo-1.0.tgz", "package")],
+)
 def test_fetch_project_unpacks_a_cached_archive(tmp_path: Path, registry: str, archive: str, root: str) -> None:
     import tarfile
 
@@ -284,7 +295,9 @@ def test_fetch_project_unpacks_a_cached_archive(tmp_path: Path, registry: str, a
     (tmp_path / "cache" / archive).parent.mkdir(parents=True)
     with tarfile.open(tmp_path / "cache" / archive, "w:gz") as tar:
         tar.add(tmp_path / "build" / root, arcname=root)
-    workspace = projects.fetch_project(projects.Project("demo", "1.0", registry, "python", f"{root}/lib"), tmp_path / "cache")
+    workspace = projects.fetch_project(
+        projects.Project("demo", "1.0", registry, "python", f"{root}/lib"), tmp_path / "cache"
+    )
     assert (workspace / "mod.py").read_text(encoding="utf-8") == "X = 1\n"
     assert (tmp_path / "cache" / "demo-1.0" / ".iquest-unpacked").exists()
 
@@ -323,9 +336,17 @@ def test_parse_args_defaults_and_ablation_modes() -> None:
 
 
 def test_select_filters_then_limits() -> None:
-    rows = [tasks.Task(p, "1", lang, kind, "a", 0, 0, 0, "") for p, lang in (("a", "python"), ("b", "rust")) for kind in tasks.KINDS]
+    rows = [
+        tasks.Task(p, "1", lang, kind, "a", 0, 0, 0, "")
+        for p, lang in (("a", "python"), ("b", "rust"))
+        for kind in tasks.KINDS
+    ]
     args = eval_fim.parse_args(["--kinds", "mid-word", "cross-file", "--limit", "3"])
-    assert [(t.project, t.kind) for t in eval_fim.select(rows, args)] == [("a", "mid-word"), ("a", "cross-file"), ("b", "mid-word")]
+    assert [(t.project, t.kind) for t in eval_fim.select(rows, args)] == [
+        ("a", "mid-word"),
+        ("a", "cross-file"),
+        ("b", "mid-word"),
+    ]
     args = eval_fim.parse_args(["--languages", "rust", "--projects", "click"])
     assert eval_fim.select(rows, args) == []
 

@@ -96,33 +96,41 @@ def _at(cases: list[tasks.Case], path: str, line_text: str, workspace: Path) -> 
 
 
 def test_javascript_kinds(tmp_path: Path) -> None:
-    project, workspace = _project(tmp_path, "javascript", {"util.js": JS_UTIL, "main.js": JS_MAIN, "helpers.js": JS_HELPERS})
+    project, workspace = _project(
+        tmp_path, "javascript", {"util.js": JS_UTIL, "main.js": JS_MAIN, "helpers.js": JS_HELPERS}
+    )
     cases = _cases(project, workspace)
     whole = _at(cases["whole-line"], "main.js", "  const label = fmt(person.first, person.last);", workspace)
     assert (whole.task.character, whole.expected) == (2, "const label = fmt(person.first, person.last);")
     multi = _at(cases["multi-line"], "main.js", "    console.log(label);", workspace)
     assert multi.expected == "console.log(label);\n    return helpers.shout(label);"
-    assert multi.document.split("\n")[multi.task.line:multi.task.line + 2] == ["    ", "  }"]
+    assert multi.document.split("\n")[multi.task.line : multi.task.line + 2] == ["    ", "  }"]
     # the alias of an import and a require of a project file are cross-file; `path` (a package) is not
     cross = {c.expected for c in cases["cross-file"] if c.task.path == "main.js"}
     assert cross == {"fmt(person.first, person.last);", "helpers.shout(label);"}
     for kind in ("whole-line", "mid-word", "mid-punct"):
-        assert not any("trailing comment" in (workspace / c.task.path).read_text().split("\n")[c.task.line] for c in cases[kind])
+        assert not any(
+            "trailing comment" in (workspace / c.task.path).read_text().split("\n")[c.task.line] for c in cases[kind]
+        )
     for case in cases["mid-punct"]:
         line = (workspace / case.task.path).read_text().split("\n")[case.task.line]
         assert line[: case.task.character].rstrip()[-1] in "=([{.,:>"
-        assert line[case.task.character:] == case.expected
+        assert line[case.task.character :] == case.expected
 
 
 def test_typescript_type_imports_and_blocks(tmp_path: Path) -> None:
-    project, workspace = _project(tmp_path, "typescript", {"build.ts": TS_MAIN, "options.ts": TS_OPTIONS, "types.d.ts": "export type X = 1;\n"})
+    project, workspace = _project(
+        tmp_path, "typescript", {"build.ts": TS_MAIN, "options.ts": TS_OPTIONS, "types.d.ts": "export type X = 1;\n"}
+    )
     cases = _cases(project, workspace)
     assert all(c.task.path != "types.d.ts" for found in cases.values() for c in found)
     multi = _at(cases["multi-line"], "build.ts", "  const result: string[] = [];", workspace)
     assert multi.expected.split("\n")[-1].strip() in ("}", "return result;")
     # the loop's body is one line: too short for a multi-line task
     assert [c.expected for c in cases["multi-line"] if c.expected.startswith("result.push")] == []
-    assert [c.task.kind for c in cases["whole-line"]] and all(c.task.language == "typescript" for c in cases["whole-line"])
+    assert [c.task.kind for c in cases["whole-line"]] and all(
+        c.task.language == "typescript" for c in cases["whole-line"]
+    )
     # `Options` is only used in the signature, outside any block: no cross-file task
     assert cases["cross-file"] == []
 
@@ -141,7 +149,11 @@ def test_rust_use_of_crate_items_is_cross_file(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("language", ["javascript", "rust"])
 def test_mid_word_is_strictly_inside_an_identifier(tmp_path: Path, language: str) -> None:
-    files = {"util.js": JS_UTIL, "main.js": JS_MAIN} if language == "javascript" else {"lib.rs": RUST_LIB, "value.rs": RUST_VALUE}
+    files = (
+        {"util.js": JS_UTIL, "main.js": JS_MAIN}
+        if language == "javascript"
+        else {"lib.rs": RUST_LIB, "value.rs": RUST_VALUE}
+    )
     project, workspace = _project(tmp_path, language, files)
     for seed in range(5):
         found = _cases(project, workspace, seed)["mid-word"]
@@ -157,22 +169,36 @@ def test_mid_word_is_strictly_inside_an_identifier(tmp_path: Path, language: str
 def test_cutting_is_deterministic_and_the_seed_matters(tmp_path: Path) -> None:
     project, workspace = _project(tmp_path, "rust", {"lib.rs": RUST_LIB, "value.rs": RUST_VALUE})
     assert tasks.cut_project(project, workspace, 2, seed=5) == tasks.cut_project(project, workspace, 2, seed=5)
-    picks = {tuple(t.character for t in tasks.cut_project(project, workspace, 3, seed=s, kinds=["mid-word"])["mid-word"]) for s in range(10)}
+    picks = {
+        tuple(t.character for t in tasks.cut_project(project, workspace, 3, seed=s, kinds=["mid-word"])["mid-word"])
+        for s in range(10)
+    }
     assert len(picks) > 1
 
 
 def test_utf8_columns_are_characters_not_bytes(tmp_path: Path) -> None:
-    source = "export function f(name) {\n  const greeting = 'héllo wörld' + name;\n  return greeting.toUpperCase();\n}\n"
+    source = (
+        "export function f(name) {\n  const greeting = 'héllo wörld' + name;\n  return greeting.toUpperCase();\n}\n"
+    )
     project, workspace = _project(tmp_path, "javascript", {"a.js": source})
     cases = _cases(project, workspace)
     for case in cases["mid-punct"] + cases["mid-word"]:
         line = source.split("\n")[case.task.line]
-        assert line[case.task.character:] == case.expected
+        assert line[case.task.character :] == case.expected
 
 
 def _task(**changes) -> tasks.Task:
-    fields = {"project": "click", "version": "8.1.7", "language": "python", "kind": "whole-line", "path": "a.py",
-              "line": 1, "character": 4, "end_line": 1, "sha256": tasks.sha256_text("def f():\n    return 1\n")}
+    fields = {
+        "project": "click",
+        "version": "8.1.7",
+        "language": "python",
+        "kind": "whole-line",
+        "path": "a.py",
+        "line": 1,
+        "character": 4,
+        "end_line": 1,
+        "sha256": tasks.sha256_text("def f():\n    return 1\n"),
+    }
     return tasks.Task(**{**fields, **changes})
 
 
@@ -204,14 +230,19 @@ def test_task_list_with_an_unpinned_version_or_bad_json_is_refused(tmp_path: Pat
 
 
 def test_interleave_spreads_projects_and_kinds() -> None:
-    cut = {name: {kind: [_task(project=name, kind=kind, line=i) for i in range(2)] for kind in tasks.KINDS} for name in ("a", "b", "c")}
+    cut = {
+        name: {kind: [_task(project=name, kind=kind, line=i) for i in range(2)] for kind in tasks.KINDS}
+        for name in ("a", "b", "c")
+    }
     ordered = tasks.interleave(cut, ["a", "b", "c"])
     assert len(ordered) == 30 and len(set(ordered)) == 30
     assert [t.project for t in ordered[:6]] == ["a", "b", "c", "a", "b", "c"]
     for start in (0, 5, 10):
-        assert {t.kind for t in ordered[start:start + 5]} == set(tasks.KINDS)
+        assert {t.kind for t in ordered[start : start + 5]} == set(tasks.KINDS)
     assert {t.kind for t in ordered if t.project == "a"} == set(tasks.KINDS)
-    assert {t.kind for t in ordered[:15] if t.project == "a"} == set(tasks.KINDS)  # each project rotates through the kinds
+    assert {t.kind for t in ordered[:15] if t.project == "a"} == set(
+        tasks.KINDS
+    )  # each project rotates through the kinds
     # a project that has none of a kind takes the next
     cut["a"]["whole-line"] = []
     assert ordered[0].kind == "whole-line" and tasks.interleave(cut, ["a", "b", "c"])[0].kind == "mid-word"
@@ -243,7 +274,13 @@ def test_raw_prompt_tokenizes_only_the_markers_as_special() -> None:
         return [1000 + len(calls)] if special else [ord(ch) for ch in text]
 
     tokens = raw.prompt_tokens(tokenize, "ab", "c", bos=[1])
-    assert calls == [("<|fim_prefix|>", True), ("ab", False), ("<|fim_suffix|>", True), ("c", False), ("<|fim_middle|>", True)]
+    assert calls == [
+        ("<|fim_prefix|>", True),
+        ("ab", False),
+        ("<|fim_suffix|>", True),
+        ("c", False),
+        ("<|fim_middle|>", True),
+    ]
     assert tokens == [1, 1001, 97, 98, 1003, 99, 1005]
     assert raw.prompt_tokens(tokenize, "", "", bos=[])[0] != 1
 
@@ -257,7 +294,12 @@ def test_raw_suggestion_is_the_first_line_or_as_many_lines_as_expected() -> None
 
 def test_server_options_per_mode() -> None:
     off = server.server_options("off", "m", 60000)
-    assert off["repoContext"] is False and off["speculate"] is False and off["warmUp"] is False and off["auditLog"] is False
+    assert (
+        off["repoContext"] is False
+        and off["speculate"] is False
+        and off["warmUp"] is False
+        and off["auditLog"] is False
+    )
     assert off["generationTimeoutMs"] == 60000 and "contextSources" not in off
     assert server.server_options("on", "m", 1)["repoContext"] is True
     ablated = server.server_options("on-no-recent", "m", 1)
@@ -274,7 +316,9 @@ def test_utf16_column() -> None:
 def test_server_options_from_the_command_line() -> None:
     import eval_fim
 
-    args = eval_fim.parse_args(["--server-option", "maxPromptTokens=512", "--server-option", "contextLayout=repo-tokens"])
+    args = eval_fim.parse_args(
+        ["--server-option", "maxPromptTokens=512", "--server-option", "contextLayout=repo-tokens"]
+    )
     assert args.server_options == {"maxPromptTokens": 512, "contextLayout": "repo-tokens"}
     with pytest.raises(SystemExit):
         eval_fim.parse_args(["--server-option", "maxPromptTokens"])

@@ -52,7 +52,9 @@ def test_an_explicit_binary_wins(helper, monkeypatch):
 
 
 def test_pick_sdist_reads_the_json_simple_index(helper):
-    index = {"files": [{"filename": "llama_cpp_python-0.3.36.tar.gz", "url": "https://x/36", "hashes": {"sha256": "bb"}}]}
+    index = {
+        "files": [{"filename": "llama_cpp_python-0.3.36.tar.gz", "url": "https://x/36", "hashes": {"sha256": "bb"}}]
+    }
     assert helper.pick_sdist(index, "llama_cpp_python-0.3.36.tar.gz") == ("https://x/36", "bb")
     with pytest.raises(SystemExit):
         helper.pick_sdist(index, "llama_cpp_python-9.tar.gz")

@@ -54,4 +54,9 @@ def test_each_growth_is_named():
         500,
     )
     assert len(found) == 4
-    assert "3.06 MiB" in found[0] and "9800" in found[1] and "40 pending" in found[2] and "2300 request futures" in found[3]
+    assert (
+        "3.06 MiB" in found[0]
+        and "9800" in found[1]
+        and "40 pending" in found[2]
+        and "2300 request futures" in found[3]
+    )

@@ -9,12 +9,13 @@ from lsp_server.settings import Settings
 def test_each_remote_backend_is_built_from_the_settings(fake_server):
     fake_server.routes["/v1/models"] = lambda h, b: fake_server.reply(h, 200, {"data": [{"id": "served-model"}]})
     steps: list[str] = []
-    llama = remote_backend_factory(Settings(backend="llama-server", server_url=fake_server.url))(lambda m, p: steps.append(m))
+    llama = remote_backend_factory(Settings(backend="llama-server", server_url=fake_server.url))(
+        lambda m, p: steps.append(m)
+    )
     assert isinstance(llama, LlamaServerBackend) and llama.info.path.startswith(fake_server.url)
     assert steps == [f"Connecting to {fake_server.url}"]
-    openai = remote_backend_factory(Settings(backend="openai-compatible", server_url=fake_server.url, fim_family="starcoder"))(
-        lambda m, p: None
-    )
+    openai = remote_backend_factory(
+        Settings(backend="openai-compatible", server_url=fake_server.url, fim_family="starcoder")
+    )(lambda m, p: None)
     assert isinstance(openai, OpenAICompatibleBackend)
     assert openai.info.name == "served-model" and openai.template.family == "starcoder"
-

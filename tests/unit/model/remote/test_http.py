@@ -26,7 +26,9 @@ def _closed_port_url() -> str:
 
 def test_stream_yields_events_and_sends_the_key_from_the_environment(fake_server, monkeypatch):
     monkeypatch.setenv("IQUEST_TEST_KEY", KEY)
-    fake_server.routes["/infill"] = lambda h, body: fake_server.sse(h, [{"content": "a"}, {"content": "b", "stop": True}])
+    fake_server.routes["/infill"] = lambda h, body: fake_server.sse(
+        h, [{"content": "a"}, {"content": "b", "stop": True}]
+    )
     events = list(_client(fake_server.url).stream("/infill", {"x": 1}, lambda: False))
     assert [e["content"] for e in events] == ["a", "b"]
     request = fake_server.requests[0]
@@ -107,7 +109,9 @@ def test_malformed_json_body_is_an_error(fake_server):
 
 
 def test_an_error_event_mid_stream_is_reported(fake_server):
-    fake_server.routes["/infill"] = lambda h, b: fake_server.sse(h, [{"content": "a"}, b'error: {"message": "slot crashed"}'])
+    fake_server.routes["/infill"] = lambda h, b: fake_server.sse(
+        h, [{"content": "a"}, b'error: {"message": "slot crashed"}']
+    )
     with pytest.raises(RemoteError, match="slot crashed"):
         list(_client(fake_server.url).stream("/infill", {}, lambda: False))
 

@@ -24,9 +24,18 @@ def _serve_model(fake_server, special: set[str]) -> None:
 
 
 def _request(**kwargs) -> GenerationRequest:
-    base = dict(prefix="def f():\n    ret", suffix="\n\nf()\n", max_tokens=16, prefix_tokens=200, suffix_tokens=50,
-                context=(("util.py", "X = 1\n"),), context_tokens=100, path="main.py", middle_chars=7,
-                deadline=time.monotonic() + 30)
+    base = dict(
+        prefix="def f():\n    ret",
+        suffix="\n\nf()\n",
+        max_tokens=16,
+        prefix_tokens=200,
+        suffix_tokens=50,
+        context=(("util.py", "X = 1\n"),),
+        context_tokens=100,
+        path="main.py",
+        middle_chars=7,
+        deadline=time.monotonic() + 30,
+    )
     return GenerationRequest(**{**base, **kwargs})
 
 
@@ -43,8 +52,17 @@ def test_the_probe_names_the_model_its_context_and_fim_family(fake_server):
 
 def test_infill_sends_context_as_input_extra_and_reuses_the_cache(fake_server):
     _serve_model(fake_server, QWEN_SPECIAL)
-    events = [{"content": " return 1", "stop": False}, {"content": "", "stop": True, "stop_type": "eos", "tokens_evaluated": 40,
-              "tokens_predicted": 2, "timings": {"prompt_n": 5, "predicted_n": 2}}]
+    events = [
+        {"content": " return 1", "stop": False},
+        {
+            "content": "",
+            "stop": True,
+            "stop_type": "eos",
+            "tokens_evaluated": 40,
+            "tokens_predicted": 2,
+            "timings": {"prompt_n": 5, "predicted_n": 2},
+        },
+    ]
     fake_server.routes["/infill"] = lambda h, b: fake_server.sse(h, events)
     result = _backend(fake_server).complete(_request(), threading.Event())
     body = fake_server.requests[-1]["body"]
@@ -58,8 +76,12 @@ def test_infill_sends_context_as_input_extra_and_reuses_the_cache(fake_server):
 
 def test_a_model_without_fim_falls_back_to_prefix_completion(fake_server):
     _serve_model(fake_server, set())
-    fake_server.routes["/infill"] = lambda h, b: fake_server.reply(h, 501, {"error": {"message": "Infill is not supported"}})
-    fake_server.routes["/completion"] = lambda h, b: fake_server.sse(h, [{"content": " return", "stop": True, "stop_type": "eos"}])
+    fake_server.routes["/infill"] = lambda h, b: fake_server.reply(
+        h, 501, {"error": {"message": "Infill is not supported"}}
+    )
+    fake_server.routes["/completion"] = lambda h, b: fake_server.sse(
+        h, [{"content": " return", "stop": True, "stop_type": "eos"}]
+    )
     backend = _backend(fake_server, family="qwen")  # the setting claims FIM; the server knows better
     result = backend.complete(_request(), threading.Event())
     assert result.text == "urn" and backend.template.family == "none" and backend.info.fim_family == "none"
@@ -80,12 +102,16 @@ def test_a_server_down_at_load_is_probed_on_the_next_request(fake_server):
 
 def test_chat_goes_to_the_openai_endpoint(fake_server):
     _serve_model(fake_server, QWEN_SPECIAL)
-    chunks = [{"choices": [{"delta": {"content": "Hi"}, "finish_reason": None}]},
-              {"choices": [{"delta": {}, "finish_reason": "stop"}]},
-              {"choices": [], "usage": {"prompt_tokens": 12, "completion_tokens": 1}, "timings": {"prompt_n": 4}}]
+    chunks = [
+        {"choices": [{"delta": {"content": "Hi"}, "finish_reason": None}]},
+        {"choices": [{"delta": {}, "finish_reason": "stop"}]},
+        {"choices": [], "usage": {"prompt_tokens": 12, "completion_tokens": 1}, "timings": {"prompt_n": 4}},
+    ]
     fake_server.routes["/v1/chat/completions"] = lambda h, b: fake_server.sse(h, chunks)
     seen: list[str] = []
-    result = _backend(fake_server).chat(ChatRequest(messages=(("user", "hello"),), max_tokens=8, on_text=seen.append), threading.Event())
+    result = _backend(fake_server).chat(
+        ChatRequest(messages=(("user", "hello"),), max_tokens=8, on_text=seen.append), threading.Event()
+    )
     assert result.text == "Hi" and seen == ["Hi"] and result.stop_reason == "stop_token"
     assert (result.prompt_tokens, result.evaluated_tokens, result.generated_tokens) == (12, 4, 1)
     assert fake_server.requests[-1]["body"]["messages"] == [{"role": "user", "content": "hello"}]
@@ -93,7 +119,9 @@ def test_chat_goes_to_the_openai_endpoint(fake_server):
 
 def test_a_warm_up_evaluates_the_prompt_only(fake_server):
     _serve_model(fake_server, QWEN_SPECIAL)
-    fake_server.routes["/infill"] = lambda h, b: fake_server.sse(h, [{"content": "x", "stop": True, "stop_type": "limit"}])
+    fake_server.routes["/infill"] = lambda h, b: fake_server.sse(
+        h, [{"content": "x", "stop": True, "stop_type": "limit"}]
+    )
     result = _backend(fake_server).complete(_request(max_tokens=0), threading.Event())
     assert fake_server.requests[-1]["body"]["n_predict"] == 0
     assert result.text == "" and result.stop_reason == "warm_up"

@@ -16,11 +16,24 @@ def test_the_typed_middle_is_split_off_for_fim():
 
 
 def test_a_server_that_can_constrain_the_answer_gets_the_word_held_back():
-    window = fit_request(_request(prefix="x = os.path.jo", middle_chars=14), uses_fim=True, split_middle=True, heal_words=True)
+    window = fit_request(
+        _request(prefix="x = os.path.jo", middle_chars=14), uses_fim=True, split_middle=True, heal_words=True
+    )
     assert window.healed == "jo" and window.middle == "x = os.path."
-    assert fit_request(_request(prefix="f(a, b", middle_chars=6), uses_fim=True, split_middle=True, heal_words=True).healed == " b"
-    assert fit_request(_request(prefix="f(", middle_chars=2), uses_fim=True, split_middle=True, heal_words=True).healed == "("
-    assert fit_request(_request(prefix="a = 1\n", middle_chars=0), uses_fim=True, split_middle=True, heal_words=True).healed == ""
+    assert (
+        fit_request(_request(prefix="f(a, b", middle_chars=6), uses_fim=True, split_middle=True, heal_words=True).healed
+        == " b"
+    )
+    assert (
+        fit_request(_request(prefix="f(", middle_chars=2), uses_fim=True, split_middle=True, heal_words=True).healed
+        == "("
+    )
+    assert (
+        fit_request(
+            _request(prefix="a = 1\n", middle_chars=0), uses_fim=True, split_middle=True, heal_words=True
+        ).healed
+        == ""
+    )
 
 
 def test_without_fim_there_is_no_suffix_and_no_middle():
