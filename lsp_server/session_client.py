@@ -6,7 +6,7 @@ import asyncio
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
@@ -25,7 +25,8 @@ class Session:
 
     async def status(self) -> dict[str, Any]:
         """The server's iquest.status payload."""
-        return await self.client.workspace_execute_command_async(types.ExecuteCommandParams(command="iquest.status"))
+        answer = await self.client.workspace_execute_command_async(types.ExecuteCommandParams(command="iquest.status"))
+        return cast(dict[str, Any], answer)
 
     def open(self, path: Path, text: str, language: str, version: int = 1) -> str:
         """didOpen; returns the URI."""
@@ -98,6 +99,7 @@ async def start_session(
                 echo.write(f"[progress] {message}\n")
 
     await client.start_io(*SERVER_COMMAND)
+    assert client._server is not None
     session.drain = asyncio.create_task(_drain(client._server.stderr, log))
     await client.initialize_async(
         types.InitializeParams(

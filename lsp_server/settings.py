@@ -159,13 +159,14 @@ def _check(name: str, spec: _Field, value: Any) -> str | None:
         return f"iquest.{name} must be at most {spec.maximum}, got {value}"
     if spec.choices and value not in spec.choices:
         return f"iquest.{name} must be one of {', '.join(spec.choices)}, got {value!r}"
-    if spec.attr == "model" and not value.strip():
-        return "iquest.model must name a catalog model or a .gguf path"
-    if spec.attr == "server_url":
-        return _check_url(value)
-    if spec.attr == "api_key_env" and not _ENV_NAME.fullmatch(value):
-        # Never echo the value: a key pasted here by mistake must not reach messages or logs.
-        return "iquest.apiKeyEnv must be the NAME of an environment variable (A-Z, 0-9, _), not the key itself"
+    if isinstance(value, str):
+        if spec.attr == "model" and not value.strip():
+            return "iquest.model must name a catalog model or a .gguf path"
+        if spec.attr == "server_url":
+            return _check_url(value)
+        if spec.attr == "api_key_env" and not _ENV_NAME.fullmatch(value):
+            # Never echo the value: a key pasted here by mistake must not reach messages or logs.
+            return "iquest.apiKeyEnv must be the NAME of an environment variable (A-Z, 0-9, _), not the key itself"
     return None
 
 

@@ -106,15 +106,18 @@ async def main(model: str, trials: int, menus: int, out: Path | None) -> None:
     finally:
         await session.close()
     print(
-        f"menu (codeAction, no model): n={len(menu_ms)} p50 {statistics.median(menu_ms):.1f} ms, p95 {percentile(menu_ms, 0.95):.1f} ms"
+        f"menu (codeAction, no model): n={len(menu_ms)} p50 {statistics.median(menu_ms):.1f} ms, "
+        f"p95 {percentile(menu_ms, 0.95):.1f} ms"
     )
     print(
-        f"{'action':<14}{'wall ms':>9}{'gens':>6}{'prompt tok':>12}{'evaluated':>11}{'generated':>11}{'prompt ms':>11}{'last gen ms':>13}"
+        f"{'action':<14}{'wall ms':>9}{'gens':>6}{'prompt tok':>12}"
+        f"{'evaluated':>11}{'generated':>11}{'prompt ms':>11}{'last gen ms':>13}"
     )
     for row in rows:
         print(
             f"{row['action']:<14}{row['wallMs']:>9}{row['generations']:>6}{row.get('promptTokens', 0):>12}"
-            f"{row.get('evaluatedTokens', 0):>11}{row.get('generatedTokens', 0):>11}{row.get('promptMs', 0):>11.0f}{row.get('totalMs', 0):>13.0f}"
+            f"{row.get('evaluatedTokens', 0):>11}{row.get('generatedTokens', 0):>11}"
+            f"{row.get('promptMs', 0):>11.0f}{row.get('totalMs', 0):>13.0f}"
         )
     if out is not None:
         out.write_text(json.dumps({"menuMs": menu_ms, "rows": rows}, indent=2))

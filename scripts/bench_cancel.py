@@ -78,13 +78,16 @@ async def main(model: str, trials: int, seed: int) -> None:
         phases["prompt" if status["lastGeneration"]["generatedTokens"] == 0 else "generation"] += 1
     await session.close()
     print(
-        f"model {model}, {len(server_ms)} cancelled requests ({phases['prompt']} during prompt evaluation, {phases['generation']} during generation)"
+        f"model {model}, {len(server_ms)} cancelled requests ({phases['prompt']} during prompt evaluation, "
+        f"{phases['generation']} during generation)"
     )
     print(
-        f"server: cancel -> worker free   p50 {statistics.median(server_ms):.1f} ms  p95 {percentile(server_ms, 0.95):.1f} ms  max {max(server_ms):.1f} ms"
+        f"server: cancel -> worker free   p50 {statistics.median(server_ms):.1f} ms  "
+        f"p95 {percentile(server_ms, 0.95):.1f} ms  max {max(server_ms):.1f} ms"
     )
     print(
-        f"client: cancel -> worker seen free  p50 {statistics.median(client_ms):.1f} ms  p95 {percentile(client_ms, 0.95):.1f} ms  max {max(client_ms):.1f} ms"
+        f"client: cancel -> worker seen free  p50 {statistics.median(client_ms):.1f} ms  "
+        f"p95 {percentile(client_ms, 0.95):.1f} ms  max {max(client_ms):.1f} ms"
     )
 
 

@@ -266,7 +266,10 @@ async def tour(
 
 def fmt_visit(visit: Visit) -> str:
     shown = "no suggestion" if visit.ms is None else f"{visit.ms:.0f} ms"
-    return f"{shown} after {visit.keys_waited} key(s), {visit.empty} empty answer(s): {visit.text.splitlines()[0][:50] if visit.text else ''!r}"
+    return (
+        f"{shown} after {visit.keys_waited} key(s), {visit.empty} empty answer(s): "
+        f"{visit.text.splitlines()[0][:50] if visit.text else ''!r}"
+    )
 
 
 def summarize(visits: Sequence[Visit]) -> dict[str, Any]:
@@ -385,7 +388,8 @@ async def main(args: argparse.Namespace) -> None:
     if args.only in (None, "ours"):
         results["ours"] = await run_ours(args, root, holed, rounds)
         print(
-            f"ours: {results['ours']['completion']}; machine speed {results['ours']['machineSpeed']}; snapshots {results['ours']['kvSnapshots']}"
+            f"ours: {results['ours']['completion']}; machine speed {results['ours']['machineSpeed']}; "
+            f"snapshots {results['ours']['kvSnapshots']}"
         )
     if args.only in (None, "llama-server"):
         results["llama-server"] = await run_llama_server(args, root, sources, holed, rounds)

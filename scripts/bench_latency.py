@@ -25,8 +25,8 @@ keys after it move later by the wait), so every pause has a latency on both syst
 ours / llama-server at the user's pauses: p50 <= 0.15x, p95 <= 0.3x; and >= 30% of our pauses
 answered within 100 ms. A pause request never answered (the wait ran out, or --pause-wait 0 and the
 next key came first) makes a percentile ">N" (N: the percentile with such requests counted at the
-moment they were given up), and a ratio against it an upper bound ("<="). The CPU time other processes took while typing is printed;
-over 10% the run is flagged as not comparable.
+moment they were given up), and a ratio against it an upper bound ("<="). The CPU time other
+processes took while typing is printed; over 10% the run is flagged as not comparable.
 """
 
 from __future__ import annotations
@@ -497,7 +497,7 @@ def take_chunks(
     """Chunks in order until their tokens reach ``budget`` (at least that much context), at most ``limit``."""
     kept: list[dict[str, str]] = []
     total = 0
-    for chunk, count in zip(chunks, tokens):
+    for chunk, count in zip(chunks, tokens, strict=True):
         if total >= budget or len(kept) == limit:
             break
         kept.append(chunk)
@@ -707,7 +707,8 @@ def other_load(before: tuple[float, int, int], after: tuple[float, int, int]) ->
 
 
 def prepare_workspace(root: Path, holed: dict[str, str], prefix: str = "iquest-latency-") -> Path:
-    """A copy of the project with the chosen bodies deleted on disk too (``holed``: path -> text), so no index sees them."""
+    """A copy of the project with the chosen bodies deleted on disk too (``holed``: path -> text),
+    so no index sees them."""
     work = Path(tempfile.mkdtemp(prefix=prefix))
     copy = work / root.name
     shutil.copytree(root, copy)
@@ -951,7 +952,10 @@ async def http(
     reader, writer = await asyncio.open_connection(host, port)
     try:
         body = b"" if payload is None else json.dumps(payload).encode()
-        head = f"{method} {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        head = (
+            f"{method} {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        )
         writer.write(head.encode() + body)
         await writer.drain()
 
@@ -1115,7 +1119,14 @@ class LlamaServerDriver(Driver):
                             inputs.input_prefix, inputs.input_suffix, inputs.prompt, self.extra, inputs.n_indent
                         )
                     )
-                except (TimeoutError, OSError, RuntimeError, asyncio.IncompleteReadError, ValueError, IndexError) as exc:
+                except (
+                    TimeoutError,
+                    OSError,
+                    RuntimeError,
+                    asyncio.IncompleteReadError,
+                    ValueError,
+                    IndexError,
+                ) as exc:
                     record.answered, record.text, record.error = time.perf_counter(), "", f"{type(exc).__name__}: {exc}"
                     return
                 completion = answer.get("content")
@@ -1226,7 +1237,7 @@ async def run_ours(
         records: list[Record] = []
         pid = session.client._server.pid
         before = cpu_sample([pid])
-        for task, (keys, times) in zip(tasks, traces):
+        for task, (keys, times) in zip(tasks, traces, strict=True):
             records += await replay(driver, task, keys, times, settle_s, pause_wait_s)
         load = other_load(before, cpu_sample([pid]))
         final = await session.status()
@@ -1312,7 +1323,7 @@ async def run_llama_server(
         driver = LlamaServerDriver(port, root, extra_tokens, client)
         records: list[Record] = []
         before = cpu_sample([process.pid])
-        for task, (keys, times) in zip(tasks, traces):
+        for task, (keys, times) in zip(tasks, traces, strict=True):
             records += await replay(driver, task, keys, times, settle_s, pause_wait_s)
         load = other_load(before, cpu_sample([process.pid]))
         rss = peak_rss_mb(process.pid)
@@ -1348,9 +1359,10 @@ async def main(args: argparse.Namespace) -> None:
         f"pause {args.newline_pause:g} s after a newline, {args.space_pause:g} s after a space "
         f"(longer while waiting for a suggestion, up to {args.pause_wait:g} s)"
     )
-    for task, (keys, _) in zip(tasks, traces):
+    for task, (keys, _) in zip(tasks, traces, strict=True):
         print(
-            f"  {task.path}:{task.def_line} {task.name} ({task.lines} lines, {len(task.typed)} chars typed, {len(keys)} keys, "
+            f"  {task.path}:{task.def_line} {task.name} ({task.lines} lines, {len(task.typed)} chars typed, "
+            f"{len(keys)} keys, "
             f"{sum(k.pause == 'newline' for k in keys)} newline + {sum(k.pause == 'space' for k in keys)} space pauses)"
         )
     print(f"  {typing_s:.0f} s of typing per system, plus the waits at pauses", flush=True)
@@ -1385,13 +1397,20 @@ async def main(args: argparse.Namespace) -> None:
         theirs = results["llama-server"]
         print(f"llama-server: {theirs['command']}")
         contexts = theirs["context"].values()
+        client_kind = (
+            "llama.vscode (one request at a time, never aborted; result cache; prefetch)"
+            if args.llama_client == "vscode"
+            else "abort the pending request on every key"
+        )
         print(
-            f"  client: {'llama.vscode (one request at a time, never aborted; result cache; prefetch)' if args.llama_client == 'vscode' else 'abort the pending request on every key'}; "
-            f"{theirs['counts']['infill']} /infill requests + {theirs['counts']['prefetch']} prefetches, {theirs['counts']['fromCache']} answers from its cache"
+            f"  client: {client_kind}; "
+            f"{theirs['counts']['infill']} /infill requests + {theirs['counts']['prefetch']} prefetches, "
+            f"{theirs['counts']['fromCache']} answers from its cache"
         )
         print(
             f"  input_extra: {min(c['tokens'] for c in contexts)}-{max(c['tokens'] for c in contexts)} tokens in "
-            f"{min(c['chunks'] for c in contexts)}-{max(c['chunks'] for c in contexts)} chunks of {RING_CHUNK_LINES} lines per function"
+            f"{min(c['chunks'] for c in contexts)}-{max(c['chunks'] for c in contexts)} chunks of "
+            f"{RING_CHUNK_LINES} lines per function"
         )
     summaries = {system: summarize(result["records"]) for system, result in results.items()}
     print()
@@ -1404,7 +1423,8 @@ async def main(args: argparse.Namespace) -> None:
     )
     if any(load is not None and load > 0.10 for load in loads.values()):
         print(
-            "  WARNING: the machine was busy with other work; these figures are not comparable. Run again on a quiet machine."
+            "  WARNING: the machine was busy with other work; these figures are not comparable. "
+            "Run again on a quiet machine."
         )
     ratios: dict[str, Any] = {}
     if len(summaries) == 2:
@@ -1420,13 +1440,15 @@ async def main(args: argparse.Namespace) -> None:
             ratios[key] = {"value": value, "relation": relation}
             shown = "-" if not relation else f"{'' if relation == '=' else relation + ' '}{value:.2f}x"
             print(
-                f"ours/llama-server at pauses {key}: {shown}   target <= {TARGETS[key]}x   {verdict(value, relation, TARGETS[key]) if relation else '-'}"
+                f"ours/llama-server at pauses {key}: {shown}   target <= {TARGETS[key]}x   "
+                f"{verdict(value, relation, TARGETS[key]) if relation else '-'}"
             )
     if "ours" in summaries:
         share = summaries["ours"]["pause_fast_share"]
         met = "-" if math.isnan(share) else ("met" if share >= TARGETS["fast_share"] else "missed")
         print(
-            f"ours: pauses answered within {FAST_MS:.0f} ms: {fmt_share(share)}   target >= {100 * TARGETS['fast_share']:.0f}%   {met}"
+            f"ours: pauses answered within {FAST_MS:.0f} ms: {fmt_share(share)}   "
+            f"target >= {100 * TARGETS['fast_share']:.0f}%   {met}"
         )
     elapsed = time.perf_counter() - begun
     print(f"run took {elapsed:.0f} s; server logs in {logs}")

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up iquest-lsp on this machine (idempotent), then run the demo or the tests.
 #   scripts/dev.sh demo [FILE[:LINE:COL]]   set up, fetch the default model, run the demo
-#   scripts/dev.sh test [pytest args...]    set up, fetch the test models, run the test suite
+#   scripts/dev.sh test [pytest args...]    set up, fetch the test models, run the checks and the test suite
+#   scripts/dev.sh check                    set up, run the checks only (ruff, basedpyright, import contracts)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,6 +41,18 @@ ensure_venv() {
   echo "$want" >"$stamp"
 }
 
+run_checks() {
+  # Lint, format, types and import contracts (settings in pyproject.toml); each one runs, any failure fails.
+  local failed=0 tool
+  for tool in "ruff check ." "ruff format --check ." "basedpyright" "lint-imports"; do
+    say "check: $tool"
+    # shellcheck disable=SC2086
+    "$venv/bin/"$tool >/tmp/iquest-check.$$ 2>&1 || { cat /tmp/iquest-check.$$; say "check failed: $tool"; failed=1; }
+  done
+  rm -f /tmp/iquest-check.$$
+  return "$failed"
+}
+
 ensure_venv
 cli="$venv/bin/iquest-lsp"
 case "$action" in
@@ -47,7 +60,12 @@ case "$action" in
     "$cli" model fetch
     "$cli" demo "$@"
     ;;
+  check)
+    run_checks
+    ;;
   test)
+    checks=0
+    run_checks || checks=1
     "$cli" model fetch smollm2-135m
     "$cli" model fetch qwen2.5-coder-0.5b
     # Real-editor tests (tests/editors): Node 24, code-server, Chromium, the .vsix; they must run, not skip.
@@ -62,9 +80,10 @@ case "$action" in
     set -e
     # pytest exits 5 when no test was collected: that is not a pass.
     [ "$status" = 5 ] && say "no tests ran"
+    [ "$checks" = 0 ] || { say "the checks failed (see 'check failed' above)"; [ "$status" = 0 ] && status=1; }
     exit "$status"
     ;;
   *)
-    echo "usage: scripts/dev.sh demo [FILE[:LINE:COL]] | test [pytest args...]" >&2; exit 2
+    echo "usage: scripts/dev.sh demo [FILE[:LINE:COL]] | test [pytest args...] | check" >&2; exit 2
     ;;
 esac

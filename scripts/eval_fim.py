@@ -14,7 +14,8 @@ Task kinds:
     mid-word    cursor strictly inside an identifier (>= 1 character typed, >= 2 left); expected = rest of the line
     mid-punct   cursor right after = ( [ { . , : :: => -> etc. (and the spaces after it); expected = rest of the line
     multi-line  cursor at the start of a block body; expected = 2-6 lines ending with a whole statement
-    cross-file  cursor just before a use of a name imported from another file of the project; expected = rest of the line
+    cross-file  cursor just before a use of a name imported from another file of the project;
+                expected = rest of the line
 
 Lines with a comment, under 8 characters of code or over 200 characters are never chosen; test,
 vendored, generated and minified files and files over 200 KB are skipped.
@@ -123,7 +124,8 @@ async def run(tasks: Sequence[Task], args: argparse.Namespace) -> list[Result]:
             workspace = fetch_project(project)
             cases = sorted(load_cases([t for t in tasks if t.project == name], workspace), key=lambda c: c.task.path)
             print(
-                f"{name} {project.version} ({project.language}): {len(cases)} tasks {counts_by([c.task for c in cases], 'kind')}",
+                f"{name} {project.version} ({project.language}): {len(cases)} tasks "
+                f"{counts_by([c.task for c in cases], 'kind')}",
                 file=sys.stderr,
             )
             for mode in args.modes:

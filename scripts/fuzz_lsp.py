@@ -54,7 +54,8 @@ def main() -> int:
         while target.figures.messages < args.messages:
             fuzz(target, 200)
             print(
-                f"{target.figures.messages} messages, {target.figures.batches} batches, {time.perf_counter() - started:.0f} s",
+                f"{target.figures.messages} messages, {target.figures.batches} batches, "
+                f"{time.perf_counter() - started:.0f} s",
                 flush=True,
             )
         huge_s = huge_document(target)

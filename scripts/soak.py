@@ -221,7 +221,8 @@ def main() -> int:
             soak.type_function(path, first, last, args.requests - len(soak.sent))
             last = soak.samples[-1]
             print(
-                f"{len(soak.sent)} requests, {time.perf_counter() - started:.0f} s, RSS {last['rss_mib']} MiB, {last['python_blocks']} Python blocks",
+                f"{len(soak.sent)} requests, {time.perf_counter() - started:.0f} s, RSS {last['rss_mib']} MiB, "
+                f"{last['python_blocks']} Python blocks",
                 flush=True,
             )
         outcome = soak.settle()
@@ -291,11 +292,14 @@ def leaks(summary: dict, max_rss_slope: float, max_block_slope: float) -> list[s
     found = []
     if summary["rss_slope_mib_per_1000_requests_after_warmup"] > max_rss_slope:
         found.append(
-            f"RSS grows {summary['rss_slope_mib_per_1000_requests_after_warmup']} MiB per 1,000 requests (limit {max_rss_slope})"
+            f"RSS grows {summary['rss_slope_mib_per_1000_requests_after_warmup']} MiB per 1,000 requests "
+            f"(limit {max_rss_slope})"
         )
     if summary["python_blocks_slope_per_1000_requests_after_warmup"] > max_block_slope:
         found.append(
-            f"Python's allocated blocks grow {summary['python_blocks_slope_per_1000_requests_after_warmup']} per 1,000 requests (limit {max_block_slope:g})"
+            "Python's allocated blocks grow "
+            f"{summary['python_blocks_slope_per_1000_requests_after_warmup']} per 1,000 requests "
+            f"(limit {max_block_slope:g})"
         )
     if (summary["pending_tasks_max_after_warmup"] or 0) > MAX_PENDING:
         found.append(f"{summary['pending_tasks_max_after_warmup']} pending asyncio tasks (limit {MAX_PENDING})")

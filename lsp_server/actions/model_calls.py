@@ -13,8 +13,8 @@ from lsp_server.actions.sources import ActionError, Source, Sources
 from lsp_server.actions.syntax import enclosing_definition, error_count
 from lsp_server.actions.textedit import offset_at
 from lsp_server.audit import AuditLog
-from lsp_server.completion.layout import ContextProvider
 from lsp_server.context.secrets import is_secret_path, redact
+from lsp_server.context.workspace import ContextProvider
 from lsp_server.model.backend import ChatRequest, GenerationResult
 from lsp_server.model.runtime import ModelRuntime
 from lsp_server.prompting import chat

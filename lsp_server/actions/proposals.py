@@ -125,22 +125,17 @@ class DiffProposer:
         if sum(count(text) for _, text in shown) > n_ctx - settings.action_max_tokens - PROMPT_OVERHEAD_TOKENS:
             raise ActionError(f"the focus files do not fit the model's context window ({n_ctx} tokens); name fewer")
         messages = chat.diff_messages(redact(goal), shown)
-        problems = answer = ""
-        for attempt in range(2):
-            if attempt:
-                messages = chat.retry_messages(messages, answer, problems)
+        result = await self._calls.generate(messages, settings.action_max_tokens, report, "Proposing an edit")
+        check = check_diff(result.text, self._calls.sources)
+        rounds = 1
+        if not check.ok:
+            messages = chat.retry_messages(messages, result.text, "; ".join(check.problems))
             result = await self._calls.generate(
-                messages,
-                settings.action_max_tokens,
-                report,
-                "Proposing an edit" if not attempt else "Proposing an edit (retry)",
+                messages, settings.action_max_tokens, report, "Proposing an edit (retry)"
             )
-            answer = result.text
-            check = check_diff(answer, self._calls.sources)
-            problems = "; ".join(check.problems)
-            if check.ok:
-                break
-        return self._proposal_from_check(check, result.prompt, result.text, goal, rounds=attempt + 1)
+            check = check_diff(result.text, self._calls.sources)
+            rounds = 2
+        return self._proposal_from_check(check, result.prompt, result.text, goal, rounds=rounds)
 
     def _proposal_from_check(self, check, prompt: str, output: str, title: str, rounds: int) -> Proposal:
         roots = self._calls.sources.roots

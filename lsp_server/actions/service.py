@@ -19,8 +19,8 @@ from lsp_server.actions.testfile import target_for
 from lsp_server.actions.textedit import FileEdit, TextChange, apply_changes, line_changes
 from lsp_server.actions.verify_loop import FixVerifier
 from lsp_server.audit import AuditLog
-from lsp_server.completion.layout import ContextProvider
 from lsp_server.context.secrets import is_secret_path, redact
+from lsp_server.context.workspace import ContextProvider
 from lsp_server.model.runtime import ModelRuntime
 from lsp_server.prompting import chat
 from lsp_server.settings import Settings
@@ -43,7 +43,7 @@ def _data(action: str, source: Source, start: Position, end: Position, **extra: 
 
 
 class ActionService(ModelCalls):
-    """The menu, the single-file actions and explanations; refactor plans, diff proposals and the verify loop by delegation."""
+    """The menu, single-file actions and explanations; refactor plans, diff proposals and verify loop by delegation."""
 
     def __init__(
         self,
@@ -81,7 +81,8 @@ class ActionService(ModelCalls):
         offers: list[Offer] = []
         definition, function = enclosing_definitions(source.text, language, begin) if language else (None, None)
         if (
-            definition is not None
+            language is not None
+            and definition is not None
             and can_document(source.text, language, definition)
             and not has_doc(source.text, language, definition)
         ):
@@ -156,7 +157,7 @@ class ActionService(ModelCalls):
         source, begin, _ = self.source(data)
         language = source.language
         definition = enclosing_definition(source.text, language, begin) if language else None
-        if definition is None or not can_document(source.text, language, definition):
+        if language is None or definition is None or not can_document(source.text, language, definition):
             raise ActionError("there is no function or class to document at this position")
         settings = self.settings()
         max_tokens = min(settings.action_max_tokens, 160)
@@ -234,7 +235,7 @@ class ActionService(ModelCalls):
         language = source.language
         function = enclosing_definition(source.text, language, begin, functions_only=True) if language else None
         target = self._test_target(source, function) if function is not None and source.path is not None else None
-        if function is None or target is None:
+        if language is None or function is None or target is None:
             raise ActionError("there is no function to test at this position (or no test layout for this language)")
         existing = self.sources.get_path(target.path)
         files = self.sources.files

@@ -25,7 +25,7 @@ def _python_module(root: Path, module: Path) -> str:
 
 
 def target_for(root: Path, module: Path, language: str, name: str) -> TargetFile | None:
-    """tests/test_<module>.py (or test/, or next to it) for Python; <name>.test.<ext> for JS/TS; <name>_test.go for Go."""
+    """tests/test_<module>.py (or test/, or beside it), Python; <name>.test.<ext> for JS/TS; <name>_test.go for Go."""
     stem = module.stem
     if language == "python":
         folder = next((root / name for name in ("tests", "test") if (root / name).is_dir()), module.parent)

@@ -75,7 +75,9 @@ class FixVerifier:
             "fix_and_verify",
             f"Fix (tests {verdict})",
             (edit,),
-            message=f"`{settings.test_command}` {verdict} with this edit after {rounds} round{'s' if rounds > 1 else ''}.",
+            message=(
+                f"`{settings.test_command}` {verdict} with this edit after {rounds} round{'s' if rounds > 1 else ''}."
+            ),
             tests=run,
             rounds=rounds,
         )

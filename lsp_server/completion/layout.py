@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from lsp_server.completion.line_mode import early_stop
 from lsp_server.context.secrets import redact
-from lsp_server.context.workspace import PromptContext
+from lsp_server.context.workspace import ContextProvider
 from lsp_server.model.backend import GenerationRequest
 from lsp_server.prompting.budget import Budget
 from lsp_server.settings import Settings
@@ -35,10 +34,6 @@ _CONTEXT_ROOM_STEPS = 8
 # place on a slow CPU) is answered from a short prompt first, and the full one is evaluated after.
 _EVAL_SHARE_OF_TIMEOUT = 0.75
 
-# (uri, text, offset, budget tokens, the characters before and after the cursor that the local
-# window holds, or None where the prompt holds no local window)
-ContextProvider = Callable[[str, str, int, int, tuple[int, int] | None], PromptContext | None]
-
 
 @dataclass(frozen=True)
 class DocumentSnapshot:
@@ -58,7 +53,7 @@ def build_request(
     context: ContextProvider | None,
     prompt_cap: int | None = None,
 ) -> GenerationRequest:
-    """Budget the prompt (within the machine's ``prompt_cap``), fetch repository context and redact everything that goes in."""
+    """Budget the prompt (within the machine's ``prompt_cap``), fetch repository context, redact all that goes in."""
     prefix, suffix = doc.text[:offset], doc.text[offset:]
     budget = Budget.for_context(n_ctx, settings.max_tokens)
     prompt_budget = min(
@@ -87,8 +82,8 @@ def build_request(
         should_stop=early_stop(multiline, _line_prefix(prefix), settings.max_lines),
         # Repo-level tokens did worse than comment-headed snippets for the 0.5B coder
         # (scripts/eval_fim.py), so they are opt-in; either layout only when there is context.
-        repo_name=repo.repo_name if chunks and settings.context_layout == "repo-tokens" else None,
-        path=repo.path if chunks else None,
+        repo_name=repo.repo_name if repo and chunks and settings.context_layout == "repo-tokens" else None,
+        path=repo.path if repo and chunks else None,
         context=tuple((chunk.path, chunk.text) for chunk in chunks),
         context_tokens=context_tokens,
         comment=repo.comment if repo else "#",

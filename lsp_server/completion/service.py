@@ -11,10 +11,11 @@ from typing import Any
 
 from lsp_server.audit import AuditLog
 from lsp_server.completion.cache import TypingThroughCache, suffix_key
-from lsp_server.completion.layout import ContextProvider, DocumentSnapshot, build_request
+from lsp_server.completion.layout import DocumentSnapshot, build_request
 from lsp_server.completion.line_mode import wants_multiline
 from lsp_server.completion.postprocess import clean_completion
 from lsp_server.context.secrets import is_secret_path
+from lsp_server.context.workspace import ContextProvider
 from lsp_server.model.backend import GenerationRequest, GenerationResult, ModelInfo
 from lsp_server.model.runtime import ModelRuntime
 from lsp_server.model.speed import prompt_cap
@@ -324,8 +325,11 @@ class CompletionService:
         settings = self._settings()
         backend = self._runtime.backend
         busy = self._job is not None and not self._job.task.done()
-        asked = self._requested is not None and self._requested[:2] == (doc.uri, doc.version)
-        if not settings.warm_up or backend is None or busy or (asked and (guessed or self._requested[2] == offset)):
+        requested = self._requested
+        asked = (
+            requested is not None and requested[:2] == (doc.uri, doc.version) and (guessed or requested[2] == offset)
+        )
+        if not settings.warm_up or backend is None or busy or asked:
             return False
         if is_secret_path(doc.uri.rsplit("/", 1)[-1]):
             return False

@@ -238,7 +238,7 @@ def _js_require(src: bytes, declarator: Node, imports: dict[str, tuple[str, str 
 
 
 def _collect_assignments(src: bytes, block: Node, cursor: int, types: dict[str, str], deep: bool) -> None:
-    """Names bound in ``block`` before the cursor (not in nested functions or classes; ``deep``: not only in its statements)."""
+    """Names bound in ``block`` before the cursor (not in nested defs or classes; ``deep``: not only its statements)."""
     stack = list(reversed(block.named_children))
     while stack:
         node = stack.pop()

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from lsp_server.context.tokens import identifiers
 
 CHUNK_LINES = 20
-# Bounds memory (about 3 KB per chunk, measured by scripts/bench_context.py: ~24 MB): the files changed longest ago go first.
+# Bounds memory (about 3 KB per chunk, measured by scripts/bench_context.py: ~24 MB):
+# the files changed longest ago go first.
 MAX_CHUNKS = 8_000
 _QUERY_LINES = 24
 _MIN_SHARED = 3

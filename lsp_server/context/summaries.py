@@ -956,10 +956,11 @@ def _c_declaration(b: _Builder, outer: Node, node: Node, parent: str | None) -> 
         declarators = node.children_by_field_name("declarator")
         name = b.text(_c_declared_name(declarators[0]) if declarators else None)
         body = type_node.child_by_field_name("body") if type_node is not None else None
-        symbol_kind = _C_TYPES.get(type_node.type, "type") if body is not None else "type"
-        if body is not None:
+        if type_node is not None and body is not None:
+            symbol_kind = _C_TYPES.get(type_node.type, "type")
             signature = f"{b.header(outer, type_node, body)} {name}"
         else:
+            symbol_kind = "type"
             signature = b.header(outer, node, None)
         b.add(name, symbol_kind, signature, b.doc_above(outer), outer, parent)
     elif kind == "alias_declaration":

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
+from watchdog.observers.api import BaseObserver
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ class WorkspaceWatcher:
         self._pending: dict[Path, None] = {}
         self._lock = threading.Lock()
         self._timer: threading.Timer | None = None
-        self._observer: Observer | None = None
+        self._observer: BaseObserver | None = None
 
     def start(self) -> str | None:
         """Start watching; returns why watching is off (inotify limit, missing root) or None."""
@@ -79,7 +80,10 @@ class WorkspaceWatcher:
         self._observer = observer
         if self._roots and _inotify_watches_exhausted(self._roots[0]):
             # watchdog skips subfolders it cannot watch without a word; some folders go unwatched.
-            return f"file watching is incomplete (inotify watch limit reached); edits made outside the editor in some folders are {_PICKED_UP_LATER}"
+            return (
+                "file watching is incomplete (inotify watch limit reached); "
+                f"edits made outside the editor in some folders are {_PICKED_UP_LATER}"
+            )
         return None
 
     def _changed(self, path: Path) -> None:

@@ -37,6 +37,11 @@ class PromptContext:
     chunks: tuple[ContextChunk, ...]
 
 
+# (uri, text, offset, budget tokens, the characters before and after the cursor that the local
+# window holds, or None where the prompt holds no local window)
+ContextProvider = Callable[[str, str, int, int, tuple[int, int] | None], PromptContext | None]
+
+
 class WorkspaceContext:
     """Keeps a summary index of the workspace fresh and answers 'what context for this cursor?'."""
 

@@ -53,7 +53,7 @@ def _position(text: str, offset: int, encoding: str) -> types.Position:
 
 
 def workspace_edit(proposal: Proposal, encoding: str = UTF16) -> types.WorkspaceEdit:
-    """Document changes with only the changed ranges; multi-file proposals carry an annotation that needs confirmation."""
+    """Document changes with only the changed ranges; a multi-file proposal carries an annotation to confirm."""
     annotation = _ANNOTATION if proposal.needs_confirmation else None
     changes: list[Any] = []
     for edit in proposal.edits:
@@ -130,7 +130,7 @@ def _arguments(args: Sequence[Any], names: Sequence[str]) -> dict[str, Any]:
     """Command arguments as one object ``[{...}]`` or positionally in ``names`` order."""
     if len(args) == 1 and isinstance(args[0], Mapping) and not ({"line", "start"} & set(args[0])):
         return dict(args[0])
-    return dict(zip(names, args))
+    return dict(zip(names, args, strict=False))
 
 
 def _span(values: Mapping[str, Any]) -> tuple[str, tuple[int, int], tuple[int, int]]:
@@ -316,7 +316,7 @@ def register(server: LanguageServer, service: ActionService) -> None:
 
     @server.command(PROPOSE_EDIT)
     async def propose_edit(ls: LanguageServer, *args: Any) -> dict[str, Any]:
-        """Multi-file edit from {goal, files} (the model answers with diffs) or from {diff}; validated, needs confirmation."""
+        """Multi-file edit from {goal, files} (the model answers in diffs) or {diff}; validated, needs confirmation."""
         values = _arguments(args, ("goal", "files", "diff"))
         diff = values.get("diff")
         goal, files = str(values.get("goal") or ""), [str(f) for f in values.get("files") or []]
@@ -329,7 +329,7 @@ def register(server: LanguageServer, service: ActionService) -> None:
 
     @server.command(FIX_AND_VERIFY)
     async def fix_and_verify(ls: LanguageServer, *args: Any) -> dict[str, Any]:
-        """Fix {uri, range, problem?} and run iquest.testCommand on a temporary copy; returns the edit with its test result."""
+        """Fix {uri, range, problem?} and run iquest.testCommand on a temporary copy; the edit with its test result."""
         values = _arguments(args, ("uri", "range", "problem"))
         uri, start, end = _span(values)
         problem = str(values.get("problem") or "")

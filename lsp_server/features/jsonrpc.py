@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from lsprotocol import types
 from pygls.exceptions import (
@@ -128,6 +128,6 @@ class StrictLanguageServer(LanguageServer):
         """Bytes that are not JSON (or not UTF-8) get -32700 with id null; the rest as pygls does."""
         if isinstance(error, (json.JSONDecodeError, UnicodeDecodeError)):
             log.warning("unparseable message: %s", error)
-            self.protocol._reply_error(None, JsonRpcParseError(f"parse error: {error}"))
+            cast(StrictProtocol, self.protocol)._reply_error(None, JsonRpcParseError(f"parse error: {error}"))
             return
         super().report_server_error(error, source)

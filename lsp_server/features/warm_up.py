@@ -54,7 +54,9 @@ class WarmUp:
     def _fire(self, uri: str, locate: Callable[[TextDocument], int | None], guessed: bool) -> None:
         self._timer = None
         document = open_document(self._server, uri)
-        offset = None if document is None else locate(document)
+        if document is None:
+            return
+        offset = locate(document)
         if offset is not None:
             self._service.warm_up(DocumentSnapshot(uri, document.source, document.version), offset, guessed=guessed)
 

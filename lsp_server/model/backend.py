@@ -66,7 +66,8 @@ class GenerationResult:
     prompt_ms: float
     total_ms: float
     stop_reason: str
-    # The typed text taken back off the prompt's end and spelled again (token healing): prompt + healed is what was typed.
+    # The typed text taken back off the prompt's end and spelled again (token healing):
+    # prompt + healed is what was typed.
     healed: str = ""
     # Prompt tokens whose KV came back from a saved snapshot of an earlier prompt (not evaluated).
     restored_tokens: int = 0

@@ -25,7 +25,7 @@ def list_models(out: TextIO, models_dir: Path | None = None, *, catalog: Catalog
     catalog = load_catalog() if catalog is None else catalog
     directory = _models_dir(models_dir)
     header = ("  NAME", "DISPLAY NAME", "SIZE", "FIM", "CONTEXT", "LICENSE", "STATE")
-    rows = [header]
+    rows: list[tuple[str, ...]] = [header]
     for name, entry in catalog.models.items():
         mark = "*" if name == catalog.default else " "
         size = f"{entry.size / 1_000_000:.0f} MB" if entry.size else "?"
@@ -42,7 +42,7 @@ def list_models(out: TextIO, models_dir: Path | None = None, *, catalog: Catalog
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
     for row in rows:
-        cells = [cell.ljust(width) for cell, width in zip(row, widths)] + [row[-1]]
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)] + [row[-1]]
         print("  ".join(cells).rstrip(), file=out)
     print(f"\n* = default model. Models directory: {directory}", file=out)
     print("`fetched (unverified)`: run `iquest-lsp model verify NAME` to check it.", file=out)

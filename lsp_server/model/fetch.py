@@ -16,7 +16,7 @@ import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from lsp_server import paths
 from lsp_server.model.catalog import Catalog, CatalogEntry, UnknownModelError
@@ -174,7 +174,7 @@ class _Sink:
         self.entry = entry
         self.written = 0
 
-    def copy_from(self, src: BinaryIO) -> None:
+    def copy_from(self, src: IO[bytes]) -> None:
         while chunk := src.read(CHUNK_SIZE):
             self.written += len(chunk)
             if self.entry.size and self.written > self.entry.size:

@@ -98,7 +98,7 @@ class KvSnapshots:
                     return loaded, shared
         return found, length
 
-    def add(self, tokens: Sequence[int], state: bytes) -> None:
+    def add(self, tokens: Sequence[int] | np.ndarray, state: bytes) -> None:
         """Keep the state of ``tokens``; drop the snapshots it extends and the oldest beyond the budget."""
         self._keep(Snapshot(np.asarray(tokens, dtype=np.int32).copy(), state))
 

@@ -11,6 +11,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
@@ -32,6 +33,9 @@ from lsp_server.model.speed import MachineSpeed
 from lsp_server.paths import cache_root
 from lsp_server.prompting.budget import TEMPLATE_MARGIN_TOKENS, fit_window, start_on_step
 from lsp_server.prompting.fim import FimTemplate, detect_template
+
+if TYPE_CHECKING:
+    from llama_cpp.llama_types import ChatCompletionRequestMessage
 
 log = logging.getLogger(__name__)
 
@@ -210,7 +214,7 @@ class LlamaCppBackend:
         self._active_cancel = threading.Event()
         # llama.cpp polls this between graph nodes, so a cancel also stops a long prompt decode.
         self._abort_callback = llama_cpp.ggml_abort_callback(lambda _data: self._active_cancel.is_set())
-        llama_cpp.llama_set_abort_callback(self._llm._ctx.ctx, self._abort_callback, None)
+        llama_cpp.llama_set_abort_callback(self._llm._ctx.ctx, self._abort_callback, None)  # pyright: ignore[reportArgumentType]  # stub says c_void_p; ctypes passes None as NULL
         self._vocab = self._llm._model.vocab
         self._is_eog = llama_cpp.llama_vocab_is_eog
         self._n_vocab = self._llm.n_vocab()
@@ -369,10 +373,11 @@ class LlamaCppBackend:
         saved = self.snapshots.longest_shared(tokens) if self.snapshots is not None else 0
         return max(live, saved)
 
-    def _shorter_to_answer(self, tokens: list[int], request: GenerationRequest) -> tuple[list[int], bytes] | None:
+    def _shorter_to_answer(
+        self, tokens: list[int], request: GenerationRequest, budget: float
+    ) -> tuple[list[int], bytes] | None:
         """A stand-in prompt (healed) when the full one ``tokens`` does not fit the budget or a stand-in is
         warm and far cheaper: the full prompt with a repository context already in the KV, or a short one."""
-        budget = request.eval_budget_s
         full_s = self.speed.prompt_seconds(len(tokens) - self._reusable(tokens))
         if full_s <= _FULL_PROMPT_SLACK_S:
             return None
@@ -441,7 +446,7 @@ class LlamaCppBackend:
         tokens, healed = self._healed_prompt(request)
         short = False
         if request.eval_budget_s is not None:
-            stand_in = self._shorter_to_answer(tokens, request)
+            stand_in = self._shorter_to_answer(tokens, request, request.eval_budget_s)
             if stand_in is not None:
                 (tokens, healed), short = stand_in, True
         recent = (request.path, request.context, request.context_tokens)
@@ -484,17 +489,20 @@ class LlamaCppBackend:
         """Keep the live sequence's KV state with the tokens it holds."""
         llama_cpp = _import_llama()
         ctx = self._llm._ctx.ctx
-        size = llama_cpp.llama_state_seq_get_size(ctx, 0)
+        size = llama_cpp.llama_state_seq_get_size(ctx, llama_cpp.llama_seq_id(0))
         buffer = (ctypes.c_uint8 * size)()
-        written = llama_cpp.llama_state_seq_get_data(ctx, buffer, size, 0)
+        written = llama_cpp.llama_state_seq_get_data(ctx, buffer, size, llama_cpp.llama_seq_id(0))
         if written:
+            assert self.snapshots is not None
             self.snapshots.add(self._llm.input_ids[: self._llm.n_tokens], ctypes.string_at(buffer, written))
 
     def _load(self, snapshot: Snapshot) -> bool:
         """Put a saved KV state back into the live sequence; False (and an empty KV) if llama.cpp refused it."""
         llama_cpp = _import_llama()
         buffer = (ctypes.c_uint8 * len(snapshot.state)).from_buffer_copy(snapshot.state)
-        if not llama_cpp.llama_state_seq_set_data(self._llm._ctx.ctx, buffer, len(snapshot.state), 0):
+        if not llama_cpp.llama_state_seq_set_data(
+            self._llm._ctx.ctx, buffer, len(snapshot.state), llama_cpp.llama_seq_id(0)
+        ):
             log.warning(
                 "llama.cpp refused a saved KV state of %d tokens; evaluating the prompt instead", len(snapshot.tokens)
             )
@@ -631,9 +639,8 @@ class LlamaCppBackend:
                 "".join(f"{role.capitalize()}: {_slot(i)}\n\n" for i, (role, _) in enumerate(messages)) + "Assistant: "
             )
         else:
-            skeleton = formatter(
-                messages=[{"role": role, "content": _slot(i)} for i, (role, _) in enumerate(messages)]
-            ).prompt
+            slots = [{"role": role, "content": _slot(i)} for i, (role, _) in enumerate(messages)]
+            skeleton = formatter(messages=cast("list[ChatCompletionRequestMessage]", slots)).prompt
         tokens: list[int] = self._llm.tokenize(b"", add_bos=True, special=False)
         bos_text = formatter.bos_token if formatter is not None else ""
         if tokens and bos_text and skeleton.startswith(bos_text):

@@ -42,7 +42,7 @@ def _chat(user: str) -> Messages:
 
 
 def _about(language: str, path: str, code: str, context: Sequence[tuple[str, str]]) -> str:
-    """The shared start of every code prompt: the same code gives the same tokens, so the KV is reused across actions."""
+    """The shared start of every code prompt: the same code, the same tokens, so actions reuse the KV."""
     return f"{context_section(context)}File {path} ({language}):\n{fence(code, language)}\n\n"
 
 
@@ -51,7 +51,8 @@ def docstring_messages(
 ) -> Messages:
     """Ask for the summary text of a doc comment for one definition."""
     return _chat(
-        f"{_about(language, path, code, context)}Write the documentation for this {kind}: one sentence that says what it does, optionally followed by "
+        f"{_about(language, path, code, context)}Write the documentation for this {kind}: "
+        "one sentence that says what it does, optionally followed by "
         "a short paragraph on its parameters and return value. Reply with the documentation text only: "
         "no quotes, no comment markers, no code."
     )
@@ -62,7 +63,8 @@ def fix_messages(
 ) -> Messages:
     """Ask for a corrected version of a piece of code."""
     return _chat(
-        f"{_about(language, path, code, context)}This code has a problem: {problem}\n\nFix the problem with the smallest change. Reply with the complete corrected code "
+        f"{_about(language, path, code, context)}This code has a problem: {problem}\n\n"
+        "Fix the problem with the smallest change. Reply with the complete corrected code "
         "in one code block, same indentation, nothing else."
     )
 
@@ -72,7 +74,8 @@ def rewrite_messages(
 ) -> Messages:
     """Ask for a rewrite of the selected code following the user's instruction."""
     return _chat(
-        f"{_about(language, path, code, context)}Rewrite this code: {instruction}\n\nReply with the complete rewritten code in one code block, "
+        f"{_about(language, path, code, context)}Rewrite this code: {instruction}\n\n"
+        "Reply with the complete rewritten code in one code block, "
         "same indentation, nothing else."
     )
 
@@ -103,7 +106,8 @@ def tests_messages(
 def explain_messages(language: str, path: str, code: str, context: Sequence[tuple[str, str]] = ()) -> Messages:
     """Ask for a markdown explanation of a piece of code."""
     return _chat(
-        f"{_about(language, path, code, context)}Explain what this code does, how, and anything surprising about it. Reply in short markdown."
+        f"{_about(language, path, code, context)}Explain what this code does, how, and anything surprising about it. "
+        "Reply in short markdown."
     )
 
 

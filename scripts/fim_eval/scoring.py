@@ -80,7 +80,8 @@ def percentile(values: Sequence[float], share: float) -> float:
 
 
 def summarize(results: Iterable[Result]) -> dict[tuple[str, str], dict[str, float]]:
-    """(group, mode) -> tasks, exact %, mean similarity, empty %, p50/p95 ms, timeouts; a group is a kind, a language or "all"."""
+    """(group, mode) -> tasks, exact %, mean similarity, empty %, p50/p95 ms, timeouts;
+    a group is a kind, a language or "all"."""
     groups: dict[tuple[str, str], list[Result]] = {}
     for result in results:
         task = result.case.task
@@ -114,7 +115,8 @@ def format_table(summary: dict[tuple[str, str], dict[str, float]], modes: Sequen
         for mode in modes:
             row = summary.get((group, mode))
             cells.append(
-                f"{row['tasks']:>5} {row['exact']:>6.1f} {row['similarity']:>5.3f} {row['empty']:>6.1f} {row['p50_ms'] / 1000:>6.1f} {row['p95_ms'] / 1000:>6.1f}"
+                f"{row['tasks']:>5} {row['exact']:>6.1f} {row['similarity']:>5.3f} {row['empty']:>6.1f} "
+                f"{row['p50_ms'] / 1000:>6.1f} {row['p95_ms'] / 1000:>6.1f}"
                 if row
                 else " " * len(cell)
             )

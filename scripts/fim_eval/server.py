@@ -20,7 +20,8 @@ LANGUAGE_IDS = {"python": "python", "javascript": "javascript", "typescript": "t
 
 
 def server_options(mode: str, model: str, timeout_ms: int) -> dict[str, Any]:
-    """initializationOptions (under ``iquest``) for ``mode``: off, on, or on-no-SOURCE (every context source but one)."""
+    """initializationOptions (under ``iquest``) for ``mode``: off, on, or on-no-SOURCE
+    (every context source but one)."""
     options: dict[str, Any] = {
         "model": model,
         "repoContext": mode != "off",

@@ -177,7 +177,8 @@ def language_order(projects: Iterable[Project]) -> list[Project]:
 
 
 def interleave(cut: dict[str, dict[str, list[Task]]], projects: Sequence[str]) -> list[Task]:
-    """One task per project in turn, each of the kind used least so far (overall, then by that project): any prefix covers every kind and language."""
+    """One task per project in turn, each of the kind used least so far (overall, then by that project):
+    any prefix covers every kind and language."""
     queues = {name: {kind: list(cut[name].get(kind, [])) for kind in KINDS} for name in projects}
     overall = dict.fromkeys(KINDS, 0)
     by_project = {name: dict.fromkeys(KINDS, 0) for name in projects}

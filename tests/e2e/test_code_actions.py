@@ -30,7 +30,8 @@ def snapshot(root: Path) -> dict[str, str]:
 
 
 async def start(root: Path, tmp: Path, show_documents: bool = False, **options) -> LanguageClient:
-    """A session on the 0.5B coder; with ``show_documents`` the client advertises window/showDocument (pytest-lsp records them)."""
+    """A session on the 0.5B coder; with ``show_documents`` the client advertises window/showDocument
+    (pytest-lsp records them)."""
     env = {
         **os.environ,
         "IQUEST_CACHE_DIR": str(tmp / "cache"),
@@ -76,7 +77,7 @@ def apply_edit(texts: dict[str, str], edit: types.WorkspaceEdit) -> dict[str, st
         text = out[change.text_document.uri]
         lines = text.split("\n")
 
-        def offset(position: types.Position) -> int:
+        def offset(position: types.Position, lines: list[str] = lines) -> int:
             return sum(len(line) + 1 for line in lines[: position.line]) + position.character
 
         for item in sorted(change.edits, key=lambda e: (e.range.start.line, e.range.start.character), reverse=True):
@@ -139,7 +140,7 @@ async def test_menu_is_instant_and_resolve_returns_edits_that_parse(tmp_path):
             assert resolved.edit is not None and resolved.command.command == "iquest.accepted"
             texts = {uri: PRICING}
             applied = apply_edit(texts, resolved.edit)
-            for changed_uri, text in applied.items():
+            for _changed_uri, text in applied.items():
                 assert error_count(text, "python") == 0, text
             if kind.endswith("docstring"):
                 assert (
@@ -262,7 +263,10 @@ async def test_invalid_diffs_are_rejected_and_valid_ones_need_confirmation(tmp_p
     before = snapshot(root)
     client = await start(root, tmp_path, repoContext=False)
     try:
-        stale = "--- a/shop/pricing.py\n+++ b/shop/pricing.py\n@@ -4,3 +4,3 @@\n def apply_discount(price, rate):\n-    return price\n+    return price * rate\n"
+        stale = (
+            "--- a/shop/pricing.py\n+++ b/shop/pricing.py\n@@ -4,3 +4,3 @@\n"
+            " def apply_discount(price, rate):\n-    return price\n+    return price * rate\n"
+        )
         rejected = await command(client, "iquest.proposeEdit", {"diff": stale})
         assert (
             rejected["edit"] is None
@@ -272,11 +276,15 @@ async def test_invalid_diffs_are_rejected_and_valid_ones_need_confirmation(tmp_p
         escaping = "--- a/../outside.py\n+++ b/../outside.py\n@@ -1 +1 @@\n-x = 1\n+x = 2\n"
         outside = await command(client, "iquest.proposeEdit", {"diff": escaping})
         assert outside["edit"] is None and "outside the workspace" in outside["message"]
-        broken = "--- a/shop/cart.py\n+++ b/shop/cart.py\n@@ -12,2 +12,2 @@\n     def add(self, price):\n-        self.prices.append(price)\n+        self.prices.append(price\n"
+        broken = (
+            "--- a/shop/cart.py\n+++ b/shop/cart.py\n@@ -12,2 +12,2 @@\n     def add(self, price):\n"
+            "-        self.prices.append(price)\n+        self.prices.append(price\n"
+        )
         unparsable = await command(client, "iquest.proposeEdit", {"diff": broken})
         assert unparsable["edit"] is None and "does not parse" in unparsable["message"]
         good = (
-            '--- a/shop/cart.py\n+++ b/shop/cart.py\n@@ -12,2 +12,3 @@\n     def add(self, price):\n+        """Put a price in the cart."""\n         self.prices.append(price)\n'
+            "--- a/shop/cart.py\n+++ b/shop/cart.py\n@@ -12,2 +12,3 @@\n     def add(self, price):\n"
+            '+        """Put a price in the cart."""\n         self.prices.append(price)\n'
             "--- /dev/null\n+++ b/shop/coupons.py\n@@ -0,0 +1,2 @@\n+def coupon(code):\n+    return code.upper()\n"
         )
         accepted = await command(client, "iquest.proposeEdit", {"diff": good})

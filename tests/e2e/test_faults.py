@@ -219,7 +219,8 @@ def _unshare_works(*args: str) -> bool:
 @pytest.mark.skipif(not _unshare_works("-Ur"), reason="needs user namespaces (unshare -Ur)")
 def test_a_real_inotify_watch_limit_gives_one_message_and_completions_go_on(tmp_path):
     require_model(SMOLLM)
-    # In its own user namespace the server gets a limit of 1 watch (the workspace has 2 folders); the machine's limit is untouched.
+    # In its own user namespace the server gets a limit of 1 watch (the workspace has 2 folders);
+    # the machine's limit is untouched.
     command = [
         "unshare",
         "-Ur",
@@ -276,7 +277,8 @@ def test_an_audit_log_on_a_filling_disk_never_keeps_half_a_line(tmp_path):
     # already 3,800 bytes long, so one of the next lines crosses into a page the disk does not have.
     setup = (
         'mount -t tmpfs -o size=16k tmpfs "$1" && head -c 12288 /dev/zero > "$1/filler" && '
-        'printf \'{"kind": "inline_completion", "pad": "%s"}\\n\' "$(head -c 3760 /dev/zero | tr "\\0" x)" > "$1/audit.jsonl" && '
+        'printf \'{"kind": "inline_completion", "pad": "%s"}\\n\' '
+        '"$(head -c 3760 /dev/zero | tr "\\0" x)" > "$1/audit.jsonl" && '
         'shift && exec "$@"'
     )
     command = ["unshare", "-Urm", "sh", "-c", setup, "sh", str(disk), *SERVER_COMMAND]
@@ -312,21 +314,22 @@ def test_the_server_exits_when_its_client_disappears_mid_request(tmp_path, how):
     else:
         # A client process that starts the server, asks for a completion and is killed mid-request.
         root, _ = write_workspace(tmp_path)
+        fuzz_dir = str(Path(__file__).parents[1] / "fuzz")
+        env = server_env(tmp_path)
+        root_dir = str(root)
+        use_uri = (root / "use.py").as_uri()
         script = (
-            "import sys, time; sys.path.insert(0, %r)\n"
+            f"import sys, time; sys.path.insert(0, {fuzz_dir!r})\n"
             "from harness import initialize_params, wait_ready\nfrom rpc import RawServer\n"
-            "s = RawServer(env=%r)\ns.call('initialize', initialize_params(__import__('pathlib').Path(%r), maxTokens=64))\n"
+            f"s = RawServer(env={env!r})\n"
+            f"s.call('initialize', initialize_params(__import__('pathlib').Path({root_dir!r}), maxTokens=64))\n"
             "s.notify('initialized', {}); wait_ready(s)\nprint(s.process.pid, flush=True)\n"
-            "s.notify('textDocument/didOpen', {'textDocument': {'uri': %r, 'languageId': 'python', 'version': 1, 'text': %r}})\n"
-            "s.request('textDocument/inlineCompletion', {'textDocument': {'uri': %r}, 'position': {'line': 4, 'character': 10}, 'context': {'triggerKind': 1}})\n"
+            "s.notify('textDocument/didOpen', "
+            f"{{'textDocument': {{'uri': {use_uri!r}, 'languageId': 'python', 'version': 1, 'text': {CODE!r}}}}})\n"
+            "s.request('textDocument/inlineCompletion', "
+            f"{{'textDocument': {{'uri': {use_uri!r}}}, 'position': {{'line': 4, 'character': 10}}, "
+            "'context': {'triggerKind': 1}})\n"
             "time.sleep(600)\n"
-        ) % (
-            str(Path(__file__).parents[1] / "fuzz"),
-            server_env(tmp_path),
-            str(root),
-            (root / "use.py").as_uri(),
-            CODE,
-            (root / "use.py").as_uri(),
         )
         client = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
         pid = int(client.stdout.readline())
@@ -353,7 +356,7 @@ def test_the_server_exits_when_its_client_disappears_mid_request(tmp_path, how):
     deadline = time.monotonic() + 30
     while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
         status_line = next(
-            (l for l in Path(f"/proc/{pid}/status").read_text().splitlines() if l.startswith("State:")), ""
+            (line for line in Path(f"/proc/{pid}/status").read_text().splitlines() if line.startswith("State:")), ""
         )
         if "Z" in status_line.split(":")[1]:
             break  # exited; a zombie until init reaps it

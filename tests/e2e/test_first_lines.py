@@ -16,7 +16,10 @@ from lsp_session import (
 )
 from lsprotocol import types
 
-TEXT = 'def mean_and_spread(values):\n    """Return the mean and the spread (max - min) of a non-empty list of numbers."""\n    '
+TEXT = (
+    "def mean_and_spread(values):\n"
+    '    """Return the mean and the spread (max - min) of a non-empty list of numbers."""\n    '
+)
 
 
 async def test_first_lines_then_the_rest_after_accept_and_enter(tmp_path):

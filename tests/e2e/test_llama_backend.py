@@ -185,9 +185,12 @@ def test_typing_inside_a_word_keeps_the_healed_prompt(backend):
 
 def test_a_window_that_moves_forward_reuses_the_shifted_cache(backend):
     lines = [f"value_{i} = compute({i}, factor={i % 7})\n" for i in range(110)]
-    request = lambda start: GenerationRequest(
-        prefix="".join(lines[start:]), suffix="", max_tokens=1, prefix_tokens=5000, suffix_tokens=0
-    )
+
+    def request(start: int) -> GenerationRequest:
+        return GenerationRequest(
+            prefix="".join(lines[start:]), suffix="", max_tokens=1, prefix_tokens=5000, suffix_tokens=0
+        )
+
     backend.complete(request(0), threading.Event())
     moved = backend.complete(request(32), threading.Event())
     assert moved.prompt_tokens > 800

@@ -200,7 +200,10 @@ async def test_planted_secrets_never_reach_a_prompt(tmp_path):
         )
         line, character = end_of(settings_text)
         await client.text_document_inline_completion_async(inline_params(uri, line + 1, character))
-        text = "from shop.settings import database_url, DATABASE_URL, GITHUB_TOKEN\n\n\ndef connect():\n    url = database_url()\n    "
+        text = (
+            "from shop.settings import database_url, DATABASE_URL, GITHUB_TOKEN\n\n\n"
+            "def connect():\n    url = database_url()\n    "
+        )
         uri2 = open_document(client, root / "shop" / "db.py", text, "python")
         line, character = end_of(text)
         await client.text_document_inline_completion_async(inline_params(uri2, line, character))
@@ -222,7 +225,10 @@ async def test_planted_secrets_never_reach_a_prompt(tmp_path):
 async def test_a_long_files_own_imports_and_far_code_reach_the_prompt(tmp_path):
     require_model("smollm2-135m")
     root = write_project(tmp_path / "repo")
-    far = "def refund_order(order, reason_code):\n    calculator = InvoiceCalculator()\n    owed = calculator.apply_regional_vat_and_discounts(order.items, order.region)\n    return owed\n"
+    far = (
+        "def refund_order(order, reason_code):\n    calculator = InvoiceCalculator()\n"
+        "    owed = calculator.apply_regional_vat_and_discounts(order.items, order.region)\n    return owed\n"
+    )
     filler = "".join(f"\n\ndef step_{i}(value):\n    return value + {i}\n" for i in range(120))
     text = (
         "from shop.billing import InvoiceCalculator\n\n\n"

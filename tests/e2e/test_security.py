@@ -62,7 +62,8 @@ def write_project(root: Path) -> Path:
         ''')
     )
     (root / "shop" / "client.js").write_text(
-        f"const token = '{SECRETS['github token']}';\n\nexport function headers() {{\n  return {{ Authorization: token }};\n}}\n"
+        f"const token = '{SECRETS['github token']}';\n\n"
+        "export function headers() {\n  return { Authorization: token };\n}\n"
     )
     (root / ".env").write_text(f"OPENAI_API_KEY={SECRETS['openai key in .env']}\n")
     (root / ".npmrc").write_text(f"//registry.npmjs.org/:_authToken={SECRETS['npm token file']}\n")
@@ -133,7 +134,10 @@ def test_no_secret_reaches_a_completion_action_or_refactor_plan_prompt(tmp_path)
         assert "result" in open_and_complete(
             server, settings, settings.read_text() + "\n\ndef cache_url():\n    return"
         )
-        text = "from shop.settings import database_url, DATABASE_URL, GITHUB_TOKEN, admin_password\n\n\ndef connect():\n    url = "
+        text = (
+            "from shop.settings import database_url, DATABASE_URL, GITHUB_TOKEN, admin_password\n\n\n"
+            "def connect():\n    url = "
+        )
         assert "result" in open_and_complete(server, root / "shop" / "db.py", text)
         assert "result" in open_and_complete(
             server, root / "shop" / "client.js", (root / "shop" / "client.js").read_text() + "\n", "javascript"
@@ -207,7 +211,8 @@ def test_symlinks_and_dotdot_paths_out_of_the_workspace_are_never_read(tmp_path)
         assert index["files"] == 2, index  # app/__init__.py and app/core.py; no symlinked file or folder
         text = (
             f"from linked.leak import outside_helper_{OUTSIDE}\nfrom app.alias import outside_helper_{OUTSIDE}\n"
-            f"from app.core import inside_helper\n\n\ndef run(x):\n    return inside_helper(outside_helper_{OUTSIDE}(x)) + "
+            "from app.core import inside_helper\n\n\n"
+            f"def run(x):\n    return inside_helper(outside_helper_{OUTSIDE}(x)) + "
         )
         assert "result" in open_and_complete(server, root / "app" / "main.py", text)
         # A document opened through `..` or outside the workspace gets no repository context.
@@ -287,7 +292,8 @@ def test_nothing_goes_to_the_network_by_default(tmp_path):
     }
     # The hook works: a plain connection attempt from a process with the same environment is caught.
     probe = subprocess.run(
-        [sys.executable, "-c", "import socket\ntry:\n socket.create_connection(('127.0.0.1', 9), timeout=1)\nexcept OSError:\n pass"],
+        [sys.executable, "-c",
+         "import socket\ntry:\n socket.create_connection(('127.0.0.1', 9), timeout=1)\nexcept OSError:\n pass"],
         env={**os.environ, **env}, timeout=60,
     )  # fmt: skip
     assert probe.returncode == 0 and "socket" in net_log.read_text()

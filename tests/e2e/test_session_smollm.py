@@ -76,7 +76,7 @@ async def test_inline_completion_returns_ghost_text(client: LanguageClient):
     assert item.range.start == types.Position(line=line, character=character)
     last = (await status(client))["lastGeneration"]
     assert last["promptTokens"] > 20 and last["generatedTokens"] >= 1
-    entries = [json.loads(l) for l in AUDIT.read_text().splitlines()]
+    entries = [json.loads(line) for line in AUDIT.read_text().splitlines()]
     assert entries[-1]["uri"] == uri and entries[-1]["output"] == item.insert_text
 
 

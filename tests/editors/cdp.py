@@ -80,9 +80,9 @@ class Chromium:
                     targets = json.load(reply)
                 page = next(t for t in targets if t["type"] == "page")
                 break
-            except (OSError, StopIteration, ValueError):
+            except (OSError, StopIteration, ValueError) as exc:
                 if time.monotonic() > deadline or self.process.poll() is not None:
-                    raise RuntimeError(f"Chromium's DevTools endpoint did not come up on port {self.port}")
+                    raise RuntimeError(f"Chromium's DevTools endpoint did not come up on port {self.port}") from exc
                 await asyncio.sleep(0.2)
         self._ws = await websockets.connect(page["webSocketDebuggerUrl"], max_size=64 * 1024 * 1024)
         self._reader = asyncio.create_task(self._read())
@@ -139,7 +139,8 @@ class Chromium:
         find = (
             f"Array.from(document.querySelectorAll({json.dumps(selector)}))"
             f".filter(e => e.textContent.includes({json.dumps(text)}))"
-            ".map(e => { const r = e.getBoundingClientRect(); return r.width > 0 ? [r.x + r.width / 2, r.y + r.height / 2] : null; })"
+            ".map(e => { const r = e.getBoundingClientRect(); "
+            "return r.width > 0 ? [r.x + r.width / 2, r.y + r.height / 2] : null; })"
             ".filter(Boolean)[0]"
         )
         x, y = await self.wait_for(find, timeout)

@@ -67,9 +67,9 @@ def _wait_http(url: str, process: subprocess.Popen, timeout: float) -> None:
         try:
             with urllib.request.urlopen(url, timeout=2):
                 return
-        except OSError:
+        except OSError as exc:
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"code-server did not answer on {url}")
+                raise RuntimeError(f"code-server did not answer on {url}") from exc
             time.sleep(0.2)
 
 

@@ -121,7 +121,7 @@ def uris(world: World) -> st.SearchStrategy[str]:
 
 def positions() -> st.SearchStrategy[Any]:
     """Positions in range, past the end, negative, huge, and not positions at all."""
-    good = st.builds(lambda l, c: {"line": l, "character": c}, ints, ints)
+    good = st.builds(lambda line, c: {"line": line, "character": c}, ints, ints)
     return st.one_of(good, good, json_values, st.fixed_dictionaries({"line": ints}))
 
 
@@ -199,7 +199,9 @@ def document_notifications(world: World) -> st.SearchStrategy[Message]:
     text = st.one_of(nasty_text, st.just(""), st.binary(max_size=64).map(lambda b: b.decode("latin-1")))
     version = st.one_of(ints, st.none(), json_values)
     open_ = st.builds(
-        lambda uri, lang, v, t: _notification("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": lang, "version": v, "text": t}}),
+        lambda uri, lang, v, t: _notification(
+            "textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": lang, "version": v, "text": t}}
+        ),
         uris(world), st.sampled_from(["python", "javascript", "plaintext", "", "dotenv"]), version, text,
     )  # fmt: skip
     rng = st.builds(lambda a, b: {"start": a, "end": b}, positions(), positions())
@@ -207,7 +209,9 @@ def document_notifications(world: World) -> st.SearchStrategy[Message]:
         st.builds(lambda r, t: {"range": r, "text": t}, rng, text), st.builds(lambda t: {"text": t}, text), json_values
     )
     change_ = st.builds(
-        lambda uri, v, changes: _notification("textDocument/didChange", {"textDocument": {"uri": uri, "version": v}, "contentChanges": changes}),
+        lambda uri, v, changes: _notification(
+            "textDocument/didChange", {"textDocument": {"uri": uri, "version": v}, "contentChanges": changes}
+        ),
         uris(world), version, st.lists(change, max_size=3),
     )  # fmt: skip
     close_ = st.builds(lambda uri: _notification("textDocument/didClose", {"textDocument": {"uri": uri}}), uris(world))
@@ -221,13 +225,17 @@ def document_traffic(world: World, ids: st.SearchStrategy[int]) -> st.SearchStra
     versions = st.integers(-1, 2**31 - 1)
     text = st.one_of(nasty_text, st.text(max_size=200))
     open_ = st.builds(
-        lambda uri, v, t: _notification("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": v, "text": t}}),
+        lambda uri, v, t: _notification(
+            "textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": v, "text": t}}
+        ),
         st.sampled_from(world.uris), versions, text,
     )  # fmt: skip
-    position = st.builds(lambda l, c: {"line": l, "character": c}, small, st.integers(0, 40))
+    position = st.builds(lambda line, c: {"line": line, "character": c}, small, st.integers(0, 40))
     edit = st.builds(lambda a, b, t: {"range": {"start": a, "end": b}, "text": t}, position, position, nasty_text)
     change = st.builds(
-        lambda uri, v, edits: _notification("textDocument/didChange", {"textDocument": {"uri": uri, "version": v}, "contentChanges": edits}),
+        lambda uri, v, edits: _notification(
+            "textDocument/didChange", {"textDocument": {"uri": uri, "version": v}, "contentChanges": edits}
+        ),
         st.sampled_from(world.uris), versions, st.lists(edit, min_size=1, max_size=3),
     )  # fmt: skip
     close = st.builds(
@@ -235,7 +243,10 @@ def document_traffic(world: World, ids: st.SearchStrategy[int]) -> st.SearchStra
     )
     complete = st.builds(
         lambda msg_id, method, uri, pos: _request(
-            msg_id, method, {"textDocument": {"uri": uri}, "position": pos, "context": {"triggerKind": 2}}, {INVALID_PARAMS, CANCELLED}
+            msg_id,
+            method,
+            {"textDocument": {"uri": uri}, "position": pos, "context": {"triggerKind": 2}},
+            {INVALID_PARAMS, CANCELLED},
         ),
         ids, st.sampled_from(REQUEST_METHODS[:2]), st.sampled_from(world.uris), position,
     )  # fmt: skip

@@ -13,7 +13,8 @@ import ctypes, sys
 from lsp_server.heap import pin_mmap_threshold
 
 class MallInfo2(ctypes.Structure):
-    _fields_ = [(name, ctypes.c_size_t) for name in "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost".split()]
+    _names = "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost"
+    _fields_ = [(name, ctypes.c_size_t) for name in _names.split()]
 
 libc = ctypes.CDLL(None)
 libc.mallinfo2.restype = MallInfo2

@@ -15,7 +15,7 @@ import queue
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -184,6 +184,7 @@ class HttpClient:
         return self._call("POST", path, body, timeout, attempts=self._attempts())
 
     def _call(self, method: str, path: str, body: Any, timeout: float, attempts: int) -> Any:
+        data: bytes | None = None
         for attempt in range(attempts):
             try:
                 response = self._send(method, path, body, timeout)
@@ -200,13 +201,14 @@ class HttpClient:
                     raise self._fail(path, exc.reason) from None
             except (OSError, http.client.HTTPException) as exc:
                 raise self._fail(path, str(exc) or type(exc).__name__) from None
+        assert data is not None  # each attempt reads the answer or raises
         self.down = False
         try:
             return json.loads(data)
         except ValueError:
             raise RemoteError(f"The {self.label} at {self.base_url} sent malformed JSON for {path}") from None
 
-    def stream(self, path: str, body: Any, stop: Callable[[], bool]) -> Iterator[dict[str, Any]]:
+    def stream(self, path: str, body: Any, stop: Callable[[], bool]) -> Generator[dict[str, Any], None, None]:
         """POST and yield each server-sent JSON event; returns (closing the connection) once ``stop()``.
 
         Connection failures are retried with backoff until the first event; after it, a broken

@@ -9,7 +9,7 @@ from lsp_server.model.backend import ChatRequest, GenerationResult, ModelError
 from lsp_server.model.remote.generation import Chunk, generate
 from lsp_server.model.remote.http import HttpClient
 
-_FINISH = {"stop": "stop_token", "length": "max_tokens"}
+_FINISH: dict[str | None, str] = {"stop": "stop_token", "length": "max_tokens"}
 
 
 def api_path(client: HttpClient, endpoint: str) -> str:

@@ -25,7 +25,10 @@ def test_a_valid_multi_file_diff_becomes_minimal_edits(workspace):
 def test_the_open_document_is_what_the_diff_must_match(workspace):
     uri = (workspace / "shop" / "pricing.py").resolve().as_uri()
     opened = {uri: ("def apply_discount(price, percent):\n    return 0\n", 7)}
-    diff = "--- a/shop/pricing.py\n+++ b/shop/pricing.py\n@@ -1,2 +1,2 @@\n def apply_discount(price, percent):\n-    return 0\n+    return 1\n"
+    diff = (
+        "--- a/shop/pricing.py\n+++ b/shop/pricing.py\n@@ -1,2 +1,2 @@\n"
+        " def apply_discount(price, percent):\n-    return 0\n+    return 1\n"
+    )
     check = check_diff(diff, _sources(workspace, opened))
     assert check.ok and check.edits[0].version == 7
 
@@ -35,8 +38,13 @@ def test_rejections_say_why_and_are_all_or_nothing(workspace, tmp_path):
     cases = {
         "--- a/../outside.py\n+++ b/../outside.py\n@@ -1 +1 @@\n-x = 1\n+x = 2\n": "outside the workspace",
         "--- a/shop/missing.py\n+++ b/shop/missing.py\n@@ -1 +1 @@\n-x\n+y\n": "does not exist",
-        "--- a/shop/pricing.py\n+++ b/shop/pricing.py\n@@ -1 +1 @@\n-nothing like this\n+y\n": "hunk 1 of shop/pricing.py does not apply",
-        "--- a/shop/pricing.py\n+++ b/shop/pricing.py\n@@ -4 +4 @@\n-def apply_discount(price, percent):\n+def apply_discount(price, percent:\n": "does not parse",
+        "--- a/shop/pricing.py\n+++ b/shop/pricing.py\n@@ -1 +1 @@\n-nothing like this\n+y\n": (
+            "hunk 1 of shop/pricing.py does not apply"
+        ),
+        (
+            "--- a/shop/pricing.py\n+++ b/shop/pricing.py\n@@ -4 +4 @@\n"
+            "-def apply_discount(price, percent):\n+def apply_discount(price, percent:\n"
+        ): "does not parse",
         "--- a/shop/pricing.py\n+++ /dev/null\n@@ -1 +0,0 @@\n-x\n": "deleting files",
         "--- /dev/null\n+++ b/.env\n@@ -0,0 +1 @@\n+KEY=1\n": "secret",
         "no diff at all": "no unified diff",

@@ -116,7 +116,10 @@ async def test_rewrite_reindents_a_dedented_answer(harness, pricing):
 
 
 async def test_tests_go_to_a_new_file_or_are_appended(harness, workspace):
-    answer = "```python\nfrom shop.pricing import apply_discount\n\n\ndef test_half():\n    assert apply_discount(10, 50) == 5\n```"
+    answer = (
+        "```python\nfrom shop.pricing import apply_discount\n\n\n"
+        "def test_half():\n    assert apply_discount(10, 50) == 5\n```"
+    )
     h = await harness([answer, answer])
     uri = h.uri("shop/pricing.py")
     offer = next(o for o in h.service.list_actions(uri, (4, 4), (4, 4)) if o.action == "tests")
@@ -156,7 +159,10 @@ async def test_plan_fills_a_missing_section_from_a_second_ask_and_marks_what_the
 
 async def test_propose_edit_feeds_back_a_bad_diff_once_then_reports(harness, tmp_path, workspace):
     bad = "--- a/shop/pricing.py\n+++ b/shop/pricing.py\n@@ -1 +1 @@\n-not there\n+x\n"
-    good = "--- a/shop/pricing.py\n+++ b/shop/pricing.py\n@@ -4,2 +4,2 @@\n def apply_discount(price, percent):\n-    return price * (100 - percent) / 100\n+    return price * (100 - percent) // 100\n"
+    good = (
+        "--- a/shop/pricing.py\n+++ b/shop/pricing.py\n@@ -4,2 +4,2 @@\n def apply_discount(price, percent):\n"
+        "-    return price * (100 - percent) / 100\n+    return price * (100 - percent) // 100\n"
+    )
     h = await harness([bad, good])
     proposal = await h.service.propose_edit("integer prices", ["shop/pricing.py"], None, h.report)
     assert proposal.needs_confirmation and proposal.rounds == 2 and len(proposal.edits) == 1
@@ -244,7 +250,11 @@ async def test_prompts_carry_repository_context_from_the_index(harness):
 
 
 async def test_tests_cut_off_by_the_token_limit_keep_the_complete_ones(harness, workspace):
-    answer = "```python\nfrom shop.pricing import apply_discount\n\n\ndef test_half():\n    assert apply_discount(10, 50) == 5\n\n\ndef test_zero():\n    assert apply_discount(10, 0) == (\n"
+    answer = (
+        "```python\nfrom shop.pricing import apply_discount\n\n\n"
+        "def test_half():\n    assert apply_discount(10, 50) == 5\n\n\n"
+        "def test_zero():\n    assert apply_discount(10, 0) == (\n"
+    )
     h = await harness([])
     h.backend.answers = lambda request: answer
     offer = next(o for o in h.service.list_actions(h.uri("shop/pricing.py"), (4, 4), (4, 4)) if o.action == "tests")
@@ -271,6 +281,6 @@ async def test_ranges_are_read_in_the_position_encoding_the_client_agreed_on(har
         ("utf-16", len(text[:start].encode("utf-16-le")) // 2),
         ("utf-32", start),
     ):
-        sources = Sources(lambda: WorkspaceFiles([harness.root]), harness.open.get, lambda: encoding)
+        sources = Sources(lambda: WorkspaceFiles([harness.root]), harness.open.get, lambda encoding=encoding: encoding)
         service = ActionService(harness.runtime, lambda: harness.settings, harness.audit, sources)
         assert service.offsets(sources.get(uri), (0, column), (0, column + 5)) == (start, start + 5), encoding

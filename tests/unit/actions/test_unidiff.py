@@ -9,7 +9,8 @@ TEXT = "def f(x):\n    y = x + 1\n    return y\n\n\ndef g():\n    return 2\n"
 
 def test_parses_fenced_diffs_with_prose_around():
     answer = (
-        "Here is the change:\n```diff\n--- a/pkg/m.py\n+++ b/pkg/m.py\n@@ -1,3 +1,3 @@\n def f(x):\n-    y = x + 1\n+    y = x + 2\n"
+        "Here is the change:\n```diff\n--- a/pkg/m.py\n+++ b/pkg/m.py\n"
+        "@@ -1,3 +1,3 @@\n def f(x):\n-    y = x + 1\n+    y = x + 2\n"
         "     return y\n```\nand a new file:\n--- /dev/null\n+++ b/pkg/new.py\n@@ -0,0 +1 @@\n+VALUE = 1\n"
     )
     first, second = parse_diff(answer)

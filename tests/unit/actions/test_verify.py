@@ -20,7 +20,10 @@ async def test_runs_in_a_copy_with_the_edit_and_removes_it(workspace):
     (workspace / ".git").mkdir()
     (workspace / ".git" / "HEAD").write_text("ref\n")
     edit = _edit(workspace, "shop/pricing.py", "VALUE = 42\n")
-    command = f"{sys.executable} -c \"import os, pathlib; print(os.getcwd()); print(pathlib.Path('shop/pricing.py').read_text().strip()); print(os.path.exists('.git'))\""
+    command = (
+        f'{sys.executable} -c "import os, pathlib; print(os.getcwd()); '
+        "print(pathlib.Path('shop/pricing.py').read_text().strip()); print(os.path.exists('.git'))\""
+    )
     run = await run_tests(workspace, [edit], command, timeout_s=30)
     assert run.passed and run.exit_code == 0
     cwd, text, git = run.output.split("\n")[:3]

@@ -9,7 +9,10 @@ from lsp_server.context.files import WorkspaceFiles
 from lsp_server.context.index import WorkspaceIndex
 from lsp_server.context.recent import RecentSnippets
 
-APP = "from .billing import compute_invoice_total\n\n\ndef checkout(cart):\n    total = compute_invoice_total(cart.items, "
+APP = (
+    "from .billing import compute_invoice_total\n\n\n"
+    "def checkout(cart):\n    total = compute_invoice_total(cart.items, "
+)
 
 
 def _index(root: Path) -> WorkspaceIndex:
@@ -88,11 +91,15 @@ def test_context_is_frozen_within_a_step_of_lines_and_follows_other_files(tmp_pa
 
 
 MODELS = (
-    "class Customer:\n    def __init__(self, name: str, email: str):\n        self.name = name\n        self.email = email\n\n\n"
+    "class Customer:\n    def __init__(self, name: str, email: str):\n        self.name = name\n"
+    "        self.email = email\n\n\n"
     "class Order:\n    def __init__(self, customer: Customer, total: float):\n        self.customer = customer\n"
     "        self.total = total\n\n    def refund(self, amount: float) -> bool:\n        return True\n"
 )
-SHIP = "from .models import Order\nfrom .billing import compute_invoice_total\n\n\ndef ship(order: Order):\n    order.customer."
+SHIP = (
+    "from .models import Order\nfrom .billing import compute_invoice_total\n\n\n"
+    "def ship(order: Order):\n    order.customer."
+)
 
 
 def _typed_index(root: Path) -> WorkspaceIndex:

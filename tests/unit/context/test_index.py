@@ -12,7 +12,8 @@ def _project(root: Path) -> Path:
     (root / "pkg").mkdir(parents=True)
     (root / "pkg" / "__init__.py").write_text("")
     (root / "pkg" / "geometry.py").write_text(
-        'class Vector:\n    """A 2-D vector."""\n\n    def length(self) -> float:\n        return 0.0\n\n\ndef dot(a, b):\n    return a.x * b.x\n'
+        'class Vector:\n    """A 2-D vector."""\n\n    def length(self) -> float:\n        return 0.0\n\n\n'
+        "def dot(a, b):\n    return a.x * b.x\n"
     )
     (root / "pkg" / "app.py").write_text("from .geometry import Vector, dot\n\n\ndef main():\n    v = Vector()\n")
     (root / "web").mkdir()

@@ -125,7 +125,8 @@ def test_python_receivers_resolve_to_their_classes(tmp_path, app, expected):
 def test_self_attributes_assigned_in_init_resolve(tmp_path):
     app = (
         "from .models import Customer\nfrom .notify import Mailer\n\n\nclass Service:\n"
-        "    def __init__(self, customer: Customer):\n        self.customer = customer\n        self.mailer = Mailer()\n\n"
+        "    def __init__(self, customer: Customer):\n        self.customer = customer\n"
+        "        self.mailer = Mailer()\n\n"
         "    def run(self):\n        self.mailer.send(self.customer."
     )
     assert _needed(tmp_path, "shop/app.py", app) == [

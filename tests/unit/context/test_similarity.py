@@ -25,7 +25,10 @@ def test_the_most_similar_window_ranks_first():
     index = SimilarityIndex(chunk_lines=20)
     index.update("net/parser.py", PARSER)
     index.update("game/draw.py", UNRELATED)
-    before = "def read_response(stream, limits):\n    header_bytes = stream.read_until(b'\\r\\n', limits.max_header_size)\n    "
+    before = (
+        "def read_response(stream, limits):\n"
+        "    header_bytes = stream.read_until(b'\\r\\n', limits.max_header_size)\n    "
+    )
     found = index.query(before, len(before), exclude="net/client.py", limit=3)
     assert [(c.path, c.start_line) for c in found[:1]] == [("net/parser.py", 0)]
     assert all(c.path != "game/draw.py" for c in found)

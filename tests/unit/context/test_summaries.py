@@ -316,30 +316,30 @@ GO = src(
     import "fmt"
 
     import (
-    	"context"
-    	nethttp "net/http"
-    	"github.com/acme/kit/log"
+    \t"context"
+    \tnethttp "net/http"
+    \t"github.com/acme/kit/log"
     )
 
     // DefaultPort is used when none is configured.
     const DefaultPort = 8080
 
     const (
-    	ModeA = iota
-    	ModeB
+    \tModeA = iota
+    \tModeB
     )
 
     var ErrClosed = fmt.Errorf("closed")
 
     // Server serves HTTP.
     type Server struct {
-    	addr string
+    \taddr string
     }
 
     // Handler handles one request.
     type Handler interface {
-    	// Serve serves.
-    	Serve(ctx context.Context, r *nethttp.Request) error
+    \t// Serve serves.
+    \tServe(ctx context.Context, r *nethttp.Request) error
     }
 
     type ID = string
@@ -347,7 +347,7 @@ GO = src(
     // Start starts the server.
     // It blocks until ctx is done.
     func (s *Server) Start(ctx context.Context) error {
-    	return nil
+    \treturn nil
     }
 
     func (s Server) Addr() string { return s.addr }
@@ -355,7 +355,7 @@ GO = src(
     //go:noinline
     // New makes a server.
     func New(addr string) *Server {
-    	return &Server{addr: addr}
+    \treturn &Server{addr: addr}
     }
     """
 )

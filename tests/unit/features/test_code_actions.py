@@ -1,4 +1,5 @@
-"""WorkspaceEdits built from proposals: changed ranges only, positions in the agreed encoding, confirmation for multi-file edits."""
+"""WorkspaceEdits built from proposals: changed ranges only, positions in the agreed encoding,
+confirmation for multi-file edits."""
 
 from pathlib import Path
 

@@ -102,7 +102,7 @@ def make_entry(**overrides: object) -> CatalogEntry:
 @pytest.fixture
 def pip(tmp_path: Path) -> FakePip:
     fake = FakePip(tmp_path / "pip")
-    for part, data in zip(make_entry().parts, PARTS):
+    for part, data in zip(make_entry().parts, PARTS, strict=True):
         fake.add_wheel(part.wheel, part.member, data)
     return fake
 

@@ -41,7 +41,10 @@ def test_clean_doc_text_strips_quotes_and_comment_markers():
 
 
 def test_split_sections_finds_headings_in_any_style_and_keeps_subheadings():
-    markdown = "## Impact Analysis\nTouches a.py.\n### Callers\nb.py\n\n**Migration Steps**\n\n# 2. Migration Steps:\n1. Do it.\n## Other\n"
+    markdown = (
+        "## Impact Analysis\nTouches a.py.\n### Callers\nb.py\n\n**Migration Steps**\n\n"
+        "# 2. Migration Steps:\n1. Do it.\n## Other\n"
+    )
     found = split_sections(markdown)
     assert found["Impact Analysis"] == "Touches a.py.\n### Callers\nb.py\n\n**Migration Steps**"
     assert found["Migration Steps"].startswith("1. Do it.")

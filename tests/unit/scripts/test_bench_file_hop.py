@@ -32,7 +32,7 @@ def _project(tmp_path: Path, files: int) -> Path:
 def test_places_are_two_deleted_bodies_per_file_and_typing_them_back_restores_every_file(tmp_path):
     sources, holed, rounds = hop.choose_places(_project(tmp_path, 5), 4, seed=3)
     assert [len(places) for places in rounds] == [4, 4] and len(holed) == 4
-    for first, second in zip(*rounds):
+    for first, second in zip(*rounds, strict=True):
         assert first.path == second.path and first.name != second.name
         assert holed[first.path].index(first.name.split(".")[-1]) < holed[first.path].index(second.name.split(".")[-1])
     workspace = hop.Workspace(holed, [place for places in rounds for place in places])

@@ -1,4 +1,5 @@
-"""scripts/fim_eval/: tree-sitter task cutting, the task list round trip, the order, the raw prompt (no model, no network)."""
+"""scripts/fim_eval/: tree-sitter task cutting, the task list round trip, the order, the raw prompt
+(no model, no network)."""
 
 from __future__ import annotations
 
