@@ -1,31 +1,40 @@
-"""Composition root: builds the services and registers the LSP features."""
+"""Composition root: builds every service and registers every LSP feature; nothing else wires them."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from pygls.lsp.server import LanguageServer
 
 from lsp_server import __version__
+from lsp_server.actions.service import ActionService
+from lsp_server.actions.sources import Sources
 from lsp_server.audit import AuditLog
 from lsp_server.completion.service import CompletionService
-from lsp_server.features import code_actions, commands, documents, inline_completion, lifecycle, warm_up
-from lsp_server.features.documents import DocumentListeners
+from lsp_server.features.code_actions import CodeActions
+from lsp_server.features.commands import Commands
+from lsp_server.features.documents import DocumentSync, open_text, position_encoding
+from lsp_server.features.feature import Feature
+from lsp_server.features.inline_completion import InlineCompletion
 from lsp_server.features.jsonrpc import StrictLanguageServer
+from lsp_server.features.lifecycle import Lifecycle
 from lsp_server.features.messages import Notifier
+from lsp_server.features.warm_up import WarmUp
 from lsp_server.features.workspace_context import WorkspaceContextFeature
-from lsp_server.model.backend import Backend, ProgressCallback
+from lsp_server.model.backend import Backend
 from lsp_server.model.catalog import load_catalog
 from lsp_server.model.runtime import BackendFactory, ModelRuntime
 from lsp_server.paths import state_dir
+from lsp_server.progress import Progress
 from lsp_server.settings import Settings, SettingsStore
 
 
 def llama_backend_factory(settings: Settings) -> BackendFactory:
     """Make a loader for the in-process llama.cpp backend with these settings."""
 
-    def build(progress: ProgressCallback) -> Backend:
+    def build(progress: Progress) -> Backend:
         from lsp_server.model.llama_backend import LlamaCppBackend
 
         return LlamaCppBackend(
@@ -78,16 +87,15 @@ def build_server() -> LanguageServer:
     workspace = WorkspaceContextFeature(server, settings, notifier)
     # One audit log for every feature: one lock around appends and rotation, one failure message.
     audit = AuditFromSettings(settings, notifier.warning)
-    service = CompletionService(runtime, lambda: settings.current, audit, workspace.prompt_context)
+    completion = CompletionService(runtime, lambda: settings.current, audit, workspace.prompt_context)
+    sources = Sources(workspace.files, partial(open_text, server), partial(position_encoding, server))
+    actions = ActionService(
+        runtime, lambda: settings.current, audit, sources, workspace.prompt_context, workspace.summaries
+    )
 
-    listeners = DocumentListeners()
-    listeners.closed.append(service.document_closed)
-    workspace.listen(listeners)
-    warmer = warm_up.WarmUp(server, service)
-    warmer.listen(listeners)
-    documents.register(server, listeners)
-
-    load_model = lifecycle.register(
+    inline_completion = InlineCompletion(completion)
+    warm_up = WarmUp(server, completion)
+    lifecycle = Lifecycle(
         server,
         settings,
         runtime,
@@ -97,8 +105,15 @@ def build_server() -> LanguageServer:
         on_settings_changed=[workspace.settings_changed],
         on_shutdown=[workspace.stop],
     )
-    commands.register(server, runtime, load_model, workspace, service)
-    inline_completion.register(server, service)
-    code_actions.register(server, code_actions.build_service(server, settings, runtime, audit, workspace))
-    warm_up.register(server, warmer)
+    # Registration order is the order of the handlers and commands the server advertises.
+    features: list[Feature] = [
+        DocumentSync([inline_completion, workspace, warm_up]),  # each document event goes to these, in this order
+        lifecycle,
+        Commands(runtime, lifecycle.load_model, workspace, completion),
+        inline_completion,
+        CodeActions(actions),
+        warm_up,
+    ]
+    for feature in features:
+        feature.register(server)
     return server

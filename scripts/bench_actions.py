@@ -25,12 +25,8 @@ from lsprotocol import types
 from lsp_server.session_client import Session, start_session
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "e2e"))
+from bench_stats import percentile
 from shop_project import PRICING, write_project  # noqa: E402  (the e2e tests' project)
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
 async def menu(session: Session, uri: str, diagnostics: list[types.Diagnostic]) -> list[Any]:

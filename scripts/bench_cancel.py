@@ -18,16 +18,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_stats import percentile
 from lsprotocol import types
 
 from lsp_server.session_client import start_session
 
 SOURCE = Path(__file__).resolve().parents[1] / "lsp_server" / "model" / "llama_backend.py"
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
 async def main(model: str, trials: int, seed: int) -> None:

@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_stats import percentile
 from sdist import fetch_sdist  # noqa: E402
 
 REPO_SPEC = ("Django", "5.2.8")
@@ -31,11 +32,6 @@ BENCH_DIR = Path(os.environ.get("IQUEST_BENCH_DIR", Path.home() / ".cache" / "iq
 def fetch_repository() -> Path:
     """Download and unpack the sdist once; return the source root."""
     return fetch_sdist(*REPO_SPEC, BENCH_DIR)
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
 def phase_build(root: Path, cache: Path) -> dict:

@@ -53,6 +53,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_stats import percentile
 from llama_server_build import llama_server_binary  # noqa: E402
 from sdist import fetch_sdist  # noqa: E402
 
@@ -530,14 +531,6 @@ class Record:
     @property
     def latency_ms(self) -> float | None:
         return None if self.answered is None else (self.answered - self.sent) * 1000
-
-
-def percentile(values: Sequence[float], share: float) -> float:
-    """Nearest-rank percentile (the same rule as the other benchmarks); NaN for no values."""
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
 def summarize(records: Sequence[Record]) -> dict[str, Any]:

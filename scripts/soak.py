@@ -29,6 +29,7 @@ from harness import initialize_params, wait_ready  # noqa: E402
 from rpc import RawServer  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_stats import percentile
 from sdist import fetch_sdist  # noqa: E402
 
 REPO_SPEC = ("requests", "2.32.3")
@@ -54,11 +55,6 @@ def functions(root: Path) -> list[tuple[Path, int, int]]:
                 if 2 <= last - first + 1 <= 30:
                     found.append((path, first, last))
     return found
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))] if ordered else float("nan")
 
 
 def slope_per_1000(points: list[tuple[int, float]]) -> float:

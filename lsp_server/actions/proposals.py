@@ -6,14 +6,17 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from lsp_server.actions.model_calls import PROMPT_OVERHEAD_TOKENS, ModelCalls
-from lsp_server.actions.results import Proposal, Report
+from lsp_server.actions.action_context import PROMPT_OVERHEAD_TOKENS, ActionContext
+from lsp_server.actions.results import Proposal
+from lsp_server.actions.retry import retry_with_feedback
 from lsp_server.actions.sources import ActionError, Sources
 from lsp_server.actions.syntax import error_count
 from lsp_server.actions.textedit import FileEdit, line_changes
 from lsp_server.actions.unidiff import PatchError, apply_patch, parse_diff
 from lsp_server.context.languages import language_for_path
 from lsp_server.context.secrets import is_secret_path, redact
+from lsp_server.model.backend import GenerationResult
+from lsp_server.progress import Progress
 from lsp_server.prompting import chat
 
 
@@ -96,57 +99,58 @@ def check_diff(answer: str, sources: Sources) -> DiffCheck:
 class DiffProposer:
     """Multi-file edits from unified diffs (the model's or the user's), offered only when they validate."""
 
-    def __init__(self, calls: ModelCalls) -> None:
-        self._calls = calls
+    def __init__(self, ctx: ActionContext) -> None:
+        self._ctx = ctx
 
-    async def propose(self, goal: str, focus: Sequence[str], diff: str | None, report: Report) -> Proposal:
+    async def propose(self, goal: str, focus: Sequence[str], diff: str | None, report: Progress) -> Proposal:
         """Validated unified diffs as one edit needing confirmation, or a message saying why there is none.
 
         With ``diff`` (from the user or another tool) the model is not asked; otherwise it is asked
         for diffs against the focus files and, when they do not validate, asked once more.
         """
         if diff is not None:
-            check = check_diff(diff, self._calls.sources)
-            return self._proposal_from_check(check, diff, diff, "edit from a diff", rounds=0)
+            return self._proposal_from_check(check_diff(diff, self._ctx.sources), diff, diff, "edit from a diff", 0)
         if not goal.strip() or not focus:
             raise ActionError("iquest.proposeEdit needs a goal and the files to change (or a diff)")
-        files = self._calls.sources.files
+        files = self._ctx.sources.files
         shown: list[tuple[str, str]] = []
         for name in focus:
-            path = self._calls.sources.resolve(name)
+            path = self._ctx.sources.resolve(name)
             if is_secret_path(path):
                 raise ActionError(f"{name} looks like a secrets file; it is never sent to the model")
-            current = self._calls.sources.get_path(path)
+            current = self._ctx.sources.get_path(path)
             if current is None:
                 raise ActionError(f"{name} does not exist")
             shown.append((files.relative(path) if files is not None else path.name, redact(current.text)))
-        settings = self._calls.settings()
-        count, n_ctx = await self._calls.budget()
+        settings = self._ctx.settings()
+        count, n_ctx = await self._ctx.budget()
         if sum(count(text) for _, text in shown) > n_ctx - settings.action_max_tokens - PROMPT_OVERHEAD_TOKENS:
             raise ActionError(f"the focus files do not fit the model's context window ({n_ctx} tokens); name fewer")
-        messages = chat.diff_messages(redact(goal), shown)
-        result = await self._calls.generate(messages, settings.action_max_tokens, report, "Proposing an edit")
-        check = check_diff(result.text, self._calls.sources)
-        rounds = 1
-        if not check.ok:
-            messages = chat.retry_messages(messages, result.text, "; ".join(check.problems))
-            result = await self._calls.generate(
-                messages, settings.action_max_tokens, report, "Proposing an edit (retry)"
-            )
-            check = check_diff(result.text, self._calls.sources)
-            rounds = 2
-        return self._proposal_from_check(check, result.prompt, result.text, goal, rounds=rounds)
 
-    def _proposal_from_check(self, check, prompt: str, output: str, title: str, rounds: int) -> Proposal:
-        roots = self._calls.sources.roots
+        def check(result: GenerationResult) -> tuple[DiffCheck, str | None]:
+            found = check_diff(result.text, self._ctx.sources)
+            return found, None if found.ok else "; ".join(found.problems)
+
+        answer = await retry_with_feedback(
+            self._ctx.generate,
+            chat.diff_messages(redact(goal), shown),
+            settings.action_max_tokens,
+            report,
+            "Proposing an edit",
+            check,
+        )
+        return self._proposal_from_check(answer.value, answer.result.prompt, answer.result.text, goal, answer.rounds)
+
+    def _proposal_from_check(self, check: DiffCheck, prompt: str, output: str, title: str, rounds: int) -> Proposal:
+        roots = self._ctx.sources.roots
         uri = roots[0].as_uri() if roots else ""
         if not check.ok:
             message = "The proposed diff was rejected and nothing was applied: " + "; ".join(check.problems)
             proposal = Proposal(uuid.uuid4().hex, "propose_edit", title[:80], (), message=message, rounds=rounds)
-            self._calls.audit.record(
+            self._ctx.audit.record(
                 "edit_rejected",
                 uri=uri,
-                model=self._calls.model_name(),
+                model=self._ctx.model_name(),
                 prompt=prompt,
                 output=output,
                 id=proposal.id,
@@ -164,5 +168,5 @@ class DiffProposer:
             message=f"Proposed changes to {files}; review them before applying.",
             rounds=rounds,
         )
-        self._calls.audit_proposal(proposal, prompt, output, uri)
+        self._ctx.audit_proposal(proposal, prompt, output, uri)
         return proposal

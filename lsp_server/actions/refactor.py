@@ -7,18 +7,16 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from lsp_server.actions.model_calls import PROMPT_OVERHEAD_TOKENS, ModelCalls
-from lsp_server.actions.results import Markdown, Report
+from lsp_server.actions.action_context import PROMPT_OVERHEAD_TOKENS, ActionContext
+from lsp_server.actions.results import Markdown
 from lsp_server.actions.sources import ActionError
 from lsp_server.context.files import WorkspaceFiles
 from lsp_server.context.secrets import redact
 from lsp_server.context.seed import build_seed_context, render_seed
 from lsp_server.context.summaries import FileSummary
+from lsp_server.progress import Progress
 from lsp_server.prompting import chat
 from lsp_server.prompting.chat import PLAN_SECTIONS
-
-# Workspace summaries for the seed (empty when the index is off).
-Summaries = Callable[[], Mapping[str, FileSummary]]
 
 _LEADING_HEADING = re.compile(r"^\s*#{1,6}[^\n]*\n")
 
@@ -51,20 +49,19 @@ def render_plan(goal: str, sections: Mapping[str, str]) -> str:
 class RefactorPlanner:
     """Plans a refactoring of the workspace with the model; the plan always has its three sections."""
 
-    def __init__(self, calls: ModelCalls, summaries: Summaries) -> None:
-        self._calls = calls
-        self._summaries = summaries
+    def __init__(self, ctx: ActionContext) -> None:
+        self._ctx = ctx
 
-    async def plan(self, goal: str, focus: Sequence[str], report: Report) -> Markdown:
+    async def plan(self, goal: str, focus: Sequence[str], report: Progress) -> Markdown:
         """A markdown plan with Impact Analysis, Migration Steps and Risk Assessment for ``goal``."""
         if not goal.strip():
             raise ActionError("iquest.refactorPlan needs a goal")
-        files = self._calls.sources.files
+        files = self._ctx.sources.files
         if files is None or not files.roots:
             raise ActionError("there is no workspace folder to plan for")
-        paths = [self._calls.sources.resolve(name) for name in focus]
-        settings = self._calls.settings()
-        count, n_ctx = await self._calls.budget()
+        paths = [self._ctx.sources.resolve(name) for name in focus]
+        settings = self._ctx.settings()
+        count, n_ctx = await self._ctx.budget()
         max_tokens = settings.plan_max_tokens
         budget = n_ctx - max_tokens - PROMPT_OVERHEAD_TOKENS - count(goal)
         if budget < 200:
@@ -72,15 +69,15 @@ class RefactorPlanner:
                 f"the context window ({n_ctx} tokens) leaves no room for the repository; lower iquest.planMaxTokens"
             )
         report("Reading the repository", 5)
-        seed = seed_text(files, self._summaries(), count, budget, paths)
+        seed = seed_text(files, self._ctx.summaries(), count, budget, paths)
         goal = redact(goal)
-        result = await self._calls.generate(chat.plan_messages(seed, goal), max_tokens, report, "Planning")
+        result = await self._ctx.generate(chat.plan_messages(seed, goal), max_tokens, report, "Planning")
         prompts, outputs = [result.prompt], [result.text]
         found = chat.split_sections(result.text)
         for title in chat.PLAN_SECTIONS:
             if title in found:
                 continue
-            extra = await self._calls.generate(
+            extra = await self._ctx.generate(
                 chat.plan_messages(seed, goal, (title,)), max(64, max_tokens // 2), report, f"Planning: {title}"
             )
             prompts.append(extra.prompt)
@@ -92,10 +89,10 @@ class RefactorPlanner:
         document = Markdown(
             uuid.uuid4().hex, "Refactor plan", markdown, {title: title in found for title in chat.PLAN_SECTIONS}
         )
-        self._calls.audit.record(
+        self._ctx.audit.record(
             "refactor_plan_shown",
             uri=files.roots[0].as_uri(),
-            model=self._calls.model_name(),
+            model=self._ctx.model_name(),
             prompt="\n".join(prompts),
             output=markdown,
             id=document.id,

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from lsp_server.actions.textedit import FileEdit
 from lsp_server.actions.verify import TestRun
 
-Report = Callable[[str, int], None]
 Position = tuple[int, int]
 
 
@@ -31,7 +29,8 @@ class Offer:
     """An action for the menu: resolved later (``command`` None) or run as a command with ``data``."""
 
     title: str
-    action: str  # docstring, fix, rewrite, tests, explain
+    action: str  # the menu action's name: docstring, fix, rewrite, tests, explain
+    kind: str  # its LSP code action kind
     data: dict[str, Any]
     command: str | None = None
     problem_index: int | None = None

@@ -5,13 +5,15 @@ from __future__ import annotations
 import logging
 import uuid
 
-from lsp_server.actions.model_calls import ModelCalls
+from lsp_server.actions.action_context import ActionContext
+from lsp_server.actions.region_rewrite import fix_region, rewrite_region
 from lsp_server.actions.regions import whole_lines
-from lsp_server.actions.results import ActionFailed, Position, Proposal, Report
+from lsp_server.actions.results import ActionFailed, Position, Proposal
 from lsp_server.actions.sources import ActionError
 from lsp_server.actions.textedit import FileEdit, line_changes
 from lsp_server.actions.verify import TestRun, run_tests
 from lsp_server.context.secrets import redact
+from lsp_server.progress import Progress
 from lsp_server.prompting import chat
 
 log = logging.getLogger(__name__)
@@ -20,22 +22,22 @@ log = logging.getLogger(__name__)
 class FixVerifier:
     """Runs the project's test command on proposed fixes (opt-in: iquest.selfVerify and iquest.testCommand)."""
 
-    def __init__(self, calls: ModelCalls) -> None:
-        self._calls = calls
+    def __init__(self, ctx: ActionContext) -> None:
+        self._ctx = ctx
 
-    async def run(self, uri: str, start: Position, end: Position, problem: str, report: Report) -> Proposal:
+    async def run(self, uri: str, start: Position, end: Position, problem: str, report: Progress) -> Proposal:
         """Propose a fix, run the test command on it in a temporary copy, feed failures back; bounded rounds."""
-        settings = self._calls.settings()
+        settings = self._ctx.settings()
         if not settings.self_verify or not settings.test_command.strip():
             raise ActionError("self-verification is off: set iquest.selfVerify to true and iquest.testCommand")
-        source, begin, finish = self._calls.source({"uri": uri, "start": start, "end": end})
+        source, begin, finish = self._ctx.source({"uri": uri, "start": start, "end": end})
         if source.path is None:
             raise ActionError(f"{uri} is not a file in the workspace")
-        root = next((r for r in self._calls.sources.roots if source.path.is_relative_to(r)), None)
+        root = next((r for r in self._ctx.sources.roots if source.path.is_relative_to(r)), None)
         if root is None:
             raise ActionError(f"{uri} is outside the workspace")
-        region = whole_lines(source.text, begin, finish) if finish > begin else self._calls.fix_region(source, begin)
-        language, path = source.language or "text", self._calls.rel(source)
+        region = whole_lines(source.text, begin, finish) if finish > begin else fix_region(source, begin)
+        language, path = source.language or "text", self._ctx.rel(source)
         problem = problem.strip() or "the tests fail"
         feedback = None
         prompts: list[str] = []
@@ -44,7 +46,8 @@ class FixVerifier:
         edit: FileEdit | None = None
         rounds = 0
         for rounds in range(1, settings.verify_rounds + 1):
-            new, messages, result = await self._calls.region_candidate(
+            new, messages, result = await rewrite_region(
+                self._ctx,
                 source,
                 *region,
                 lambda code, context: chat.fix_messages(language, path, code, problem, context),
@@ -81,5 +84,5 @@ class FixVerifier:
             tests=run,
             rounds=rounds,
         )
-        self._calls.finish(proposal, "\n".join(prompts), "\n".join(outputs), uri, {"start": start, "end": end})
+        self._ctx.finish(proposal, "\n".join(prompts), "\n".join(outputs), uri, {"start": start, "end": end})
         return proposal

@@ -19,6 +19,12 @@ def wants_multiline(mode: str, line_prefix: str, line_suffix: str) -> bool:
     return not stripped or stripped.endswith(_BLOCK_OPENERS)
 
 
+def multiline_at(mode: str, text: str, offset: int) -> bool:
+    """Decide single- or multi-line for ``offset`` in ``text`` from the setting and the cursor's line."""
+    line_prefix = text[text.rfind("\n", 0, offset) + 1 : offset]
+    return wants_multiline(mode, line_prefix, text[offset:].split("\n", 1)[0])
+
+
 def _indent(line: str) -> int:
     return len(line) - len(line.lstrip(" \t"))
 

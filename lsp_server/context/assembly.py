@@ -20,6 +20,7 @@ from lsp_server.context.summaries import (
     symbol_source,
 )
 from lsp_server.context.tokens import identifiers
+from lsp_server.prompting.budget import CHUNK_OVERHEAD_TOKENS, SAFE_CHARS_PER_TOKEN
 from lsp_server.settings import CONTEXT_SOURCES
 
 # Identifiers are read from a window of lines that moves in steps, so typing inside it does not
@@ -34,7 +35,6 @@ _SIMILAR_CHUNKS = 3
 # the last whole statements kept (a project's own modules are imported after the standard and third-party ones).
 _IMPORT_SCAN_LINES = 300
 _IMPORT_LINES = 48
-_CHARS_PER_TOKEN = 3.0  # conservative for code: the backend trims exactly if this is ever low
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,8 @@ class ContextChunk:
 
 
 def _tokens(text: str) -> int:
-    return int(len(text) / _CHARS_PER_TOKEN) + 4
+    """Rounded down but with a chunk's overhead on each part: the backend trims exactly if this is ever low."""
+    return len(text) // SAFE_CHARS_PER_TOKEN + CHUNK_OVERHEAD_TOKENS
 
 
 def identifiers_near(text: str, offset: int) -> list[str]:

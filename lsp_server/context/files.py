@@ -134,10 +134,6 @@ class WorkspaceFiles:
 
     # -- ignore rules -----------------------------------------------------------------------
 
-    def invalidate(self) -> None:
-        """Forget every parsed ignore file (they are also re-read whenever one changes)."""
-        self._specs.clear()
-
     def _dir_spec(self, folder: str) -> _Spec | None:
         """The rules of a directory's .gitignore, after its repository's info/exclude if it has one."""
         gitignore = os.path.join(folder, ".gitignore")

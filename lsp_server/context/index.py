@@ -16,10 +16,10 @@ from tree_sitter import Tree
 from lsp_server.context.files import WorkspaceFiles
 from lsp_server.context.languages import grammar_version, language_for_path
 from lsp_server.context.summaries import SUMMARIZER_VERSION, FileSummary, Symbol, summarize
+from lsp_server.progress import Progress
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[str, int], None]
 # Called with a file's path and its new text (None when it is forgotten) after every change.
 ChangeListener = Callable[[str, "str | None"], None]
 

@@ -43,10 +43,14 @@ class RecentSnippets:
                 self._items.popitem(last=False)
 
     def forget(self, path: str) -> None:
-        """Drop a file's snippets (closed or deleted)."""
+        """Drop a file's snippets (closed or deleted): the other files' context changes, its own does not."""
         with self._lock:
-            for key in [k for k in self._items if k[0] == path]:
+            keys = [k for k in self._items if k[0] == path]
+            for key in keys:
                 del self._items[key]
+            if keys:
+                self._version += 1
+                self._own[path] = self._own.get(path, 0) + 1
 
     def version_of_others(self, path: str) -> int:
         """A counter that changes when places in files other than ``path`` are recorded."""

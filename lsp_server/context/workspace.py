@@ -18,11 +18,11 @@ from lsp_server.context.languages import LINE_COMMENT, language_for_path
 from lsp_server.context.recent import RecentSnippets
 from lsp_server.context.similarity import SimilarityIndex
 from lsp_server.context.watcher import WorkspaceWatcher
+from lsp_server.progress import Progress
 from lsp_server.settings import CONTEXT_SOURCES
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[str, int], None]
 # Re-summarizing an open document is deferred until typing pauses for this long.
 _OPEN_DOCUMENT_DELAY_S = 0.5
 
@@ -100,6 +100,8 @@ class WorkspaceContext:
                     self.index.update_path(path)
                 else:
                     self.index.remove_path(path)
+                    if self.files.contains(path):
+                        self.recent.forget(self.files.relative(path))
 
         self._worker.submit(apply)
 
@@ -142,6 +144,7 @@ class WorkspaceContext:
             if timer is not None:
                 timer.cancel()
         self._trees.close(rel)
+        self.recent.forget(rel)
         self._worker.submit(self.index.close_document, path)
 
     def prompt_context(

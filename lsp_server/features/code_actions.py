@@ -5,39 +5,27 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
 from lsprotocol.converters import get_converter
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
-from pygls.uris import to_fs_path
 
+from lsp_server.actions.menu.explain import EXPLAIN
+from lsp_server.actions.menu.rewrite import REWRITE_SELECTION
 from lsp_server.actions.results import ActionFailed, Markdown, Offer, Problem, Proposal
 from lsp_server.actions.service import ActionService
-from lsp_server.actions.sources import ActionError, Sources
+from lsp_server.actions.sources import ActionError
 from lsp_server.actions.textedit import UTF16, position_at
-from lsp_server.audit import AuditLog
-from lsp_server.context.files import FilePolicy, WorkspaceFiles
-from lsp_server.features.documents import open_document
+from lsp_server.features.documents import position_encoding
 from lsp_server.features.progress import work_done_progress
-from lsp_server.features.workspace_context import WorkspaceContextFeature
-from lsp_server.model.runtime import ModelRuntime, ModelUnavailable
+from lsp_server.model.runtime import ModelUnavailable
 from lsp_server.paths import state_dir
-from lsp_server.settings import SettingsStore
+from lsp_server.progress import Progress
 
 log = logging.getLogger(__name__)
 
-KINDS: dict[str, str] = {
-    "docstring": "refactor.rewrite.iquest.docstring",
-    "fix": "quickfix.iquest.fix",
-    "rewrite": "refactor.rewrite.iquest.selection",
-    "tests": "refactor.iquest.tests",
-    "explain": "refactor.iquest.explain",
-}
-REWRITE_SELECTION = "iquest.rewriteSelection"
-EXPLAIN = "iquest.explain"
 REFACTOR_PLAN = "iquest.refactorPlan"
 PROPOSE_EDIT = "iquest.proposeEdit"
 FIX_AND_VERIFY = "iquest.fixAndVerify"
@@ -91,11 +79,6 @@ def workspace_edit(proposal: Proposal, encoding: str = UTF16) -> types.Workspace
     return types.WorkspaceEdit(document_changes=changes, change_annotations=annotations)
 
 
-def _encoding(server: LanguageServer) -> str:
-    """The position encoding agreed at initialize (pygls picks the client's first supported choice)."""
-    return str(getattr(server.workspace.position_encoding, "value", server.workspace.position_encoding) or UTF16)
-
-
 def _accepted_command(proposal: Proposal, uri: str) -> types.Command:
     """Run by the client after it applied the edit, so the audit log records the acceptance."""
     return types.Command(
@@ -144,7 +127,7 @@ def _span(values: Mapping[str, Any]) -> tuple[str, tuple[int, int], tuple[int, i
     return uri, start, end
 
 
-async def _run(server: LanguageServer, title: str, work: Callable[[Callable[[str, int], None]], Awaitable[Any]]) -> Any:
+async def _run(server: LanguageServer, title: str, work: Callable[[Progress], Awaitable[Any]]) -> Any:
     """Run service work with progress; map its errors to JSON-RPC errors the client shows."""
     try:
         async with work_done_progress(server, title) as report:
@@ -181,53 +164,8 @@ def _show_markdown(server: LanguageServer, document: Markdown, kind: str) -> dic
     return payload
 
 
-def _workspace_files(
-    server: LanguageServer, workspace: WorkspaceContextFeature, settings: SettingsStore
-) -> Callable[[], WorkspaceFiles | None]:
-    """The index's file rules, or the same rules over the workspace roots when the index is off."""
-    cached: dict[tuple, WorkspaceFiles] = {}
-
-    def files() -> WorkspaceFiles | None:
-        if workspace.context is not None:
-            return workspace.context.files
-        folders = server.workspace.folders.values()
-        uris = [folder.uri for folder in folders] or ([server.workspace.root_uri] if server.workspace.root_uri else [])
-        roots = tuple(Path(p).resolve() for p in (to_fs_path(uri) for uri in uris) if p)
-        if not roots:
-            return None
-        current = settings.current
-        key = (roots, current.max_file_bytes, current.exclude)
-        if key not in cached:
-            cached.clear()
-            cached[key] = WorkspaceFiles(roots, FilePolicy(current.max_file_bytes, current.exclude))
-        return cached[key]
-
-    return files
-
-
-def build_service(
-    server: LanguageServer,
-    settings: SettingsStore,
-    runtime: ModelRuntime,
-    audit: AuditLog,
-    workspace: WorkspaceContextFeature,
-) -> ActionService:
-    """The action service over this server's open documents, workspace files and index."""
-
-    def open_text(uri: str) -> tuple[str, int | None] | None:
-        document = open_document(server, uri)
-        return None if document is None else (document.source, document.version)
-
-    def summaries() -> dict:
-        context = workspace.context
-        return context.index.summaries() if context is not None and context.state == "ready" else {}
-
-    sources = Sources(_workspace_files(server, workspace, settings), open_text, lambda: _encoding(server))
-    return ActionService(runtime, lambda: settings.current, audit, sources, workspace.prompt_context, summaries)
-
-
 def _offer_action(offer: Offer, diagnostics: Sequence[types.Diagnostic]) -> types.CodeAction:
-    action = types.CodeAction(title=offer.title, kind=KINDS[offer.action], data=offer.data)
+    action = types.CodeAction(title=offer.title, kind=offer.kind, data=offer.data)
     if offer.problem_index is not None:
         action.diagnostics = [diagnostics[offer.problem_index]]
     if offer.command is not None:
@@ -243,104 +181,115 @@ def _offer_action(offer: Offer, diagnostics: Sequence[types.Diagnostic]) -> type
     return action
 
 
-def register(server: LanguageServer, service: ActionService) -> None:
-    """Wire codeAction, codeAction/resolve and the action commands."""
-    kinds = sorted(
-        {
-            types.CodeActionKind.QuickFix,
-            types.CodeActionKind.Refactor,
-            types.CodeActionKind.RefactorRewrite,
-            *KINDS.values(),
-        }
-    )
+class CodeActions:
+    """The code action menu and its resolve, and the iquest.* action commands, on the action service."""
 
-    @server.feature(
-        types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(code_action_kinds=kinds, resolve_provider=True)
-    )
-    def code_action(ls: LanguageServer, params: types.CodeActionParams) -> list[types.CodeAction]:
-        """The menu: tree-sitter only, the model is not asked."""
-        diagnostics = list(params.context.diagnostics or [])
-        problems = [
-            Problem(d.message, (d.range.start.line, d.range.start.character), (d.range.end.line, d.range.end.character))
-            for d in diagnostics
-        ]
-        start, end = params.range.start, params.range.end
-        try:
-            offers = service.list_actions(
-                params.text_document.uri, (start.line, start.character), (end.line, end.character), problems
+    def __init__(self, service: ActionService) -> None:
+        self._service = service
+
+    def register(self, server: LanguageServer) -> None:
+        """Wire codeAction, codeAction/resolve and the action commands."""
+        service = self._service
+        kinds = sorted(
+            {
+                types.CodeActionKind.QuickFix,
+                types.CodeActionKind.Refactor,
+                types.CodeActionKind.RefactorRewrite,
+                *service.kinds,
+            }
+        )
+
+        @server.feature(
+            types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(code_action_kinds=kinds, resolve_provider=True)
+        )
+        def code_action(ls: LanguageServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+            """The menu: tree-sitter only, the model is not asked."""
+            diagnostics = list(params.context.diagnostics or [])
+            problems = [
+                Problem(
+                    d.message, (d.range.start.line, d.range.start.character), (d.range.end.line, d.range.end.character)
+                )
+                for d in diagnostics
+            ]
+            start, end = params.range.start, params.range.end
+            try:
+                offers = service.list_actions(
+                    params.text_document.uri, (start.line, start.character), (end.line, end.character), problems
+                )
+            except ActionError as exc:
+                raise JsonRpcInvalidParams(str(exc)) from exc
+            only = [str(getattr(kind, "value", kind)) for kind in params.context.only or []]
+            actions = [_offer_action(offer, diagnostics) for offer in offers]
+            if only:
+                actions = [a for a in actions if any(a.kind == k or str(a.kind).startswith(f"{k}.") for k in only)]
+            return actions
+
+        @server.feature(types.CODE_ACTION_RESOLVE)
+        async def code_action_resolve(ls: LanguageServer, action: types.CodeAction) -> types.CodeAction:
+            """The model runs here: the edit of one action."""
+            data = action.data if isinstance(action.data, Mapping) else {}
+            if not data:
+                return action  # a command action, nothing to resolve
+            proposal = await _run(ls, f"iquest: {action.title}", lambda report: service.resolve(data, report))
+            action.edit = workspace_edit(proposal, position_encoding(ls))
+            action.command = _accepted_command(proposal, str(data.get("uri", "")))
+            return action
+
+        @server.command(REWRITE_SELECTION)
+        async def rewrite_selection(ls: LanguageServer, *args: Any) -> dict[str, Any]:
+            """Rewrite the selection following {uri, range, instruction}; returns the edit for the client to apply."""
+            values = _arguments(args, ("uri", "range", "instruction"))
+            uri, start, end = _span(values)
+            instruction = str(values.get("instruction") or "")
+            proposal = await _run(
+                ls, "iquest: rewriting", lambda report: service.rewrite(uri, start, end, instruction, report)
             )
-        except ActionError as exc:
-            raise JsonRpcInvalidParams(str(exc)) from exc
-        only = [str(getattr(kind, "value", kind)) for kind in params.context.only or []]
-        actions = [_offer_action(offer, diagnostics) for offer in offers]
-        if only:
-            actions = [a for a in actions if any(a.kind == k or str(a.kind).startswith(f"{k}.") for k in only)]
-        return actions
+            return proposal_payload(proposal, position_encoding(ls))
 
-    @server.feature(types.CODE_ACTION_RESOLVE)
-    async def code_action_resolve(ls: LanguageServer, action: types.CodeAction) -> types.CodeAction:
-        """The model runs here: the edit of one action."""
-        data = action.data if isinstance(action.data, Mapping) else {}
-        if not data:
-            return action  # a command action, nothing to resolve
-        proposal = await _run(ls, f"iquest: {action.title}", lambda report: service.resolve(data, report))
-        action.edit = workspace_edit(proposal, _encoding(ls))
-        action.command = _accepted_command(proposal, str(data.get("uri", "")))
-        return action
+        @server.command(EXPLAIN)
+        async def explain(ls: LanguageServer, *args: Any) -> dict[str, Any]:
+            """Explain {uri, range}: returns {markdown, title, uri?} and shows the markdown when the client can."""
+            uri, start, end = _span(_arguments(args, ("uri", "range")))
+            document = await _run(ls, "iquest: explaining", lambda report: service.explain(uri, start, end, report))
+            return _show_markdown(ls, document, "explain")
 
-    @server.command(REWRITE_SELECTION)
-    async def rewrite_selection(ls: LanguageServer, *args: Any) -> dict[str, Any]:
-        """Rewrite the selection following {uri, range, instruction}; returns the edit for the client to apply."""
-        values = _arguments(args, ("uri", "range", "instruction"))
-        uri, start, end = _span(values)
-        instruction = str(values.get("instruction") or "")
-        proposal = await _run(
-            ls, "iquest: rewriting", lambda report: service.rewrite(uri, start, end, instruction, report)
-        )
-        return proposal_payload(proposal, _encoding(ls))
+        @server.command(REFACTOR_PLAN)
+        async def refactor_plan(ls: LanguageServer, *args: Any) -> dict[str, Any]:
+            """A refactor plan for {goal, focus?: [path or uri]}: returns {markdown, sections, uri?}."""
+            values = _arguments(args, ("goal", "focus"))
+            goal, focus = str(values.get("goal") or ""), [str(f) for f in values.get("focus") or []]
+            document = await _run(
+                ls, "iquest: refactor plan", lambda report: service.refactor_plan(goal, focus, report)
+            )
+            return {**_show_markdown(ls, document, "plan"), "sections": document.sections}
 
-    @server.command(EXPLAIN)
-    async def explain(ls: LanguageServer, *args: Any) -> dict[str, Any]:
-        """Explain {uri, range}: returns {markdown, title, uri?} and shows the markdown when the client can."""
-        uri, start, end = _span(_arguments(args, ("uri", "range")))
-        document = await _run(ls, "iquest: explaining", lambda report: service.explain(uri, start, end, report))
-        return _show_markdown(ls, document, "explain")
+        @server.command(PROPOSE_EDIT)
+        async def propose_edit(ls: LanguageServer, *args: Any) -> dict[str, Any]:
+            """Multi-file edit from {goal, files} (model answers in diffs) or {diff}; validated, needs confirmation."""
+            values = _arguments(args, ("goal", "files", "diff"))
+            diff = values.get("diff")
+            goal, files = str(values.get("goal") or ""), [str(f) for f in values.get("files") or []]
+            proposal = await _run(
+                ls,
+                "iquest: proposing an edit",
+                lambda report: service.propose_edit(goal, files, None if diff is None else str(diff), report),
+            )
+            return proposal_payload(proposal, position_encoding(ls))
 
-    @server.command(REFACTOR_PLAN)
-    async def refactor_plan(ls: LanguageServer, *args: Any) -> dict[str, Any]:
-        """A refactor plan for {goal, focus?: [path or uri]}: returns {markdown, sections, uri?}."""
-        values = _arguments(args, ("goal", "focus"))
-        goal, focus = str(values.get("goal") or ""), [str(f) for f in values.get("focus") or []]
-        document = await _run(ls, "iquest: refactor plan", lambda report: service.refactor_plan(goal, focus, report))
-        return {**_show_markdown(ls, document, "plan"), "sections": document.sections}
+        @server.command(FIX_AND_VERIFY)
+        async def fix_and_verify(ls: LanguageServer, *args: Any) -> dict[str, Any]:
+            """Fix {uri, range, problem?}, run iquest.testCommand on a temporary copy; the edit with its test result."""
+            values = _arguments(args, ("uri", "range", "problem"))
+            uri, start, end = _span(values)
+            problem = str(values.get("problem") or "")
+            proposal = await _run(
+                ls, "iquest: fix and verify", lambda report: service.fix_and_verify(uri, start, end, problem, report)
+            )
+            return proposal_payload(proposal, position_encoding(ls))
 
-    @server.command(PROPOSE_EDIT)
-    async def propose_edit(ls: LanguageServer, *args: Any) -> dict[str, Any]:
-        """Multi-file edit from {goal, files} (the model answers in diffs) or {diff}; validated, needs confirmation."""
-        values = _arguments(args, ("goal", "files", "diff"))
-        diff = values.get("diff")
-        goal, files = str(values.get("goal") or ""), [str(f) for f in values.get("files") or []]
-        proposal = await _run(
-            ls,
-            "iquest: proposing an edit",
-            lambda report: service.propose_edit(goal, files, None if diff is None else str(diff), report),
-        )
-        return proposal_payload(proposal, _encoding(ls))
-
-    @server.command(FIX_AND_VERIFY)
-    async def fix_and_verify(ls: LanguageServer, *args: Any) -> dict[str, Any]:
-        """Fix {uri, range, problem?} and run iquest.testCommand on a temporary copy; the edit with its test result."""
-        values = _arguments(args, ("uri", "range", "problem"))
-        uri, start, end = _span(values)
-        problem = str(values.get("problem") or "")
-        proposal = await _run(
-            ls, "iquest: fix and verify", lambda report: service.fix_and_verify(uri, start, end, problem, report)
-        )
-        return proposal_payload(proposal, _encoding(ls))
-
-    @server.command(ACCEPTED)
-    def accepted(ls: LanguageServer, *args: Any) -> dict[str, Any]:
-        """The client applied a proposal: record it in the audit log."""
-        values = _arguments(args, ("id", "action", "uri"))
-        service.accepted(values)
-        return {"recorded": True}
+        @server.command(ACCEPTED)
+        def accepted(ls: LanguageServer, *args: Any) -> dict[str, Any]:
+            """The client applied a proposal: record it in the audit log."""
+            values = _arguments(args, ("id", "action", "uri"))
+            service.accepted(values)
+            return {"recorded": True}

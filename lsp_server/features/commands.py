@@ -57,44 +57,53 @@ def status_payload(runtime: ModelRuntime) -> dict[str, Any]:
     return payload
 
 
-def register(
-    server: LanguageServer,
-    runtime: ModelRuntime,
-    reload_model: Callable[[], Awaitable[None]],
-    workspace: WorkspaceContextFeature,
-    completion: CompletionService,
-) -> None:
-    """Wire the commands."""
+class Commands:
+    """iquest.status, iquest.reloadModel and iquest.reindex."""
 
-    def payload() -> dict[str, Any]:
-        # What a soak watches for leaks: pending asyncio tasks, the futures pygls keeps by message
-        # id, live threads and the blocks Python's allocator holds (every object, gc-tracked or not; O(1)).
-        process = {
-            "pendingTasks": len(asyncio.all_tasks()),
-            "requestFutures": len(server.protocol._request_futures),
-            "threads": threading.active_count(),
-            "pythonBlocks": sys.getallocatedblocks(),
-        }
-        return {
-            **status_payload(runtime),
-            "index": workspace.status(),
-            "completion": completion.stats(),
-            "process": process,
-        }
+    def __init__(
+        self,
+        runtime: ModelRuntime,
+        reload_model: Callable[[], Awaitable[None]],
+        workspace: WorkspaceContextFeature,
+        completion: CompletionService,
+    ) -> None:
+        self._runtime = runtime
+        self._reload_model = reload_model
+        self._workspace = workspace
+        self._completion = completion
 
-    @server.command(STATUS)
-    def status(ls: LanguageServer, *args: Any) -> dict[str, Any]:
-        """Model state and FIM family, the last generation's figures, the index state."""
-        return payload()
+    def register(self, server: LanguageServer) -> None:
+        """Wire the commands."""
 
-    @server.command(RELOAD_MODEL)
-    async def reload(ls: LanguageServer, *args: Any) -> dict[str, Any]:
-        """Load the configured model again (after `iquest-lsp model fetch`, say)."""
-        await reload_model()
-        return payload()
+        def payload() -> dict[str, Any]:
+            # What a soak watches for leaks: pending asyncio tasks, the futures pygls keeps by message
+            # id, live threads and the blocks Python's allocator holds (every object, gc-tracked or not; O(1)).
+            process = {
+                "pendingTasks": len(asyncio.all_tasks()),
+                "requestFutures": len(server.protocol._request_futures),
+                "threads": threading.active_count(),
+                "pythonBlocks": sys.getallocatedblocks(),
+            }
+            return {
+                **status_payload(self._runtime),
+                "index": self._workspace.status(),
+                "completion": self._completion.stats(),
+                "process": process,
+            }
 
-    @server.command(REINDEX)
-    async def reindex(ls: LanguageServer, *args: Any) -> dict[str, Any]:
-        """Walk the workspace again."""
-        await workspace.reindex()
-        return payload()
+        @server.command(STATUS)
+        def status(ls: LanguageServer, *args: Any) -> dict[str, Any]:
+            """Model state and FIM family, the last generation's figures, the index state."""
+            return payload()
+
+        @server.command(RELOAD_MODEL)
+        async def reload(ls: LanguageServer, *args: Any) -> dict[str, Any]:
+            """Load the configured model again (after `iquest-lsp model fetch`, say)."""
+            await self._reload_model()
+            return payload()
+
+        @server.command(REINDEX)
+        async def reindex(ls: LanguageServer, *args: Any) -> dict[str, Any]:
+            """Walk the workspace again."""
+            await self._workspace.reindex()
+            return payload()

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from urllib.parse import unquote
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.workspace import TextDocument
+
+from lsp_server.actions.textedit import UTF16
 
 
 def open_document(server: LanguageServer, uri: str) -> TextDocument | None:
@@ -16,13 +17,28 @@ def open_document(server: LanguageServer, uri: str) -> TextDocument | None:
     return server.workspace.text_documents.get(unquote(uri))
 
 
-@dataclass
-class DocumentListeners:
-    """Callbacks run after pygls has applied each notification to its workspace."""
+def open_text(server: LanguageServer, uri: str) -> tuple[str, int | None] | None:
+    """The text and version of the open document for ``uri``, or None when it is not open."""
+    document = open_document(server, uri)
+    return None if document is None else (document.source, document.version)
 
-    opened: list[Callable[[str, str], None]] = field(default_factory=list)
-    changed: list[Callable[[str, str, int | None], None]] = field(default_factory=list)
-    closed: list[Callable[[str], None]] = field(default_factory=list)
+
+def position_encoding(server: LanguageServer) -> str:
+    """The position encoding agreed at initialize (pygls picks the client's first supported choice)."""
+    return str(getattr(server.workspace.position_encoding, "value", server.workspace.position_encoding) or UTF16)
+
+
+class DocumentListener:
+    """Hears about open documents after pygls has applied each notification; override the events that matter."""
+
+    def opened(self, uri: str, text: str) -> None:
+        """A document was opened with ``text``."""
+
+    def changed(self, uri: str, text: str, line: int | None) -> None:
+        """A document changed: its new full text and the first edited line (None: the whole text was replaced)."""
+
+    def closed(self, uri: str) -> None:
+        """A document was closed."""
 
 
 def _first_changed_line(params: types.DidChangeTextDocumentParams) -> int | None:
@@ -32,28 +48,35 @@ def _first_changed_line(params: types.DidChangeTextDocumentParams) -> int | None
     return None
 
 
-def register(server: LanguageServer, listeners: DocumentListeners) -> None:
-    """Wire didOpen/didChange/didClose to the listeners."""
+class DocumentSync:
+    """didOpen/didChange/didClose, told to every listener in the order the composition root gave."""
 
-    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
-    def did_open(ls: LanguageServer, params: types.DidOpenTextDocumentParams) -> None:
-        """A document was opened."""
-        for listener in listeners.opened:
-            listener(params.text_document.uri, params.text_document.text)
+    def __init__(self, listeners: Sequence[DocumentListener]) -> None:
+        self._listeners = tuple(listeners)
 
-    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
-    def did_change(ls: LanguageServer, params: types.DidChangeTextDocumentParams) -> None:
-        """A document changed; listeners get its new full text and the first edited line."""
-        uri = params.text_document.uri
-        document = open_document(ls, uri)
-        if document is None:
-            return
-        line = _first_changed_line(params)
-        for listener in listeners.changed:
-            listener(uri, document.source, line)
+    def register(self, server: LanguageServer) -> None:
+        """Wire didOpen/didChange/didClose to the listeners."""
+        listeners = self._listeners
 
-    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
-    def did_close(ls: LanguageServer, params: types.DidCloseTextDocumentParams) -> None:
-        """A document was closed."""
-        for listener in listeners.closed:
-            listener(params.text_document.uri)
+        @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+        def did_open(ls: LanguageServer, params: types.DidOpenTextDocumentParams) -> None:
+            """A document was opened."""
+            for listener in listeners:
+                listener.opened(params.text_document.uri, params.text_document.text)
+
+        @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+        def did_change(ls: LanguageServer, params: types.DidChangeTextDocumentParams) -> None:
+            """A document changed; listeners get its new full text and the first edited line."""
+            uri = params.text_document.uri
+            document = open_document(ls, uri)
+            if document is None:
+                return
+            line = _first_changed_line(params)
+            for listener in listeners:
+                listener.changed(uri, document.source, line)
+
+        @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+        def did_close(ls: LanguageServer, params: types.DidCloseTextDocumentParams) -> None:
+            """A document was closed."""
+            for listener in listeners:
+                listener.closed(params.text_document.uri)

@@ -11,7 +11,7 @@ from pygls.workspace import TextDocument
 
 from lsp_server.completion.layout import DocumentSnapshot
 from lsp_server.completion.service import CompletionService, Suggestion
-from lsp_server.features.documents import open_document
+from lsp_server.features.documents import DocumentListener, open_document
 from lsp_server.model.runtime import ModelUnavailable
 
 log = logging.getLogger(__name__)
@@ -55,27 +55,42 @@ def _insert_range(position: types.Position) -> types.Range:
     return types.Range(start=position, end=position)
 
 
-def register(server: LanguageServer, service: CompletionService) -> None:
-    """Wire both completion methods to the service."""
+class InlineCompletion(DocumentListener):
+    """Both completion methods on the completion service, which forgets a document when it closes."""
 
-    @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
-    async def inline_completion(ls: LanguageServer, params: types.InlineCompletionParams) -> types.InlineCompletionList:
-        """Ghost text at the cursor."""
-        _, suggestion = await _suggest(ls, service, params.text_document.uri, params.position)
-        items = (
-            []
-            if suggestion is None
-            else [types.InlineCompletionItem(insert_text=suggestion.text, range=_insert_range(params.position))]
-        )
-        return types.InlineCompletionList(items=items)
+    def __init__(self, service: CompletionService) -> None:
+        self._service = service
 
-    @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=[".", "(", " "]))
-    async def completion(ls: LanguageServer, params: types.CompletionParams) -> types.CompletionList:
-        """The same suggestion as one completion item, for clients without inline completion."""
-        document, suggestion = await _suggest(ls, service, params.text_document.uri, params.position)
-        if suggestion is None:
-            return types.CompletionList(is_incomplete=True, items=[])
-        return types.CompletionList(is_incomplete=True, items=[_completion_item(document, params.position, suggestion)])
+    def closed(self, uri: str) -> None:
+        """Drop what the service keeps for a closed document."""
+        self._service.document_closed(uri)
+
+    def register(self, server: LanguageServer) -> None:
+        """Wire both completion methods to the service."""
+        service = self._service
+
+        @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
+        async def inline_completion(
+            ls: LanguageServer, params: types.InlineCompletionParams
+        ) -> types.InlineCompletionList:
+            """Ghost text at the cursor."""
+            _, suggestion = await _suggest(ls, service, params.text_document.uri, params.position)
+            items = (
+                []
+                if suggestion is None
+                else [types.InlineCompletionItem(insert_text=suggestion.text, range=_insert_range(params.position))]
+            )
+            return types.InlineCompletionList(items=items)
+
+        @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=[".", "(", " "]))
+        async def completion(ls: LanguageServer, params: types.CompletionParams) -> types.CompletionList:
+            """The same suggestion as one completion item, for clients without inline completion."""
+            document, suggestion = await _suggest(ls, service, params.text_document.uri, params.position)
+            if suggestion is None:
+                return types.CompletionList(is_incomplete=True, items=[])
+            return types.CompletionList(
+                is_incomplete=True, items=[_completion_item(document, params.position, suggestion)]
+            )
 
 
 def _completion_item(document: TextDocument, position: types.Position, suggestion: Suggestion) -> types.CompletionItem:

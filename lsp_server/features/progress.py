@@ -6,14 +6,14 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
-log = logging.getLogger(__name__)
+from lsp_server.progress import Progress
 
-Report = Callable[[str, int], None]
+log = logging.getLogger(__name__)
 
 
 def _supported(server: LanguageServer) -> bool:
@@ -22,7 +22,7 @@ def _supported(server: LanguageServer) -> bool:
 
 
 @contextlib.asynccontextmanager
-async def work_done_progress(server: LanguageServer, title: str) -> AsyncIterator[Report]:
+async def work_done_progress(server: LanguageServer, title: str) -> AsyncIterator[Progress]:
     """Yield a thread-safe ``report(message, percent)``; the progress ends however the block exits."""
     if not _supported(server):
         yield lambda message, percent: None

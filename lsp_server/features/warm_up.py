@@ -20,7 +20,7 @@ from pygls.workspace import TextDocument
 
 from lsp_server.completion.layout import DocumentSnapshot
 from lsp_server.completion.service import CompletionService
-from lsp_server.features.documents import DocumentListeners, open_document
+from lsp_server.features.documents import DocumentListener, open_document
 
 DID_MOVE_CURSOR = "iquest/didMoveCursor"
 DID_CHANGE_VISIBLE_RANGE = "iquest/didChangeVisibleRange"
@@ -31,7 +31,7 @@ OPENED, VISIBLE, AT_USER = 0, 1, 2
 _DELAY_S = 0.3
 
 
-class WarmUp:
+class WarmUp(DocumentListener):
     """Schedules one warm-up at a time, at the place the user went to last."""
 
     def __init__(self, server: LanguageServer, service: CompletionService) -> None:
@@ -60,16 +60,37 @@ class WarmUp:
         if offset is not None:
             self._service.warm_up(DocumentSnapshot(uri, document.source, document.version), offset, guessed=guessed)
 
-    def listen(self, listeners: DocumentListeners) -> None:
-        """Warm up where documents open and at the end of the line an edit lands on."""
-        listeners.opened.append(
-            lambda uri, text: self.schedule(uri, lambda document: 0, guessed=True, likelihood=OPENED)
-        )
-        listeners.changed.append(self._changed)
+    def opened(self, uri: str, text: str) -> None:
+        """Warm up at the start of a document just opened."""
+        self.schedule(uri, lambda document: 0, guessed=True, likelihood=OPENED)
 
-    def _changed(self, uri: str, text: str, line: int | None) -> None:
+    def changed(self, uri: str, text: str, line: int | None) -> None:
+        """Warm up at the end of the line an edit lands on."""
         if line is not None:
             self.schedule(uri, lambda document: _end_of_line(document.source, line), guessed=True)
+
+    def register(self, server: LanguageServer) -> None:
+        """Wire the cursor and visible-range notifications to the warm-up."""
+
+        @server.feature(DID_CHANGE_VISIBLE_RANGE)
+        def did_change_visible_range(ls: LanguageServer, params: Any) -> None:
+            """A scroll came to rest: ``{textDocument: {uri}, range: {start: {line}, end: {line}}}``."""
+            try:
+                uri = params.textDocument.uri
+                first, last = int(params.range.start.line), int(params.range.end.line)
+            except (AttributeError, TypeError, ValueError):
+                return  # a malformed hint is ignored: it only ever saves time
+            self.schedule(uri, _middle_of(first, last), guessed=False, likelihood=VISIBLE)
+
+        @server.feature(DID_MOVE_CURSOR)
+        def did_move_cursor(ls: LanguageServer, params: Any) -> None:
+            """The client's cursor rests at a new place: ``{textDocument: {uri}, position: {line, character}}``."""
+            try:
+                uri = params.textDocument.uri
+                line, character = int(params.position.line), int(params.position.character)
+            except (AttributeError, TypeError, ValueError):
+                return  # a malformed hint is ignored: it only ever saves time
+            self.schedule(uri, _at_position(line, character), guessed=False)
 
 
 def _end_of_line(text: str, line: int) -> int | None:
@@ -103,27 +124,3 @@ def _middle_of(first: int, last: int) -> Callable[[TextDocument], int | None]:
         return _end_of_line(document.source, min((first + last) // 2, len(document.lines) - 1))
 
     return locate
-
-
-def register(server: LanguageServer, warm_up: WarmUp) -> None:
-    """Wire the cursor and visible-range notifications to the warm-up."""
-
-    @server.feature(DID_CHANGE_VISIBLE_RANGE)
-    def did_change_visible_range(ls: LanguageServer, params: Any) -> None:
-        """A scroll came to rest: ``{textDocument: {uri}, range: {start: {line}, end: {line}}}``."""
-        try:
-            uri = params.textDocument.uri
-            first, last = int(params.range.start.line), int(params.range.end.line)
-        except (AttributeError, TypeError, ValueError):
-            return  # a malformed hint is ignored: it only ever saves time
-        warm_up.schedule(uri, _middle_of(first, last), guessed=False, likelihood=VISIBLE)
-
-    @server.feature(DID_MOVE_CURSOR)
-    def did_move_cursor(ls: LanguageServer, params: Any) -> None:
-        """The client's cursor rests at a new place: ``{textDocument: {uri}, position: {line, character}}``."""
-        try:
-            uri = params.textDocument.uri
-            line, character = int(params.position.line), int(params.position.character)
-        except (AttributeError, TypeError, ValueError):
-            return  # a malformed hint is ignored: it only ever saves time
-        warm_up.schedule(uri, _at_position(line, character), guessed=False)

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
-from lsp_server.context.files import FilePolicy
+from lsp_server.context.files import FilePolicy, WorkspaceFiles
+from lsp_server.context.summaries import FileSummary
 from lsp_server.context.workspace import PromptContext, WorkspaceContext
-from lsp_server.features.documents import DocumentListeners
+from lsp_server.features.documents import DocumentListener
 from lsp_server.features.messages import Notifier
 from lsp_server.features.progress import work_done_progress
 from lsp_server.paths import cache_root
@@ -26,22 +28,44 @@ def _path(uri: str) -> Path | None:
     return Path(path) if path else None
 
 
-class WorkspaceContextFeature:
+class WorkspaceContextFeature(DocumentListener):
     """Owns the current WorkspaceContext (None when off) and adapts LSP events to it."""
 
     def __init__(self, server: LanguageServer, settings: SettingsStore, notifier: Notifier) -> None:
         self._server = server
         self._settings = settings
         self._notifier = notifier
+        self._files: dict[tuple, WorkspaceFiles] = {}  # the file rules over the folders while the index is off
         self.context: WorkspaceContext | None = None
 
-    def _roots(self) -> list[Path]:
+    def _folder_uris(self) -> list[str]:
         workspace = self._server.workspace
-        uris = [folder.uri for folder in workspace.folders.values()] or (
+        return [folder.uri for folder in workspace.folders.values()] or (
             [workspace.root_uri] if workspace.root_uri else []
         )
-        roots = [Path(p).resolve() for p in (to_fs_path(uri) for uri in uris if uri) if p]
+
+    def _roots(self) -> list[Path]:
+        roots = [Path(p).resolve() for p in (to_fs_path(uri) for uri in self._folder_uris() if uri) if p]
         return [root for root in roots if root.is_dir()]
+
+    def files(self) -> WorkspaceFiles | None:
+        """The index's file rules, or the same rules over the workspace folders when the index is off."""
+        if self.context is not None:
+            return self.context.files
+        roots = tuple(Path(p).resolve() for p in (to_fs_path(uri) for uri in self._folder_uris()) if p)
+        if not roots:
+            return None
+        current = self._settings.current
+        key = (roots, current.max_file_bytes, current.exclude)
+        if key not in self._files:
+            self._files.clear()
+            self._files[key] = WorkspaceFiles(roots, FilePolicy(current.max_file_bytes, current.exclude))
+        return self._files[key]
+
+    def summaries(self) -> Mapping[str, FileSummary]:
+        """The index's file summaries for refactor plans; none until it is ready."""
+        context = self.context
+        return context.index.summaries() if context is not None and context.state == "ready" else {}
 
     async def start(self) -> None:
         """Index the workspace in the background with progress (nothing when repoContext is off)."""
@@ -76,27 +100,23 @@ class WorkspaceContextFeature:
         if context is not None:
             context.stop()
 
-    def listen(self, listeners: DocumentListeners) -> None:
-        """Follow open documents."""
+    def opened(self, uri: str, text: str) -> None:
+        """Follow an opened document."""
+        path = _path(uri)
+        if self.context is not None and path is not None:
+            self.context.document_changed(path, text, None)
 
-        def opened(uri: str, text: str) -> None:
-            path = _path(uri)
-            if self.context is not None and path is not None:
-                self.context.document_changed(path, text, None)
+    def changed(self, uri: str, text: str, line: int | None) -> None:
+        """Follow an open document's edits."""
+        path = _path(uri)
+        if self.context is not None and path is not None:
+            self.context.document_changed(path, text, line)
 
-        def changed(uri: str, text: str, line: int | None) -> None:
-            path = _path(uri)
-            if self.context is not None and path is not None:
-                self.context.document_changed(path, text, line)
-
-        def closed(uri: str) -> None:
-            path = _path(uri)
-            if self.context is not None and path is not None:
-                self.context.document_closed(path)
-
-        listeners.opened.append(opened)
-        listeners.changed.append(changed)
-        listeners.closed.append(closed)
+    def closed(self, uri: str) -> None:
+        """Stop following a closed document."""
+        path = _path(uri)
+        if self.context is not None and path is not None:
+            self.context.document_closed(path)
 
     def prompt_context(
         self, uri: str, text: str, offset: int, budget_tokens: int, local: tuple[int, int] | None = None

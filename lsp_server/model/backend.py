@@ -89,9 +89,6 @@ class ChatRequest:
     stop: tuple[str, ...] = ()
 
 
-ProgressCallback = Callable[[str, int], None]
-
-
 class Backend(Protocol):
     """An inference engine; every method blocks and runs on the runtime's one worker thread."""
 

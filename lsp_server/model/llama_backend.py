@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import ctypes
 import logging
-import re
 import threading
 import time
 from collections import deque
@@ -21,17 +19,25 @@ from lsp_server.model.backend import (
     GenerationResult,
     ModelError,
     ModelInfo,
-    ProgressCallback,
 )
-from lsp_server.model.catalog import Catalog, CatalogEntry, UnknownModelError
-from lsp_server.model.fetch import is_verified, resolve_model
-from lsp_server.model.gguf import GGUFError, read_gguf_info
+from lsp_server.model.catalog import Catalog, UnknownModelError
+from lsp_server.model.fetch import resolve_model
 from lsp_server.model.healing import MAX_HEALED_BYTES, TokenHealer
-from lsp_server.model.kv_snapshots import KvSnapshots, Snapshot, shared_prefix
+from lsp_server.model.kv_snapshots import KvSnapshots
 from lsp_server.model.kv_spill import SnapshotSpill, spill_key
-from lsp_server.model.speed import MachineSpeed
+from lsp_server.model.live_kv import SNAPSHOT_MIN_TOKENS, LiveKv
+from lsp_server.model.llama_loading import (
+    chat_formatter,
+    check_model_file,
+    file_identity,
+    import_llama,
+    measure_speed,
+    vocab_pieces,
+)
+from lsp_server.model.skeleton import fill_skeleton, slot
 from lsp_server.paths import cache_root
-from lsp_server.prompting.budget import TEMPLATE_MARGIN_TOKENS, fit_window, start_on_step
+from lsp_server.progress import Progress
+from lsp_server.prompting.budget import TEMPLATE_MARGIN_TOKENS, fit_context, fit_local_window
 from lsp_server.prompting.fim import FimTemplate, detect_template
 
 if TYPE_CHECKING:
@@ -39,7 +45,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_SLOT = re.compile("\x00(\\d+)\x00")
 # Prompt batches of 128 tokens: a cancel (llama.cpp's abort callback stops the batch in flight)
 # loses at most one batch, and the compute buffer is ~40 MB smaller than with the default 512.
 # Measured here (2 vCPU, 0.5B coder): 64 / 128 / 256 tokens per batch evaluate a prompt at
@@ -48,9 +53,6 @@ _BATCH = 128
 # Warm-ups go in smaller batches: a request that stops one (llama.cpp aborts the batch in flight)
 # throws away at most this much of its work, and a user typing every second or so still lets it on.
 _WARM_UP_BATCH = 32
-# A saved KV state is restored when it spares this many more tokens than the live KV, and the live
-# KV is saved before a prompt overwrites at least this many of its tokens.
-_SNAPSHOT_MIN_TOKENS = 64
 # Where the full prompt would take too long to evaluate, a short one answers first: the lines around
 # the cursor, as many as evaluate in this long (and within the request's budget), but never fewer
 # tokens than the floor.
@@ -67,78 +69,6 @@ _RECENT_CONTEXTS = 4
 # seconds for the rest.
 _FULL_PROMPT_SLACK_S = 0.5
 _WARM_TOKENS = 64
-# Timed at load, after an untimed first batch that maps the weights in: code, ~100 tokens.
-_SPEED_SAMPLE = (
-    'def scale(points, factor):\n    """Multiply every coordinate by factor."""\n'
-    "    result = []\n    for x, y in points:\n        result.append((x * factor, y * factor))\n"
-    "    return result\n\n\nclass Box:\n    def __init__(self, width, height):\n"
-    "        self.width = width\n        self.height = height\n\n    def area(self):\n"
-    "        return self.width * self.height\n"
-)
-
-
-def _slot(index: int) -> str:
-    """A placeholder for user text in a template skeleton (NUL never occurs in a template)."""
-    return f"\x00{index}\x00"
-
-
-def _import_llama():
-    """Import llama_cpp lazily so the CLI and tests that need no model start fast."""
-    try:
-        import llama_cpp
-    except ImportError as exc:  # pragma: no cover - depends on the install
-        raise ModelError(f"llama-cpp-python is not installed ({exc}); run the README's set-up command") from exc
-    return llama_cpp
-
-
-def _check_model_file(path: Path, entry: CatalogEntry | None, spec: str) -> str:
-    """Return the GGUF architecture after checking presence, digest and header."""
-    if entry is not None and not entry.loadable:
-        raise ModelError(f"Model '{entry.name}' ({entry.architecture}) cannot be loaded: {entry.note}")
-    if not path.is_file():
-        if entry is not None:
-            raise ModelError(
-                f"Model '{entry.name}' is not downloaded yet. Fix: run `iquest-lsp model fetch {entry.name}`."
-            )
-        raise ModelError(f"Model file {path} does not exist. Fix: set iquest.model to a .gguf path or a catalog name.")
-    if entry is not None and entry.sha256 and not is_verified(path, entry.sha256, entry.size):
-        raise ModelError(
-            f"Model file {path} does not match the catalog's sha256 (corrupt or incomplete). "
-            f"Fix: run `iquest-lsp model fetch {entry.name}` again."
-        )
-    try:
-        info = read_gguf_info(path)
-    except (GGUFError, OSError) as exc:
-        raise ModelError(
-            f"{path} is not a usable GGUF model: {exc}. Fix: point iquest.model at a valid .gguf file."
-        ) from exc
-    return info.architecture or "unknown"
-
-
-def _file_identity(path: Path) -> str:
-    """A model file given by path: its place, size and modification time (hashing 1 GB would take seconds)."""
-    stat = path.stat()
-    return f"{path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
-
-
-def vocab_pieces(llm) -> list[bytes]:
-    """Each token's bytes; b"" for control and end-of-generation tokens, which never spell text.
-
-    ``llama_token_to_piece`` is called directly: ``Llama.detokenize`` gives b"" for pieces over
-    32 bytes (long runs of spaces or dashes).
-    """
-    llama_cpp = _import_llama()
-    vocab = llm._model.vocab
-    size = 256
-    buffer = ctypes.create_string_buffer(size)
-    pieces = []
-    for token in range(llm.n_vocab()):
-        if llama_cpp.llama_vocab_is_control(vocab, token) or llama_cpp.llama_vocab_is_eog(vocab, token):
-            pieces.append(b"")
-            continue
-        length = llama_cpp.llama_token_to_piece(vocab, token, buffer, size, 0, False)
-        pieces.append(buffer.raw[:length] if length > 0 else b"")
-    return pieces
 
 
 @dataclass(frozen=True)
@@ -167,7 +97,7 @@ class LlamaCppBackend:
         snapshot_bytes: int = 0,
         spill_bytes: int = 0,
         spill_dir: Path | None = None,
-        progress: ProgressCallback | None = None,
+        progress: Progress | None = None,
     ) -> None:
         report = progress or (lambda message, percent: None)
         try:
@@ -175,8 +105,8 @@ class LlamaCppBackend:
         except UnknownModelError as exc:
             raise ModelError(f"{exc}. Fix: set iquest.model to one of them or to a .gguf path.") from exc
         report("Checking model file", 5)
-        architecture = _check_model_file(resolved.path, resolved.entry, spec)
-        llama_cpp = _import_llama()
+        architecture = check_model_file(resolved.path, resolved.entry, spec)
+        llama_cpp = import_llama()
         report(f"Loading {resolved.path.name}", 20)
         try:
             self._llm = llama_cpp.Llama(
@@ -197,13 +127,13 @@ class LlamaCppBackend:
                 "model such as qwen2.5-coder-0.5b or iquest-coder-v1-7b-instruct."
             ) from exc
         report("Reading vocabulary", 90)
-        self.speed = self._measure_speed()
+        self.speed = measure_speed(self._llm)
         spill = None
         if snapshot_bytes > 0 and spill_bytes > 0:
-            identity = resolved.entry.sha256 if resolved.entry else _file_identity(resolved.path)
+            identity = resolved.entry.sha256 if resolved.entry else file_identity(resolved.path)
             key = spill_key(identity, llama_cpp.__version__, self._llm.n_ctx())
             spill = SnapshotSpill((spill_dir or cache_root() / "kv") / key, spill_bytes)
-        self.snapshots = KvSnapshots(snapshot_bytes, spill) if snapshot_bytes > 0 else None
+        self.kv = LiveKv(self._llm, KvSnapshots(snapshot_bytes, spill) if snapshot_bytes > 0 else None)
         self._token_cache: dict[str, list[int]] = {}
         # The paths and repository contexts of the latest full prompts (a document's stand-in while its
         # changed context fills in).
@@ -236,8 +166,20 @@ class LlamaCppBackend:
         )
         log.info("loaded %s (%s, FIM %s)", self.info.name, architecture, self.template.family)
 
+    @property
+    def snapshots(self) -> KvSnapshots | None:
+        """The saved KV states (None: off)."""
+        return self.kv.snapshots
+
+    @snapshots.setter
+    def snapshots(self, snapshots: KvSnapshots | None) -> None:
+        self.kv.snapshots = snapshots
+
     def _tokenize(self, text: str, *, special: bool) -> list[int]:
         return self._llm.tokenize(text.encode("utf-8", errors="replace"), add_bos=False, special=special)
+
+    def _special_tokens(self, text: str) -> list[int]:
+        return self._tokenize(text, special=True)
 
     def has_special_token(self, text: str) -> bool:
         """True when ``text`` is one special token of this model's vocabulary."""
@@ -260,23 +202,18 @@ class LlamaCppBackend:
         values = [prefix, suffix, repo_name or "", path or ""]
         slots: list[tuple[str, str]] = []
         for chunk_path, chunk_text in context:
-            slots.append((_slot(len(values)), _slot(len(values) + 1)))
+            slots.append((slot(len(values)), slot(len(values) + 1)))
             values += [chunk_path, chunk_text]
         skeleton = self.template.build(
-            _slot(0),
-            _slot(1),
-            repo_name=_slot(2) if repo_name is not None else None,
-            path=_slot(3) if path is not None else None,
+            slot(0),
+            slot(1),
+            repo_name=slot(2) if repo_name is not None else None,
+            path=slot(3) if path is not None else None,
             context=slots,
             comment=comment,
         )
         tokens: list[int] = self._llm.tokenize(b"", add_bos=True, special=False)
-        for index, piece in enumerate(_SLOT.split(skeleton)):
-            if index % 2:
-                tokens += self._tokens_of(values[int(piece)])
-            elif piece:
-                tokens += self._tokenize(piece, special=True)
-        return tokens
+        return tokens + fill_skeleton(skeleton, values, self._tokens_of, self._special_tokens)
 
     def _tokens_of(self, text: str) -> list[int]:
         """Plain-text tokens, cached for the long texts that repeat between requests (context)."""
@@ -301,15 +238,16 @@ class LlamaCppBackend:
         forced = text[len(text) - request.middle_chars :] if fim and request.middle_chars else ""
         head = text[: len(text) - len(forced)]
         forced_tokens = self._tokenize(forced, special=False) if forced else []
-        prefix, suffix = fit_window(
+        prefix, suffix = fit_local_window(
             head,
             request.suffix if fim else "",
             self.count_tokens,
             prefix_tokens=max(0, request.prefix_tokens - len(forced_tokens)),
             suffix_tokens=request.suffix_tokens if fim else 0,
+            first_line=request.prefix_first_line,
+            line_step=request.prefix_line_step,
         )
-        prefix = start_on_step(prefix, head, request.prefix_first_line, request.prefix_line_step)
-        context = self._fit_context(request.context, request.context_tokens)
+        context = fit_context(request.context, lambda text: len(self._tokens_of(text)), request.context_tokens)
         tokens = self.encode_prompt(prefix, suffix, request.repo_name, request.path, context, request.comment)
         typed = len(forced_tokens) if fim else len(self._tokenize(prefix[-MAX_HEALED_BYTES:], special=False))
         return tokens + forced_tokens, typed
@@ -324,61 +262,12 @@ class LlamaCppBackend:
         kept = len(tokens) - cut
         return tokens[:kept], b"".join(self._healer.piece(t) for t in tokens[kept:])
 
-    def _shift_match(self, tokens: list[int], min_match: int = 32) -> tuple[int, int] | None:
-        """Where the cached tokens pick ``tokens`` up again after their common prefix.
-
-        Returns (common prefix, cached position where the next ``min_match`` tokens follow), or None.
-        """
-        cached = self._llm.input_ids[: self._llm.n_tokens]
-        same = self._common_prefix(tokens)
-        probe = tokens[same : same + min_match]
-        if len(probe) < min_match or same >= len(cached) - min_match:
-            return None
-        starts = np.flatnonzero(cached[same + 1 :] == probe[0]) + same + 1
-        for start in starts:
-            if start + min_match <= len(cached) and cached[start : start + min_match].tolist() == probe:
-                return same, int(start)
-        return None
-
-    def _reuse_by_shifting(self, tokens: list[int]) -> int:
-        """Drop cached tokens that the new prompt no longer has and shift the rest of the KV left.
-
-        When the local window's start moves forward, the tokens after it are unchanged but sit at
-        earlier positions; shifting their KV (RoPE positions) avoids evaluating them again, as
-        llama-server's --cache-reuse does. Returns the number of tokens dropped.
-        """
-        match = self._shift_match(tokens)
-        if match is None:
-            return 0
-        same, start = match
-        dropped = start - same
-        if not self._llm._ctx.kv_cache_seq_rm(0, same, start):
-            return 0
-        self._llm._ctx.kv_cache_seq_shift(0, start, -1, -dropped)
-        cached = self._llm.input_ids[: self._llm.n_tokens]
-        kept = np.concatenate([cached[:same], cached[start:]])
-        self._llm.input_ids[: len(kept)] = kept
-        self._llm.n_tokens = len(kept)
-        return dropped
-
-    def _reusable(self, tokens: list[int]) -> int:
-        """How many leading tokens of ``tokens`` need no evaluation: live KV (shifted if need be) or a snapshot."""
-        match = self._shift_match(tokens)
-        if match is None:
-            live = self._common_prefix(tokens)
-        else:
-            same, start = match
-            cached = self._llm.input_ids[start : self._llm.n_tokens]
-            live = same + shared_prefix(cached, np.asarray(tokens[same:], dtype=cached.dtype))
-        saved = self.snapshots.longest_shared(tokens) if self.snapshots is not None else 0
-        return max(live, saved)
-
     def _shorter_to_answer(
         self, tokens: list[int], request: GenerationRequest, budget: float
     ) -> tuple[list[int], bytes] | None:
         """A stand-in prompt (healed) when the full one ``tokens`` does not fit the budget or a stand-in is
         warm and far cheaper: the full prompt with a repository context already in the KV, or a short one."""
-        full_s = self.speed.prompt_seconds(len(tokens) - self._reusable(tokens))
+        full_s = self.speed.prompt_seconds(len(tokens) - self.kv.reusable(tokens))
         if full_s <= _FULL_PROMPT_SLACK_S:
             return None
         earlier = self._with_earlier_context(request)
@@ -393,7 +282,7 @@ class LlamaCppBackend:
 
     def _warm_seconds(self, tokens: list[int]) -> float | None:
         """Seconds to evaluate what ``tokens`` still need when they are warm (see _WARM_TOKENS); else None."""
-        reusable = self._reusable(tokens)
+        reusable = self.kv.reusable(tokens)
         left = len(tokens) - reusable
         return self.speed.prompt_seconds(left) if left <= _WARM_TOKENS and reusable >= left else None
 
@@ -429,17 +318,6 @@ class LlamaCppBackend:
             path=None,
         )
 
-    def _fit_context(self, context: Sequence[tuple[str, str]], budget: int) -> list[tuple[str, str]]:
-        """Keep the leading context chunks whose tokens fit ``budget`` (the order is the caller's)."""
-        kept, used = [], 0
-        for chunk_path, chunk_text in context:
-            cost = len(self._tokens_of(chunk_text)) + len(self._tokens_of(chunk_path)) + 4
-            if used + cost > budget:
-                break
-            kept.append((chunk_path, chunk_text))
-            used += cost
-        return kept
-
     def complete(self, request: GenerationRequest, cancel: threading.Event) -> GenerationResult:
         """Run one FIM generation; returns early on cancel, deadline or a stop condition."""
         started = time.perf_counter()
@@ -452,8 +330,8 @@ class LlamaCppBackend:
         recent = (request.path, request.context, request.context_tokens)
         if not short and recent not in self._recent_contexts:
             self._recent_contexts.append(recent)
-        restored = self._swap_kv(tokens)
-        shifted = self._reuse_by_shifting(tokens)
+        restored = self.kv.swap(tokens)
+        shifted = self.kv.reuse_by_shifting(tokens)
         if shifted:
             log.debug("dropped %d cached tokens and shifted the rest of the KV", shifted)
 
@@ -469,49 +347,6 @@ class LlamaCppBackend:
             return self._result(tokens, _Decoded("", 0, "empty_prompt", 0.0), started, healed)
         decoded = self._decode(tokens, cancel, request.max_tokens, request.deadline, step, healed)
         return self._result(tokens, decoded, started, healed, restored, short)
-
-    def _swap_kv(self, tokens: list[int]) -> int:
-        """Save the live KV before ``tokens`` overwrite much of it; restore the saved state nearest to them.
-
-        Returns how many of ``tokens`` the restored state holds (0: none restored).
-        """
-        if self.snapshots is None:
-            return 0
-        live = self._common_prefix(tokens)
-        snapshot, shared = self.snapshots.best(tokens, worth=live + _SNAPSHOT_MIN_TOKENS)
-        if self._llm.n_tokens - live >= _SNAPSHOT_MIN_TOKENS:
-            self._save_live()
-        if snapshot is None or shared < live + _SNAPSHOT_MIN_TOKENS:
-            return 0
-        return shared if self._load(snapshot) else 0
-
-    def _save_live(self) -> None:
-        """Keep the live sequence's KV state with the tokens it holds."""
-        llama_cpp = _import_llama()
-        ctx = self._llm._ctx.ctx
-        size = llama_cpp.llama_state_seq_get_size(ctx, llama_cpp.llama_seq_id(0))
-        buffer = (ctypes.c_uint8 * size)()
-        written = llama_cpp.llama_state_seq_get_data(ctx, buffer, size, llama_cpp.llama_seq_id(0))
-        if written:
-            assert self.snapshots is not None
-            self.snapshots.add(self._llm.input_ids[: self._llm.n_tokens], ctypes.string_at(buffer, written))
-
-    def _load(self, snapshot: Snapshot) -> bool:
-        """Put a saved KV state back into the live sequence; False (and an empty KV) if llama.cpp refused it."""
-        llama_cpp = _import_llama()
-        buffer = (ctypes.c_uint8 * len(snapshot.state)).from_buffer_copy(snapshot.state)
-        if not llama_cpp.llama_state_seq_set_data(
-            self._llm._ctx.ctx, buffer, len(snapshot.state), llama_cpp.llama_seq_id(0)
-        ):
-            log.warning(
-                "llama.cpp refused a saved KV state of %d tokens; evaluating the prompt instead", len(snapshot.tokens)
-            )
-            self._llm.n_tokens = 0
-            return False
-        n = len(snapshot.tokens)
-        self._llm.input_ids[:n] = snapshot.tokens
-        self._llm.n_tokens = n
-        return True
 
     def _decode(
         self,
@@ -529,7 +364,7 @@ class LlamaCppBackend:
         The first tokens generated spell ``healed`` again, which the text then leaves out.
         """
         started = time.perf_counter()
-        reused = self._common_prefix(tokens)
+        reused = self.kv.common_prefix(tokens)
         max_tokens = max(0, min(max_tokens, self._llm.n_ctx() - len(tokens)))
         out: list[int] = []
         text = ""
@@ -616,41 +451,24 @@ class LlamaCppBackend:
             short_prompt=short,
         )
 
-    def _chat_formatter(self):
-        """The GGUF's own chat template (``tokenizer.chat_template``), or None when it has none."""
-        if self._formatter is None:
-            template = self._llm.metadata.get("tokenizer.chat_template")
-            if not template:
-                return None
-            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-
-            model = self._llm._model
-            eos = model.token_get_text(self._llm.token_eos()) if self._llm.token_eos() >= 0 else ""
-            bos = model.token_get_text(self._llm.token_bos()) if self._llm.token_bos() >= 0 else ""
-            self._formatter = Jinja2ChatFormatter(template, eos_token=eos, bos_token=bos)
-        return self._formatter
-
     def encode_chat(self, messages: Sequence[tuple[str, str]]) -> list[int]:
         """Tokenize a chat with the model's template; message contents never become special tokens."""
-        formatter = self._chat_formatter()
+        if self._formatter is None:
+            self._formatter = chat_formatter(self._llm)
+        formatter = self._formatter
         contents = [content for _, content in messages]
         if formatter is None:  # no template in the GGUF: a plain transcript
             skeleton = (
-                "".join(f"{role.capitalize()}: {_slot(i)}\n\n" for i, (role, _) in enumerate(messages)) + "Assistant: "
+                "".join(f"{role.capitalize()}: {slot(i)}\n\n" for i, (role, _) in enumerate(messages)) + "Assistant: "
             )
         else:
-            slots = [{"role": role, "content": _slot(i)} for i, (role, _) in enumerate(messages)]
+            slots = [{"role": role, "content": slot(i)} for i, (role, _) in enumerate(messages)]
             skeleton = formatter(messages=cast("list[ChatCompletionRequestMessage]", slots)).prompt
         tokens: list[int] = self._llm.tokenize(b"", add_bos=True, special=False)
         bos_text = formatter.bos_token if formatter is not None else ""
         if tokens and bos_text and skeleton.startswith(bos_text):
             skeleton = skeleton[len(bos_text) :]
-        for index, piece in enumerate(_SLOT.split(skeleton)):
-            if index % 2:
-                tokens += self._tokens_of(contents[int(piece)])
-            elif piece:
-                tokens += self._tokenize(piece, special=True)
-        return tokens
+        return tokens + fill_skeleton(skeleton, contents, self._tokens_of, self._special_tokens)
 
     def chat(self, request: ChatRequest, cancel: threading.Event) -> GenerationResult:
         """Answer a chat with the GGUF's chat template, streaming the text to ``request.on_text``.
@@ -660,7 +478,7 @@ class LlamaCppBackend:
         """
         started = time.perf_counter()
         tokens = self.encode_chat(request.messages)
-        restored = self._swap_kv(tokens)
+        restored = self.kv.swap(tokens)
 
         def step(text: str) -> tuple[str, str | None]:
             cut = min((text.find(stop) for stop in request.stop if stop and stop in text), default=-1)
@@ -688,33 +506,11 @@ class LlamaCppBackend:
             self._llm.eval(batch)
             self.speed.record_prompt(len(batch), time.perf_counter() - began)
 
-    def _common_prefix(self, tokens: list[int]) -> int:
-        """Tokens of ``tokens`` already in the KV cache from the previous call."""
-        cached = self._llm.input_ids[: self._llm.n_tokens]
-        return shared_prefix(cached, np.asarray(tokens[: len(cached)], dtype=cached.dtype))
-
-    def _measure_speed(self) -> MachineSpeed:
-        """Time a prompt batch and a few generated tokens of this model on this machine."""
-        sample = self._tokenize(_SPEED_SAMPLE, special=False)
-        self._llm.eval(sample[:8])  # untimed: the first decode maps the weights in
-        self._llm.n_tokens = 0
-        began = time.perf_counter()
-        self._llm.eval(sample)
-        prompt_s = time.perf_counter() - began
-        began = time.perf_counter()
-        for token in sample[:4]:
-            self._llm.eval([token])
-        generation_s = time.perf_counter() - began
-        self._llm.n_tokens = 0
-        speed = MachineSpeed(len(sample) / prompt_s, 4 / generation_s)
-        log.info("this machine: %.0f prompt tokens/s, %.0f generated tokens/s", speed.prompt_tps, speed.generation_tps)
-        return speed
-
     def close(self) -> None:
         """Keep the KV snapshots on disk (when spilling), then free the model and its context."""
         self._active_cancel.set()
         if self.snapshots is not None:
-            if self.snapshots.spill is not None and self._llm.n_tokens >= _SNAPSHOT_MIN_TOKENS:
-                self._save_live()
+            if self.snapshots.spill is not None and self._llm.n_tokens >= SNAPSHOT_MIN_TOKENS:
+                self.kv.save_live()
             self.snapshots.close()
         self._llm.close()

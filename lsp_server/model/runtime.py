@@ -17,12 +17,12 @@ from lsp_server.model.backend import (
     GenerationRequest,
     GenerationResult,
     ModelError,
-    ProgressCallback,
 )
+from lsp_server.progress import Progress
 
 log = logging.getLogger(__name__)
 
-BackendFactory = Callable[[ProgressCallback], Backend]
+BackendFactory = Callable[[Progress], Backend]
 
 
 class ModelState(enum.Enum):
@@ -75,7 +75,7 @@ class ModelRuntime:
             self._loaded = asyncio.Event()
         return self._loaded
 
-    async def load(self, factory: BackendFactory, progress: ProgressCallback) -> None:
+    async def load(self, factory: BackendFactory, progress: Progress) -> None:
         """Load (or reload) the model on the worker thread; raises ModelError on failure."""
         self.cancel_all()
         loaded = self._loaded_event()

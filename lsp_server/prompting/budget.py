@@ -8,13 +8,18 @@ counted once more as a whole and, if it came out over budget, trimmed to fit.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 CountTokens = Callable[[str], int]
 
 # Room for the FIM markers, a BOS token and the joins the per-line counts miss.
 TEMPLATE_MARGIN_TOKENS = 16
+# Where no tokenizer is at hand (remote servers, estimates before fetching context): code runs at about
+# 3.5-4 characters per token in the coder vocabularies, so 3 keeps an estimate on the safe side of a budget.
+SAFE_CHARS_PER_TOKEN = 3
+# What a context chunk costs beyond its path and text: the comment header and the line breaks around it.
+CHUNK_OVERHEAD_TOKENS = 4
 # The finest step a window start moves in when the coarse one would cut a short window down.
 _MIN_LINE_STEP = 8
 
@@ -62,6 +67,38 @@ def fit_window(
     if prefix_tokens < 0 or suffix_tokens < 0:
         raise ValueError("token budgets must not be negative")
     return _keep_tail(prefix, count_tokens, prefix_tokens), _keep_head(suffix, count_tokens, suffix_tokens)
+
+
+def estimate_tokens(text: str) -> int:
+    """A token count for ``text`` that errs high, without a tokenizer."""
+    return -(-len(text) // SAFE_CHARS_PER_TOKEN)
+
+
+def fit_local_window(
+    head: str,
+    suffix: str,
+    count_tokens: CountTokens,
+    *,
+    prefix_tokens: int,
+    suffix_tokens: int,
+    first_line: int,
+    line_step: int,
+) -> tuple[str, str]:
+    """``fit_window``, then the kept prefix starts on a line step (``start_on_step``) of ``head``."""
+    prefix, suffix = fit_window(head, suffix, count_tokens, prefix_tokens=prefix_tokens, suffix_tokens=suffix_tokens)
+    return start_on_step(prefix, head, first_line, line_step), suffix
+
+
+def fit_context(chunks: Sequence[tuple[str, str]], count_tokens: CountTokens, budget: int) -> list[tuple[str, str]]:
+    """The leading (path, text) chunks whose tokens fit ``budget`` (the order is the caller's)."""
+    kept, used = [], 0
+    for path, text in chunks:
+        cost = count_tokens(path) + count_tokens(text) + CHUNK_OVERHEAD_TOKENS
+        if used + cost > budget:
+            break
+        kept.append((path, text))
+        used += cost
+    return kept
 
 
 def start_on_step(kept: str, full: str, first_line: int, step: int) -> str:

@@ -7,6 +7,8 @@ import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 
+from bench_stats import percentile
+
 from .projects import LANGUAGES
 from .tasks import KINDS, Case
 
@@ -70,13 +72,6 @@ def score(
         stop_reason,
         prompt_tokens,
     )
-
-
-def percentile(values: Sequence[float], share: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
 def summarize(results: Iterable[Result]) -> dict[tuple[str, str], dict[str, float]]:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from lsp_server.model.backend import Backend, ProgressCallback
+from lsp_server.model.backend import Backend
 from lsp_server.model.runtime import BackendFactory
+from lsp_server.progress import Progress
 from lsp_server.settings import Settings
 
 
 def remote_backend_factory(settings: Settings) -> BackendFactory:
     """Make a loader for the llama-server or OpenAI-compatible backend with these settings."""
 
-    def build(progress: ProgressCallback) -> Backend:
+    def build(progress: Progress) -> Backend:
         from lsp_server.model.remote.http import HttpClient
 
         progress(f"Connecting to {settings.server_url}", 20)

@@ -10,7 +10,7 @@ from typing import Any
 
 from lsp_server.model.backend import GenerationResult
 from lsp_server.model.remote.http import HttpClient
-from lsp_server.model.remote.window import estimate_tokens
+from lsp_server.prompting.budget import estimate_tokens
 
 
 @dataclass(frozen=True)

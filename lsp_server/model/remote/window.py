@@ -6,16 +6,7 @@ from dataclasses import dataclass
 
 from lsp_server.model.backend import GenerationRequest
 from lsp_server.model.healing import healed_chars
-from lsp_server.prompting.budget import fit_window, start_on_step
-
-# Remote servers do not tokenize for us; code runs at about 3.5-4 characters per token in the
-# coder vocabularies, so 3 keeps the estimate on the safe side of the budget.
-_CHARS_PER_TOKEN = 3
-
-
-def estimate_tokens(text: str) -> int:
-    """A conservative token count for ``text``."""
-    return -(-len(text) // _CHARS_PER_TOKEN)
+from lsp_server.prompting.budget import estimate_tokens, fit_context, fit_local_window
 
 
 @dataclass(frozen=True)
@@ -47,19 +38,14 @@ def fit_request(
     middle_chars = max(0, request.middle_chars - len(healed)) if split_middle and uses_fim else 0
     middle = text[len(text) - middle_chars :] if middle_chars else ""
     head = text[: len(text) - len(middle)]
-    prefix, suffix = fit_window(
+    prefix, suffix = fit_local_window(
         head,
         request.suffix if uses_fim else "",
         estimate_tokens,
         prefix_tokens=max(0, request.prefix_tokens - estimate_tokens(middle)),
         suffix_tokens=request.suffix_tokens if uses_fim else 0,
+        first_line=request.prefix_first_line,
+        line_step=request.prefix_line_step,
     )
-    prefix = start_on_step(prefix, head, request.prefix_first_line, request.prefix_line_step)
-    kept, used = [], 0
-    for path, chunk in request.context:
-        cost = estimate_tokens(path) + estimate_tokens(chunk) + 4
-        if used + cost > request.context_tokens:
-            break
-        kept.append((path, chunk))
-        used += cost
+    kept = fit_context(request.context, estimate_tokens, request.context_tokens)
     return RemoteWindow(prefix, middle, suffix, tuple(kept), healed)

@@ -28,3 +28,16 @@ def test_forget_drops_a_file():
     recent.record("a.py", TEXT, 1)
     recent.forget("a.py")
     assert recent.others("x.py") == []
+
+
+def test_forget_changes_the_other_files_context_but_not_its_own():
+    recent = RecentSnippets()
+    recent.record("a.py", TEXT, 1)
+    recent.record("b.py", TEXT, 1)
+    others_of_b, own_of_a = recent.version_of_others("b.py"), recent.version_of_others("a.py")
+    recent.forget("a.py")
+    assert recent.version_of_others("b.py") != others_of_b
+    assert recent.version_of_others("a.py") == own_of_a
+    before = recent.version_of_others("b.py")
+    recent.forget("never-recorded.py")
+    assert recent.version_of_others("b.py") == before

@@ -7,7 +7,8 @@ from lsprotocol import types
 
 from lsp_server.actions.results import Proposal
 from lsp_server.actions.textedit import FileEdit, line_changes
-from lsp_server.features.code_actions import _encoding, proposal_payload, workspace_edit
+from lsp_server.features.code_actions import proposal_payload, workspace_edit
+from lsp_server.features.documents import position_encoding as _encoding
 
 
 def _edit(old, new, **kwargs):

@@ -99,10 +99,10 @@ def qwen():
 
     from lsp_server.model.catalog import load_catalog
     from lsp_server.model.fetch import model_file
-    from lsp_server.model.llama_backend import _import_llama, vocab_pieces
+    from lsp_server.model.llama_loading import import_llama, vocab_pieces
 
     require_model("qwen2.5-coder-0.5b")
-    llama_cpp = _import_llama()
+    llama_cpp = import_llama()
     path = model_file(load_catalog().get("qwen2.5-coder-0.5b"))
     llm = llama_cpp.Llama(model_path=str(path), vocab_only=True, verbose=False)
     return llm, TokenHealer(vocab_pieces(llm))

@@ -1,7 +1,8 @@
 """fit_request: the typed middle apart, a held-back space, budgets by estimate, context that fits."""
 
 from lsp_server.model.backend import GenerationRequest
-from lsp_server.model.remote.window import estimate_tokens, fit_request
+from lsp_server.model.remote.window import fit_request
+from lsp_server.prompting.budget import estimate_tokens
 
 
 def _request(**kwargs) -> GenerationRequest:

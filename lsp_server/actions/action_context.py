@@ -1,4 +1,4 @@
-"""What every action needs around the model: its inputs checked, prompts fitted, generations streamed, audit."""
+"""What every action needs: its inputs checked, prompts fitted, generations streamed, results audited."""
 
 from __future__ import annotations
 
@@ -7,16 +7,16 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from lsp_server.actions.regions import lines_around, reindent, whole_lines
-from lsp_server.actions.results import ActionFailed, Position, Proposal, Report
+from lsp_server.actions.results import Position, Proposal
 from lsp_server.actions.sources import ActionError, Source, Sources
-from lsp_server.actions.syntax import enclosing_definition, error_count
 from lsp_server.actions.textedit import offset_at
 from lsp_server.audit import AuditLog
 from lsp_server.context.secrets import is_secret_path, redact
+from lsp_server.context.summaries import FileSummary
 from lsp_server.context.workspace import ContextProvider
 from lsp_server.model.backend import ChatRequest, GenerationResult
 from lsp_server.model.runtime import ModelRuntime
+from lsp_server.progress import Progress
 from lsp_server.prompting import chat
 from lsp_server.prompting.prompt_log import log_prompt
 from lsp_server.settings import Settings
@@ -25,7 +25,9 @@ log = logging.getLogger(__name__)
 
 PROMPT_OVERHEAD_TOKENS = 256
 
-_LINES_AROUND_PROBLEM = 3
+# Workspace summaries for the refactor-plan seed (empty when the index is off).
+Summaries = Callable[[], Mapping[str, FileSummary]]
+
 _REPORT_EVERY_S = 0.25
 
 
@@ -33,8 +35,8 @@ def _estimate_tokens(text: str) -> int:
     return len(text) // 3 + 1
 
 
-class ModelCalls:
-    """The shared steps of the action services (a base for them; no pygls)."""
+class ActionContext:
+    """The sources, settings, model, repository context and audit log that every action shares (no pygls)."""
 
     def __init__(
         self,
@@ -42,13 +44,15 @@ class ModelCalls:
         settings: Callable[[], Settings],
         audit: AuditLog,
         sources: Sources,
-        context: ContextProvider | None = None,
+        prompt_context: ContextProvider | None = None,
+        summaries: Summaries = dict,
     ) -> None:
         self.runtime = runtime
         self.settings = settings
         self.audit = audit
         self.sources = sources
-        self.context = context
+        self.prompt_context = prompt_context
+        self.summaries = summaries
 
     def offsets(self, source: Source, start: Position, end: Position) -> tuple[int, int]:
         """Character offsets of an LSP range in the source; ActionError when it is outside."""
@@ -89,9 +93,9 @@ class ModelCalls:
     def repo_context(self, source: Source, offset: int, budget: int) -> list[tuple[str, str]]:
         """Redacted repository context for a place in a file, from the index."""
         settings = self.settings()
-        if self.context is None or not settings.repo_context or budget <= 0:
+        if self.prompt_context is None or not settings.repo_context or budget <= 0:
             return []
-        found = self.context(source.uri, source.text, offset, budget, None)
+        found = self.prompt_context(source.uri, source.text, offset, budget, None)
         if found is None:
             return []
         return [(chunk.path, redact(chunk.text)) for chunk in found.chunks]
@@ -108,7 +112,9 @@ class ModelCalls:
         context_budget = min(self.settings().context_tokens, room - count(code), n_ctx // 4)
         return code, self.repo_context(source, offset, context_budget)
 
-    async def generate(self, messages: chat.Messages, max_tokens: int, report: Report, label: str) -> GenerationResult:
+    async def generate(
+        self, messages: chat.Messages, max_tokens: int, report: Progress, label: str
+    ) -> GenerationResult:
         """One chat generation with streamed progress; cancelling the caller stops the model."""
         settings = self.settings()
         last = [0.0]
@@ -168,51 +174,3 @@ class ModelCalls:
         """Audit a finished proposal with the range it was asked for."""
         range_ = {"start": data.get("start"), "end": data.get("end")} if data else None
         self.audit_proposal(proposal, prompt, output, uri, range_)
-
-    async def region_candidate(
-        self,
-        source: Source,
-        start: int,
-        end: int,
-        messages_for: Callable[[str, list], chat.Messages],
-        report: Report,
-        label: str,
-        feedback: tuple[chat.Messages, str, str] | None = None,
-    ) -> tuple[str, chat.Messages, GenerationResult]:
-        """New text of the whole document with [start, end) replaced by the model's code; one retry on bad syntax."""
-        settings = self.settings()
-        original = source.text[start:end]
-        language = source.language
-        code, context = await self.prompt_parts(source, original, start, settings.action_max_tokens)
-        messages = messages_for(code, context) if feedback is None else chat.retry_messages(*feedback)
-        problem = answer = ""
-        for attempt in range(2):
-            if attempt:
-                messages = chat.retry_messages(messages, answer, problem)
-            result = await self.generate(
-                messages, settings.action_max_tokens, report, label if not attempt else f"{label} (retry)"
-            )
-            answer = result.text
-            replacement = chat.extract_code(answer)
-            if replacement is None:
-                problem = "it contained no code block"
-                continue
-            new = source.text[:start] + reindent(original, replacement) + source.text[end:]
-            if language is not None:
-                added = error_count(new, language) - error_count(source.text, language)
-                if added > 0:
-                    problem = f"the code does not parse ({added} new syntax error{'s' if added > 1 else ''})"
-                    continue
-            if new == source.text:
-                problem = "it changed nothing"
-                continue
-            return new, messages, result
-        raise ActionFailed(f"the model's answer was rejected twice (last: {problem}); nothing was changed")
-
-    def fix_region(self, source: Source, offset: int) -> tuple[int, int]:
-        """The lines a fix rewrites: the enclosing function, else a few lines around the problem."""
-        language = source.language
-        function = enclosing_definition(source.text, language, offset, functions_only=True) if language else None
-        if function is not None:
-            return whole_lines(source.text, function.start, function.end)
-        return lines_around(source.text, offset, _LINES_AROUND_PROBLEM, _LINES_AROUND_PROBLEM)
