@@ -7,32 +7,58 @@ from dataclasses import dataclass
 from tree_sitter import Node
 
 from lsp_server.context.languages import get_parser
+from lsp_server.context.summaries.nodes import (
+    C_FUNCTIONS,
+    C_STRUCTS,
+    CPP_CLASSES,
+    GO_FUNCTIONS,
+    GO_METHODS,
+    GO_TYPE_DECLARATIONS,
+    JAVA_CLASSES,
+    JAVA_CONSTRUCTORS,
+    JAVA_ENUMS,
+    JAVA_INTERFACES,
+    JAVA_METHODS,
+    JS_CLASSES,
+    JS_EXPORTS,
+    JS_FUNCTIONS,
+    JS_METHODS,
+    PYTHON_CLASSES,
+    PYTHON_DECORATED,
+    PYTHON_FUNCTIONS,
+    RUST_ENUMS,
+    RUST_FUNCTIONS,
+    RUST_IMPLS,
+    RUST_STRUCTS,
+    RUST_TRAITS,
+    TS_INTERFACES,
+)
 
 # Node types that are a function or a class-like definition, per language.
 _FUNCTIONS: dict[str, frozenset[str]] = {
-    "python": frozenset({"function_definition"}),
-    "javascript": frozenset({"function_declaration", "method_definition", "generator_function_declaration"}),
-    "typescript": frozenset({"function_declaration", "method_definition", "generator_function_declaration"}),
-    "tsx": frozenset({"function_declaration", "method_definition", "generator_function_declaration"}),
-    "go": frozenset({"function_declaration", "method_declaration"}),
-    "rust": frozenset({"function_item"}),
-    "java": frozenset({"method_declaration", "constructor_declaration"}),
-    "c": frozenset({"function_definition"}),
-    "cpp": frozenset({"function_definition"}),
+    "python": PYTHON_FUNCTIONS,
+    "javascript": JS_FUNCTIONS | JS_METHODS,
+    "typescript": JS_FUNCTIONS | JS_METHODS,
+    "tsx": JS_FUNCTIONS | JS_METHODS,
+    "go": GO_FUNCTIONS | GO_METHODS,
+    "rust": RUST_FUNCTIONS,
+    "java": JAVA_METHODS | JAVA_CONSTRUCTORS,
+    "c": C_FUNCTIONS,
+    "cpp": C_FUNCTIONS,
 }
 _CLASSES: dict[str, frozenset[str]] = {
-    "python": frozenset({"class_definition"}),
-    "javascript": frozenset({"class_declaration"}),
-    "typescript": frozenset({"class_declaration", "interface_declaration"}),
-    "tsx": frozenset({"class_declaration", "interface_declaration"}),
-    "go": frozenset({"type_declaration"}),
-    "rust": frozenset({"struct_item", "enum_item", "trait_item", "impl_item"}),
-    "java": frozenset({"class_declaration", "interface_declaration", "enum_declaration"}),
-    "c": frozenset({"struct_specifier"}),
-    "cpp": frozenset({"class_specifier", "struct_specifier"}),
+    "python": PYTHON_CLASSES,
+    "javascript": JS_CLASSES,
+    "typescript": JS_CLASSES | TS_INTERFACES,
+    "tsx": JS_CLASSES | TS_INTERFACES,
+    "go": GO_TYPE_DECLARATIONS,
+    "rust": RUST_STRUCTS | RUST_ENUMS | RUST_TRAITS | RUST_IMPLS,
+    "java": JAVA_CLASSES | JAVA_INTERFACES | JAVA_ENUMS,
+    "c": C_STRUCTS,
+    "cpp": CPP_CLASSES | C_STRUCTS,
 }
-# Wrappers whose start is the definition's real start (decorators, export, arrow-function consts).
-_WRAPPERS = frozenset({"decorated_definition", "export_statement"})
+# Wrappers whose start is the definition's real start (decorators, export).
+_WRAPPERS = PYTHON_DECORATED | JS_EXPORTS
 
 
 @dataclass(frozen=True)
@@ -62,15 +88,15 @@ class _Offsets:
 
 def _node_name(node: Node) -> str:
     name = node.child_by_field_name("name")
-    if name is None and node.type == "type_declaration":
+    if name is None and node.type in GO_TYPE_DECLARATIONS:
         spec = next((child for child in node.named_children if child.type == "type_spec"), None)
         name = spec.child_by_field_name("name") if spec is not None else None
-    if name is None and node.type == "function_definition":  # C/C++: the name is inside the declarator
+    if name is None and node.type in C_FUNCTIONS:  # C/C++: the name is inside the declarator
         declarator = node.child_by_field_name("declarator")
         while declarator is not None and declarator.child_by_field_name("declarator") is not None:
             declarator = declarator.child_by_field_name("declarator")
         name = declarator
-    if name is None and node.type == "impl_item":
+    if name is None and node.type in RUST_IMPLS:
         name = node.child_by_field_name("type")
     return name.text.decode("utf-8", errors="replace") if name is not None and name.text else ""
 
