@@ -34,10 +34,11 @@ from lsp_server.model.llama_loading import (
     measure_speed,
     vocab_pieces,
 )
+from lsp_server.model.short_prompt import short_request
 from lsp_server.model.skeleton import fill_skeleton, slot
 from lsp_server.paths import cache_root
 from lsp_server.progress import Progress
-from lsp_server.prompting.budget import TEMPLATE_MARGIN_TOKENS, fit_context, fit_local_window
+from lsp_server.prompting.budget import fit_context, fit_local_window
 from lsp_server.prompting.fim import FimTemplate, detect_template
 
 if TYPE_CHECKING:
@@ -53,14 +54,6 @@ _BATCH = 128
 # Warm-ups go in smaller batches: a request that stops one (llama.cpp aborts the batch in flight)
 # throws away at most this much of its work, and a user typing every second or so still lets it on.
 _WARM_UP_BATCH = 32
-# Where the full prompt would take too long to evaluate, a short one answers first: the lines around
-# the cursor, as many as evaluate in this long (and within the request's budget), but never fewer
-# tokens than the floor.
-_SHORT_PROMPT_S = 2.0
-_SHORT_PROMPT_MIN_TOKENS = 48
-# The short prompt's size moves in steps of this many tokens, so that the one at a place comes back
-# the same (and its KV with it) while the measured speed moves a little.
-_SHORT_PROMPT_STEP = 64
 # How many recent repository contexts are tried as a stand-in for a changed one.
 _RECENT_CONTEXTS = 4
 # Within the budget the full prompt answers, unless a stand-in is warm (the KV or a snapshot holds all
@@ -273,7 +266,7 @@ class LlamaCppBackend:
         earlier = self._with_earlier_context(request)
         if earlier is not None and (full_s > budget or full_s > earlier[2] + _FULL_PROMPT_SLACK_S):
             return earlier[:2]
-        short_tokens, healed = self._healed_prompt(self._short_request(request, budget))
+        short_tokens, healed = self._healed_prompt(short_request(request, self.speed, budget))
         if full_s <= budget:
             short_s = self._warm_seconds(short_tokens)
             if short_s is None or full_s <= short_s + _FULL_PROMPT_SLACK_S:
@@ -301,22 +294,6 @@ class LlamaCppBackend:
             if seconds is not None:
                 return tokens, healed, seconds
         return None
-
-    def _short_request(self, request: GenerationRequest, budget_s: float) -> GenerationRequest:
-        """The request with only the lines around the cursor that evaluate within the short prompt's time."""
-        room = self.speed.prompt_tokens_within(min(budget_s, _SHORT_PROMPT_S)) - TEMPLATE_MARGIN_TOKENS
-        room = room // _SHORT_PROMPT_STEP * _SHORT_PROMPT_STEP  # the same size as the speed estimate wavers
-        room = max(_SHORT_PROMPT_MIN_TOKENS, min(room, request.prefix_tokens + request.suffix_tokens))
-        suffix = min(request.suffix_tokens, room // 4)
-        return replace(
-            request,
-            prefix_tokens=room - suffix,
-            suffix_tokens=suffix,
-            context=(),
-            context_tokens=0,
-            repo_name=None,
-            path=None,
-        )
 
     def complete(self, request: GenerationRequest, cancel: threading.Event) -> GenerationResult:
         """Run one FIM generation; returns early on cancel, deadline or a stop condition."""
