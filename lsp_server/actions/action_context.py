@@ -9,13 +9,13 @@ from typing import Any
 
 from lsp_server.actions.results import Position, Proposal
 from lsp_server.actions.sources import ActionError, Source, Sources
-from lsp_server.actions.textedit import offset_at
 from lsp_server.audit import AuditLog
 from lsp_server.context.secrets import is_secret_path, redact
 from lsp_server.context.summaries import FileSummary
 from lsp_server.context.workspace import ContextProvider
 from lsp_server.model.backend import ChatRequest, GenerationResult
 from lsp_server.model.runtime import ModelRuntime
+from lsp_server.positions import offset_at
 from lsp_server.progress import Progress
 from lsp_server.prompting import chat
 from lsp_server.prompting.prompt_log import log_prompt

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from lsp_server.actions.syntax import Definition
+from lsp_server.actions.syntax import EnclosingDefinition
 from lsp_server.actions.textedit import TextChange
 
 _PY_DOCSTRING_START = re.compile(r'^[rRuU]?("""|\'\'\'|"|\')')
@@ -21,7 +21,7 @@ def _indent_at(text: str, offset: int) -> str:
     return line[: len(line) - len(line.lstrip(" \t"))]
 
 
-def has_doc(text: str, language: str, definition: Definition) -> bool:
+def has_doc(text: str, language: str, definition: EnclosingDefinition) -> bool:
     """Whether the definition already has a docstring (Python) or a comment right above it."""
     if language == "python":
         return definition.body_start is not None and bool(_PY_DOCSTRING_START.match(text[definition.body_start :]))
@@ -30,7 +30,7 @@ def has_doc(text: str, language: str, definition: Definition) -> bool:
     return above.startswith(("//", "/*", "*", "///"))
 
 
-def can_document(text: str, language: str, definition: Definition) -> bool:
+def can_document(text: str, language: str, definition: EnclosingDefinition) -> bool:
     """Whether a doc comment can be inserted (a Python body must start on its own line)."""
     if language != "python":
         return True
@@ -38,7 +38,7 @@ def can_document(text: str, language: str, definition: Definition) -> bool:
     return body is not None and "\n" in text[definition.start : body]
 
 
-def doc_change(text: str, language: str, definition: Definition, doc: str) -> TextChange:
+def doc_change(text: str, language: str, definition: EnclosingDefinition, doc: str) -> TextChange:
     """The insertion that documents ``definition`` with ``doc`` (plain text, one or more lines)."""
     lines = doc.strip().splitlines() or [""]
     if language == "python":

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlparse
 
-from lsp_server.actions.textedit import UTF16
 from lsp_server.context.files import WorkspaceFiles
 from lsp_server.context.languages import language_for_path
+from lsp_server.positions import UTF16
+from lsp_server.uris import uri_to_path
 
 
 class ActionError(Exception):
@@ -28,12 +28,6 @@ class Source:
     @property
     def language(self) -> str | None:
         return language_for_path(self.path or self.uri)
-
-
-def uri_to_path(uri: str) -> Path | None:
-    """The local path of a file URI, or None for other schemes."""
-    parsed = urlparse(uri)
-    return Path(unquote(parsed.path)) if parsed.scheme == "file" else None
 
 
 # uri -> (text, version) of an open document, or None when it is not open.

@@ -62,7 +62,7 @@ _WRAPPERS = PYTHON_DECORATED | JS_EXPORTS
 
 
 @dataclass(frozen=True)
-class Definition:
+class EnclosingDefinition:
     """A function or class around a position; offsets are Python character offsets."""
 
     kind: str  # "function" or "class"
@@ -101,13 +101,17 @@ def _node_name(node: Node) -> str:
     return name.text.decode("utf-8", errors="replace") if name is not None and name.text else ""
 
 
-def enclosing_definition(text: str, language: str, offset: int, *, functions_only: bool = False) -> Definition | None:
+def enclosing_definition(
+    text: str, language: str, offset: int, *, functions_only: bool = False
+) -> EnclosingDefinition | None:
     """The innermost function (or class, unless ``functions_only``) that contains ``offset``."""
     definition, function = enclosing_definitions(text, language, offset)
     return function if functions_only else definition
 
 
-def enclosing_definitions(text: str, language: str, offset: int) -> tuple[Definition | None, Definition | None]:
+def enclosing_definitions(
+    text: str, language: str, offset: int
+) -> tuple[EnclosingDefinition | None, EnclosingDefinition | None]:
     """The innermost function or class, and the innermost function, that contain ``offset`` (one parse)."""
     functions = _FUNCTIONS.get(language, frozenset())
     kinds = functions | _CLASSES.get(language, frozenset())
@@ -125,14 +129,14 @@ def enclosing_definitions(text: str, language: str, offset: int) -> tuple[Defini
     return _definition(node, language, offsets), _definition(function, language, offsets)
 
 
-def _definition(node: Node | None, language: str, offsets: _Offsets) -> Definition | None:
+def _definition(node: Node | None, language: str, offsets: _Offsets) -> EnclosingDefinition | None:
     if node is None:
         return None
     outer = node
     while outer.parent is not None and outer.parent.type in _WRAPPERS:
         outer = outer.parent
     body = node.child_by_field_name("body")
-    return Definition(
+    return EnclosingDefinition(
         kind="function" if node.type in _FUNCTIONS.get(language, ()) else "class",
         name=_node_name(node),
         start=offsets.char(outer.start_byte),

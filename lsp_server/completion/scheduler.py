@@ -12,7 +12,7 @@ from typing import Any
 from lsp_server.completion.cache import TypingThroughCache, suffix_key
 from lsp_server.completion.layout import DocumentSnapshot, build_request
 from lsp_server.context.workspace import ContextProvider
-from lsp_server.model.backend import GenerationRequest, GenerationResult, ModelInfo
+from lsp_server.model.backend import GenerationRequest, GenerationResult, ModelInfo, StopReason
 from lsp_server.model.runtime import ModelRuntime
 from lsp_server.model.speed import prompt_cap
 from lsp_server.prompting.prompt_log import log_prompt
@@ -174,7 +174,7 @@ class GenerationScheduler:
                 if lines.strip() and since is not None and time.monotonic() - since >= first_lines_s:
                     job.detached = True
                     self._counts["firstLines"] += 1
-                    return GenerationResult(lines, "", 0, 0, 0, 0.0, 0.0, "first_lines")
+                    return GenerationResult(lines, "", 0, 0, 0, 0.0, 0.0, StopReason.FIRST_LINES)
                 done, _ = await asyncio.wait({job.task}, timeout=_FIRST_LINES_POLL_S)
             return job.task.result()
         finally:
@@ -228,7 +228,7 @@ class GenerationScheduler:
                 return
             result = done.result()
             log_prompt(result.prompt, "speculation" if speculative else "request", result.healed)
-            if result.stop_reason != "cancelled":
+            if result.stop_reason != StopReason.CANCELLED:
                 self._cache.put(doc.uri, prefix, suffix, usable_text(result), short=result.short_prompt)
 
         task.add_done_callback(finished)
@@ -267,7 +267,7 @@ class GenerationScheduler:
             "promptTokens": result.prompt_tokens,
             "evaluatedTokens": result.evaluated_tokens,
             "ms": round(result.total_ms, 1),
-            "completed": result.stop_reason == "warm_up",
+            "completed": result.stop_reason == StopReason.WARM_UP,
         }
         log.debug(
             "warm-up: %d prompt tokens, %d evaluated in %.0f ms",
@@ -279,7 +279,7 @@ class GenerationScheduler:
 
 def usable_text(result: GenerationResult) -> str:
     """The raw text worth showing: out of time, only whole lines, never a half-written one."""
-    return whole_lines(result.text) if result.stop_reason == "deadline" else result.text
+    return whole_lines(result.text) if result.stop_reason == StopReason.DEADLINE else result.text
 
 
 def whole_lines(raw: str) -> str:
@@ -289,7 +289,7 @@ def whole_lines(raw: str) -> str:
 
 def _filled_in(done: asyncio.Task) -> bool:
     """True when a fill-in evaluated its whole prompt (not cancelled, failed or stopped)."""
-    return not (done.cancelled() or done.exception() is not None or done.result().stop_reason != "warm_up")
+    return not (done.cancelled() or done.exception() is not None or done.result().stop_reason != StopReason.WARM_UP)
 
 
 def _recording(partial: _Partial, should_stop: Callable[[str], bool] | None) -> Callable[[str], bool]:

@@ -18,7 +18,7 @@ from lsp_server.completion.scheduler import GenerationScheduler, usable_text
 from lsp_server.completion.speculation import SpeculationPolicy
 from lsp_server.context.secrets import is_secret_path
 from lsp_server.context.workspace import ContextProvider
-from lsp_server.model.backend import GenerationResult
+from lsp_server.model.backend import GenerationResult, StopReason
 from lsp_server.model.runtime import ModelRuntime
 from lsp_server.model.speed import prompt_cap
 from lsp_server.settings import Settings
@@ -37,7 +37,7 @@ class Suggestion:
     prompt_tokens: int
     evaluated_tokens: int
     generated_tokens: int
-    stop_reason: str
+    stop_reason: StopReason
     source: str = "model"
 
 
@@ -100,7 +100,7 @@ class CompletionService:
         cached = self._cache.lookup(doc.uri, prefix, suffix)
         if cached is not None and clean(cached.rest):
             self._counts["fromCache"] += 1
-            empty = GenerationResult("", "", 0, 0, 0, 0.0, 0.0, "cache", short_prompt=cached.short)
+            empty = GenerationResult("", "", 0, 0, 0, 0.0, 0.0, StopReason.CACHE, short_prompt=cached.short)
             return self._shown(doc, offset, clean(cached.rest), empty, multiline, started, "cache", still_valid)
         if settings.debounce_ms:
             await asyncio.sleep(settings.debounce_ms / 1000)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import logging
 import threading
 from collections.abc import Callable, Collection, Sequence
@@ -25,6 +26,16 @@ log = logging.getLogger(__name__)
 
 # Re-summarizing an open document is deferred until typing pauses for this long.
 _OPEN_DOCUMENT_DELAY_S = 0.5
+
+
+class IndexState(enum.StrEnum):
+    """Where the workspace index is in its life; the values are what iquest.status shows."""
+
+    NOT_STARTED = "not started"
+    INDEXING = "indexing"
+    READY = "ready"
+    FAILED = "failed"
+    OFF = "off"  # iquest.repoContext is off: there is no index
 
 
 @dataclass(frozen=True)
@@ -57,7 +68,7 @@ class WorkspaceContext:
         self._watcher: WorkspaceWatcher | None = None
         self._timers: dict[str, threading.Timer] = {}
         self._lock = threading.Lock()
-        self.state = "not started"
+        self.state = IndexState.NOT_STARTED
         self.watching = False
         self.error: str | None = None
 
@@ -68,13 +79,13 @@ class WorkspaceContext:
 
     def start(self, progress: Progress | None = None) -> list[str]:
         """Build the index (blocking; run it off the event loop) and start watching; returns warnings."""
-        self.state = "indexing"
+        self.state = IndexState.INDEXING
         warnings: list[str] = []
         try:
             stats = self._worker.submit(self.index.build, progress).result()
         except Exception as exc:
             log.exception("indexing failed")
-            self.state, self.error = "failed", f"indexing the workspace failed: {exc}"
+            self.state, self.error = IndexState.FAILED, f"indexing the workspace failed: {exc}"
             return [self.error]
         log.info("indexed %d files in %.2f s (%d from cache)", stats.files, stats.seconds, stats.from_cache)
         if self.index.cache_error:
@@ -84,7 +95,7 @@ class WorkspaceContext:
         self.watching = problem is None
         if problem:
             warnings.append(problem)
-        self.state = "ready"
+        self.state = IndexState.READY
         return warnings
 
     def reindex(self, progress: Progress | None = None) -> None:
@@ -161,7 +172,7 @@ class WorkspaceContext:
         ``local``: the characters around the cursor the prompt holds anyway (see ContextAssembler.chunks).
         """
         rel = self._relative(path)
-        if rel is None or self.state != "ready":
+        if rel is None or self.state != IndexState.READY:
             return None
         language = language_for_path(path) or "python"
         chunks = self._assembler.chunks(rel, text, offset, budget_tokens, sources, local)

@@ -17,11 +17,11 @@ from lsp_server.actions.menu.rewrite import REWRITE_SELECTION
 from lsp_server.actions.results import ActionFailed, Markdown, Offer, Problem, Proposal
 from lsp_server.actions.service import ActionService
 from lsp_server.actions.sources import ActionError
-from lsp_server.actions.textedit import UTF16, position_at
 from lsp_server.features.documents import position_encoding
 from lsp_server.features.progress import work_done_progress
 from lsp_server.model.runtime import ModelUnavailable
 from lsp_server.paths import state_dir
+from lsp_server.positions import UTF16, position_at
 from lsp_server.progress import Progress
 
 log = logging.getLogger(__name__)

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from urllib.parse import unquote
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.workspace import TextDocument
 
-from lsp_server.actions.textedit import UTF16
+from lsp_server.positions import UTF16
+from lsp_server.uris import document_key
 
 
 def open_document(server: LanguageServer, uri: str) -> TextDocument | None:
     """The open document for ``uri``, or None; pygls keys documents by the percent-decoded URI."""
-    return server.workspace.text_documents.get(unquote(uri))
+    return server.workspace.text_documents.get(document_key(uri))
 
 
 def open_text(server: LanguageServer, uri: str) -> tuple[str, int | None] | None:

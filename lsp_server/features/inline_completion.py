@@ -32,6 +32,8 @@ def _offset(document: TextDocument, position: types.Position) -> int:
         raise JsonRpcInvalidParams(
             f"position {position.line}:{position.character} is outside {document.uri} ({len(lines)} lines)"
         )
+    # pygls's conversion, not lsp_server.positions: pygls applied the client's edits with it (its lines end at
+    # str.splitlines breaks such as \f and \u2028 too), so the offset lands where those edits put the text.
     return document.offset_at_position(position)
 
 

@@ -110,6 +110,7 @@ def _at_position(line: int, character: int) -> Callable[[TextDocument], int | No
     def locate(document: TextDocument) -> int | None:
         if line < 0 or character < 0 or line > len(document.lines):
             return None
+        # The conversion requests use (see inline_completion._offset), so a warm-up and a request agree on a place.
         return document.offset_at_position(types.Position(line=line, character=character))
 
     return locate

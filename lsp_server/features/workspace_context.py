@@ -9,23 +9,18 @@ from pathlib import Path
 from typing import Any
 
 from pygls.lsp.server import LanguageServer
-from pygls.uris import to_fs_path
 
 from lsp_server.context.files import FilePolicy, WorkspaceFiles
 from lsp_server.context.summaries import FileSummary
-from lsp_server.context.workspace import PromptContext, WorkspaceContext
+from lsp_server.context.workspace import IndexState, PromptContext, WorkspaceContext
 from lsp_server.features.documents import DocumentListener
 from lsp_server.features.messages import Notifier
 from lsp_server.features.progress import work_done_progress
 from lsp_server.paths import cache_root
 from lsp_server.settings import Settings, SettingsStore, needs_reindex
+from lsp_server.uris import uri_to_path
 
 log = logging.getLogger(__name__)
-
-
-def _path(uri: str) -> Path | None:
-    path = to_fs_path(uri) if uri.startswith("file:") else None
-    return Path(path) if path else None
 
 
 class WorkspaceContextFeature(DocumentListener):
@@ -45,14 +40,14 @@ class WorkspaceContextFeature(DocumentListener):
         )
 
     def _roots(self) -> list[Path]:
-        roots = [Path(p).resolve() for p in (to_fs_path(uri) for uri in self._folder_uris() if uri) if p]
+        roots = [path.resolve() for path in map(uri_to_path, self._folder_uris()) if path is not None]
         return [root for root in roots if root.is_dir()]
 
     def files(self) -> WorkspaceFiles | None:
         """The index's file rules, or the same rules over the workspace folders when the index is off."""
         if self.context is not None:
             return self.context.files
-        roots = tuple(Path(p).resolve() for p in (to_fs_path(uri) for uri in self._folder_uris()) if p)
+        roots = tuple(path.resolve() for path in map(uri_to_path, self._folder_uris()) if path is not None)
         if not roots:
             return None
         current = self._settings.current
@@ -65,7 +60,7 @@ class WorkspaceContextFeature(DocumentListener):
     def summaries(self) -> Mapping[str, FileSummary]:
         """The index's file summaries for refactor plans; none until it is ready."""
         context = self.context
-        return context.index.summaries() if context is not None and context.state == "ready" else {}
+        return context.index.summaries() if context is not None and context.state == IndexState.READY else {}
 
     async def start(self) -> None:
         """Index the workspace in the background with progress (nothing when repoContext is off)."""
@@ -102,19 +97,19 @@ class WorkspaceContextFeature(DocumentListener):
 
     def opened(self, uri: str, text: str) -> None:
         """Follow an opened document."""
-        path = _path(uri)
+        path = uri_to_path(uri)
         if self.context is not None and path is not None:
             self.context.document_changed(path, text, None)
 
     def changed(self, uri: str, text: str, line: int | None) -> None:
         """Follow an open document's edits."""
-        path = _path(uri)
+        path = uri_to_path(uri)
         if self.context is not None and path is not None:
             self.context.document_changed(path, text, line)
 
     def closed(self, uri: str) -> None:
         """Stop following a closed document."""
-        path = _path(uri)
+        path = uri_to_path(uri)
         if self.context is not None and path is not None:
             self.context.document_closed(path)
 
@@ -122,7 +117,7 @@ class WorkspaceContextFeature(DocumentListener):
         self, uri: str, text: str, offset: int, budget_tokens: int, local: tuple[int, int] | None = None
     ) -> PromptContext | None:
         """Repository context for a cursor, or None."""
-        path = _path(uri)
+        path = uri_to_path(uri)
         if self.context is None or path is None:
             return None
         return self.context.prompt_context(
@@ -132,5 +127,5 @@ class WorkspaceContextFeature(DocumentListener):
     def status(self) -> dict[str, Any]:
         """Index state for iquest.status."""
         if self.context is None:
-            return {"state": "off"}
+            return {"state": IndexState.OFF}
         return self.context.status()

@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
+import enum
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 from lsp_server.prompting.fim import FimTemplate
+
+
+class StopReason(enum.StrEnum):
+    """Why a generation ended; the values are what status, logs and benchmarks show."""
+
+    MAX_TOKENS = "max_tokens"
+    STOP_TOKEN = "stop_token"
+    STOP_CHECK = "stop_check"  # the request's should_stop said the text is enough
+    STOP_STRING = "stop_string"  # a chat's stop string came
+    CANCELLED = "cancelled"
+    DEADLINE = "deadline"
+    NO_ROOM = "no_room"  # the prompt filled the context: nothing could be generated
+    EMPTY_PROMPT = "empty_prompt"
+    WARM_UP = "warm_up"  # a prompt-only request filled the KV cache
+    WARM_UP_CANCELLED = "warm_up_cancelled"
+    CACHE = "cache"  # answered from the typing-through cache, no generation
+    FIRST_LINES = "first_lines"  # the complete lines of a generation still running
 
 
 class ModelError(Exception):
@@ -65,7 +83,7 @@ class GenerationResult:
     generated_tokens: int
     prompt_ms: float
     total_ms: float
-    stop_reason: str
+    stop_reason: StopReason
     # The typed text taken back off the prompt's end and spelled again (token healing):
     # prompt + healed is what was typed.
     healed: str = ""

@@ -19,6 +19,7 @@ from lsp_server.model.backend import (
     GenerationResult,
     ModelError,
     ModelInfo,
+    StopReason,
 )
 from lsp_server.model.catalog import Catalog, UnknownModelError
 from lsp_server.model.fetch import resolve_model
@@ -70,7 +71,7 @@ class _Decoded:
 
     text: str
     generated: int
-    stop_reason: str
+    stop_reason: StopReason
     prompt_ms: float
     reused: int = 0
 
@@ -312,16 +313,18 @@ class LlamaCppBackend:
         if shifted:
             log.debug("dropped %d cached tokens and shifted the rest of the KV", shifted)
 
-        def step(text: str) -> tuple[str, str | None]:
+        def step(text: str) -> tuple[str, StopReason | None]:
             stop = request.should_stop is not None and request.should_stop(text)
-            return text, "stop_check" if stop else None
+            return text, StopReason.STOP_CHECK if stop else None
 
         if request.max_tokens == 0:  # a warm-up: fill the KV, generate nothing, never count as a generation
             decoded = self._decode(tokens, cancel, 0, None, step, batch=_WARM_UP_BATCH)
-            decoded = replace(decoded, stop_reason="warm_up_cancelled" if cancel.is_set() else "warm_up")
+            decoded = replace(
+                decoded, stop_reason=StopReason.WARM_UP_CANCELLED if cancel.is_set() else StopReason.WARM_UP
+            )
             return self._result(tokens, decoded, started, healed, restored, short)
         if not tokens:  # nothing before the cursor and no BOS: llama.cpp cannot sample from nothing
-            return self._result(tokens, _Decoded("", 0, "empty_prompt", 0.0), started, healed)
+            return self._result(tokens, _Decoded("", 0, StopReason.EMPTY_PROMPT, 0.0), started, healed)
         decoded = self._decode(tokens, cancel, request.max_tokens, request.deadline, step, healed)
         return self._result(tokens, decoded, started, healed, restored, short)
 
@@ -331,7 +334,7 @@ class LlamaCppBackend:
         cancel: threading.Event,
         max_tokens: int,
         deadline: float | None,
-        step: Callable[[str], tuple[str, str | None]],
+        step: Callable[[str], tuple[str, StopReason | None]],
         healed: bytes = b"",
         batch: int = _BATCH,
     ) -> _Decoded:
@@ -345,7 +348,7 @@ class LlamaCppBackend:
         max_tokens = max(0, min(max_tokens, self._llm.n_ctx() - len(tokens)))
         out: list[int] = []
         text = ""
-        stop_reason = "max_tokens"
+        stop_reason = StopReason.MAX_TOKENS
         prompt_ms = 0.0
         self._active_cancel = cancel
         try:
@@ -353,9 +356,9 @@ class LlamaCppBackend:
                 self._prefill(tokens, reused, cancel, batch)
                 out = self._spell(tokens, healed, cancel) if healed and max_tokens else []
             if cancel.is_set():
-                stop_reason = "cancelled"
+                stop_reason = StopReason.CANCELLED
             elif max_tokens == 0:
-                stop_reason = "no_room"
+                stop_reason = StopReason.NO_ROOM
             else:
                 spelled, first_at = len(out), time.perf_counter()
                 for token in self._llm.generate(tokens + out, temp=0.0, top_k=1, reset=True):
@@ -363,7 +366,7 @@ class LlamaCppBackend:
                         first_at = time.perf_counter()
                         prompt_ms = (first_at - started) * 1000
                     if token in self._stop_ids or self._is_eog(self._vocab, token):
-                        stop_reason = "stop_token"
+                        stop_reason = StopReason.STOP_TOKEN
                         break
                     out.append(token)
                     raw = b"".join(self._healer.piece(t) for t in out)[len(healed) :]
@@ -372,19 +375,19 @@ class LlamaCppBackend:
                         stop_reason = stop
                         break
                     if cancel.is_set():
-                        stop_reason = "cancelled"
+                        stop_reason = StopReason.CANCELLED
                         break
                     if len(out) >= max_tokens:
                         break
                     if deadline is not None and time.monotonic() > deadline:
-                        stop_reason = "deadline"
+                        stop_reason = StopReason.DEADLINE
                         break
                 self.speed.record_generation(len(out) - spelled - 1, time.perf_counter() - first_at)
         except RuntimeError as exc:
             if not cancel.is_set():
                 raise
             log.debug("decode aborted on cancel: %s", exc)
-            stop_reason = "cancelled"
+            stop_reason = StopReason.CANCELLED
         finally:
             self._active_cancel = threading.Event()
         return _Decoded(text, len(out), stop_reason, prompt_ms, reused)
@@ -457,10 +460,10 @@ class LlamaCppBackend:
         tokens = self.encode_chat(request.messages)
         restored = self.kv.swap(tokens)
 
-        def step(text: str) -> tuple[str, str | None]:
+        def step(text: str) -> tuple[str, StopReason | None]:
             cut = min((text.find(stop) for stop in request.stop if stop and stop in text), default=-1)
             if cut >= 0:
-                return text[:cut], "stop_string"
+                return text[:cut], StopReason.STOP_STRING
             if request.on_text is not None:
                 request.on_text(text)
             return text, None

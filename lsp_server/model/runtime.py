@@ -17,12 +17,14 @@ from lsp_server.model.backend import (
     GenerationRequest,
     GenerationResult,
     ModelError,
+    StopReason,
 )
 from lsp_server.progress import Progress
 
 log = logging.getLogger(__name__)
 
 BackendFactory = Callable[[Progress], Backend]
+_WARM_UPS = (StopReason.WARM_UP, StopReason.WARM_UP_CANCELLED)
 
 
 class ModelState(enum.Enum):
@@ -166,7 +168,7 @@ class ModelRuntime:
 
     def _record(self, cancelled_at: list[float], job: Future) -> None:
         """Keep the last generation's figures (and how fast a cancel took effect) for status."""
-        if job.cancelled() or job.exception() is not None or job.result().stop_reason.startswith("warm_up"):
+        if job.cancelled() or job.exception() is not None or job.result().stop_reason in _WARM_UPS:
             return
         self.last_result = job.result()
         self.generations += 1

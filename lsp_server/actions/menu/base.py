@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from lsp_server.actions.action_context import ActionContext
 from lsp_server.actions.results import Offer, Position, Problem, Proposal
 from lsp_server.actions.sources import ActionError, Source
-from lsp_server.actions.syntax import Definition
+from lsp_server.actions.syntax import EnclosingDefinition
 from lsp_server.progress import Progress
 
 
@@ -22,8 +22,8 @@ class MenuSpot:
     start: Position
     end: Position
     selected: bool  # the range is not empty
-    definition: Definition | None  # the innermost enclosing function or class
-    function: Definition | None  # the innermost enclosing function
+    definition: EnclosingDefinition | None  # the innermost enclosing function or class
+    function: EnclosingDefinition | None  # the innermost enclosing function
     problems: Sequence[Problem]
 
 

@@ -11,11 +11,11 @@ from lsp_server.actions.regions import trim_to_parse, whole_lines
 from lsp_server.actions.results import ActionFailed, Offer, Proposal
 from lsp_server.actions.retry import retry_with_feedback
 from lsp_server.actions.sources import ActionError, Source
-from lsp_server.actions.syntax import Definition, enclosing_definition, error_count
+from lsp_server.actions.syntax import EnclosingDefinition, enclosing_definition, error_count
 from lsp_server.actions.testfile import TargetFile, target_for
 from lsp_server.actions.textedit import FileEdit, TextChange
 from lsp_server.context.secrets import redact
-from lsp_server.model.backend import GenerationResult
+from lsp_server.model.backend import GenerationResult, StopReason
 from lsp_server.progress import Progress
 from lsp_server.prompting import chat
 
@@ -33,7 +33,7 @@ class UnitTestsAction(MenuAction):
             return []
         return [self.offer(spot, f"Generate unit tests for {function.name} (AI)")]
 
-    def _target(self, source: Source, function: Definition) -> TargetFile | None:
+    def _target(self, source: Source, function: EnclosingDefinition) -> TargetFile | None:
         assert source.path is not None
         root = next((root for root in self.ctx.sources.roots if source.path.is_relative_to(root)), None)
         if root is None:
@@ -70,7 +70,7 @@ class UnitTestsAction(MenuAction):
             tests = chat.extract_code(result.text)
             if not tests or not tests.strip():
                 return "", "it contained no code block"
-            if result.stop_reason in ("max_tokens", "deadline"):
+            if result.stop_reason in (StopReason.MAX_TOKENS, StopReason.DEADLINE):
                 tests = trim_to_parse(tests, language)  # cut off mid-test: keep the complete ones
             tests = tests.strip("\n") + "\n"
             if error_count(old + joiner + tests, language) > error_count(old, language):

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from lsp_server.model.backend import GenerationResult
+from lsp_server.model.backend import GenerationResult, StopReason
 from lsp_server.model.remote.http import HttpClient
 from lsp_server.prompting.budget import estimate_tokens
 
@@ -18,7 +18,7 @@ class Chunk:
     """What one event says; None where the event does not say it."""
 
     text: str = ""
-    finish: str | None = None  # "stop_token" or "max_tokens", when the server ended the generation
+    finish: StopReason | None = None  # STOP_TOKEN or MAX_TOKENS, when the server ended the generation
     prompt_tokens: int | None = None
     evaluated_tokens: int | None = None
     generated_tokens: int | None = None
@@ -29,7 +29,7 @@ Parser = Callable[[dict[str, Any]], Chunk]
 
 def as_warm_up(result: GenerationResult) -> GenerationResult:
     """A prompt-only request (max_tokens 0: fill the server's cache) reports as one, text dropped."""
-    reason = "warm_up_cancelled" if result.stop_reason == "cancelled" else "warm_up"
+    reason = StopReason.WARM_UP_CANCELLED if result.stop_reason == StopReason.CANCELLED else StopReason.WARM_UP
     return replace(result, text="", stop_reason=reason)
 
 
@@ -58,8 +58,8 @@ def generate(
 
     raw = text = ""
     prompt_ms = 0.0
-    reason: str | None = None
-    finish: str | None = None
+    reason: StopReason | None = None
+    finish: StopReason | None = None
     prompt_tokens = evaluated = generated = None
     pieces = 0
     events = client.stream(path, body, stop)
@@ -79,22 +79,22 @@ def generate(
                 if on_text is not None:
                     on_text(text)
                 if cancel.is_set():
-                    reason = "cancelled"
+                    reason = StopReason.CANCELLED
                     break
                 if should_stop is not None and should_stop(text):
-                    reason = "stop_check"
+                    reason = StopReason.STOP_CHECK
                     break
     finally:
         events.close()
     if reason is None:
         if cancel.is_set():
-            reason = "cancelled"
+            reason = StopReason.CANCELLED
         elif finish is not None:
             reason = finish
         elif deadline is not None and time.monotonic() > deadline:
-            reason = "deadline"
+            reason = StopReason.DEADLINE
         else:
-            reason = "max_tokens"
+            reason = StopReason.MAX_TOKENS
     prompt_tokens = prompt_tokens if prompt_tokens is not None else estimate_tokens(prompt)
     return GenerationResult(
         text=text,

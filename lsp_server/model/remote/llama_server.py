@@ -9,7 +9,7 @@ import threading
 from pathlib import PurePath
 from typing import Any
 
-from lsp_server.model.backend import ChatRequest, GenerationRequest, GenerationResult, ModelError, ModelInfo
+from lsp_server.model.backend import ChatRequest, GenerationRequest, GenerationResult, ModelError, ModelInfo, StopReason
 from lsp_server.model.remote import openai_api
 from lsp_server.model.remote.generation import Chunk, as_warm_up, generate
 from lsp_server.model.remote.http import HttpClient
@@ -26,7 +26,7 @@ def parse_native(event: dict[str, Any]) -> Chunk:
     timings = event.get("timings") or {}
     finish = None
     if event.get("stop"):
-        finish = "max_tokens" if event.get("stop_type") == "limit" else "stop_token"
+        finish = StopReason.MAX_TOKENS if event.get("stop_type") == "limit" else StopReason.STOP_TOKEN
     return Chunk(
         event.get("content") or "",
         finish,

@@ -5,11 +5,11 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from lsp_server.model.backend import ChatRequest, GenerationResult, ModelError
+from lsp_server.model.backend import ChatRequest, GenerationResult, ModelError, StopReason
 from lsp_server.model.remote.generation import Chunk, generate
 from lsp_server.model.remote.http import HttpClient
 
-_FINISH: dict[str | None, str] = {"stop": "stop_token", "length": "max_tokens"}
+_FINISH: dict[str | None, StopReason] = {"stop": StopReason.STOP_TOKEN, "length": StopReason.MAX_TOKENS}
 
 
 def api_path(client: HttpClient, endpoint: str) -> str:

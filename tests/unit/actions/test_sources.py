@@ -2,8 +2,9 @@
 
 import pytest
 
-from lsp_server.actions.sources import ActionError, Sources, uri_to_path
+from lsp_server.actions.sources import ActionError, Sources
 from lsp_server.context.files import WorkspaceFiles
+from lsp_server.uris import uri_to_path
 
 
 def test_open_text_wins_and_disk_is_read_inside_the_workspace(workspace, tmp_path):
