@@ -18,6 +18,7 @@ from lsp_server.model.runtime import ModelRuntime
 from lsp_server.positions import offset_at
 from lsp_server.progress import Progress
 from lsp_server.prompting import chat
+from lsp_server.prompting.budget import estimate_tokens
 from lsp_server.prompting.prompt_log import log_prompt
 from lsp_server.settings import Settings
 
@@ -29,10 +30,6 @@ PROMPT_OVERHEAD_TOKENS = 256
 Summaries = Callable[[], Mapping[str, FileSummary]]
 
 _REPORT_EVERY_S = 0.25
-
-
-def _estimate_tokens(text: str) -> int:
-    return len(text) // 3 + 1
 
 
 class ActionContext:
@@ -87,7 +84,7 @@ class ActionContext:
     async def budget(self) -> tuple[Callable[[str], int], int]:
         """The model's token counter (an estimate for backends without one) and its context window."""
         backend = await self.runtime.wait_ready()
-        count = getattr(backend, "count_tokens", None) or _estimate_tokens
+        count = getattr(backend, "count_tokens", None) or estimate_tokens
         return count, backend.info.context_length
 
     def repo_context(self, source: Source, offset: int, budget: int) -> list[tuple[str, str]]:

@@ -15,8 +15,7 @@ from lsp_server.context.files import WorkspaceFiles
 from lsp_server.context.languages import LANGUAGE_BY_SUFFIX, language_for_path
 from lsp_server.context.secrets import redact
 from lsp_server.context.summaries import FileSummary, render_summary
-
-CountTokens = Callable[[str], int]
+from lsp_server.prompting.budget import CountTokens, largest_fitting
 
 DEFAULT_SHARES: Mapping[str, float] = {"overview": 0.1, "tree": 0.15, "components": 0.35, "focus": 0.4}
 TITLES: Mapping[str, str] = {
@@ -103,7 +102,7 @@ def build_seed_context(
 # -- fitting ------------------------------------------------------------------------------------
 
 
-def _largest_fitting(render: Callable[[int], str], high: int, count_tokens: CountTokens, limit: int) -> int:
+def _largest_rendering(render: Callable[[int], str], high: int, count_tokens: CountTokens, limit: int) -> int:
     """The largest n in [0, high] whose render(n) fits (render grows with n); -1 if not even render(0)."""
     whole = render(high)
     # Counting a huge text whole is slow and pointless when it is this far over any real tokenizer's
@@ -122,23 +121,17 @@ def _largest_fitting(render: Callable[[int], str], high: int, count_tokens: Coun
         if count_tokens(render(0)) > limit:
             return -1
         low = 0
-    while low < high:
-        middle = (low + high + 1) // 2
-        if count_tokens(render(middle)) <= limit:
-            low = middle
-        else:
-            high = middle - 1
-    return low
+    return largest_fitting(high, lambda n: count_tokens(render(n)) <= limit, low)
 
 
 def _fit_text(text: str, count_tokens: CountTokens, limit: int, *, cut_line: bool = True) -> str:
     """The longest prefix of whole lines that fits; a first line too long alone is cut by characters."""
     lines = text.split("\n")
-    n = _largest_fitting(lambda k: "\n".join(lines[:k]), len(lines), count_tokens, limit)
+    n = _largest_rendering(lambda k: "\n".join(lines[:k]), len(lines), count_tokens, limit)
     if n >= 1 or not cut_line:
         return "\n".join(lines[: max(n, 0)])
     first = lines[0]
-    chars = _largest_fitting(lambda k: first[:k], len(first), count_tokens, limit)
+    chars = _largest_rendering(lambda k: first[:k], len(first), count_tokens, limit)
     return first[: max(chars, 0)]
 
 
@@ -174,7 +167,7 @@ def _overview(files: WorkspaceFiles, count_tokens: CountTokens, limit: int) -> s
     root = files.roots[0]
     readme = _readme_lines(files, root)
     if readme:
-        n = _largest_fitting(lambda k: "\n".join(readme[:k]), len(readme), count_tokens, limit)
+        n = _largest_rendering(lambda k: "\n".join(readme[:k]), len(readme), count_tokens, limit)
         if n < len(readme):
             # Prefer ending with a whole paragraph when at least one fits after the title.
             blanks = [i for i in range(1, n) if not readme[i].strip()]
@@ -276,7 +269,7 @@ def _tree(paths: Sequence[str], count_tokens: CountTokens, limit: int) -> str:
     depth = _depth(top)
     renders = {_render_tree(top, d, files) for d in range(depth, 0, -1) for files in _TREE_FILE_LIMITS}
     candidates = sorted({redact(text) for text in renders}, key=len)
-    best = _largest_fitting(lambda k: candidates[k], len(candidates) - 1, count_tokens, limit)
+    best = _largest_rendering(lambda k: candidates[k], len(candidates) - 1, count_tokens, limit)
     if best >= 0:
         return candidates[best]
     return _fit_text(candidates[0], count_tokens, limit, cut_line=False)
@@ -435,5 +428,5 @@ def _render_focus(rel: str, text: str, count_tokens: CountTokens, room: int) -> 
             body = [*body, f"... ({len(lines) - n} more lines)"]
         return "\n".join((opening, *body, fence))
 
-    n = _largest_fitting(render, len(lines), count_tokens, room)
+    n = _largest_rendering(render, len(lines), count_tokens, room)
     return render(n) if n >= 1 or (n == 0 and not lines) else None

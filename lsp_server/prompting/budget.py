@@ -177,7 +177,7 @@ def _recheck(kept: Callable[[int], str], n_lines: int, count: CountTokens, budge
     if count(kept(n_lines)) <= budget:
         return kept(n_lines)
     # kept(0) fits (the cursor part was checked) and kept(n_lines) does not.
-    return kept(_largest_fitting(n_lines - 1, lambda n: count(kept(n)) <= budget))
+    return kept(largest_fitting(n_lines - 1, lambda n: count(kept(n)) <= budget))
 
 
 def _longest_fitting(part: str, count: CountTokens, budget: int, *, from_end: bool) -> str:
@@ -187,12 +187,11 @@ def _longest_fitting(part: str, count: CountTokens, budget: int, *, from_end: bo
         return part[len(part) - n_chars :] if from_end else part[:n_chars]
 
     # piece(len(part)) is known to be over budget.
-    return piece(_largest_fitting(len(part) - 1, lambda n: count(piece(n)) <= budget))
+    return piece(largest_fitting(len(part) - 1, lambda n: count(piece(n)) <= budget))
 
 
-def _largest_fitting(high: int, fits: Callable[[int], bool]) -> int:
-    """Binary search for the largest n in [0, high] with ``fits(n)``; O(log n) token counts."""
-    low = 0
+def largest_fitting(high: int, fits: Callable[[int], bool], low: int = 0) -> int:
+    """Binary search for the largest n in [low, high] with ``fits(n)`` (``fits(low)`` is taken as given)."""
     while low < high:
         mid = (low + high + 1) // 2
         if fits(mid):

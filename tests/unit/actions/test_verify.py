@@ -10,6 +10,15 @@ from lsp_server.actions.textedit import FileEdit, line_changes
 from lsp_server.actions.verify import run_tests
 
 
+def _running(pid: int) -> bool:
+    """Alive and not a zombie: a killed orphan stays a zombie until whatever adopted it reaps it."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
 def _edit(root, rel, new):
     path = root / rel
     old = path.read_text()
@@ -53,9 +62,7 @@ async def test_cancel_kills_the_whole_process_group(workspace, tmp_path):
     with pytest.raises(asyncio.CancelledError):
         await task
     for _ in range(300):
-        try:
-            os.kill(child, 0)
-        except ProcessLookupError:
+        if not _running(child):
             break
         await asyncio.sleep(0.05)
     else:
