@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from lsp_server.actions.action_context import ActionContext
 from lsp_server.actions.regions import lines_around, reindent, whole_lines
-from lsp_server.actions.results import ActionFailed
+from lsp_server.actions.results import ActionFailed, Proposal
 from lsp_server.actions.retry import retry_with_feedback
 from lsp_server.actions.sources import Source
 from lsp_server.actions.syntax import enclosing_definition, error_count
+from lsp_server.actions.textedit import FileEdit, line_changes
 from lsp_server.model.backend import GenerationResult
 from lsp_server.progress import Progress
 from lsp_server.prompting import chat
@@ -51,6 +54,26 @@ async def rewrite_region(
     if answer.problem is not None:
         raise ActionFailed(f"the model's answer was rejected twice (last: {answer.problem}); nothing was changed")
     return answer.value, answer.messages, answer.result
+
+
+async def region_proposal(
+    ctx: ActionContext,
+    source: Source,
+    region: tuple[int, int],
+    messages_for: Callable[[str, list], chat.Messages],
+    report: Progress,
+    label: str,
+    *,
+    action: str,
+    title: str,
+    audit: tuple[str, Mapping[str, Any]],
+) -> Proposal:
+    """The region rewritten by the model as a one-file proposal; ``audit`` is the (uri, data) it is logged under."""
+    new, _, result = await rewrite_region(ctx, source, *region, messages_for, report, label)
+    edit = FileEdit(source.uri, source.path, source.text, line_changes(source.text, new), source.version)
+    proposal = Proposal(uuid.uuid4().hex, action, title, (edit,))
+    ctx.finish(proposal, result.prompt, result.text, *audit)
+    return proposal
 
 
 def fix_region(source: Source, offset: int) -> tuple[int, int]:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
 from lsp_server.actions.menu.base import MenuAction, MenuSpot
-from lsp_server.actions.region_rewrite import fix_region, rewrite_region
+from lsp_server.actions.region_rewrite import fix_region, region_proposal
 from lsp_server.actions.results import Offer, Proposal
-from lsp_server.actions.textedit import FileEdit, line_changes
 from lsp_server.progress import Progress
 from lsp_server.prompting import chat
 
@@ -38,24 +36,17 @@ class FixAction(MenuAction):
         ctx = self.ctx
         source, offset, _ = ctx.source(data)
         problem = str(data.get("problem") or "the code has a problem")
-        start, end = fix_region(source, offset)
         line = source.text[source.text.rfind("\n", 0, offset) + 1 :].split("\n", 1)[0].strip()
         described = f"{problem} (reported at the line `{line}`)" if line else problem
         language, path = source.language or "text", ctx.rel(source)
-        new, _, result = await rewrite_region(
+        return await region_proposal(
             ctx,
             source,
-            start,
-            end,
+            fix_region(source, offset),
             lambda code, context: chat.fix_messages(language, path, code, described, context),
             report,
             "Fixing",
+            action=self.name,
+            title=f"Fix: {problem.splitlines()[0][:80] if problem else ''}",
+            audit=(source.uri, data),
         )
-        proposal = Proposal(
-            uuid.uuid4().hex,
-            self.name,
-            f"Fix: {problem.splitlines()[0][:80] if problem else ''}",
-            (FileEdit(source.uri, source.path, source.text, line_changes(source.text, new), source.version),),
-        )
-        ctx.finish(proposal, result.prompt, result.text, source.uri, data)
-        return proposal

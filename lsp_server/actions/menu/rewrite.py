@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
 from lsp_server.actions.action_context import ActionContext
 from lsp_server.actions.menu.base import MenuAction, MenuSpot
-from lsp_server.actions.region_rewrite import rewrite_region
+from lsp_server.actions.region_rewrite import region_proposal
 from lsp_server.actions.regions import whole_lines
 from lsp_server.actions.results import Offer, Position, Proposal
 from lsp_server.actions.sources import ActionError
-from lsp_server.actions.textedit import FileEdit, line_changes
 from lsp_server.progress import Progress
 from lsp_server.prompting import chat
 
@@ -31,22 +29,17 @@ async def rewrite_selection(
         raise ActionError("select the code to rewrite first")
     region = whole_lines(source.text, begin, finish)
     language, path = source.language or "text", ctx.rel(source)
-    new, _, result = await rewrite_region(
+    return await region_proposal(
         ctx,
         source,
-        *region,
+        region,
         lambda code, context: chat.rewrite_messages(language, path, code, instruction, context),
         report,
         "Rewriting",
+        action=RewriteAction.name,
+        title=f"Rewrite: {instruction[:80]}",
+        audit=(uri, {"start": start, "end": end}),
     )
-    proposal = Proposal(
-        uuid.uuid4().hex,
-        RewriteAction.name,
-        f"Rewrite: {instruction[:80]}",
-        (FileEdit(source.uri, source.path, source.text, line_changes(source.text, new), source.version),),
-    )
-    ctx.finish(proposal, result.prompt, result.text, uri, {"start": start, "end": end})
-    return proposal
 
 
 class RewriteAction(MenuAction):
