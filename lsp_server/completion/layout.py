@@ -9,14 +9,16 @@ from lsp_server.completion.line_mode import early_stop
 from lsp_server.context.secrets import redact
 from lsp_server.context.workspace import ContextProvider
 from lsp_server.model.backend import GenerationRequest
-from lsp_server.prompting.budget import Budget
+from lsp_server.prompting.budget import TEMPLATE_MARGIN_TOKENS, Budget
 from lsp_server.settings import Settings
 
 # The local window is cut by characters before redaction so a huge document costs no more than a
 # small one; the backend then fits it to the token budget.
 _LOCAL_PREFIX_CHARS = 32_000
 _LOCAL_SUFFIX_CHARS = 8_000
-_TEMPLATE_MARGIN_TOKENS = 32
+# Context is what is left of the window after generation and the local window: the template's margin for
+# the markers, and as much again for the file headers around the context chunks.
+_CONTEXT_MARGIN_TOKENS = 2 * TEMPLATE_MARGIN_TOKENS
 # Prompt layout for KV reuse: the window's first line is a multiple of _WINDOW_STEP, and the lines
 # typed since the last multiple of the middleLines setting go after the FIM middle marker, so typing
 # on them only appends tokens to a prompt whose beginning stays the same.
@@ -65,7 +67,7 @@ def build_request(
     local = ((prompt_budget - suffix_tokens) * _LOCAL_CHARS_PER_TOKEN, suffix_tokens * _LOCAL_CHARS_PER_TOKEN)
     room = min(
         _room_left_by_document(len(prefix), len(suffix), local, prompt_budget),
-        n_ctx - settings.max_tokens - prompt_budget - _TEMPLATE_MARGIN_TOKENS,
+        n_ctx - settings.max_tokens - prompt_budget - _CONTEXT_MARGIN_TOKENS,
     )
     context_tokens = max(0, min(settings.context_tokens, room)) if settings.repo_context else 0
     repo = context(doc.uri, doc.text, offset, context_tokens, local) if context_tokens and context else None
