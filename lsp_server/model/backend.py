@@ -89,7 +89,6 @@ class GenerationResult:
     healed: str = ""
     # Prompt tokens whose KV came back from a saved snapshot of an earlier prompt (not evaluated).
     restored_tokens: int = 0
-    # The full prompt would not have evaluated within the request's budget: a short one answered.
     # Answered from a stand-in prompt (a short one, or one with an earlier repository context already in
     # the KV): the full prompt should be filled in afterwards.
     short_prompt: bool = False

@@ -152,3 +152,46 @@ def test_a_short_window_keeps_most_of_its_lines():
     full = "".join(f"line {i}\n" for i in range(60))
     kept = full[full.index("line 37\n") :]  # only 23 lines fit: starting at line 64 would keep one
     assert start_on_step(kept, full, 0, 32).startswith("line 40\n")
+
+
+def test_estimate_tokens_errs_high_at_three_characters_a_token():
+    from lsp_server.prompting.budget import estimate_tokens
+
+    assert [estimate_tokens("x" * n) for n in (0, 1, 3, 4, 300)] == [0, 1, 1, 2, 100]
+
+
+def test_fit_context_keeps_the_leading_chunks_that_fit_with_their_overhead():
+    from lsp_server.prompting.budget import CHUNK_OVERHEAD_TOKENS, fit_context
+
+    chunks = [("a.py", "x" * 10), ("b.py", "y" * 10), ("c.py", "z")]
+    count = len  # one token a character
+    cost = len("a.py") + 10 + CHUNK_OVERHEAD_TOKENS
+    assert fit_context(chunks, count, 2 * cost) == chunks[:2]
+    assert fit_context(chunks, count, 2 * cost - 1) == chunks[:1]  # c.py would fit, but the order is kept
+    assert fit_context(chunks, count, cost - 1) == []
+
+
+def test_fit_local_window_fits_then_starts_on_the_line_step():
+    from lsp_server.prompting.budget import fit_local_window
+
+    head = "".join(f"line {i}\n" for i in range(40))
+    prefix, suffix = fit_local_window(
+        head, "tail\n", lambda text: len(text.split()), prefix_tokens=30, suffix_tokens=5, first_line=0, line_step=8
+    )
+    kept, _ = fit_window(head, "tail\n", lambda text: len(text.split()), prefix_tokens=30, suffix_tokens=5)
+    assert prefix == start_on_step(kept, head, 0, 8) and prefix.startswith("line 32\n") and suffix == "tail\n"
+
+
+def test_largest_fitting_searches_from_a_given_low():
+    from lsp_server.prompting.budget import largest_fitting
+
+    calls: list[int] = []
+
+    def fits(n: int) -> bool:
+        calls.append(n)
+        return n <= 37
+
+    assert largest_fitting(100, fits) == 37
+    calls.clear()
+    assert largest_fitting(100, fits, low=30) == 37 and min(calls) > 30
+    assert largest_fitting(5, fits, low=5) == 5
