@@ -111,8 +111,9 @@ class WorkspaceContext:
                     self.index.update_path(path)
                 else:
                     self.index.remove_path(path)
-                    if self.files.contains(path):
-                        self.recent.forget(self.files.relative(path))
+                    rel = self._relative(path)
+                    if rel is not None:
+                        self.recent.forget(rel)
 
         self._worker.submit(apply)
 
