@@ -75,3 +75,109 @@ def test_neovim_gets_a_suggestion_from_the_server(nvim: str, tmp_path: Path):
     inline = result["inline"]["items"]
     assert len(inline) == 1 and inline[0]["insertText"].strip(), result["inline"]
     assert run.returncode == 0, run.stderr
+
+
+COMMANDS_SCRIPT = Path(__file__).with_name("nvim_commands.lua")
+SUBCOMMANDS = ["status", "reload", "toggle", "plan"]
+
+
+def _run_nvim(nvim: str, script: Path, cwd: Path, timeout: float, env: dict[str, str], **variables: str) -> dict:
+    """Run a driver script in headless Neovim (-u NONE) with IQUEST_NVIM_* inputs; return the JSON it wrote."""
+    result_file = cwd.parent / f"{script.stem}.json"
+    env = {
+        **os.environ,
+        **env,
+        "IQUEST_NVIM_CONFIG": str(REPO / "editors" / "nvim"),
+        "IQUEST_NVIM_RESULT": str(result_file),
+        **{f"IQUEST_NVIM_{name.upper()}": value for name, value in variables.items()},
+    }
+    run = subprocess.run(
+        [nvim, "--headless", "-u", "NONE", "-l", str(script)],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert result_file.is_file(), f"nvim wrote no result (rc {run.returncode}): {run.stdout}\n{run.stderr}"
+    result = json.loads(result_file.read_text())
+    assert result.get("error") is None, result
+    assert run.returncode == 0, run.stderr
+    return result
+
+
+def _error(note: dict) -> str:
+    """The text of a notification sent at ERROR level (vim.log.levels.ERROR == 4)."""
+    assert note.get("level") == 4, note
+    return note["message"]
+
+
+def test_neovim_enable_and_iquest_commands(nvim: str, tmp_path: Path):
+    require_model("smollm2-135m")
+    workspace = tmp_path / "project"
+    (workspace / ".git").mkdir(parents=True)
+    source = workspace / "geometry.py"
+    source.write_text(SOURCE)
+    settings = {
+        "model": "smollm2-135m",
+        "maxTokens": 8,
+        "planMaxTokens": 64,
+        "generationTimeoutMs": 120000,
+        "firstLinesMs": 0,
+        "speculate": False,
+        "auditLogPath": str(tmp_path / "audit.jsonl"),
+    }
+    result = _run_nvim(
+        nvim,
+        COMMANDS_SCRIPT,
+        workspace,
+        600,
+        {"IQUEST_STATE_DIR": str(tmp_path / "state")},
+        cmd=json.dumps([sys.executable, "-m", "lsp_server", "serve", "--stdio"]),
+        settings=json.dumps(settings),
+        file=str(source),
+    )
+
+    # vim.lsp.enable("iquest") with lsp/iquest.lua attached a client to the Python buffer.
+    assert result["filetype"] == "python"
+    assert result["client"]["serverInfo"]["name"] == "iquest-lsp"
+    assert Path(result["client"]["rootDir"]) == workspace
+    assert result["status"]["state"] == "ready", result["status"]
+
+    status = result["statusNote"]["message"]
+    assert status.startswith("iquest: iquest-lsp "), status
+    assert "model ready (smollm2-135m" in status, status
+    assert "suggestions: on in this buffer" in status, status
+
+    # Suggestions on: each request reaches the server. Off (buffer or global): none does, the client gets [].
+    assert result["suggestOn"]["serverRequests"] == 2, result["suggestOn"]
+    assert result["toggleOff"]["message"] == "iquest: suggestions off in this buffer"
+    assert result["suggestOffBuffer"] == {"completionItems": 0, "inlineItems": 0, "serverRequests": 0}
+    assert result["toggleOn"]["message"] == "iquest: suggestions on in this buffer"
+    assert result["suggestOnAgain"]["serverRequests"] == 2, result["suggestOnAgain"]
+    assert result["toggleGlobalOff"]["message"] == "iquest: suggestions off everywhere"
+    assert result["suggestOffGlobal"] == {"completionItems": 0, "inlineItems": 0, "serverRequests": 0}
+    assert "suggestions: off in this buffer (globally off)" in result["statusWhileOff"]["message"]
+    assert result["toggleGlobalOn"]["message"] == "iquest: suggestions on everywhere"
+
+    # Bad input says what exists.
+    for note in (result["unknown"], result["bare"]):
+        assert all(name in _error(note) for name in SUBCOMMANDS), note
+    assert "frobnicate" in result["unknown"]["message"]
+    assert "buffer" in _error(result["badScope"]) and "global" in result["badScope"]["message"]
+    assert "plan needs a goal" in _error(result["planWithoutGoal"])
+    assert sorted(result["completions"]) == sorted(SUBCOMMANDS)
+
+    # :Iquest plan runs the server's iquest.refactorPlan, which shows its markdown in Neovim.
+    assert result["planStarted"]["message"] == "iquest: writing a refactor plan…"
+    plan = result.get("plan")
+    assert plan, result["notes"]
+    assert Path(plan["name"]).parent == tmp_path / "state" / "documents", plan["name"]
+    assert plan["text"].strip(), plan
+
+    # :Iquest reload: the old client stopped, a new one serves the same buffer.
+    assert result["reloadNote"]["message"] == "iquest: restarted 1 client(s) for 1 buffer(s)"
+    reloaded = result["reloaded"]
+    assert reloaded and reloaded["id"] != result["client"]["id"], result
+    assert reloaded["oldStopped"] is True and reloaded["running"] == 1
+    assert reloaded["serverInfo"]["name"] == "iquest-lsp"

@@ -24,15 +24,18 @@ end
 --- The client configuration shared by every Neovim version (lsp/iquest.lua returns it with no options).
 function M.config(opts)
   opts = opts or {}
-  return {
+  local config = {
     name = clients.name,
     cmd = opts.cmd or default_cmd(),
     filetypes = opts.filetypes or M.filetypes,
     root_markers = { ".git" },
-    -- Same names as the VS Code settings, without the "iquest." prefix; see the README's settings table.
-    init_options = { iquest = opts.settings or {} },
-    settings = { iquest = opts.settings or {} },
   }
+  if opts.settings and next(opts.settings) then
+    -- Same names as the VS Code settings, without the "iquest." prefix; see the README's settings table.
+    config.init_options = { iquest = opts.settings }
+    config.settings = { iquest = opts.settings }
+  end
+  return config
 end
 
 --- Register the server; on 0.12+ also turn on native inline ghost text (opts.inline = false to keep it off).
