@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -86,9 +88,9 @@ def _run_nvim(nvim: str, script: Path, cwd: Path, timeout: float, env: dict[str,
     result_file = cwd.parent / f"{script.stem}.json"
     env = {
         **os.environ,
-        **env,
         "IQUEST_NVIM_CONFIG": str(REPO / "editors" / "nvim"),
         "IQUEST_NVIM_RESULT": str(result_file),
+        **env,
         **{f"IQUEST_NVIM_{name.upper()}": value for name, value in variables.items()},
     }
     run = subprocess.run(
@@ -181,3 +183,61 @@ def test_neovim_enable_and_iquest_commands(nvim: str, tmp_path: Path):
     assert reloaded and reloaded["id"] != result["client"]["id"], result
     assert reloaded["oldStopped"] is True and reloaded["running"] == 1
     assert reloaded["serverInfo"]["name"] == "iquest-lsp"
+
+
+HEALTH_SCRIPT = Path(__file__).with_name("nvim_health.lua")
+
+
+def _section(report: str, title: str) -> str:
+    """One section of a :checkhealth report: from its title line to the next title."""
+    match = re.search(rf"^{re.escape(title)} ~\n(.*?)(?=^\S[^\n]* ~\n|\Z)", report, re.MULTILINE | re.DOTALL)
+    assert match, f"no section {title!r} in:\n{report}"
+    return match.group(1)
+
+
+def test_neovim_help_and_checkhealth(nvim: str, tmp_path: Path):
+    require_model("smollm2-135m")
+    plugin = tmp_path / "plugin"
+    shutil.copytree(REPO / "editors" / "nvim", plugin, ignore=shutil.ignore_patterns("tags"))
+    workspace = tmp_path / "project"
+    (workspace / ".git").mkdir(parents=True)
+    source = workspace / "geometry.py"
+    source.write_text(SOURCE)
+    (tmp_path / "no-models").mkdir()
+    result = _run_nvim(
+        nvim,
+        HEALTH_SCRIPT,
+        workspace,
+        300,
+        {"IQUEST_NVIM_CONFIG": str(plugin), "IQUEST_STATE_DIR": str(tmp_path / "state")},
+        cmd=json.dumps([sys.executable, "-m", "lsp_server", "serve", "--stdio"]),
+        settings=json.dumps({"model": "smollm2-135m", "auditLogPath": str(tmp_path / "audit.jsonl")}),
+        file=str(source),
+        missing_exe=str(tmp_path / "nowhere" / "iquest-lsp"),
+        empty_dir=str(tmp_path / "no-models"),
+    )
+
+    # :helptags made tags for the doc, and :help finds each of them in iquest.txt.
+    assert (plugin / "doc" / "tags").is_file()
+    for opened in result["help"]:
+        assert opened["file"] == "iquest.txt", opened
+        assert f"*{opened['tag']}*" in opened["line"], opened
+
+    missing_server = _section(result["health"]["missingServer"], "iquest-lsp server")
+    assert f"ERROR server executable not found: {tmp_path / 'nowhere' / 'iquest-lsp'}" in missing_server
+    assert "scripts/dev.sh demo" in missing_server  # the fix
+    assert "Neovim 0.11" in _section(result["health"]["missingServer"], "Neovim")
+
+    missing_model = result["health"]["missingModel"]
+    assert re.search(r"OK iquest-lsp \d+\.\d+", _section(missing_model, "iquest-lsp server")), missing_model
+    model = _section(missing_model, "Model")
+    assert f"ERROR model file missing: {tmp_path / 'no-models' / 'smollm2-135m.gguf'}" in model, model
+    assert "run `iquest-lsp model fetch smollm2-135m`" in model, model
+    assert "WARNING no iquest client is running" in _section(missing_model, "LSP client")
+
+    attached = result["health"]["attached"]
+    assert "OK model verified" in _section(attached, "Model"), attached
+    client = _section(attached, "LSP client")
+    assert re.search(rf"OK client \d+ \(iquest-lsp \S+, root {re.escape(str(workspace))}\) attached to geometry.py", client), client
+    assert "OK server model state: " in client, client
+    assert "ERROR" not in attached, attached
