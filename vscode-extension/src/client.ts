@@ -101,7 +101,7 @@ export function createClient(cli: Cli, output: vscode.LogOutputChannel, hooks: C
       { scheme: "untitled", language },
     ]),
     outputChannel: output,
-    initializationOptions: initializationOptions(configuration()),
+    initializationOptions: initializationOptions(configuration(), vscode.workspace.isTrusted),
     middleware: {
       async provideInlineCompletionItems(document, position, context, token, next) {
         if (!inlineEnabled(configuration())) {

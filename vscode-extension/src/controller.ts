@@ -22,7 +22,7 @@ export class Controller implements vscode.Disposable {
     const config = configuration();
     const folders = (vscode.workspace.workspaceFolders ?? []).map((folder) => folder.uri.fsPath);
     const settings = { command: config.get<string[]>("server.command") ?? [], pythonPath: config.get<string>("server.pythonPath") ?? "" };
-    return resolveCli(settings, nodeLaunchEnv(folders));
+    return resolveCli(settings, nodeLaunchEnv(folders, vscode.workspace.isTrusted));
   }
 
   async start(): Promise<void> {
@@ -103,7 +103,7 @@ export class Controller implements vscode.Disposable {
       await this.restart();
     } else if (affectsServer(event) && this.client?.state === State.Running) {
       // The server reloads the model or re-indexes by itself when a setting needs it.
-      await this.client.sendNotification("workspace/didChangeConfiguration", { settings: initializationOptions(configuration()) });
+      await this.client.sendNotification("workspace/didChangeConfiguration", { settings: initializationOptions(configuration(), vscode.workspace.isTrusted) });
       this.schedulePoll(0);
     }
   }

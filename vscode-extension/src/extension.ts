@@ -20,6 +20,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     followCursor((method, params) => controller?.notify(method, params)),
     followVisibleRange((method, params) => controller?.notify(method, params)),
     vscode.workspace.onDidChangeConfiguration((event) => controller?.configurationChanged(event)),
+    // Trusted now: the workspace's own settings and .venv apply, and tests may run; start over with them.
+    vscode.workspace.onDidGrantWorkspaceTrust(() => controller?.restart()),
   );
   await controller.start();
 }

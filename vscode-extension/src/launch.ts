@@ -1,4 +1,4 @@
-// Which iquest-lsp command line to run: a setting, a Python interpreter, the repo's .venv, PATH, or python -m.
+// Which iquest-lsp command line to run: a setting, a Python interpreter, the repo's .venv (trusted workspaces only), PATH, or python -m.
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -17,6 +17,8 @@ export interface LaunchSettings {
 /** What resolution looks at; injected so tests need no real files. */
 export interface LaunchEnv {
   workspaceFolders: string[];
+  /** Whether the user trusts the workspace: an untrusted one's .venv is never run. */
+  trusted: boolean;
   home: string;
   platform: NodeJS.Platform;
   isFile(file: string): boolean;
@@ -62,7 +64,7 @@ export function resolveCli(settings: LaunchSettings, env: LaunchEnv): Cli {
   if (settings.pythonPath.trim() !== "") {
     return { argv: [expand(settings.pythonPath.trim(), env), "-m", "lsp_server"], source: "pythonPath" };
   }
-  for (const folder of searchFolders(env.workspaceFolders)) {
+  for (const folder of env.trusted ? searchFolders(env.workspaceFolders) : []) {
     const candidate = venvCli(folder, env.platform);
     if (env.isFile(candidate)) {
       return { argv: [candidate], source: "workspace venv" };
@@ -81,7 +83,7 @@ export function serveCommand(cli: Cli): { command: string; args: string[] } {
 }
 
 /** A LaunchEnv over the real file system and PATH. */
-export function nodeLaunchEnv(workspaceFolders: string[]): LaunchEnv {
+export function nodeLaunchEnv(workspaceFolders: string[], trusted: boolean): LaunchEnv {
   const isFile = (file: string): boolean => {
     try {
       return fs.statSync(file).isFile();
@@ -91,6 +93,7 @@ export function nodeLaunchEnv(workspaceFolders: string[]): LaunchEnv {
   };
   return {
     workspaceFolders,
+    trusted,
     home: os.homedir(),
     platform: process.platform,
     isFile,

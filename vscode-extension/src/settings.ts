@@ -58,8 +58,10 @@ export function configuration(): vscode.WorkspaceConfiguration {
   return vscode.workspace.getConfiguration(SECTION);
 }
 
-/** The server's settings as the server expects them; unset values are left out. */
-export function serverSettings(config: ConfigurationLike): Record<string, unknown> {
+/** The server's settings as the server expects them; unset values are left out. In an untrusted workspace
+ * self-verification is off: it would run the workspace's own tests (VS Code already ignores the workspace's
+ * values of the package.json's restrictedConfigurations there). */
+export function serverSettings(config: ConfigurationLike, trusted = true): Record<string, unknown> {
   const settings: Record<string, unknown> = {};
   for (const name of SERVER_SETTINGS) {
     const value = config.get<unknown>(name);
@@ -67,12 +69,16 @@ export function serverSettings(config: ConfigurationLike): Record<string, unknow
       settings[name] = value;
     }
   }
+  if (!trusted) {
+    settings.selfVerify = false;
+    settings.testCommand = "";
+  }
   return settings;
 }
 
 /** initializationOptions and didChangeConfiguration settings: {"iquest": {...}}. */
-export function initializationOptions(config: ConfigurationLike): { iquest: Record<string, unknown> } {
-  return { iquest: serverSettings(config) };
+export function initializationOptions(config: ConfigurationLike, trusted = true): { iquest: Record<string, unknown> } {
+  return { iquest: serverSettings(config, trusted) };
 }
 
 /** True when the change touches how the server is started (the server reloads its model by itself). */

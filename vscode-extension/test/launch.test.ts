@@ -3,9 +3,10 @@ import { test } from "node:test";
 
 import { LaunchEnv, resolveCli, serveCommand } from "../src/launch";
 
-function env(files: string[] = [], onPath: Record<string, string> = {}, folders = ["/home/me/iquest-lsp"]): LaunchEnv {
+function env(files: string[] = [], onPath: Record<string, string> = {}, folders = ["/home/me/iquest-lsp"], trusted = true): LaunchEnv {
   return {
     workspaceFolders: folders,
+    trusted,
     home: "/home/me",
     platform: "linux",
     isFile: (file) => files.includes(file),
@@ -34,6 +35,12 @@ test("the repository's .venv is found in a workspace folder or one of its parent
   const venv = "/home/me/iquest-lsp/.venv/bin/iquest-lsp";
   assert.deepEqual(resolveCli(none, env([venv])), { argv: [venv], source: "workspace venv" });
   assert.deepEqual(resolveCli(none, env([venv], {}, ["/home/me/iquest-lsp/lsp_server/features"])).argv, [venv]);
+});
+
+test("an untrusted workspace's .venv is never run: PATH or python3 -m lsp_server instead", () => {
+  const venv = "/home/me/iquest-lsp/.venv/bin/iquest-lsp";
+  assert.deepEqual(resolveCli(none, env([venv], {}, ["/home/me/iquest-lsp"], false)), { argv: ["python3", "-m", "lsp_server"], source: "fallback" });
+  assert.deepEqual(resolveCli(none, env([venv], { "iquest-lsp": "/usr/local/bin/iquest-lsp" }, ["/home/me/iquest-lsp"], false)).source, "PATH");
 });
 
 test("then iquest-lsp on PATH, then python3 -m lsp_server", () => {

@@ -32,6 +32,17 @@ test("initialization options carry every server setting under iquest and nothing
   assert.equal("inlineSuggestions.enable" in options.iquest, false);
 });
 
+test("an untrusted workspace gets no self-verification, whatever the settings say", () => {
+  withDefaults({ "iquest.selfVerify": true, "iquest.testCommand": ".venv/bin/pytest -x" });
+  const trusted = initializationOptions(workspace.getConfiguration("iquest"), true).iquest;
+  assert.equal(trusted.selfVerify, true);
+  assert.equal(trusted.testCommand, ".venv/bin/pytest -x");
+  const untrusted = initializationOptions(workspace.getConfiguration("iquest"), false).iquest;
+  assert.equal(untrusted.selfVerify, false);
+  assert.equal(untrusted.testCommand, "");
+  assert.equal(untrusted.model, trusted.model);
+});
+
 test("unset values are left out rather than sent as null", () => {
   configurationValues["iquest.model"] = "qwen2.5-coder-0.5b";
   configurationValues["iquest.threads"] = null;
