@@ -87,3 +87,106 @@ def test_vsix_holds_the_bundle_and_manifest_only():
     assert manifest["main"] == "./dist/extension.js"
     assert manifest["engines"]["vscode"] == "^1.91.0"
     assert not [name for name in names if "node_modules" in name or name.endswith(".ts")], names
+    # The icon, the changelog and the walkthrough's media travel in the package.
+    assert f"extension/{manifest['icon']}" in names, names
+    assert "extension/changelog.md" in [name.lower() for name in names], names
+    for step in manifest["contributes"]["walkthroughs"][0]["steps"]:
+        assert f"extension/{step['media']['markdown']}" in names, (step["id"], names)
+
+
+def _manifest() -> dict:
+    return json.loads((EXTENSION / "package.json").read_text())
+
+
+def _listed_strings(ts_file: str, start: str) -> list[str]:
+    """The string literals of the array that follows `start` in a TypeScript source file."""
+    source = (EXTENSION / "src" / ts_file).read_text()
+    body = source[source.index(start) + len(start) :]
+    return re.findall(r'"([^"]+)"', body[: body.index("]")])
+
+
+def test_activation_is_lazy_by_language():
+    events = _manifest()["activationEvents"]
+    assert "*" not in events and "onStartupFinished" not in events, events
+    languages = _listed_strings("languages.ts", "LANGUAGES = [")
+    assert len(languages) >= 9, languages
+    # Exactly the languages the client serves (its documentSelector), nothing that starts it elsewhere.
+    assert events == [f"onLanguage:{language}" for language in languages]
+
+
+def test_every_command_activates_the_extension():
+    manifest = _manifest()
+    # VS Code >= 1.74 activates an extension on its contributed commands without onCommand events.
+    engine = tuple(int(part) for part in manifest["engines"]["vscode"].lstrip("^>=~").split("."))
+    assert engine >= (1, 74, 0), engine
+    contributed = {command["command"] for command in manifest["contributes"]["commands"]}
+    source = (EXTENSION / "src" / "commands.ts").read_text()
+    registered = set(re.findall(r'^\s+"(iquest\.\w+)": ', source, re.MULTILINE))
+    assert registered and registered == contributed, (registered, contributed)
+
+
+def test_untrusted_workspaces_cannot_set_what_runs_code_or_leaves_the_machine():
+    trust = _manifest()["capabilities"]["untrustedWorkspaces"]
+    assert trust["supported"] == "limited" and trust["description"]
+    restricted = set(trust["restrictedConfigurations"])
+    settings = {f"iquest.{name}" for name in _contributed()}
+    assert restricted <= settings, f"not settings: {restricted - settings}"
+    must = {f"iquest.{name}" for name in _contributed() if name.startswith("server.")} | {
+        "iquest.testCommand",
+        "iquest.selfVerify",
+        "iquest.model",
+        "iquest.modelsDir",
+        "iquest.auditLogPath",
+        "iquest.backend",
+        "iquest.serverUrl",
+        "iquest.apiKeyEnv",
+    }
+    assert must <= restricted, f"unrestricted: {must - restricted}"
+    # The launch code skips the workspace's .venv when it is not trusted.
+    launch = (EXTENSION / "src" / "launch.ts").read_text()
+    assert "env.trusted ? searchFolders(env.workspaceFolders) : []" in launch
+
+
+def _walkthrough_links(text: str) -> list[str]:
+    return re.findall(r"\(command:([\w.]+)", text)
+
+
+def test_walkthrough_steps_use_real_commands_and_packaged_media():
+    manifest = _manifest()
+    contributed = {command["command"] for command in manifest["contributes"]["commands"]}
+    ignore = (EXTENSION / ".vscodeignore").read_text().splitlines()
+    (walkthrough,) = manifest["contributes"]["walkthroughs"]
+    steps = {step["id"]: step for step in walkthrough["steps"]}
+    assert {"fetchModel", "firstSuggestion", "acceptParts"} <= set(steps)
+    assert "iquest.fetchModel" in _walkthrough_links(steps["fetchModel"]["description"])
+    for step in walkthrough["steps"]:
+        for command in _walkthrough_links(step["description"]):
+            assert command in contributed or command.startswith("workbench."), (step["id"], command)
+        for event in step.get("completionEvents", []):
+            kind, _, name = event.partition(":")
+            if kind == "onCommand" and name.startswith("iquest."):
+                assert name in contributed, (step["id"], event)
+        media = EXTENSION / step["media"]["markdown"]
+        assert media.is_file(), media
+        assert f"!{media.parent.relative_to(EXTENSION)}/*.md" in ignore, "the walkthrough's media is not packaged"
+    accept = (EXTENSION / steps["acceptParts"]["media"]["markdown"]).read_text()
+    assert "editor.action.inlineSuggest.acceptNextWord" in accept
+    assert "editor.action.inlineSuggest.acceptNextLine" in accept
+
+
+def test_icon_repository_and_changelog():
+    manifest = _manifest()
+    assert manifest["repository"]["url"].endswith(".git")
+    icon = (EXTENSION / manifest["icon"]).read_bytes()
+    assert icon[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(icon[16:20], "big"), int.from_bytes(icon[20:24], "big")
+    assert width == height >= 128, (width, height)
+    changelog = (EXTENSION / "CHANGELOG.md").read_text()
+    assert f"## {manifest['version']}" in changelog
+
+
+def test_readmes_document_accepting_a_word_or_a_line():
+    for readme in (EXTENSION / "README.md", tools.REPO / "README.md"):
+        text = readme.read_text()
+        for command in ("editor.action.inlineSuggest.acceptNextWord", "editor.action.inlineSuggest.acceptNextLine"):
+            assert command in text, (readme, command)
