@@ -168,3 +168,47 @@ async def test_code_server_shows_ghost_text_from_our_server(code_server, tmp_pat
     first_line = ghost.splitlines()[0].strip()
     assert any(first_line in output for output in outputs), (ghost, outputs)
     assert screenshot.stat().st_size > 10_000
+
+
+ACTIVATED = "ExtensionService#_doActivateExtension iquest.iquest-lsp,"
+
+
+def _activations(user_data: Path) -> list[str]:
+    """The extension host's log lines that record our extension's activation."""
+    lines = []
+    for log_file in user_data.glob("logs/**/*exthost*.log"):
+        lines += [line for line in log_file.read_text(errors="replace").splitlines() if ACTIVATED in line]
+    return lines
+
+
+async def test_code_server_activates_the_extension_only_for_a_supported_file(code_server, tmp_path: Path):
+    url, workspace, _ = code_server
+    (workspace / "notes.txt").write_text("Plain text: no language the server completes.\n")
+    user_data = tmp_path / "user-data"
+    browser = Chromium(tools.chromium(), tmp_path / "chromium-profile", tmp_path / "chromium.log")
+    screenshot = tools.artifacts_dir() / "vscode-activation.png"
+    try:
+        await browser.connect()
+        await browser.send("Page.enable")
+        await browser.send("Page.navigate", url=url)
+        await browser.wait_for("!!document.querySelector('.monaco-workbench .explorer-folders-view')", 120)
+        await browser.click(".explorer-folders-view .monaco-list-row", "notes.txt", timeout=60)
+        await browser.wait_for("!!document.querySelector('.editor-instance .monaco-editor .view-lines')", 60)
+        # onStartupFinished would have fired by now; a language event has nothing to fire on.
+        await asyncio.sleep(15)
+        items_before = await browser.evaluate(STATUS_ITEMS)
+        activations_before = _activations(user_data)
+        await browser.click(".explorer-folders-view .monaco-list-row", "geometry.py", timeout=60)
+        await browser.wait_for(f"{STATUS_ITEMS}.some(t => t.startsWith('iquest'))", 120)
+        await asyncio.sleep(2)  # the extension host writes its log a moment later
+        activations_after = _activations(user_data)
+        await browser.screenshot(screenshot)
+    except BaseException:
+        await browser.screenshot(screenshot)
+        raise
+    finally:
+        await browser.close()
+
+    assert not [item for item in items_before if item.startswith("iquest")], items_before
+    assert activations_before == [], activations_before
+    assert any("onLanguage:python" in line for line in activations_after), activations_after
