@@ -238,6 +238,7 @@ def test_neovim_help_and_checkhealth(nvim: str, tmp_path: Path):
     attached = result["health"]["attached"]
     assert "OK model verified" in _section(attached, "Model"), attached
     client = _section(attached, "LSP client")
-    assert re.search(rf"OK client \d+ \(iquest-lsp \S+, root {re.escape(str(workspace))}\) attached to geometry.py", client), client
+    attached_line = rf"OK client \d+ \(iquest-lsp \S+, root {re.escape(str(workspace))}\) attached to geometry.py"
+    assert re.search(attached_line, client), client
     assert "OK server model state: " in client, client
     assert "ERROR" not in attached, attached

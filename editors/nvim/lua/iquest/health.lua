@@ -22,7 +22,8 @@ end
 
 local function check_neovim()
   start("Neovim")
-  local version = tostring(vim.version())
+  local v = vim.version() -- a plain table before 0.9: no tostring()
+  local version = string.format("%d.%d.%d", v.major, v.minor, v.patch)
   if vim.fn.has("nvim-0.8") == 0 then
     error("Neovim " .. version .. " is too old", { "Install Neovim 0.8 or newer (0.11+ for vim.lsp.enable)" })
   elseif vim.fn.has("nvim-0.11") == 0 then
