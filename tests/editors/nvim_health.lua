@@ -5,7 +5,10 @@ vim.opt.runtimepath:prepend(env.IQUEST_NVIM_CONFIG)
 vim.cmd("runtime! plugin/iquest.lua")
 vim.cmd("filetype on")
 
-local result = { nvim = tostring(vim.version()), help = {}, health = {} }
+local result = { nvim = tostring(vim.version()), help = {}, health = {}, withoutClient = {} }
+vim.notify = function(message, level)
+  table.insert(result.withoutClient, { message = message, level = level })
+end
 
 local function finish(err)
   result.error = err
@@ -48,6 +51,9 @@ local ok, err = pcall(function()
     init_options = { iquest = vim.tbl_extend("force", settings, { modelsDir = env.IQUEST_NVIM_EMPTY_DIR }) },
   })
   result.health.missingModel = checkhealth()
+  for _, line in ipairs({ "Iquest status", "Iquest reload", "Iquest plan tidy up" }) do
+    vim.cmd(line)
+  end
 
   -- vim.lsp.config merges into what is there: put the default models folder back ("" = the default).
   vim.lsp.config("iquest", { init_options = { iquest = { modelsDir = "" } } })

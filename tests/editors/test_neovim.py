@@ -234,6 +234,10 @@ def test_neovim_help_and_checkhealth(nvim: str, tmp_path: Path):
     assert f"ERROR model file missing: {tmp_path / 'no-models' / 'smollm2-135m.gguf'}" in model, model
     assert "run `iquest-lsp model fetch smollm2-135m`" in model, model
     assert "WARNING no iquest client is running" in _section(missing_model, "LSP client")
+    # :Iquest status, reload and plan without a client say so instead of failing somewhere inside.
+    assert len(result["withoutClient"]) == 3, result["withoutClient"]
+    for note in result["withoutClient"]:
+        assert "no iquest client is running" in _error(note), note
 
     attached = result["health"]["attached"]
     assert "OK model verified" in _section(attached, "Model"), attached

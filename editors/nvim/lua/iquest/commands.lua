@@ -67,6 +67,7 @@ end
 
 --- :Iquest reload: stop the client and start it again for the buffers it served.
 function subcommands.reload()
+  need_client()
   local count = #clients.get()
   clients.restart(function(buffers)
     say(string.format("restarted %d client(s) for %d buffer(s)", count, #buffers))
