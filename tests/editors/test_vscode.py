@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -73,9 +74,12 @@ def _wait_http(url: str, process: subprocess.Popen, timeout: float) -> None:
             time.sleep(0.2)
 
 
-@pytest.fixture
-def code_server(tmp_path: Path):
-    """code-server with our extension installed and a workspace holding one Python file; yields (url, workspace)."""
+@contextlib.contextmanager
+def _running_code_server(tmp_path: Path, *, trust: bool = False, workspace_settings: dict | None = None):
+    """code-server with our extension and a workspace holding one Python file; yields (url, workspace, audit).
+
+    trust=True turns workspace trust on (the folder then opens untrusted, in Restricted Mode, without a prompt).
+    """
     require_model("qwen2.5-coder-0.5b")
     node, entry, vsix, _ = _tools()
     venv = Path(os.environ.get("VIRTUAL_ENV") or tools.REPO / ".venv")
@@ -85,9 +89,14 @@ def code_server(tmp_path: Path):
     (workspace / ".git").mkdir(parents=True)
     (workspace / ".venv").symlink_to(venv)
     (workspace / "geometry.py").write_text(SOURCE)
+    if workspace_settings:
+        (workspace / ".vscode").mkdir()
+        (workspace / ".vscode" / "settings.json").write_text(json.dumps(workspace_settings, indent=2))
     (user_data / "User").mkdir(parents=True)
     audit = tmp_path / "audit.jsonl"
     settings = {**USER_SETTINGS, "iquest.auditLogPath": str(audit)}
+    if trust:
+        settings.update({"security.workspace.trust.enabled": True, "security.workspace.trust.startupPrompt": "never"})
     (user_data / "User" / "settings.json").write_text(json.dumps(settings, indent=2))
     # Machine-scoped settings live in the "remote" settings on code-server.
     server_env = {"IQUEST_LOG_LEVEL": "DEBUG"}
@@ -106,7 +115,7 @@ def code_server(tmp_path: Path):
             str(config),
             "--disable-telemetry",
             "--disable-update-check",
-            "--disable-workspace-trust",
+            *([] if trust else ["--disable-workspace-trust"]),
             "--disable-getting-started-override",
             str(workspace),
         ],
@@ -127,6 +136,13 @@ def code_server(tmp_path: Path):
         log.close()
         for found in user_data.glob("logs/*/exthost*/iquest.iquest-lsp/*.log"):
             shutil.copy(found, tools.artifacts_dir() / "vscode-iquest-output.log")
+
+
+@pytest.fixture
+def code_server(tmp_path: Path):
+    """code-server with our extension installed and a workspace holding one Python file; yields (url, workspace)."""
+    with _running_code_server(tmp_path) as running:
+        yield running
 
 
 async def test_code_server_shows_ghost_text_from_our_server(code_server, tmp_path: Path):
@@ -212,3 +228,41 @@ async def test_code_server_activates_the_extension_only_for_a_supported_file(cod
     assert not [item for item in items_before if item.startswith("iquest")], items_before
     assert activations_before == [], activations_before
     assert any("onLanguage:python" in line for line in activations_after), activations_after
+
+
+async def test_code_server_restricted_mode_ignores_the_workspace_server_and_venv(tmp_path: Path):
+    marker = tmp_path / "workspace-command-ran"
+    evil = tmp_path / "workspace-server.sh"
+    evil.write_text(f"#!/bin/sh\ntouch {marker}\nexit 1\n")
+    evil.chmod(0o755)
+    workspace_settings = {"iquest.server.command": [str(evil)], "iquest.selfVerify": True, "iquest.testCommand": "true"}
+    user_data = tmp_path / "user-data"
+    browser = Chromium(tools.chromium(), tmp_path / "chromium-profile", tmp_path / "chromium.log")
+    screenshot = tools.artifacts_dir() / "vscode-restricted-mode.png"
+    with _running_code_server(tmp_path, trust=True, workspace_settings=workspace_settings) as (url, _, _):
+        try:
+            await browser.connect()
+            await browser.send("Page.enable")
+            await browser.send("Page.navigate", url=url)
+            await browser.wait_for("!!document.querySelector('.monaco-workbench .explorer-folders-view')", 120)
+            restricted = await browser.wait_for(f"{STATUS_ITEMS}.filter(t => t.includes('Restricted Mode'))[0]", 60)
+            await browser.click(".explorer-folders-view .monaco-list-row", "geometry.py", timeout=60)
+            await browser.wait_for(f"{STATUS_ITEMS}.some(t => t.startsWith('iquest'))", 120)
+            deadline = time.monotonic() + 60
+            started: list[str] = []
+            while not started and time.monotonic() < deadline:
+                await asyncio.sleep(1)
+                for output in user_data.glob("logs/*/exthost*/iquest.iquest-lsp/*.log"):
+                    started += [line for line in output.read_text().splitlines() if "starting " in line]
+            await browser.screenshot(screenshot)
+        except BaseException:
+            await browser.screenshot(screenshot)
+            raise
+        finally:
+            await browser.close()
+
+    assert "Restricted Mode" in restricted
+    assert started, "the extension logged no server start"
+    # Neither the workspace's iquest.server.command nor its .venv: the user's PATH or python3 -m lsp_server.
+    assert re.search(r"serve --stdio \(from (PATH|fallback)\)$", started[0]), started
+    assert not marker.exists()
