@@ -172,9 +172,8 @@ def test_walkthrough_steps_use_real_commands_and_packaged_media():
     assert "editor.action.inlineSuggest.acceptNextLine" in accept
 
 
-def test_icon_repository_and_changelog():
+def test_icon_and_changelog():
     manifest = _manifest()
-    assert manifest["repository"]["url"].endswith(".git")
     icon = (EXTENSION / manifest["icon"]).read_bytes()
     assert icon[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = int.from_bytes(icon[16:20], "big"), int.from_bytes(icon[20:24], "big")
