@@ -148,7 +148,7 @@ def fetch_model(
     if not entry.sha256:
         log(
             f"{entry.name}: no sha256 is pinned in the catalog; recorded {digest} "
-            "(trust on first use). Pin it in quantized/catalog.toml once checked."
+            "(trust on first use). Pin it in lsp_server/model/catalog.toml once checked."
         )
     log(f"{entry.name}: fetched and verified {target} ({sink.written} bytes, sha256 {digest})")
     return target
