@@ -18,6 +18,7 @@ from lsp_server.model.fetch import (
     recorded_sha256,
     verify_file,
 )
+from lsp_server.model.progress_bar import ProgressBar
 
 
 def list_models(
@@ -89,18 +90,22 @@ def fetch_models(
     except UnknownModelError as exc:
         print(f"error: {exc}", file=out)
         return 1
+    bar = ProgressBar(out)  # drawn only when out is a terminal
+
+    def log(message: str) -> None:
+        bar.clear()
+        print(message, file=out, flush=True)
+
     try:
-        path = fetch_model(
-            entry,
-            _models_dir(models_dir),
-            pip_command=pip_command,
-            log=lambda message: print(message, file=out, flush=True),
-        )
+        path = fetch_model(entry, _models_dir(models_dir), pip_command=pip_command, log=log, progress=bar)
     except (FetchError, VerifyError, OSError) as exc:
         print(f"error: {exc}", file=out)
         return 1
     except KeyboardInterrupt:
-        print(f"interrupted: nothing was kept for {entry.name}", file=out)
+        if entry.source == "url" and model_file(entry, _models_dir(models_dir)).with_suffix(".gguf.part").exists():
+            print(f"interrupted: the partial download is kept; run the same command to resume {entry.name}", file=out)
+        else:
+            print(f"interrupted: nothing was kept for {entry.name}", file=out)
         return 130
     print(f"ready: {path}", file=out)
     return 0

