@@ -102,7 +102,8 @@ def fetch_models(
         print(f"error: {exc}", file=out)
         return 1
     except KeyboardInterrupt:
-        if entry.source == "url" and model_file(entry, _models_dir(models_dir)).with_suffix(".gguf.part").exists():
+        part = model_file(entry, _models_dir(models_dir)).with_suffix(".gguf.part")
+        if part.exists():
             print(f"interrupted: the partial download is kept; run the same command to resume {entry.name}", file=out)
         else:
             print(f"interrupted: nothing was kept for {entry.name}", file=out)

