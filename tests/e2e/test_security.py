@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "fuzz"))
 from harness import initialize_params, server_env, wait_ready  # noqa: E402
 from lsp_session import require_model  # noqa: E402
 from rpc import RawServer  # noqa: E402
+from secret_oracle import assert_oracle_finds_nothing, oracle_findings  # noqa: E402
 
 SMOLLM = "smollm2-135m"
 SECRETS = {
@@ -148,25 +149,6 @@ def assert_no_secret(prompts: list[str]) -> None:
             assert secret not in prompt, f"{name} reached a prompt"
 
 
-def oracle_findings(path: Path) -> list[tuple[str, str]]:
-    """(type, value) of every secret detect-secrets finds in a file, with its default plugins and filters."""
-    from detect_secrets import SecretsCollection
-    from detect_secrets.settings import default_settings
-
-    with default_settings():
-        found = SecretsCollection()
-        found.scan_file(str(path))
-    return [(secret.type, str(secret.secret_value)) for secrets in found.data.values() for secret in secrets]
-
-
-def assert_oracle_finds_nothing(tmp_path: Path, prompts: list[str]) -> None:
-    for number, prompt in enumerate(prompts):
-        path = tmp_path / "oracle" / f"prompt{number}.txt"
-        path.parent.mkdir(exist_ok=True)
-        path.write_text(prompt)
-        assert oracle_findings(path) == [], (number, prompt[-2000:])
-
-
 def test_no_secret_reaches_a_completion_action_or_refactor_plan_prompt(tmp_path):
     require_model(SMOLLM)
     root = write_project(tmp_path / "repo")
@@ -220,7 +202,7 @@ def test_no_secret_reaches_a_completion_action_or_refactor_plan_prompt(tmp_path)
     # The code around the secrets is there (so an empty prompt cannot pass), the secrets are not.
     assert any("def database_url():" in prompt and "<redacted>" in prompt for prompt in actions)
     assert any("def database_url():" in entry["prompt"] for entry in entries if entry["kind"] == "request")
-    assert_oracle_finds_nothing(tmp_path, [entry["prompt"] for entry in entries])
+    assert_oracle_finds_nothing(tmp_path / "oracle", [entry["prompt"] for entry in entries])
     assert_no_secret([entry["prompt"] for entry in entries])
     assert snapshot(root) == before  # edits went to the client as WorkspaceEdits; no file was written
 
