@@ -382,6 +382,9 @@ def _download_once(entry: CatalogEntry, sink: _Sink) -> None:
         if offset and status != 206:
             # The server ignored the range: start over from the first byte.
             sink.restart()
+        elif offset and not str(response.headers.get("Content-Range", "")).startswith(f"bytes {offset}-"):
+            sink.restart()
+            raise _DroppedError(f"the server answered a resume at byte {offset} with another range")
         length = response.headers.get("Content-Length")
         expected = (length and length.isdigit() and int(length) + sink.written) or 0
         if entry.size and expected and expected != entry.size:

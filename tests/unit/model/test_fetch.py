@@ -531,3 +531,23 @@ def test_the_progress_bar_shows_bytes_rate_and_eta(served: _Server, models: Path
     (models / "tiny.gguf").unlink()
     fetch_model(_url_entry(served), models, log=lambda _: None, progress=ProgressBar(quiet))
     assert quiet.getvalue() == ""  # a StringIO is not a terminal
+
+
+def test_a_server_that_answers_another_range_gives_a_fresh_start(served: _Server, models: Path) -> None:
+    models.mkdir()
+    (models / "tiny.gguf.part").write_bytes(served.data[:5000])
+    real_handler = served.httpd.RequestHandlerClass
+    data = served.data
+
+    class WrongRange(real_handler):  # type: ignore[misc, valid-type]
+        def send_header(self, keyword: str, value: str) -> None:
+            if keyword == "Content-Range":
+                value = f"bytes 0-{len(data) - 1}/{len(data)}"
+            super().send_header(keyword, value)
+
+    served.httpd.RequestHandlerClass = WrongRange
+    messages: list[str] = []
+    path = fetch_model(_url_entry(served), models, log=messages.append)
+    assert path.read_bytes() == served.data
+    assert served.requests[:2] == ["bytes=5000-", None]
+    assert any("with another range" in m for m in messages)
