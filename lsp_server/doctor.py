@@ -32,7 +32,7 @@ def _llama_report(report: dict[str, Any]) -> list[str]:
     system = llama_cpp.llama_print_system_info()
     system = system.decode("utf-8", errors="replace") if isinstance(system, bytes) else str(system)
     report["gpu_offload"] = gpu_offload_supported()
-    report["gpu_layers_default"] = "all (-1)" if report["gpu_offload"] else "0 (CPU only)"
+    report["gpu_layers_default"] = "-1: all layers" if report["gpu_offload"] else "-1: none, CPU only"
     report["cpu_features"] = system.strip()
     return []
 

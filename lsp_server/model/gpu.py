@@ -14,9 +14,9 @@ def gpu_offload_supported() -> bool:
     return bool(llama_cpp.llama_supports_gpu_offload())
 
 
-def resolve_gpu_layers(setting: int | None, supported: bool | None = None) -> int:
-    """The iquest.gpuLayers setting, or when unset: every layer on a GPU build, none on a CPU-only one."""
-    if setting is not None:
+def resolve_gpu_layers(setting: int, supported: bool | None = None) -> int:
+    """The layers to offload for iquest.gpuLayers: -1 means every layer on a GPU build and none on a CPU-only one."""
+    if setting >= 0:
         return setting
     if supported is None:
         supported = gpu_offload_supported()

@@ -88,7 +88,7 @@ class LlamaCppBackend:
         models_dir: Path | None = None,
         n_ctx: int = 4096,
         n_threads: int = 2,
-        n_gpu_layers: int | None = None,
+        n_gpu_layers: int = -1,
         snapshot_bytes: int = 0,
         spill_bytes: int = 0,
         spill_dir: Path | None = None,

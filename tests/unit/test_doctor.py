@@ -24,7 +24,7 @@ def test_json_and_text_say_the_same_and_name_the_gpu_default(tmp_path, monkeypat
     assert run_doctor(as_text, "smollm2-135m") == 1
     report = json.loads(as_json.getvalue())
     assert report["gpu_offload"] is gpu_offload_supported()
-    assert report["gpu_layers_default"] == ("all (-1)" if report["gpu_offload"] else "0 (CPU only)")
+    assert report["gpu_layers_default"] == ("-1: all layers" if report["gpu_offload"] else "-1: none, CPU only")
     assert f"gpuLayers default: {report['gpu_layers_default']}" in as_text.getvalue()
     assert report["packages"]["llama-cpp-python"] in as_text.getvalue()
     for problem in report["problems"]:
