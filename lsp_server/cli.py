@@ -48,10 +48,10 @@ def _model(args: argparse.Namespace) -> int:
     from lsp_server.model import commands
 
     if args.model_command == "list":
-        return commands.list_models(sys.stdout)
+        return commands.list_models(sys.stdout, as_json=args.json)
     if args.model_command == "fetch":
         return commands.fetch_models(args.name, sys.stdout)
-    return commands.verify_models(args.name, sys.stdout)
+    return commands.verify_models(args.name, sys.stdout, as_json=args.json)
 
 
 def _audit(args: argparse.Namespace) -> int:
@@ -73,7 +73,7 @@ def _audit(args: argparse.Namespace) -> int:
 def _doctor(args: argparse.Namespace) -> int:
     from lsp_server.doctor import run_doctor
 
-    return run_doctor(sys.stdout, model=args.model)
+    return run_doctor(sys.stdout, model=args.model, as_json=args.json)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -98,16 +98,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     model = commands.add_parser("model", help="list, fetch and verify models")
     model_commands = model.add_subparsers(dest="model_command", required=True)
-    model_commands.add_parser("list", help="show the catalog and what is fetched")
+    listing = model_commands.add_parser("list", help="show the catalog and what is fetched")
+    listing.add_argument("--json", action="store_true", help="print one JSON document instead of a table")
     for name, text in (("fetch", "download and verify a model"), ("verify", "re-hash fetched models")):
         sub = model_commands.add_parser(name, help=text)
         sub.add_argument(
             "name", nargs="?", help="catalog name (default: the catalog default for fetch, all for verify)"
         )
+        if name == "verify":
+            sub.add_argument("--json", action="store_true", help="print one JSON document with every result")
     model.set_defaults(handler=_model)
 
     doctor = commands.add_parser("doctor", help="check the installation; non-zero exit when something is wrong")
     doctor.add_argument("--model", help="catalog name or .gguf path to check (default: the catalog default)")
+    doctor.add_argument("--json", action="store_true", help="print the report as one JSON document")
     doctor.set_defaults(handler=_doctor)
 
     audit = commands.add_parser(

@@ -28,7 +28,7 @@ class Settings:
     kv_snapshot_mb: int = 512
     kv_snapshot_disk_mb: int = 1024
     threads: int = 0
-    gpu_layers: int = 0
+    gpu_layers: int = -1  # -1: every layer when llama.cpp can offload to a GPU, none on a CPU-only build
     max_tokens: int = 64
     max_prompt_tokens: int = 2048
     full_prompt_seconds: int = 40

@@ -16,6 +16,7 @@ from tree_sitter import Tree
 from lsp_server.context.files import WorkspaceFiles
 from lsp_server.context.languages import grammar_version, language_for_path
 from lsp_server.context.summaries import SUMMARIZER_VERSION, FileSummary, Symbol, summarize
+from lsp_server.context.summary_cache import SummaryCache
 from lsp_server.progress import Progress
 
 log = logging.getLogger(__name__)
@@ -42,17 +43,17 @@ class Definition:
     symbol: Symbol
 
 
-def _open_cache(cache_dir: Path | None):
-    """Open the diskcache: (cache, None), or (None, why) when it cannot be used (read-only disk, corrupt files)."""
+def _open_cache(cache_dir: Path | None) -> tuple[SummaryCache | None, str | None]:
+    """Open the summary cache: (cache, what was repaired or None), or (None, why) when it cannot be used."""
     if cache_dir is None:
         return None, None
     try:
-        import diskcache
-
-        return diskcache.Cache(str(cache_dir), size_limit=512 * 1024 * 1024), None
+        cache = SummaryCache(cache_dir)
     except Exception as exc:  # a broken cache must never stop indexing
-        log.warning("summary cache at %s unusable (%s); indexing without it", cache_dir, exc)
-        return None, f"summary cache at {cache_dir} unusable ({exc})"
+        problem = f"summary cache at {cache_dir} unusable ({exc}); indexing without it, so restarts are slower"
+        log.warning("%s", problem)
+        return None, problem
+    return cache, cache.problem
 
 
 class WorkspaceIndex:
@@ -187,7 +188,9 @@ class WorkspaceIndex:
         except Exception as exc:
             self._cache_broken(exc)
             return None
-        return value if isinstance(value, FileSummary) else None
+        if self._cache.problem and not self.cache_error:
+            self.cache_error = self._cache.problem
+        return value
 
     def _cache_set(self, key: str, summary: FileSummary) -> None:
         if self._cache is None:
@@ -199,7 +202,7 @@ class WorkspaceIndex:
 
     def _cache_broken(self, exc: Exception) -> None:
         """Stop using a cache that fails (corrupt, full disk, read-only); the index itself goes on."""
-        self.cache_error = f"summary cache disabled: {exc}"
+        self.cache_error = f"summary cache disabled ({exc}); indexing without it, so restarts are slower"
         log.warning("%s", self.cache_error)
         self._cache = None
 

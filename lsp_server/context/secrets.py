@@ -83,11 +83,39 @@ _TOKEN_RULES: tuple[tuple[str, int, str], ...] = (
     ("pypi-", 0, r"pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_\-]{50,}"),
     ("sg.", 0, r"SG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}"),  # SendGrid
     ("eyj", 0, r"eyJ[A-Za-z0-9_\-]{5,}\.eyJ[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]*"),  # JWT
+    ("ac", 0, r"AC[0-9a-f]{32}"),  # Twilio account SID
+    ("sk", 0, r"SK[0-9a-f]{32}"),  # Twilio API key SID
 )
 # Matched at a trigger on the original bytes; a token is a whole word, not part of a longer one.
 _TOKEN_AT = re.compile(
     rb"(?<![A-Za-z0-9_\-])(?:" + b"|".join(rule.encode() for _, _, rule in _TOKEN_RULES) + rb")(?![A-Za-z0-9_\-])"
 )
+
+# A Twilio auth token is 32 bare hex digits: redacted only on a line that also holds a Twilio SID.
+_TWILIO_SID = re.compile(rb"[AS][CK][0-9a-f]{32}")
+_HEX32 = re.compile(rb"(?<![A-Za-z0-9_\-])[0-9a-fA-F]{32}(?![A-Za-z0-9_\-])")
+
+# Tokens without a fixed prefix, searched over the whole text. Discord: base64 user id (it holds
+# digits), a 6-character timestamp and an HMAC; Telegram: the bot id, then 35 characters.
+_DISCORD = re.compile(
+    rb"(?<![A-Za-z0-9_\-.])[MNO](?=[A-Za-z_\-]*[0-9])[A-Za-z0-9_\-]{23,25}\.[A-Za-z0-9_\-]{6}"
+    rb"\.(?=[A-Za-z_\-]*[0-9])[A-Za-z0-9_\-]{27,38}(?![A-Za-z0-9_\-.])"
+)
+_TELEGRAM = re.compile(rb"(?<![A-Za-z0-9_\-:])[0-9]{8,10}:[A-Za-z0-9_\-]{35}(?![A-Za-z0-9_\-])")
+
+# Slack incoming webhooks: the path after the host is the credential.
+_SLACK_WEBHOOK = re.compile(rb"hooks\.slack\.com/(?:services|workflows|triggers)/([A-Za-z0-9_/+\-]{8,})")
+
+# Azure storage and service bus connection strings: `;AccountKey=...;`, `;SharedAccessKey=...`.
+_AZURE_KEY_AT = re.compile(rb"(?:accountkey|sharedaccesskey)[ \t]*=[ \t]*([a-z0-9+/]{16,}={0,2})")
+
+# libpq DSNs: `host=db user=app password=s3cret dbname=shop`; only where the line has another
+# connection keyword and the value is followed by the next `key=`, a quote or the end of the line.
+_DSN_PASSWORD_AT = re.compile(
+    rb"(?:password|passwd)[ \t]*=[ \t]*([^\s'\"(),;\[\]{}$]{3,256})(?=[ \t]+[a-z_]+[ \t]*=|[\"']|[ \t]*\r?$)",
+    re.MULTILINE,
+)
+_DSN_KEYWORD = re.compile(rb"(?<![a-z0-9_])(?:host|hostaddr|dbname|user|port|sslmode)[ \t]*=")
 
 # scheme://user:password@host -> keep scheme, user and host. Searched a little before each "://".
 _URL_PASSWORD = re.compile(rb"\b[A-Za-z][A-Za-z0-9+.\-]{0,30}://[^\s:/?#@\"'<>]{1,256}:([^\s/?#@\"'<>]{1,256})@")
@@ -105,7 +133,8 @@ _KEY_PREFIXES = tuple(
 _KEY_PREFIX_ENDS = frozenset(prefix[-1] for prefix in _KEY_PREFIXES)
 _NAME = (
     rb"(?:password|passwd|passphrase|secret|token|credentials?|authorization"
-    rb"|(?:api|access|private|secret|signing|encryption|master|auth)[_\-]?key)[0-9]*(?![a-z0-9_\-])"
+    rb"|(?:api|access|private|secret|signing|encryption|master|auth)[_\-]?key|private[_\-]?key[_\-]?id)"
+    rb"[0-9]*(?![a-z0-9_\-])"
 )
 _ASSIGN = (
     rb"(?:[\"']?\]?[ \t]*"  # closing quote of a dict key, or of a subscript
@@ -134,12 +163,21 @@ def _hits(lower: bytes, trigger: bytes) -> list[int]:
     return found
 
 
+def _line(data: bytes, at: int) -> tuple[int, int]:
+    end = data.find(b"\n", at)
+    return data.rfind(b"\n", 0, at) + 1, len(data) if end == -1 else end
+
+
 def _token_spans(data: bytes, lower: bytes) -> list[tuple[int, int]]:
     spans = []
     for trigger, offset, _ in _TOKEN_RULES:
         for at in _hits(lower, trigger.encode()):
             if at >= offset and (match := _TOKEN_AT.match(data, at - offset)):
                 spans.append(match.span())
+                if _TWILIO_SID.fullmatch(data, *match.span()):
+                    spans += [hit.span() for hit in _HEX32.finditer(data, *_line(data, at))]
+    spans += [match.span() for match in _DISCORD.finditer(data)]
+    spans += [match.span() for match in _TELEGRAM.finditer(data)]
     return spans
 
 
@@ -150,6 +188,13 @@ def _url_spans(data: bytes, lower: bytes) -> list[tuple[int, int]]:
         match = _URL_PASSWORD.search(data, max(0, at - _MAX_SCHEME), len(data) if end == -1 else end)
         if match:
             spans.append(match.span(1))
+    for at in _hits(lower, b"hooks.slack.com/"):
+        if match := _SLACK_WEBHOOK.match(data, at):
+            spans.append(match.span(1))
+    for trigger in (b"accountkey", b"sharedaccesskey"):
+        for at in _hits(lower, trigger):
+            if match := _AZURE_KEY_AT.match(lower, at):
+                spans.append(match.span(1))
     return spans
 
 
@@ -172,6 +217,9 @@ def _assignment_spans(lower: bytes) -> list[tuple[int, int]]:
         for at in _hits(lower, trigger):
             if span := _assignment_span(lower, at):
                 spans.append(span)
+            elif trigger == b"pass" and (match := _DSN_PASSWORD_AT.match(lower, at)):
+                if _DSN_KEYWORD.search(lower, *_line(lower, at)):
+                    spans.append(match.span(1))
             elif trigger == b"secret" and (lower.endswith(b"aws_", 0, at) or lower.endswith(b"aws", 0, at)):
                 if match := _AWS_SECRET_AT.match(lower, at):
                     spans.append(match.span(1))

@@ -89,7 +89,7 @@ class WorkspaceContext:
             return [self.error]
         log.info("indexed %d files in %.2f s (%d from cache)", stats.files, stats.seconds, stats.from_cache)
         if self.index.cache_error:
-            warnings.append(f"{self.index.cache_error}; the index works without it but restarts are slower.")
+            warnings.append(self.index.cache_error)
         self._watcher = WorkspaceWatcher(list(self.files.roots), self._on_disk_change)
         problem = self._watcher.start()
         self.watching = problem is None

@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
-DEFAULT_CATALOG_PATH = Path(__file__).resolve().parents[2] / "quantized" / "catalog.toml"
+# Package data: found the same way in a checkout, an editable install, a wheel, pipx and uv tool.
+CATALOG_RESOURCE = "catalog.toml"
 SOURCES = ("pypi-wheels", "url")
 
 _SHA256_RE = re.compile(r"[0-9a-f]{64}")
@@ -71,9 +73,14 @@ class Catalog:
 
 def load_catalog(path: Path | None = None) -> Catalog:
     """Read and validate the catalog TOML (the bundled one when ``path`` is None)."""
-    path = DEFAULT_CATALOG_PATH if path is None else Path(path)
-    with path.open("rb") as f:
-        data = tomllib.load(f)
+    if path is None:
+        resource = resources.files(__package__ or "lsp_server.model").joinpath(CATALOG_RESOURCE)
+        data = tomllib.loads(resource.read_text(encoding="utf-8"))
+        path = Path(f"lsp_server/model/{CATALOG_RESOURCE}")  # for messages only
+    else:
+        path = Path(path)
+        with path.open("rb") as f:
+            data = tomllib.load(f)
     tables = data.get("models")
     if not isinstance(tables, dict) or not tables:
         raise ValueError(f"{path}: no [models.*] entries")

@@ -23,6 +23,7 @@ from lsp_server.model.backend import (
 )
 from lsp_server.model.catalog import Catalog, UnknownModelError
 from lsp_server.model.fetch import resolve_model
+from lsp_server.model.gpu import resolve_gpu_layers
 from lsp_server.model.healing import MAX_HEALED_BYTES, TokenHealer
 from lsp_server.model.kv_snapshots import KvSnapshots
 from lsp_server.model.kv_spill import SnapshotSpill, spill_key
@@ -87,7 +88,7 @@ class LlamaCppBackend:
         models_dir: Path | None = None,
         n_ctx: int = 4096,
         n_threads: int = 2,
-        n_gpu_layers: int = 0,
+        n_gpu_layers: int = -1,
         snapshot_bytes: int = 0,
         spill_bytes: int = 0,
         spill_dir: Path | None = None,
@@ -108,7 +109,7 @@ class LlamaCppBackend:
                 n_ctx=n_ctx,
                 n_threads=n_threads,
                 n_threads_batch=n_threads,
-                n_gpu_layers=n_gpu_layers,
+                n_gpu_layers=resolve_gpu_layers(n_gpu_layers, bool(llama_cpp.llama_supports_gpu_offload())),
                 n_batch=_BATCH,
                 n_ubatch=_BATCH,
                 verbose=False,

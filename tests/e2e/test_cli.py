@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -67,3 +68,21 @@ def test_verify_detects_a_tampered_model(tmp_path):
     result = run("model", "verify", "smollm2-135m", env={"IQUEST_MODEL_DIR": str(tmp_path)})
     assert result.returncode != 0
     assert "FAILED" in result.stdout or "mismatch" in result.stdout.lower()
+
+
+def test_json_output_of_model_list_verify_and_doctor():
+    require_model("smollm2-135m")
+    listing = run("model", "list", "--json")
+    assert listing.returncode == 0, listing.stderr
+    models = {model["name"]: model for model in json.loads(listing.stdout)["models"]}
+    assert models["smollm2-135m"]["state"] == "fetched+verified"
+    assert models["iquest-coder-v1-7b-instruct"]["architecture"] == "llama"
+    verify = run("model", "verify", "smollm2-135m", "--json")
+    assert verify.returncode == 0, verify.stdout
+    (result,) = json.loads(verify.stdout)["results"]
+    assert result["status"] == "ok" and result["sha256"] == models["smollm2-135m"]["sha256"]
+    doctor = run("doctor", "--model", "smollm2-135m", "--json")
+    assert doctor.returncode == 0, doctor.stdout
+    report = json.loads(doctor.stdout)
+    assert report["ok"] is True and report["model"]["state"] == "verified" and report["problems"] == []
+    assert report["packages"]["llama-cpp-python"] == "0.3.36" and isinstance(report["gpu_offload"], bool)

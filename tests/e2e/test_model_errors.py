@@ -94,7 +94,7 @@ async def test_unsupported_architecture_names_it_and_suggests_a_model(plain: Lan
 
 
 async def test_catalog_loop_variant_is_refused_before_loading(plain: LanguageClient):
-    message = await _session_message(plain, model="iquest-coder-v1-7b-loop-instruct")
+    message = await _session_message(plain, model="iquest-coder-v1-40b-loop-instruct")
     assert "cannot be loaded" in message and "Loop" in message
 
 

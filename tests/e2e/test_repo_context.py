@@ -21,6 +21,7 @@ from lsp_session import (
 )
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
+from secret_oracle import assert_oracle_finds_nothing
 
 from lsp_server.paths import models_dir
 
@@ -51,6 +52,9 @@ SECRETS = {
     "url_password": "s3cr3t-pa55w0rd",
     "private_key_body": "MIIEowIBAAKCAQEA7bq9xExamplePrivateKeyMaterial",
     "dotenv": "sk-proj-dotenvvalue1234567890abcdefABCDEF",
+    "discord": "MTAxOTYwNjE2NzQ4NzQ4MDk2MA.9SDzRB.6PkUk4pVV5YVjy2HfvfoL9rKvu5",
+    "slack_webhook": "TKYXG0FWM/B71YORKNTRV/w8pyAiGP3YUzZzN5EXnRM7xR",
+    "libpq_password": "r7uv3MDUMnIG729p",
 }
 
 
@@ -65,6 +69,9 @@ def write_project(root: Path) -> Path:
         aws_secret_access_key = "{SECRETS["aws_secret"]}"
         GITHUB_TOKEN = "{SECRETS["github"]}"
         DATABASE_URL = "postgres://shop:{SECRETS["url_password"]}@db.internal/shop"
+        DISCORD_BOT = "{SECRETS["discord"]}"
+        ALERTS = "https://hooks.slack.com/services/{SECRETS["slack_webhook"]}"
+        REPORTS_DSN = "host=reports.internal user=shop password={SECRETS["libpq_password"]} dbname=reports"
 
 
         def database_url():
@@ -220,6 +227,7 @@ async def test_planted_secrets_never_reach_a_prompt(tmp_path):
     for name, secret in SECRETS.items():  # ... and none of the secrets, in speculations either
         for prompt in prompts(log, speculative=True):
             assert secret not in prompt, name
+    assert_oracle_finds_nothing(tmp_path / "oracle", prompts(log, speculative=True))
 
 
 async def test_a_long_files_own_imports_and_far_code_reach_the_prompt(tmp_path):

@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "fuzz"))
 from harness import initialize_params, server_env, wait_ready  # noqa: E402
 from lsp_session import require_model  # noqa: E402
 from rpc import RawServer  # noqa: E402
+from secret_oracle import assert_oracle_finds_nothing, oracle_findings  # noqa: E402
 
 SMOLLM = "smollm2-135m"
 SECRETS = {
@@ -33,7 +34,18 @@ SECRETS = {
     "jwt": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyLTQyIn0.c2lnbmF0dXJlLXZhbHVl",
     "password assignment": "hunter2-correct-horse",
     "npm token file": "npm_abcdefghijklmnopqrstuvwxyz0123456789",
+    "azure storage key": "ME9e4ipdsswgLtn2JMjvMvbsNgEAMzZApEacwgNbCvQeI9xhxA8eJ4PrBd7a7MmLSMneId0TCH2jM4OxKg7jQA==",
+    "azure service bus key": "SlunfaFrkgHi5FOySZ0ntiUFseA0Tge91gLQlrnSFVA=",
+    "discord bot token": "MTAxOTYwNjE2NzQ4NzQ4MDk2MA.9SDzRB.6PkUk4pVV5YVjy2HfvfoL9rKvu5",
+    "twilio account sid": "AC2d6331a896688ca4981294c0e29b6854",
+    "twilio auth token": "070f2f61d1e7d9e04172ef9c605e7b25",
+    "telegram bot token": "501425881:AAaW91B1TSVHabFIyGL6W0SQLfX9pLcyppX",
+    "slack webhook": "TKYXG0FWM/B71YORKNTRV/w8pyAiGP3YUzZzN5EXnRM7xR",
+    "gcp private key id": "9eff21ec6820d4f5df94eaa6c3703cba9bf26c59",
+    "libpq password": "r7uv3MDUMnIG729p",
 }
+# What detect-secrets (the oracle) must find in the planted file, so a blind oracle cannot pass.
+ORACLE_SEES = {"Azure Storage Account access key", "Discord Bot Token", "Slack Token"}
 OUTSIDE = "OUTSIDE_WORKSPACE_MARKER_7f3a"
 
 
@@ -54,6 +66,20 @@ def write_project(root: Path) -> Path:
         DATABASE_URL = "postgres://shop:{SECRETS["password in a url"]}@db.internal/shop"
         SESSION = "{SECRETS["jwt"]}"
         admin_password = "{SECRETS["password assignment"]}"
+        STORAGE = (
+            "DefaultEndpointsProtocol=https;AccountName=shop;"
+            "AccountKey={SECRETS["azure storage key"]};EndpointSuffix=core.windows.net"
+        )
+        BUS = (
+            "Endpoint=sb://shop.servicebus.windows.net/;"
+            "SharedAccessKeyName=Root;SharedAccessKey={SECRETS["azure service bus key"]}"
+        )
+        DISCORD_BOT = "{SECRETS["discord bot token"]}"
+        SMS = Client("{SECRETS["twilio account sid"]}", "{SECRETS["twilio auth token"]}")
+        TELEGRAM_BOT = Bot("{SECRETS["telegram bot token"]}")
+        ALERTS = "https://hooks.slack.com/services/{SECRETS["slack webhook"]}"
+        SERVICE_ACCOUNT = {{"type": "service_account", "private_key_id": "{SECRETS["gcp private key id"]}"}}
+        PG_DSN = "host=db.internal port=5432 user=shop password={SECRETS["libpq password"]} dbname=shop"
 
 
         def database_url():
@@ -127,6 +153,7 @@ def test_no_secret_reaches_a_completion_action_or_refactor_plan_prompt(tmp_path)
     require_model(SMOLLM)
     root = write_project(tmp_path / "repo")
     before = snapshot(root)
+    assert ORACLE_SEES <= {kind for kind, _ in oracle_findings(root / "shop" / "settings.py")}
     server = start(tmp_path, root, maxTokens=4, actionMaxTokens=16)
     settings = root / "shop" / "settings.py"
     try:
@@ -175,6 +202,7 @@ def test_no_secret_reaches_a_completion_action_or_refactor_plan_prompt(tmp_path)
     # The code around the secrets is there (so an empty prompt cannot pass), the secrets are not.
     assert any("def database_url():" in prompt and "<redacted>" in prompt for prompt in actions)
     assert any("def database_url():" in entry["prompt"] for entry in entries if entry["kind"] == "request")
+    assert_oracle_finds_nothing(tmp_path / "oracle", [entry["prompt"] for entry in entries])
     assert_no_secret([entry["prompt"] for entry in entries])
     assert snapshot(root) == before  # edits went to the client as WorkspaceEdits; no file was written
 

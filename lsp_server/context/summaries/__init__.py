@@ -44,9 +44,6 @@ __all__ = [
 
 SUMMARIZER_VERSION = 2
 
-# The disk cache pickles summaries by module path; keep the path they had before this package was split up.
-Symbol.__module__ = FileSummary.__module__ = __name__
-
 _Walker = Callable[[Builder, Iterable[Node], "str | None"], None]
 
 _WALKERS: dict[str, _Walker] = {

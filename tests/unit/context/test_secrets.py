@@ -24,6 +24,15 @@ OPENAI_PROJECT = "sk-proj-" + "Ab12Cd34Ef56Gh78Ij90Kl12Mn34"
 ANTHROPIC = "sk-ant-api03-" + "Xy9_" * 10 + "AA"
 JWT = "eyJ" + "hbGciOiJIUzI1NiJ9" + ".eyJ" + "zdWIiOiIxMjM0NTY3ODkwIn0" + ".dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
 PEM_BODY = "MIIEowIBAAKCAQEA7bq\nZmFrZSBrZXkgZGF0YQ==\nAbCdEf0123456789+/="
+AZURE_KEY = "ME9e4ipdsswgLtn2JMjvMvbsNgEAMzZApEacwgNbCvQeI9xhxA8eJ4Pr" + "Bd7a7MmLSMneId0TCH2jM4OxKg7jQA=="
+SERVICE_BUS_KEY = "SlunfaFrkgHi5FOySZ0ntiUF" + "seA0Tge91gLQlrnSFVA="
+DISCORD = "MTAxOTYwNjE2NzQ4NzQ4MDk2MA" + ".9SDzRB." + "6PkUk4pVV5YVjy2HfvfoL9rKvu5"
+TWILIO_SID = "AC" + "2d6331a896688ca4981294c0e29b6854"
+TWILIO_KEY_SID = "SK" + "4f1e0a7c9b2d6e8f0a1b3c5d7e9f1a2b"
+TWILIO_TOKEN = "070f2f61d1e7d9e0" + "4172ef9c605e7b25"
+TELEGRAM = "501425881:" + "AAaW91B1TSVHabFIyGL6W0SQLfX9pLcyppX"
+SLACK_HOOK_PATH = "TKYXG0FWM/B71YORKNTRV/" + "w8pyAiGP3YUzZzN5EXnRM7xR"
+GCP_KEY_ID = "9eff21ec6820d4f5df94" + "eaa6c3703cba9bf26c59"
 
 
 @pytest.mark.parametrize(
@@ -201,6 +210,68 @@ def test_generic_secret_assignments(text: str, expected: str) -> None:
     ],
 )
 def test_ordinary_code_is_untouched(text: str) -> None:
+    assert redact(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            f"DefaultEndpointsProtocol=https;AccountName=shop;AccountKey={AZURE_KEY};EndpointSuffix=core.windows.net",
+            f"DefaultEndpointsProtocol=https;AccountName=shop;AccountKey={REDACTED};EndpointSuffix=core.windows.net",
+        ),
+        (
+            "Endpoint=sb://shop.servicebus.windows.net/;SharedAccessKeyName=RootManageSharedAccessKey;"
+            f"SharedAccessKey={SERVICE_BUS_KEY}",
+            "Endpoint=sb://shop.servicebus.windows.net/;SharedAccessKeyName=RootManageSharedAccessKey;"
+            f"SharedAccessKey={REDACTED}",
+        ),
+        (f'bot.run("{DISCORD}")', f'bot.run("{REDACTED}")'),
+        (
+            f'client = Client("{TWILIO_SID}", "{TWILIO_TOKEN}")',
+            f'client = Client("{REDACTED}", "{REDACTED}")',
+        ),
+        (f"sid: {TWILIO_KEY_SID}", f"sid: {REDACTED}"),
+        (f"bot = telebot.TeleBot('{TELEGRAM}')", f"bot = telebot.TeleBot('{REDACTED}')"),
+        (
+            f'HOOK = "https://hooks.slack.com/services/{SLACK_HOOK_PATH}"',
+            f'HOOK = "https://hooks.slack.com/services/{REDACTED}"',
+        ),
+        (f'  "private_key_id": "{GCP_KEY_ID}",', f'  "private_key_id": "{REDACTED}",'),
+        (
+            'psycopg.connect("host=db.internal port=5432 user=shop password=r7uv3MDUMnIG729p dbname=shop")',
+            f'psycopg.connect("host=db.internal port=5432 user=shop password={REDACTED} dbname=shop")',
+        ),
+        ("dsn = 'dbname=shop password=r7uv3MDU'", f"dsn = 'dbname=shop password={REDACTED}'"),
+        ("PG=host=db user=app password=r7uv3MDU", f"PG=host=db user=app password={REDACTED}"),
+    ],
+)
+def test_cloud_chat_and_database_credentials(text: str, expected: str) -> None:
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SharedAccessKeyName=RootManageSharedAccessKey",
+        "account_key = settings.AZURE_ACCOUNT_KEY",
+        "AccountKey=;",
+        "result = MyVeryLongModuleNameHereX.method.some_very_long_attribute_name_here()",
+        "Node.ObjectPropertyHandlerFactory.create.createDefaultPropertyHandlerForObject",
+        'checksum = "d41d8cd98f00b204e9800998ecf8427e"',
+        "ACCOUNT_HOLDER_NAME_FIELD_FOR_DISPLAYING",
+        "at 20240101:abcdefghijklmnopqrstuvwxyzabcdefghi-more",
+        "see https://api.slack.com/messaging/webhooks",
+        "key_id = credentials.private_key_id",
+        "connect(host=host, user=user, password=password, dbname=name)",
+        "db.connect(password=pw, host=h)",
+        "f(password=secret_var)",
+        'dsn = f"host={host} password={password}"',
+        'dsn = "host=db password=$PGPASSWORD dbname=shop"',
+        "password=hunter2 without any connection keyword",
+    ],
+)
+def test_ordinary_code_near_the_new_formats_is_untouched(text: str) -> None:
     assert redact(text) == text
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pickle
 import textwrap
 
 import pytest
@@ -781,11 +780,6 @@ def test_str_and_bytes_give_the_same_summary_with_multibyte_text() -> None:
     assert greet.signature == "def grüß(name: str) -> str:"
     assert greet.doc == "Grüße — 你好."
     assert (greet.start_line, greet.end_line) == (2, 4)
-
-
-def test_summary_is_plain_picklable_data() -> None:
-    summary = summarize(PYTHON, "python", "shapes.py")
-    assert pickle.loads(pickle.dumps(summary)) == summary
 
 
 def test_long_signature_and_value_are_shortened() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from lsp_server.model.catalog import (
-    DEFAULT_CATALOG_PATH,
+    CATALOG_RESOURCE,
     ModelPart,
     UnknownModelError,
     load_catalog,
@@ -60,7 +60,7 @@ def valid_text(sha: str = "AB" * 32) -> str:
 
 def test_real_catalog_loads_with_pinned_default() -> None:
     catalog = load_catalog()
-    assert DEFAULT_CATALOG_PATH.name == "catalog.toml"
+    assert CATALOG_RESOURCE == "catalog.toml"
     assert catalog.default in catalog.models
     assert catalog.default_entry().loadable
     qwen = catalog.get("qwen2.5-coder-0.5b")

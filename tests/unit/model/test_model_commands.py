@@ -174,3 +174,40 @@ def test_verify_unpinned_uses_recorded_digest(models: Path) -> None:
     # A failed check leaves the first-use record alone.
     stamp = json.loads((models / "web.gguf.verified").read_text())
     assert stamp["sha256"] == hashlib.sha256(DATA).hexdigest()
+
+
+def test_list_as_json_has_every_entry_and_state(catalog: Catalog, models: Path) -> None:
+    (models / "tiny.gguf").write_bytes(DATA)
+    verify_file(models / "tiny.gguf", catalog.get("tiny").sha256, len(DATA))
+    out = io.StringIO()
+    assert list_models(out, models, catalog=catalog, as_json=True) == 0
+    document = json.loads(out.getvalue())
+    assert document["default"] == "tiny" and document["models_dir"] == str(models)
+    by_name = {model["name"]: model for model in document["models"]}
+    assert set(by_name) == {"tiny", "other", "loopy"}
+    assert by_name["tiny"]["state"] == "fetched+verified" and by_name["tiny"]["default"] is True
+    assert by_name["other"]["state"] == "not fetched" and by_name["other"]["size"] == 491_400_064
+    assert by_name["loopy"]["loadable"] is False and by_name["loopy"]["state"] == "not loadable"
+    assert by_name["tiny"]["sha256"] == hashlib.sha256(DATA).hexdigest()
+
+
+def test_verify_as_json_reports_ok_failed_and_missing(catalog: Catalog, models: Path) -> None:
+    (models / "tiny.gguf").write_bytes(DATA)
+    (models / "other.gguf").write_bytes(b"wrong")
+    out = io.StringIO()
+    assert verify_models(None, out, models, catalog=catalog, as_json=True) == 1
+    document = json.loads(out.getvalue())
+    assert document["ok"] is False
+    results = {result["name"]: result for result in document["results"]}
+    assert results["tiny"]["status"] == "ok" and results["tiny"]["sha256"] == hashlib.sha256(DATA).hexdigest()
+    assert results["other"]["status"] == "failed" and "wrong size" in results["other"]["error"]
+    out = io.StringIO()
+    assert verify_models("loopy", out, models, catalog=catalog, as_json=True) == 1
+    assert json.loads(out.getvalue())["results"] == [
+        {
+            "name": "loopy",
+            "status": "missing",
+            "path": str(models / "loopy.gguf"),
+            "error": f"{models / 'loopy.gguf'} not found; run `iquest-lsp model fetch loopy`",
+        }
+    ]
