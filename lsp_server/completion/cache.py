@@ -26,14 +26,16 @@ class _Entry:
     suffix: tuple[int, int]
     raw: str
     short: bool
+    speculative: bool
 
 
 @dataclass(frozen=True)
 class Cached:
-    """What is left of a cached continuation, and whether a stand-in prompt (a short one, say) made it."""
+    """What is left of a cached continuation, whether a stand-in prompt (a short one) or a speculation made it."""
 
     rest: str
     short: bool
+    speculative: bool = False
 
 
 class TypingThroughCache:
@@ -46,11 +48,13 @@ class TypingThroughCache:
         self.hits = 0
         self.misses = 0
 
-    def put(self, uri: str, prefix: str, suffix: str, raw: str, *, short: bool = False) -> None:
+    def put(
+        self, uri: str, prefix: str, suffix: str, raw: str, *, short: bool = False, speculative: bool = False
+    ) -> None:
         """Remember that after ``prefix`` (and before ``suffix``) the model continues with ``raw``."""
         if not raw:
             return
-        entry = _Entry(uri, len(prefix), prefix[-_TAIL_CHARS:], suffix_key(suffix), raw, short)
+        entry = _Entry(uri, len(prefix), prefix[-_TAIL_CHARS:], suffix_key(suffix), raw, short, speculative)
         key = (uri, entry.prefix_len, entry.prefix_tail, entry.suffix)
         with self._lock:
             old = self._entries.pop(key, None)
@@ -76,7 +80,7 @@ class TypingThroughCache:
             typed = prefix[entry.prefix_len :]
             if len(entry.raw) > typed_len and entry.raw.startswith(typed):
                 self.hits += 1
-                return Cached(entry.raw[typed_len:], entry.short)
+                return Cached(entry.raw[typed_len:], entry.short, entry.speculative)
         self.misses += 1
         return None
 

@@ -229,7 +229,9 @@ class GenerationScheduler:
             result = done.result()
             log_prompt(result.prompt, "speculation" if speculative else "request", result.healed)
             if result.stop_reason != StopReason.CANCELLED:
-                self._cache.put(doc.uri, prefix, suffix, usable_text(result), short=result.short_prompt)
+                self._cache.put(
+                    doc.uri, prefix, suffix, usable_text(result), short=result.short_prompt, speculative=speculative
+                )
 
         task.add_done_callback(finished)
         self._job = job

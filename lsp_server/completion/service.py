@@ -13,6 +13,7 @@ from lsp_server.audit import AuditLog
 from lsp_server.completion.cache import TypingThroughCache, suffix_key
 from lsp_server.completion.layout import DocumentSnapshot
 from lsp_server.completion.line_mode import multiline_at
+from lsp_server.completion.outcomes import SuggestionOutcomes
 from lsp_server.completion.postprocess import clean_completion
 from lsp_server.completion.scheduler import GenerationScheduler, usable_text
 from lsp_server.completion.speculation import SpeculationPolicy
@@ -38,7 +39,8 @@ class Suggestion:
     evaluated_tokens: int
     generated_tokens: int
     stop_reason: StopReason
-    source: str = "model"
+    source: str = "generation"
+    id: str = ""
 
 
 class CompletionService:
@@ -53,7 +55,7 @@ class CompletionService:
     ) -> None:
         self._runtime = runtime
         self._settings = settings
-        self._audit = audit
+        self.outcomes = SuggestionOutcomes(audit, self._model_name)
         self._cache = TypingThroughCache()
         self._scheduler = GenerationScheduler(runtime, settings, self._cache, context)
         self._speculation = SpeculationPolicy(runtime, settings, self._cache, self._scheduler)
@@ -70,7 +72,12 @@ class CompletionService:
             "shortPrompts": self._counts["shortPrompts"],
             "lastWarmUp": self._scheduler.last_warm_up,
             "promptCap": cap,
+            "acceptance": self.outcomes.figures(),
         }
+
+    def _model_name(self) -> str:
+        backend = self._runtime.backend
+        return backend.info.name if backend is not None else ""
 
     def document_closed(self, uri: str) -> None:
         """Forget a closed document and stop generating for it."""
@@ -101,7 +108,8 @@ class CompletionService:
         if cached is not None and clean(cached.rest):
             self._counts["fromCache"] += 1
             empty = GenerationResult("", "", 0, 0, 0, 0.0, 0.0, StopReason.CACHE, short_prompt=cached.short)
-            return self._shown(doc, offset, clean(cached.rest), empty, multiline, started, "cache", still_valid)
+            source = "speculation" if cached.speculative else "cache"
+            return self._shown(doc, offset, clean(cached.rest), empty, multiline, started, source, still_valid)
         if settings.debounce_ms:
             await asyncio.sleep(settings.debounce_ms / 1000)
         backend = await self._runtime.wait_ready()
@@ -115,8 +123,9 @@ class CompletionService:
         if not usable_text(result).startswith(typed):  # the user typed something else: compute afresh
             job = self._scheduler.start(doc, offset, settings, backend.info, multiline, speculative=False)
             result, typed = await self._scheduler.wait(job), ""
+        source = "speculation" if job.speculative else "generation"
         return self._shown(
-            doc, offset, clean(usable_text(result)[len(typed) :]), result, multiline, started, "model", still_valid
+            doc, offset, clean(usable_text(result)[len(typed) :]), result, multiline, started, source, still_valid
         )
 
     def _shown(
@@ -136,31 +145,25 @@ class CompletionService:
             log.info("dropping a suggestion for %s: the document changed while it was computed", doc.uri)
             return None
         if result.short_prompt:
-            if source == "model":
+            if source != "cache":
                 self._counts["shortPrompts"] += 1
             self._speculation.after_short_answer(doc, offset, text)
+        ident = ""
         if text:
-            self._record(doc, offset, text, latency_ms, result.prompt, source)
+            ident = self.outcomes.shown(
+                uri=doc.uri,
+                text=text,
+                offset=offset,
+                document_text=doc.text,
+                multiline=multiline,
+                source=source,
+                latency_ms=latency_ms,
+                prompt=result.prompt,
+                version=doc.version,
+            ).id
         if not result.short_prompt:  # a short answer is followed by the full prompt's evaluation instead
             self._speculation.after_full_answer(doc, offset, text)
-        return _suggestion(text, offset, multiline, latency_ms, result, source) if text else None
-
-    def _record(
-        self, doc: DocumentSnapshot, offset: int, text: str, latency_ms: float, prompt: str, source: str
-    ) -> None:
-        """Write the audit entry for a suggestion shown."""
-        backend = self._runtime.backend
-        self._audit.record(
-            "inline_completion",
-            uri=doc.uri,
-            model=backend.info.name if backend else "",
-            prompt=prompt,
-            output=text,
-            offset=offset,
-            version=doc.version,
-            latency_ms=round(latency_ms, 1),
-            source=source,
-        )
+        return _suggestion(text, offset, multiline, latency_ms, result, source, ident) if text else None
 
     def warm_up(self, doc: DocumentSnapshot, offset: int, *, guessed: bool) -> bool:
         """Pre-fill the model's KV cache for ``offset`` in the background, generating nothing.
@@ -191,7 +194,7 @@ def _logged_latency(started: float, result: GenerationResult, source: str) -> fl
 
 
 def _suggestion(
-    text: str, offset: int, multiline: bool, latency_ms: float, result: GenerationResult, source: str
+    text: str, offset: int, multiline: bool, latency_ms: float, result: GenerationResult, source: str, ident: str
 ) -> Suggestion:
     """The suggestion for ``text`` with the figures of the generation behind it."""
     return Suggestion(
@@ -204,4 +207,5 @@ def _suggestion(
         generated_tokens=result.generated_tokens,
         stop_reason=result.stop_reason,
         source=source,
+        id=ident,
     )

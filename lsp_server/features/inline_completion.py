@@ -11,6 +11,7 @@ from pygls.workspace import TextDocument
 
 from lsp_server.completion.layout import DocumentSnapshot
 from lsp_server.completion.service import CompletionService, Suggestion
+from lsp_server.features.acceptance import accepted_command
 from lsp_server.features.documents import DocumentListener, open_document
 from lsp_server.model.runtime import ModelUnavailable
 
@@ -77,12 +78,14 @@ class InlineCompletion(DocumentListener):
         ) -> types.InlineCompletionList:
             """Ghost text at the cursor."""
             _, suggestion = await _suggest(ls, service, params.text_document.uri, params.position)
-            items = (
-                []
-                if suggestion is None
-                else [types.InlineCompletionItem(insert_text=suggestion.text, range=_insert_range(params.position))]
+            if suggestion is None:
+                return types.InlineCompletionList(items=[])
+            item = types.InlineCompletionItem(
+                insert_text=suggestion.text,
+                range=_insert_range(params.position),
+                command=accepted_command(suggestion.id, "inline"),
             )
-            return types.InlineCompletionList(items=items)
+            return types.InlineCompletionList(items=[item])
 
         @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=[".", "(", " "]))
         async def completion(ls: LanguageServer, params: types.CompletionParams) -> types.CompletionList:
@@ -116,4 +119,5 @@ def _completion_item(document: TextDocument, position: types.Position, suggestio
         preselect=True,
         insert_text_format=types.InsertTextFormat.PlainText,
         text_edit=types.TextEdit(range=types.Range(start=start, end=position), new_text=word + suggestion.text),
+        command=accepted_command(suggestion.id, "completion"),
     )
