@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
@@ -28,8 +28,10 @@ def accepted_command(ident: str, kind: str) -> types.Command:
 
 def plain(value: Any) -> Any:
     """pygls hands custom methods' params over as namedtuples; back to dicts and lists."""
-    if isinstance(value, tuple) and hasattr(value, "_asdict"):
-        return {key: plain(item) for key, item in value._asdict().items()}
+    as_dict = getattr(value, "_asdict", None)
+    if isinstance(value, tuple) and callable(as_dict):
+        fields = cast(dict[str, Any], as_dict())
+        return {key: plain(item) for key, item in fields.items()}
     if isinstance(value, list | tuple):
         return [plain(item) for item in value]
     return value
