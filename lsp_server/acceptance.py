@@ -92,6 +92,7 @@ class AcceptanceTally:
     total: Counts = field(default_factory=Counts)
     groups: dict[str, dict[str, Counts]] = field(default_factory=lambda: {name: {} for name in DIMENSIONS})
     days: dict[str, Counts] = field(default_factory=dict)
+    alternatives: int = 0
     latencies: list[float] = field(default_factory=list)
     day_latencies: dict[str, list[float]] = field(default_factory=dict)
     _outcomes: OrderedDict[str, _Outcome] = field(default_factory=OrderedDict)
@@ -115,7 +116,9 @@ class AcceptanceTally:
             self._outcomes[ident] = outcome
             if self.max_ids is not None and len(self._outcomes) > self.max_ids:
                 self._outcomes.popitem(last=False)
-        if kind == SHOWN:
+        if kind == SHOWN and entry.get("candidate"):
+            self.alternatives += 1  # offered for cycling: counted when taken, not as shown
+        elif kind == SHOWN:
             self._apply(outcome, lambda counts: setattr(counts, "shown", counts.shown + 1))
             latency = entry.get("latency_ms")
             if isinstance(latency, int | float):
@@ -156,6 +159,7 @@ class AcceptanceTally:
         """Everything as JSON: totals, p50/p95 latency, per group, per day."""
         return {
             **self.total.as_dict(),
+            "alternativesOffered": self.alternatives,
             "latencyMs": _latency(self.latencies),
             "by": {
                 name: {value: counts.as_dict() for value, counts in sorted(values.items())}

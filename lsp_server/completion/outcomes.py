@@ -98,8 +98,9 @@ class SuggestionOutcomes:
         latency_ms: float,
         prompt: str,
         version: int | None,
+        candidate: int = 0,
     ) -> ShownSuggestion:
-        """Mint an id for a suggestion answered with, remember it and write its audit entry."""
+        """Mint an id for a suggestion answered with (``candidate`` > 0: an alternative), remember it, audit it."""
         mid_line = is_mid_line(document_text, offset)
         shown = ShownSuggestion(
             id=f"{self._prefix}-{next(self._numbers)}",
@@ -114,7 +115,15 @@ class SuggestionOutcomes:
         self._shown[shown.id] = shown
         if len(self._shown) > self._capacity:
             self._shown.popitem(last=False)
-        self._event(SHOWN, shown, prompt=prompt, output=text, offset=offset, version=version)
+        self._event(
+            SHOWN,
+            shown,
+            prompt=prompt or None,
+            output=text,
+            offset=offset,
+            version=version,
+            candidate=candidate or None,
+        )
         return shown
 
     def displayed(self, ident: Any) -> ShownSuggestion:

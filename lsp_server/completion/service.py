@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from lsp_server.audit import AuditLog
@@ -26,6 +26,9 @@ from lsp_server.settings import Settings
 
 log = logging.getLogger(__name__)
 
+# An alternative candidate is sampled (the first is greedy): varied, still likely.
+_SAMPLE_TEMPERATURE = 0.7
+
 
 @dataclass(frozen=True)
 class Suggestion:
@@ -41,6 +44,7 @@ class Suggestion:
     stop_reason: StopReason
     source: str = "generation"
     id: str = ""
+    alternatives: tuple[tuple[str, str], ...] = ()  # (text, id) of the other candidates, the first one first
 
 
 class CompletionService:
@@ -85,9 +89,76 @@ class CompletionService:
         self._scheduler.cancel_for(uri)
 
     async def suggest(
-        self, doc: DocumentSnapshot, offset: int, still_valid: Callable[[], bool] = lambda: True
+        self,
+        doc: DocumentSnapshot,
+        offset: int,
+        still_valid: Callable[[], bool] = lambda: True,
+        *,
+        invoked: bool = False,
     ) -> Suggestion | None:
-        """Return ghost text for ``offset`` in ``doc``; None when there is nothing (still) worth showing."""
+        """Ghost text for ``offset`` in ``doc`` and up to ``candidates - 1`` alternatives; None when nothing is left.
+
+        The first is the greedy suggestion, never delayed; the alternatives are the other continuations known at
+        this place (earlier generations and speculations, sampled ones). When the user asks explicitly
+        (``invoked``, as VS Code does to cycle) and none is known, one is sampled first.
+        """
+        first = await self._first(doc, offset, still_valid)
+        settings = self._settings()
+        if first is None or settings.candidates < 2:
+            return first
+        clean = self._cleaner(doc, offset, first.multiline, settings)
+        if invoked and not self._others(doc, offset, first, clean):
+            backend = self._runtime.backend
+            if backend is not None:
+                job = self._scheduler.start(
+                    doc,
+                    offset,
+                    settings,
+                    backend.info,
+                    first.multiline,
+                    speculative=False,
+                    temperature=_SAMPLE_TEMPERATURE,
+                )
+                await self._scheduler.wait(job)
+                await asyncio.sleep(0)  # the job's callback files the sample in the cache
+            if not still_valid():
+                return None
+        alternatives = []
+        for text in self._others(doc, offset, first, clean)[: settings.candidates - 1]:
+            shown = self.outcomes.shown(
+                uri=doc.uri,
+                text=text,
+                offset=offset,
+                document_text=doc.text,
+                multiline=first.multiline,
+                source="alternative",
+                latency_ms=first.latency_ms,
+                prompt="",
+                version=doc.version,
+                candidate=len(alternatives) + 1,
+            )
+            alternatives.append((text, shown.id))
+        return replace(first, alternatives=tuple(alternatives))
+
+    def _cleaner(self, doc: DocumentSnapshot, offset: int, multiline: bool, settings: Settings) -> Callable[[str], str]:
+        prefix, suffix = doc.text[:offset], doc.text[offset:]
+        return lambda raw: clean_completion(
+            raw, prefix=prefix, suffix=suffix, multiline=multiline, max_lines=settings.max_lines
+        )
+
+    def _others(self, doc: DocumentSnapshot, offset: int, first: Suggestion, clean: Callable[[str], str]) -> list[str]:
+        """The cleaned continuations known here that differ from the first one and from each other."""
+        seen = {first.text.strip()}
+        others = []
+        for rest in self._cache.continuations(doc.uri, doc.text[:offset], doc.text[offset:]):
+            text = clean(rest)
+            if text.strip() and text.strip() not in seen:
+                seen.add(text.strip())
+                others.append(text)
+        return others
+
+    async def _first(self, doc: DocumentSnapshot, offset: int, still_valid: Callable[[], bool]) -> Suggestion | None:
+        """The greedy suggestion: from the typing-through cache, a running generation or a new one."""
         self._scheduler.supersede()
         if is_secret_path(doc.uri.rsplit("/", 1)[-1]):
             log.info("no completions in %s: it looks like a secrets file", doc.uri)

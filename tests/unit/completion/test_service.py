@@ -412,3 +412,43 @@ async def test_a_slow_machine_gets_the_prompt_it_evaluates_in_time(tmp_path, sec
     assert request.prefix_tokens + request.suffix_tokens == window
     assert service.stats()["promptCap"] == (512 if seconds else None)
     runtime.shutdown()
+
+
+class SamplingBackend(ScriptedBackend):
+    """Greedy answers one text, sampled requests another (a model at temperature would vary)."""
+
+    def complete(self, request, cancel):
+        self.requests.append(request)
+        output = "return w * h\n" if request.temperature else "return width * height\n"
+        return GenerationResult(output, "PROMPT", 10, 2, 5, 1.0, 2.0, "stop_token")
+
+
+async def test_an_explicit_request_adds_a_sampled_alternative_the_first_stays_greedy(tmp_path):
+    backend = SamplingBackend("")
+    service, runtime = await _service(backend, tmp_path, speculate=False, candidates=2)
+    text = "def area(width, height):\n    "
+    doc = DocumentSnapshot("file:///m.py", text, 1)
+    automatic = await service.suggest(doc, len(text))
+    assert automatic is not None and automatic.alternatives == () and len(backend.requests) == 1
+    invoked = await service.suggest(doc, len(text), invoked=True)
+    assert invoked is not None and invoked.text == "return width * height" and invoked.source == "cache"
+    assert [text for text, _ in invoked.alternatives] == ["return w * h"] and backend.requests[1].temperature > 0
+    assert invoked.alternatives[0][1] != invoked.id
+    # Known now: the next automatic request offers it too, without sampling again; typing through keeps both.
+    typed = text + "return w"
+    again = await service.suggest(DocumentSnapshot("file:///m.py", typed, 2), len(typed))
+    assert again is not None and (again.text, [t for t, _ in again.alternatives]) == ("idth * height", [" * h"])
+    assert len(backend.requests) == 2 and service.stats()["samples"] == 1
+    service.outcomes.accepted(again.alternatives[0][1])
+    figures = service.stats()["acceptance"]
+    assert figures["accepted"] == 1 and figures["alternativesOffered"] == 2 and figures["shown"] == 3
+    runtime.shutdown()
+
+
+async def test_one_candidate_means_no_alternatives(tmp_path):
+    backend = SamplingBackend("")
+    service, runtime = await _service(backend, tmp_path, speculate=False, candidates=1)
+    text = "def area(width, height):\n    "
+    suggestion = await service.suggest(DocumentSnapshot("file:///m.py", text, 1), len(text), invoked=True)
+    assert suggestion is not None and suggestion.alternatives == () and len(backend.requests) == 1
+    runtime.shutdown()
