@@ -26,8 +26,9 @@ from lsp_server.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# An alternative candidate is sampled (the first is greedy): varied, still likely.
-_SAMPLE_TEMPERATURE = 0.7
+# An alternative candidate is sampled (the first is greedy); a sample that repeats the greedy text is tried again,
+# hotter: the user asked for another one.
+_SAMPLE_TEMPERATURES = (0.8, 1.0, 1.2)
 
 
 @dataclass(frozen=True)
@@ -109,18 +110,15 @@ class CompletionService:
         clean = self._cleaner(doc, offset, first.multiline, settings)
         if invoked and not self._others(doc, offset, first, clean):
             backend = self._runtime.backend
-            if backend is not None:
+            for temperature in _SAMPLE_TEMPERATURES if backend is not None else ():
+                assert backend is not None
                 job = self._scheduler.start(
-                    doc,
-                    offset,
-                    settings,
-                    backend.info,
-                    first.multiline,
-                    speculative=False,
-                    temperature=_SAMPLE_TEMPERATURE,
+                    doc, offset, settings, backend.info, first.multiline, speculative=False, temperature=temperature
                 )
                 await self._scheduler.wait(job)
                 await asyncio.sleep(0)  # the job's callback files the sample in the cache
+                if self._others(doc, offset, first, clean):
+                    break
             if not still_valid():
                 return None
         alternatives = []

@@ -503,4 +503,4 @@ def _sampling(temperature: float) -> tuple[int, float, float, float, float]:
     """``generate``'s top_k, top_p, min_p, typical_p and temp: greedy at 0, else sampled (an alternative)."""
     if temperature <= 0:
         return 1, 0.95, 0.05, 1.0, 0.0
-    return 20, 0.9, 0.05, 1.0, temperature
+    return 40, 1.0, 0.0, 1.0, temperature  # no top-p / min-p cut: a confident model would be greedy again

@@ -36,6 +36,7 @@ KEYS = {
     "End": ("End", "End", 35, ""),
     "Tab": ("Tab", "Tab", 9, "\t"),
     "ArrowRight": ("ArrowRight", "ArrowRight", 39, ""),
+    "]": ("]", "BracketRight", 221, ""),
     "p": ("p", "KeyP", 80, ""),
 }
 MODIFIERS = {"Alt": 1, "Control": 2, "Meta": 4, "Shift": 8}

@@ -239,3 +239,36 @@ async def test_accepting_ghost_text_by_word_and_with_tab_is_recorded(code_server
     taken = {e["id"] for e in entries if e["kind"] in ("inline_accepted", "inline_partially_accepted")}
     assert figures["accepted"] >= 1 and figures["accepted"] + figures["partiallyAccepted"] == len(taken), figures
     assert figures["acceptedChars"] >= len(accepted["output"]) and figures["shown"] == len(shown)
+
+
+async def test_cycling_shows_a_second_candidate(code_server, tmp_path: Path):
+    url, workspace, audit = code_server
+    browser = Chromium(tools.chromium(), tmp_path / "chromium-profile", tmp_path / "chromium.log")
+    screenshot = tools.artifacts_dir() / "vscode-cycle.png"
+    try:
+        await browser.connect()
+        await browser.send("Page.enable")
+        await browser.send("Page.navigate", url=url)
+        await browser.wait_for("!!document.querySelector('.monaco-workbench .explorer-folders-view')", 120)
+        await browser.click(".explorer-folders-view .monaco-list-row", "geometry.py", timeout=60)
+        await browser.wait_for("!!document.querySelector('.editor-instance .monaco-editor .view-lines')", 60)
+        await browser.wait_for(f"{STATUS_ITEMS}.includes('iquest')", 180)
+        await browser.click(".editor-instance .monaco-editor .view-lines", "circle_area")
+        await browser.press("End", "Control")
+        await browser.type_text("\n\ndef main():\n", delay=0.08)  # a body the model is unsure of
+        first = await browser.wait_for(GHOST, 240)
+        await browser.press("]", "Alt")  # VS Code's "show next inline suggestion"
+        changed = f"(() => {{ const g = {GHOST}; return g && g !== {json.dumps(first)} && g; }})()"
+        second = await browser.wait_for(changed, 240)
+        await browser.screenshot(screenshot)
+    except BaseException:
+        await browser.screenshot(screenshot)
+        raise
+    finally:
+        await browser.close()
+
+    entries = [json.loads(line) for line in audit.read_text().splitlines()]
+    alternatives = [e for e in entries if e["kind"] == "inline_completion" and e.get("candidate")]
+    assert alternatives, entries
+    compact = re.sub(r"\s", "", second)
+    assert any(re.sub(r"\s", "", e["output"].split("\n")[0]) in compact for e in alternatives), (second, alternatives)
