@@ -129,3 +129,24 @@ async def test_stats_prints_the_figures_of_the_session(client: LanguageClient):
     assert figures["by"]["source"]["cache"]["shown"] >= 1 and figures["latencyMs"]["p50"] is not None
     text = subprocess.run(command[:4] + command[5:], capture_output=True, text=True, check=True, timeout=120).stdout
     assert "accepted 1 whole and 1 in part" in text and "by latency" in text
+
+
+async def test_an_explicit_request_offers_alternatives_and_the_menu_lists_them(client: LanguageClient):
+    text = "import os\n\n\ndef main():\n    "
+    uri = open_document(client, ROOT / "alternatives.py", text, "python")
+    line, character = end_of(text)
+    automatic = items_of(await client.text_document_inline_completion_async(inline_params(uri, line, character)))
+    assert len(automatic) >= 1
+    invoked = inline_params(uri, line, character)
+    invoked.context = types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Invoked)
+    items = items_of(await client.text_document_inline_completion_async(invoked))
+    texts = [str(item.insert_text) for item in items]
+    assert len(items) == 2 and texts[0] == automatic[0].insert_text and texts[1].strip() != texts[0].strip(), texts
+    assert len({_id(item) for item in items}) == 2
+    assert (await status(client))["completion"]["samples"] >= 1
+    menu = await client.text_document_completion_async(
+        types.CompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line, character)
+        )
+    )
+    assert menu is not None and [item.text_edit.new_text for item in menu.items] == texts
