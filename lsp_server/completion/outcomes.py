@@ -19,6 +19,11 @@ from lsp_server.positions import chars_in_units
 
 log = logging.getLogger(__name__)
 
+# Adaptation: a kind of suggestion shown this often in a language and taken less than this share of the time is
+# offered no more (the multi-line ones become single lines).
+MIN_SHOWN = 20
+RARE_RATE = 0.05
+
 
 class UnknownOutcome(ValueError):
     """An event about a suggestion the server does not know (or no longer remembers), or out of its range."""
@@ -85,6 +90,9 @@ class SuggestionOutcomes:
         self._shown: OrderedDict[str, ShownSuggestion] = OrderedDict()
         self._day = today()
         self._tally = AcceptanceTally(max_ids=4 * capacity)
+        # (language, kind) -> [first candidates shown, ids taken whole or in part]: what adaptation reads.
+        self._taken: dict[tuple[str, str], list[int]] = {}
+        self._taken_ids: set[str] = set()
 
     def shown(
         self,
@@ -153,12 +161,19 @@ class SuggestionOutcomes:
         self._event(kind, shown, output=shown.text[:chars], accepted_chars=chars, accepted_length=accepted_length)
         return shown
 
+    def rarely_taken(self, language: str, kind: str) -> bool:
+        """True when at least ``MIN_SHOWN`` suggestions of ``kind`` were shown in ``language`` and under
+        ``RARE_RATE`` of them were taken (whole or in part) since the server started."""
+        shown, taken = self._taken.get((language, kind), (0, 0))
+        return shown >= MIN_SHOWN and taken < RARE_RATE * shown
+
     def figures(self) -> dict[str, Any]:
         """Today's figures (since this server started or midnight, whichever came last)."""
         self._roll_over()
         figures = self._tally.figures()
         figures.pop("days", None)
-        return {"day": self._day, **figures}
+        rare = sorted(f"{language} {kind}" for (language, kind) in self._taken if self.rarely_taken(language, kind))
+        return {"day": self._day, **figures, "rarelyTaken": rare}
 
     def _lookup(self, ident: Any) -> ShownSuggestion:
         shown = self._shown.get(str(ident)) if isinstance(ident, str | int) and not isinstance(ident, bool) else None
@@ -178,6 +193,12 @@ class SuggestionOutcomes:
         self, kind: str, shown: ShownSuggestion, *, prompt: str | None = None, output: str | None = None, **extra: Any
     ) -> None:
         self._roll_over()
+        counts = self._taken.setdefault((shown.language, shown.kind), [0, 0])
+        if kind == SHOWN and not extra.get("candidate"):
+            counts[0] += 1
+        elif kind in (ACCEPTED, PARTIALLY_ACCEPTED) and shown.id not in self._taken_ids:
+            self._taken_ids.add(shown.id)
+            counts[1] += 1
         fields = {**shown.fields(), **extra}
         self._tally.add({"kind": kind, "time": self._day, **fields})
         self._audit.record(kind, uri=shown.uri, model=self._model_name(), prompt=prompt, output=output, **fields)

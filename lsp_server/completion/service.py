@@ -13,7 +13,7 @@ from lsp_server.audit import AuditLog
 from lsp_server.completion.cache import TypingThroughCache, suffix_key
 from lsp_server.completion.layout import DocumentSnapshot
 from lsp_server.completion.line_mode import multiline_at
-from lsp_server.completion.outcomes import SuggestionOutcomes
+from lsp_server.completion.outcomes import SuggestionOutcomes, language_of
 from lsp_server.completion.postprocess import clean_completion
 from lsp_server.completion.scheduler import GenerationScheduler, usable_text
 from lsp_server.completion.speculation import SpeculationPolicy
@@ -167,6 +167,9 @@ class CompletionService:
         started = time.perf_counter()
         prefix, suffix = doc.text[:offset], doc.text[offset:]
         multiline = multiline_at(settings.multiline, doc.text, offset)
+        if multiline and settings.adapt and settings.multiline == "auto":
+            # Learned here: multi-line suggestions rarely taken in this language become single lines.
+            multiline = not self.outcomes.rarely_taken(language_of(doc.uri), "multi-line")
 
         def clean(raw: str) -> str:
             return clean_completion(

@@ -452,3 +452,18 @@ async def test_one_candidate_means_no_alternatives(tmp_path):
     suggestion = await service.suggest(DocumentSnapshot("file:///m.py", text, 1), len(text), invoked=True)
     assert suggestion is not None and suggestion.alternatives == () and len(backend.requests) == 1
     runtime.shutdown()
+
+
+@pytest.mark.parametrize("adapt", [True, False])
+async def test_multi_line_suggestions_rarely_taken_become_single_lines(tmp_path, adapt):
+    backend = ScriptedBackend("total = 0\n    for value in values:\n        total += value")
+    service, runtime = await _service(backend, tmp_path, speculate=False, adapt=adapt)
+    text = "def f(values):\n    "
+    for version in range(20):  # shown, never taken
+        doc = DocumentSnapshot("file:///m.py", "#" * version + "\n" + text, version)
+        assert (await service.suggest(doc, len(doc.text))).text.count("\n") == 2
+    service.outcomes.accepted((await service.suggest(DocumentSnapshot("file:///other.go", text, 1), len(text))).id)
+    after = await service.suggest(DocumentSnapshot("file:///m.py", "x = 1\n" + text, 99), len(text) + 6)
+    assert after.text == ("total = 0" if adapt else "total = 0\n    for value in values:\n        total += value")
+    assert service.stats()["acceptance"]["rarelyTaken"] == ["python multi-line"]  # measured either way
+    runtime.shutdown()
