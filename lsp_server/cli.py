@@ -1,4 +1,4 @@
-"""Command line: serve (default), demo, model {list,fetch,verify}, doctor, audit."""
+"""Command line: serve (default), demo, model {list,fetch,verify}, doctor, audit, stats."""
 
 from __future__ import annotations
 
@@ -70,6 +70,15 @@ def _audit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stats(args: argparse.Namespace) -> int:
+    from lsp_server.paths import state_dir
+    from lsp_server.stats import run_stats
+
+    path = Path(args.path).expanduser() if args.path else state_dir() / "audit.jsonl"
+    plot_to = Path(args.plot).expanduser() if args.plot else None
+    return run_stats(path, args.since, args.json, plot_to, sys.stdout)
+
+
 def _doctor(args: argparse.Namespace) -> int:
     from lsp_server.doctor import run_doctor
 
@@ -121,6 +130,18 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--path", help="the audit log (default: the iquest.auditLogPath default under the state folder)")
     audit.add_argument("--json", action="store_true", help="print the raw JSON lines")
     audit.set_defaults(handler=_audit)
+
+    stats = commands.add_parser(
+        "stats",
+        help="acceptance figures of the suggestions shown (from the local audit log; nothing leaves the machine)",
+    )
+    stats.add_argument("--since", type=float, metavar="DAYS", help="only the last DAYS days (default: all of the log)")
+    stats.add_argument("--json", action="store_true", help="print the figures as JSON")
+    stats.add_argument(
+        "--plot", metavar="FILE.png", help="also write acceptance and latency per day as a PNG (matplotlib)"
+    )
+    stats.add_argument("--path", help="the audit log (default: the iquest.auditLogPath default under the state folder)")
+    stats.set_defaults(handler=_stats)
     return parser
 
 

@@ -38,3 +38,17 @@ def offset_at(text: str, line: int, character: int, encoding: str = UTF16) -> in
             return start + index
         units += _units(char, encoding)
     return start + len(lines[line])
+
+
+def chars_in_units(text: str, units: int, encoding: str = UTF16) -> int | None:
+    """How many characters of ``text`` fill its first ``units`` columns; None past the end or inside a character."""
+    if units < 0:
+        return None
+    counted = 0
+    for index, char in enumerate(text):
+        if counted == units:
+            return index
+        counted += _units(char, encoding)
+        if counted > units:
+            return None
+    return len(text) if counted == units else None

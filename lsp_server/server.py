@@ -13,6 +13,7 @@ from lsp_server.actions.service import ActionService
 from lsp_server.actions.sources import Sources
 from lsp_server.audit import AuditLog
 from lsp_server.completion.service import CompletionService
+from lsp_server.features.acceptance import Acceptance
 from lsp_server.features.code_actions import CodeActions
 from lsp_server.features.commands import Commands
 from lsp_server.features.documents import DocumentSync, open_text, position_encoding
@@ -112,6 +113,7 @@ def build_server() -> LanguageServer:
         Commands(runtime, lifecycle.load_model, workspace, completion),
         inline_completion,
         CodeActions(actions),
+        Acceptance(completion.outcomes, actions.accepted),
         warm_up,
     ]
     for feature in features:

@@ -37,6 +37,8 @@ class Settings:
     generation_timeout_ms: int = 5000
     debounce_ms: int = 0
     speculate: bool = True
+    candidates: int = 2
+    adapt: bool = True
     warm_up: bool = True
     first_lines_ms: int = 1000
     middle_lines: int = 8
@@ -96,6 +98,8 @@ _FIELDS: dict[str, _Field] = {
     "generationTimeoutMs": _Field("generation_timeout_ms", int, 100, 600000),
     "debounceMs": _Field("debounce_ms", int, 0, 5000),
     "speculate": _Field("speculate", bool),
+    "candidates": _Field("candidates", int, 1, 5),
+    "adapt": _Field("adapt", bool),
     "warmUp": _Field("warm_up", bool),
     "firstLinesMs": _Field("first_lines_ms", int, 0, 600000),
     "fullPromptSeconds": _Field("full_prompt_seconds", int, 0, 3600),

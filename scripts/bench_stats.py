@@ -1,14 +1,7 @@
-"""Statistics shared by the benchmark and eval scripts."""
+"""Statistics shared by the benchmark and eval scripts (the percentile's home is lsp_server.percentile)."""
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
+from lsp_server.percentile import percentile
 
-
-def percentile(values: Sequence[float], share: float) -> float:
-    """Nearest-rank percentile (``share`` in [0, 1]); NaN for no values."""
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+__all__ = ["percentile"]

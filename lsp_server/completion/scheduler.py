@@ -89,6 +89,7 @@ class GenerationScheduler:
             "fromRunningGeneration": 0,
             "generations": 0,
             "speculations": 0,
+            "samples": 0,
             "warmUps": 0,
             "firstLines": 0,
         }
@@ -202,14 +203,16 @@ class GenerationScheduler:
         multiline: bool,
         *,
         speculative: bool,
+        temperature: float = 0.0,
     ) -> Job:
         """Cancel whatever runs and start a generation whose result also feeds the cache.
 
-        A ``speculative`` one runs in the background, for a few lines at most.
+        A ``speculative`` one runs in the background, for a few lines at most; a sampled one (``temperature``
+        above 0) is an alternative candidate, kept beside the greedy continuation.
         """
         if self._job is not None and not self._job.task.done():
             self._job.task.cancel()
-        request = self._request(doc, offset, settings, info, multiline)
+        request = replace(self._request(doc, offset, settings, info, multiline), temperature=temperature)
         if speculative:
             request = replace(
                 request,
@@ -221,15 +224,21 @@ class GenerationScheduler:
         prefix, suffix = doc.text[:offset], doc.text[offset:]
         task = asyncio.ensure_future(self._runtime.complete(request, background=speculative))
         job = Job(doc.uri, prefix, suffix_key(suffix), task, speculative, partial=partial)
-        self._counts["speculations" if speculative else "generations"] += 1
+        self._counts["samples" if temperature else "speculations" if speculative else "generations"] += 1
 
         def finished(done: asyncio.Task) -> None:
             if done.cancelled() or done.exception() is not None:
                 return
             result = done.result()
             log_prompt(result.prompt, "speculation" if speculative else "request", result.healed)
-            if result.stop_reason != StopReason.CANCELLED:
-                self._cache.put(doc.uri, prefix, suffix, usable_text(result), short=result.short_prompt)
+            if result.stop_reason == StopReason.CANCELLED:
+                return
+            if temperature:
+                self._cache.put_alternative(doc.uri, prefix, suffix, usable_text(result))
+            else:
+                self._cache.put(
+                    doc.uri, prefix, suffix, usable_text(result), short=result.short_prompt, speculative=speculative
+                )
 
         task.add_done_callback(finished)
         self._job = job

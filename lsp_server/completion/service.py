@@ -6,13 +6,14 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from lsp_server.audit import AuditLog
 from lsp_server.completion.cache import TypingThroughCache, suffix_key
 from lsp_server.completion.layout import DocumentSnapshot
 from lsp_server.completion.line_mode import multiline_at
+from lsp_server.completion.outcomes import SuggestionOutcomes, language_of
 from lsp_server.completion.postprocess import clean_completion
 from lsp_server.completion.scheduler import GenerationScheduler, usable_text
 from lsp_server.completion.speculation import SpeculationPolicy
@@ -24,6 +25,10 @@ from lsp_server.model.speed import prompt_cap
 from lsp_server.settings import Settings
 
 log = logging.getLogger(__name__)
+
+# An alternative candidate is sampled (the first is greedy); a sample that repeats the greedy text is tried again,
+# hotter: the user asked for another one.
+_SAMPLE_TEMPERATURES = (0.8, 1.0, 1.2)
 
 
 @dataclass(frozen=True)
@@ -38,7 +43,9 @@ class Suggestion:
     evaluated_tokens: int
     generated_tokens: int
     stop_reason: StopReason
-    source: str = "model"
+    source: str = "generation"
+    id: str = ""
+    alternatives: tuple[tuple[str, str], ...] = ()  # (text, id) of the other candidates, the first one first
 
 
 class CompletionService:
@@ -53,7 +60,7 @@ class CompletionService:
     ) -> None:
         self._runtime = runtime
         self._settings = settings
-        self._audit = audit
+        self.outcomes = SuggestionOutcomes(audit, self._model_name)
         self._cache = TypingThroughCache()
         self._scheduler = GenerationScheduler(runtime, settings, self._cache, context)
         self._speculation = SpeculationPolicy(runtime, settings, self._cache, self._scheduler)
@@ -70,7 +77,12 @@ class CompletionService:
             "shortPrompts": self._counts["shortPrompts"],
             "lastWarmUp": self._scheduler.last_warm_up,
             "promptCap": cap,
+            "acceptance": self.outcomes.figures(),
         }
+
+    def _model_name(self) -> str:
+        backend = self._runtime.backend
+        return backend.info.name if backend is not None else ""
 
     def document_closed(self, uri: str) -> None:
         """Forget a closed document and stop generating for it."""
@@ -78,9 +90,73 @@ class CompletionService:
         self._scheduler.cancel_for(uri)
 
     async def suggest(
-        self, doc: DocumentSnapshot, offset: int, still_valid: Callable[[], bool] = lambda: True
+        self,
+        doc: DocumentSnapshot,
+        offset: int,
+        still_valid: Callable[[], bool] = lambda: True,
+        *,
+        invoked: bool = False,
     ) -> Suggestion | None:
-        """Return ghost text for ``offset`` in ``doc``; None when there is nothing (still) worth showing."""
+        """Ghost text for ``offset`` in ``doc`` and up to ``candidates - 1`` alternatives; None when nothing is left.
+
+        The first is the greedy suggestion, never delayed; the alternatives are the other continuations known at
+        this place (earlier generations and speculations, sampled ones). When the user asks explicitly
+        (``invoked``, as VS Code does to cycle) and none is known, one is sampled first.
+        """
+        first = await self._first(doc, offset, still_valid)
+        settings = self._settings()
+        if first is None or settings.candidates < 2:
+            return first
+        clean = self._cleaner(doc, offset, first.multiline, settings)
+        if invoked and not self._others(doc, offset, first, clean):
+            backend = self._runtime.backend
+            for temperature in _SAMPLE_TEMPERATURES if backend is not None else ():
+                assert backend is not None
+                job = self._scheduler.start(
+                    doc, offset, settings, backend.info, first.multiline, speculative=False, temperature=temperature
+                )
+                await self._scheduler.wait(job)
+                await asyncio.sleep(0)  # the job's callback files the sample in the cache
+                if self._others(doc, offset, first, clean):
+                    break
+            if not still_valid():
+                return None
+        alternatives = []
+        for text in self._others(doc, offset, first, clean)[: settings.candidates - 1]:
+            shown = self.outcomes.shown(
+                uri=doc.uri,
+                text=text,
+                offset=offset,
+                document_text=doc.text,
+                multiline=first.multiline,
+                source="alternative",
+                latency_ms=first.latency_ms,
+                prompt="",
+                version=doc.version,
+                candidate=len(alternatives) + 1,
+            )
+            alternatives.append((text, shown.id))
+        return replace(first, alternatives=tuple(alternatives))
+
+    def _cleaner(self, doc: DocumentSnapshot, offset: int, multiline: bool, settings: Settings) -> Callable[[str], str]:
+        prefix, suffix = doc.text[:offset], doc.text[offset:]
+        return lambda raw: clean_completion(
+            raw, prefix=prefix, suffix=suffix, multiline=multiline, max_lines=settings.max_lines
+        )
+
+    def _others(self, doc: DocumentSnapshot, offset: int, first: Suggestion, clean: Callable[[str], str]) -> list[str]:
+        """The cleaned continuations known here that differ from the first one and from each other."""
+        seen = {first.text.strip()}
+        others = []
+        for rest in self._cache.continuations(doc.uri, doc.text[:offset], doc.text[offset:]):
+            text = clean(rest)
+            if text.strip() and text.strip() not in seen:
+                seen.add(text.strip())
+                others.append(text)
+        return others
+
+    async def _first(self, doc: DocumentSnapshot, offset: int, still_valid: Callable[[], bool]) -> Suggestion | None:
+        """The greedy suggestion: from the typing-through cache, a running generation or a new one."""
         self._scheduler.supersede()
         if is_secret_path(doc.uri.rsplit("/", 1)[-1]):
             log.info("no completions in %s: it looks like a secrets file", doc.uri)
@@ -91,6 +167,9 @@ class CompletionService:
         started = time.perf_counter()
         prefix, suffix = doc.text[:offset], doc.text[offset:]
         multiline = multiline_at(settings.multiline, doc.text, offset)
+        if multiline and settings.adapt and settings.multiline == "auto":
+            # Learned here: multi-line suggestions rarely taken in this language become single lines.
+            multiline = not self.outcomes.rarely_taken(language_of(doc.uri), "multi-line")
 
         def clean(raw: str) -> str:
             return clean_completion(
@@ -101,7 +180,8 @@ class CompletionService:
         if cached is not None and clean(cached.rest):
             self._counts["fromCache"] += 1
             empty = GenerationResult("", "", 0, 0, 0, 0.0, 0.0, StopReason.CACHE, short_prompt=cached.short)
-            return self._shown(doc, offset, clean(cached.rest), empty, multiline, started, "cache", still_valid)
+            source = "speculation" if cached.speculative else "cache"
+            return self._shown(doc, offset, clean(cached.rest), empty, multiline, started, source, still_valid)
         if settings.debounce_ms:
             await asyncio.sleep(settings.debounce_ms / 1000)
         backend = await self._runtime.wait_ready()
@@ -115,8 +195,9 @@ class CompletionService:
         if not usable_text(result).startswith(typed):  # the user typed something else: compute afresh
             job = self._scheduler.start(doc, offset, settings, backend.info, multiline, speculative=False)
             result, typed = await self._scheduler.wait(job), ""
+        source = "speculation" if job.speculative else "generation"
         return self._shown(
-            doc, offset, clean(usable_text(result)[len(typed) :]), result, multiline, started, "model", still_valid
+            doc, offset, clean(usable_text(result)[len(typed) :]), result, multiline, started, source, still_valid
         )
 
     def _shown(
@@ -136,31 +217,25 @@ class CompletionService:
             log.info("dropping a suggestion for %s: the document changed while it was computed", doc.uri)
             return None
         if result.short_prompt:
-            if source == "model":
+            if source != "cache":
                 self._counts["shortPrompts"] += 1
             self._speculation.after_short_answer(doc, offset, text)
+        ident = ""
         if text:
-            self._record(doc, offset, text, latency_ms, result.prompt, source)
+            ident = self.outcomes.shown(
+                uri=doc.uri,
+                text=text,
+                offset=offset,
+                document_text=doc.text,
+                multiline=multiline,
+                source=source,
+                latency_ms=latency_ms,
+                prompt=result.prompt,
+                version=doc.version,
+            ).id
         if not result.short_prompt:  # a short answer is followed by the full prompt's evaluation instead
             self._speculation.after_full_answer(doc, offset, text)
-        return _suggestion(text, offset, multiline, latency_ms, result, source) if text else None
-
-    def _record(
-        self, doc: DocumentSnapshot, offset: int, text: str, latency_ms: float, prompt: str, source: str
-    ) -> None:
-        """Write the audit entry for a suggestion shown."""
-        backend = self._runtime.backend
-        self._audit.record(
-            "inline_completion",
-            uri=doc.uri,
-            model=backend.info.name if backend else "",
-            prompt=prompt,
-            output=text,
-            offset=offset,
-            version=doc.version,
-            latency_ms=round(latency_ms, 1),
-            source=source,
-        )
+        return _suggestion(text, offset, multiline, latency_ms, result, source, ident) if text else None
 
     def warm_up(self, doc: DocumentSnapshot, offset: int, *, guessed: bool) -> bool:
         """Pre-fill the model's KV cache for ``offset`` in the background, generating nothing.
@@ -191,7 +266,7 @@ def _logged_latency(started: float, result: GenerationResult, source: str) -> fl
 
 
 def _suggestion(
-    text: str, offset: int, multiline: bool, latency_ms: float, result: GenerationResult, source: str
+    text: str, offset: int, multiline: bool, latency_ms: float, result: GenerationResult, source: str, ident: str
 ) -> Suggestion:
     """The suggestion for ``text`` with the figures of the generation behind it."""
     return Suggestion(
@@ -204,4 +279,5 @@ def _suggestion(
         generated_tokens=result.generated_tokens,
         stop_reason=result.stop_reason,
         source=source,
+        id=ident,
     )

@@ -17,6 +17,7 @@ from lsp_server.actions.menu.rewrite import REWRITE_SELECTION
 from lsp_server.actions.results import ActionFailed, Markdown, Offer, Problem, Proposal
 from lsp_server.actions.service import ActionService
 from lsp_server.actions.sources import ActionError
+from lsp_server.features.acceptance import ACCEPTED, command_arguments
 from lsp_server.features.documents import position_encoding
 from lsp_server.features.progress import work_done_progress
 from lsp_server.model.runtime import ModelUnavailable
@@ -29,7 +30,6 @@ log = logging.getLogger(__name__)
 REFACTOR_PLAN = "iquest.refactorPlan"
 PROPOSE_EDIT = "iquest.proposeEdit"
 FIX_AND_VERIFY = "iquest.fixAndVerify"
-ACCEPTED = "iquest.accepted"
 _ANNOTATION = "iquest.proposal"
 _REQUEST_FAILED = -32803  # LSP RequestFailed: a valid request the server could not complete
 _converter = get_converter()
@@ -107,13 +107,6 @@ def proposal_payload(proposal: Proposal, encoding: str = UTF16) -> dict[str, Any
             "output": proposal.tests.output,
         }
     return payload
-
-
-def _arguments(args: Sequence[Any], names: Sequence[str]) -> dict[str, Any]:
-    """Command arguments as one object ``[{...}]`` or positionally in ``names`` order."""
-    if len(args) == 1 and isinstance(args[0], Mapping) and not ({"line", "start"} & set(args[0])):
-        return dict(args[0])
-    return dict(zip(names, args, strict=False))
 
 
 def _span(values: Mapping[str, Any]) -> tuple[str, tuple[int, int], tuple[int, int]]:
@@ -238,7 +231,7 @@ class CodeActions:
         @server.command(REWRITE_SELECTION)
         async def rewrite_selection(ls: LanguageServer, *args: Any) -> dict[str, Any]:
             """Rewrite the selection following {uri, range, instruction}; returns the edit for the client to apply."""
-            values = _arguments(args, ("uri", "range", "instruction"))
+            values = command_arguments(args, ("uri", "range", "instruction"))
             uri, start, end = _span(values)
             instruction = str(values.get("instruction") or "")
             proposal = await _run(
@@ -249,14 +242,14 @@ class CodeActions:
         @server.command(EXPLAIN)
         async def explain(ls: LanguageServer, *args: Any) -> dict[str, Any]:
             """Explain {uri, range}: returns {markdown, title, uri?} and shows the markdown when the client can."""
-            uri, start, end = _span(_arguments(args, ("uri", "range")))
+            uri, start, end = _span(command_arguments(args, ("uri", "range")))
             document = await _run(ls, "iquest: explaining", lambda report: service.explain(uri, start, end, report))
             return _show_markdown(ls, document, "explain")
 
         @server.command(REFACTOR_PLAN)
         async def refactor_plan(ls: LanguageServer, *args: Any) -> dict[str, Any]:
             """A refactor plan for {goal, focus?: [path or uri]}: returns {markdown, sections, uri?}."""
-            values = _arguments(args, ("goal", "focus"))
+            values = command_arguments(args, ("goal", "focus"))
             goal, focus = str(values.get("goal") or ""), [str(f) for f in values.get("focus") or []]
             document = await _run(
                 ls, "iquest: refactor plan", lambda report: service.refactor_plan(goal, focus, report)
@@ -266,7 +259,7 @@ class CodeActions:
         @server.command(PROPOSE_EDIT)
         async def propose_edit(ls: LanguageServer, *args: Any) -> dict[str, Any]:
             """Multi-file edit from {goal, files} (model answers in diffs) or {diff}; validated, needs confirmation."""
-            values = _arguments(args, ("goal", "files", "diff"))
+            values = command_arguments(args, ("goal", "files", "diff"))
             diff = values.get("diff")
             goal, files = str(values.get("goal") or ""), [str(f) for f in values.get("files") or []]
             proposal = await _run(
@@ -279,17 +272,10 @@ class CodeActions:
         @server.command(FIX_AND_VERIFY)
         async def fix_and_verify(ls: LanguageServer, *args: Any) -> dict[str, Any]:
             """Fix {uri, range, problem?}, run iquest.testCommand on a temporary copy; the edit with its test result."""
-            values = _arguments(args, ("uri", "range", "problem"))
+            values = command_arguments(args, ("uri", "range", "problem"))
             uri, start, end = _span(values)
             problem = str(values.get("problem") or "")
             proposal = await _run(
                 ls, "iquest: fix and verify", lambda report: service.fix_and_verify(uri, start, end, problem, report)
             )
             return proposal_payload(proposal, position_encoding(ls))
-
-        @server.command(ACCEPTED)
-        def accepted(ls: LanguageServer, *args: Any) -> dict[str, Any]:
-            """The client applied a proposal: record it in the audit log."""
-            values = _arguments(args, ("id", "action", "uri"))
-            service.accepted(values)
-            return {"recorded": True}

@@ -10,7 +10,8 @@ from pygls.lsp.server import LanguageServer
 from pygls.workspace import TextDocument
 
 from lsp_server.completion.layout import DocumentSnapshot
-from lsp_server.completion.service import CompletionService, Suggestion
+from lsp_server.completion.service import CompletionService
+from lsp_server.features.acceptance import accepted_command
 from lsp_server.features.documents import DocumentListener, open_document
 from lsp_server.model.runtime import ModelUnavailable
 
@@ -37,7 +38,9 @@ def _offset(document: TextDocument, position: types.Position) -> int:
     return document.offset_at_position(position)
 
 
-async def _suggest(server: LanguageServer, service: CompletionService, uri: str, position: types.Position):
+async def _suggest(
+    server: LanguageServer, service: CompletionService, uri: str, position: types.Position, *, invoked: bool = False
+):
     """Common path: returns (document, suggestion) or (document, None); drops stale results."""
     document = _open_document(server, uri)
     offset = _offset(document, position)
@@ -47,7 +50,8 @@ async def _suggest(server: LanguageServer, service: CompletionService, uri: str,
         return document.version == version and open_document(server, uri) is document
 
     try:
-        return document, await service.suggest(DocumentSnapshot(uri, document.source, version), offset, still_valid)
+        snapshot = DocumentSnapshot(uri, document.source, version)
+        return document, await service.suggest(snapshot, offset, still_valid, invoked=invoked)
     except ModelUnavailable as exc:
         log.info("no suggestion: %s", exc)
         return document, None
@@ -76,44 +80,55 @@ class InlineCompletion(DocumentListener):
             ls: LanguageServer, params: types.InlineCompletionParams
         ) -> types.InlineCompletionList:
             """Ghost text at the cursor."""
-            _, suggestion = await _suggest(ls, service, params.text_document.uri, params.position)
-            items = (
-                []
-                if suggestion is None
-                else [types.InlineCompletionItem(insert_text=suggestion.text, range=_insert_range(params.position))]
-            )
+            invoked = params.context.trigger_kind == types.InlineCompletionTriggerKind.Invoked
+            _, suggestion = await _suggest(ls, service, params.text_document.uri, params.position, invoked=invoked)
+            if suggestion is None:
+                return types.InlineCompletionList(items=[])
+            candidates = [(suggestion.text, suggestion.id), *suggestion.alternatives]
+            items = [
+                types.InlineCompletionItem(
+                    insert_text=text, range=_insert_range(params.position), command=accepted_command(ident, "inline")
+                )
+                for text, ident in candidates
+            ]
             return types.InlineCompletionList(items=items)
 
         @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=[".", "(", " "]))
         async def completion(ls: LanguageServer, params: types.CompletionParams) -> types.CompletionList:
-            """The same suggestion as one completion item, for clients without inline completion."""
+            """The same candidates as completion items, for clients without inline completion."""
             document, suggestion = await _suggest(ls, service, params.text_document.uri, params.position)
             if suggestion is None:
                 return types.CompletionList(is_incomplete=True, items=[])
-            return types.CompletionList(
-                is_incomplete=True, items=[_completion_item(document, params.position, suggestion)]
-            )
+            candidates = [(suggestion.text, suggestion.id), *suggestion.alternatives]
+            items = [
+                _completion_item(document, params.position, suggestion.offset, text, ident, rank)
+                for rank, (text, ident) in enumerate(candidates)
+            ]
+            return types.CompletionList(is_incomplete=True, items=items)
 
 
-def _completion_item(document: TextDocument, position: types.Position, suggestion: Suggestion) -> types.CompletionItem:
-    """A completion item that replaces the word being typed with word + suggestion, so clients filter it."""
+def _completion_item(
+    document: TextDocument, position: types.Position, offset: int, text: str, ident: str, rank: int
+) -> types.CompletionItem:
+    """A completion item that replaces the word being typed with word + ``text``, so clients filter it."""
     line = document.lines[position.line] if position.line < len(document.lines) else ""
     line_offset = document.offset_at_position(types.Position(line=position.line, character=0))
-    before = line[: suggestion.offset - line_offset]
+    before = line[: offset - line_offset]
     word = before[len(before.rstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$")) :]
     start = types.Position(
         line=position.line, character=position.character - document.position_codec.client_num_units(word)
     )
-    first_line = suggestion.text.split("\n", 1)[0]
-    label = (word + first_line).strip() or suggestion.text.strip().split("\n", 1)[0]
+    first_line = text.split("\n", 1)[0]
+    label = (word + first_line).strip() or text.strip().split("\n", 1)[0]
     return types.CompletionItem(
         label=label[:80],
         kind=types.CompletionItemKind.Snippet,
         detail="iquest-lsp",
-        documentation=suggestion.text,
-        filter_text=word + suggestion.text,
-        sort_text="0",
-        preselect=True,
+        documentation=text,
+        filter_text=word + text,
+        sort_text=str(rank),
+        preselect=rank == 0,
         insert_text_format=types.InsertTextFormat.PlainText,
-        text_edit=types.TextEdit(range=types.Range(start=start, end=position), new_text=word + suggestion.text),
+        text_edit=types.TextEdit(range=types.Range(start=start, end=position), new_text=word + text),
+        command=accepted_command(ident, "completion"),
     )

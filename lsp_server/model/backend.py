@@ -70,6 +70,8 @@ class GenerationRequest:
     # The most the prompt's evaluation may take (None: no limit). A prompt that needs longer by the
     # machine's measured speed is replaced by a short one (the lines around the cursor, no context).
     eval_budget_s: float | None = None
+    # 0: greedy (every suggestion); above 0: sampled, for an alternative candidate (local backend).
+    temperature: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -326,7 +326,9 @@ class LlamaCppBackend:
             return self._result(tokens, decoded, started, healed, restored, short)
         if not tokens:  # nothing before the cursor and no BOS: llama.cpp cannot sample from nothing
             return self._result(tokens, _Decoded("", 0, StopReason.EMPTY_PROMPT, 0.0), started, healed)
-        decoded = self._decode(tokens, cancel, request.max_tokens, request.deadline, step, healed)
+        decoded = self._decode(
+            tokens, cancel, request.max_tokens, request.deadline, step, healed, temperature=request.temperature
+        )
         return self._result(tokens, decoded, started, healed, restored, short)
 
     def _decode(
@@ -338,8 +340,9 @@ class LlamaCppBackend:
         step: Callable[[str], tuple[str, StopReason | None]],
         healed: bytes = b"",
         batch: int = _BATCH,
+        temperature: float = 0.0,
     ) -> _Decoded:
-        """Evaluate ``tokens`` and generate greedily; ``step`` maps the raw text to what is kept and
+        """Evaluate ``tokens`` and generate (greedily at temperature 0); ``step`` maps the raw text to what is kept and
         says when to stop. The prompt goes in small batches: a cancel (llama.cpp's abort callback
         stops the batch in flight) loses only that batch, and the next call resumes after the rest.
         The first tokens generated spell ``healed`` again, which the text then leaves out.
@@ -362,7 +365,7 @@ class LlamaCppBackend:
                 stop_reason = StopReason.NO_ROOM
             else:
                 spelled, first_at = len(out), time.perf_counter()
-                for token in self._llm.generate(tokens + out, temp=0.0, top_k=1, reset=True):
+                for token in self._llm.generate(tokens + out, *_sampling(temperature), reset=True):
                     if len(out) == spelled:
                         first_at = time.perf_counter()
                         prompt_ms = (first_at - started) * 1000
@@ -495,3 +498,10 @@ class LlamaCppBackend:
                 self.kv.save_live()
             self.snapshots.close()
         self._llm.close()
+
+
+def _sampling(temperature: float) -> tuple[int, float, float, float, float]:
+    """``generate``'s top_k, top_p, min_p, typical_p and temp: greedy at 0, else sampled (an alternative)."""
+    if temperature <= 0:
+        return 1, 0.95, 0.05, 1.0, 0.0
+    return 40, 1.0, 0.0, 1.0, temperature  # no top-p / min-p cut: a confident model would be greedy again

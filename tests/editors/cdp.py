@@ -35,6 +35,8 @@ KEYS = {
     "Escape": ("Escape", "Escape", 27, ""),
     "End": ("End", "End", 35, ""),
     "Tab": ("Tab", "Tab", 9, "\t"),
+    "ArrowRight": ("ArrowRight", "ArrowRight", 39, ""),
+    "]": ("]", "BracketRight", 221, ""),
     "p": ("p", "KeyP", 80, ""),
 }
 MODIFIERS = {"Alt": 1, "Control": 2, "Meta": 4, "Shift": 8}

@@ -246,3 +246,46 @@ def test_neovim_help_and_checkhealth(nvim: str, tmp_path: Path):
     assert re.search(attached_line, client), client
     assert "OK server model state: " in client, client
     assert "ERROR" not in attached, attached
+
+
+def test_neovim_accept_handler_records_a_partial_then_a_whole_acceptance(nvim: str, tmp_path: Path):
+    require_model("qwen2.5-coder-0.5b")
+    workspace = tmp_path / "project"
+    (workspace / ".git").mkdir(parents=True)
+    source = workspace / "geometry.py"
+    source.write_text(SOURCE)
+    result_file, audit = tmp_path / "result.json", tmp_path / "audit.jsonl"
+    settings = {"model": "qwen2.5-coder-0.5b", "maxTokens": 24, "generationTimeoutMs": 120000, "firstLinesMs": 0}
+    env = {
+        **os.environ,
+        "IQUEST_NVIM_CONFIG": str(REPO / "editors" / "nvim"),
+        "IQUEST_NVIM_CMD": json.dumps([sys.executable, "-m", "lsp_server", "serve", "--stdio"]),
+        "IQUEST_NVIM_SETTINGS": json.dumps({**settings, "auditLogPath": str(audit)}),
+        "IQUEST_NVIM_FILE": str(source),
+        "IQUEST_NVIM_RESULT": str(result_file),
+    }
+    run = subprocess.run(
+        [nvim, "--headless", "-u", "NONE", "-l", str(SCRIPT.with_name("nvim_accept.lua"))],
+        env=env,
+        cwd=workspace,
+        capture_output=True,
+        text=True,
+        timeout=400,
+    )
+    assert result_file.is_file(), f"nvim wrote no result (rc {run.returncode}): {run.stdout}\n{run.stderr}"
+    result = json.loads(result_file.read_text())
+    assert result.get("error") is None, result
+
+    word, first, rest = result["word"], result["first"], result["rest"]
+    assert word.strip() and len(word) < len(first) and first.startswith(word), result
+    assert first[len(word) :].startswith(rest) and rest.strip(), result  # the rest, from the typing-through cache
+    assert result["buffer"].endswith(SOURCE.rsplit("\n", 1)[1] + word + rest), result["buffer"]
+    entries = [json.loads(line) for line in audit.read_text().splitlines()]
+    shown = [e for e in entries if e["kind"] == "inline_completion"]
+    partial = [e for e in entries if e["kind"] == "inline_partially_accepted"]
+    accepted = [e for e in entries if e["kind"] == "inline_accepted"]
+    assert [(e["id"], e["output"]) for e in partial] == [(shown[0]["id"], word)]
+    assert [(e["id"], e["output"]) for e in accepted] == [(shown[-1]["id"], rest)] and shown[-1]["source"] == "cache"
+    assert result["acceptance"]["accepted"] == 1 and result["acceptance"]["partiallyAccepted"] == 1
+    assert result["acceptance"]["acceptedChars"] == len(word) + len(rest)
+    assert run.returncode == 0, run.stderr

@@ -10,6 +10,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -266,3 +267,113 @@ async def test_code_server_restricted_mode_ignores_the_workspace_server_and_venv
     # Neither the workspace's iquest.server.command nor its .venv: the user's PATH or python3 -m lsp_server.
     assert re.search(r"serve --stdio \(from (PATH|fallback)\)$", started[0]), started
     assert not marker.exists()
+
+
+def _audit_kinds(audit: Path) -> list[str]:
+    return [json.loads(line)["kind"] for line in audit.read_text().splitlines()] if audit.is_file() else []
+
+
+async def _until(check, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise TimeoutError(what)
+        await asyncio.sleep(0.25)
+
+
+async def test_accepting_ghost_text_by_word_and_with_tab_is_recorded(code_server, tmp_path: Path):
+    url, workspace, audit = code_server
+    browser = Chromium(tools.chromium(), tmp_path / "chromium-profile", tmp_path / "chromium.log")
+    screenshot = tools.artifacts_dir() / "vscode-accept.png"
+    try:
+        await browser.connect()
+        await browser.send("Page.enable")
+        await browser.send("Page.navigate", url=url)
+        await browser.wait_for("!!document.querySelector('.monaco-workbench .explorer-folders-view')", 120)
+        await browser.click(".explorer-folders-view .monaco-list-row", "geometry.py", timeout=60)
+        await browser.wait_for("!!document.querySelector('.editor-instance .monaco-editor .view-lines')", 60)
+        await browser.wait_for(f"{STATUS_ITEMS}.includes('iquest')", 180)
+        await browser.click(".editor-instance .monaco-editor .view-lines", "circle_area")
+        await browser.press("End", "Control")
+        await browser.type_text(TYPED, delay=0.08)
+        first = (await browser.wait_for(GHOST, 240)).replace("\xa0", " ")
+        # Ctrl+Right while ghost text shows: our keybinding runs VS Code's accept-next-word and reports it.
+        await browser.press("ArrowRight", "Control")
+        await _until(lambda: "inline_partially_accepted" in _audit_kinds(audit), 60, "no partial acceptance recorded")
+        rest = (await browser.wait_for(GHOST, 60)).replace("\xa0", " ")
+        await browser.screenshot(screenshot)
+        await browser.press("Tab")
+        await _until(lambda: "inline_accepted" in _audit_kinds(audit), 60, "no acceptance recorded after Tab")
+    except BaseException:
+        await browser.screenshot(screenshot)
+        raise
+    finally:
+        await browser.close()
+
+    entries = [json.loads(line) for line in audit.read_text().splitlines()]
+    shown = {e["id"]: e["output"] for e in entries if e["kind"] == "inline_completion"}
+    partial = next(e for e in entries if e["kind"] == "inline_partially_accepted")
+    assert shown[partial["id"]].startswith(partial["output"]) and partial["output"].strip(), partial
+    assert partial["output"].strip() in first, (first, partial)
+    # The rest stays offered: VS Code keeps showing the item's remainder, and when it asks again the server answers
+    # from the typing-through cache (never a new generation).
+    index = entries.index(partial)
+    later = [e for e in entries[index:] if e["kind"] == "inline_completion"]
+    assert all(e["source"] in ("cache", "speculation") for e in later), later
+    first_lines = [re.sub(r"\s", "", text.split("\n")[0]) for text in [shown[partial["id"]][len(partial["output"]) :]]]
+    first_lines += [re.sub(r"\s", "", e["output"].split("\n")[0]) for e in later]
+    assert any(line and line in re.sub(r"\s", "", rest) for line in first_lines), (rest, first_lines)
+    accepted = next(e for e in entries if e["kind"] == "inline_accepted")
+    assert accepted["id"] in shown
+    stats = subprocess.run(
+        [sys.executable, "-m", "lsp_server", "stats", "--json", "--path", str(audit)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    figures = json.loads(stats.stdout)
+    # Each suggestion taken counts once: whole when Tab took the item the word came from, else whole + partial.
+    taken = {e["id"] for e in entries if e["kind"] in ("inline_accepted", "inline_partially_accepted")}
+    assert figures["accepted"] >= 1 and figures["accepted"] + figures["partiallyAccepted"] == len(taken), figures
+    assert figures["acceptedChars"] >= len(accepted["output"]) and figures["shown"] == len(shown)
+
+
+async def test_cycling_shows_a_second_candidate(code_server, tmp_path: Path):
+    url, workspace, audit = code_server
+    browser = Chromium(tools.chromium(), tmp_path / "chromium-profile", tmp_path / "chromium.log")
+    screenshot = tools.artifacts_dir() / "vscode-cycle.png"
+    try:
+        await browser.connect()
+        await browser.send("Page.enable")
+        await browser.send("Page.navigate", url=url)
+        await browser.wait_for("!!document.querySelector('.monaco-workbench .explorer-folders-view')", 120)
+        await browser.click(".explorer-folders-view .monaco-list-row", "geometry.py", timeout=60)
+        await browser.wait_for("!!document.querySelector('.editor-instance .monaco-editor .view-lines')", 60)
+        await browser.wait_for(f"{STATUS_ITEMS}.includes('iquest')", 180)
+        await browser.click(".editor-instance .monaco-editor .view-lines", "circle_area")
+        await browser.press("End", "Control")
+        await browser.type_text("\n\ndef main():\n", delay=0.08)  # a body the model is unsure of
+        first = await browser.wait_for(GHOST, 240)
+        await browser.press("]", "Alt")  # VS Code's "show next inline suggestion"
+        changed = f"(() => {{ const g = {GHOST}; return g && g !== {json.dumps(first)} && g; }})()"
+        second = await browser.wait_for(changed, 240)
+        await browser.screenshot(screenshot)
+    except BaseException:
+        await browser.screenshot(screenshot)
+        raise
+    finally:
+        await browser.close()
+
+    entries = [json.loads(line) for line in audit.read_text().splitlines()]
+    alternatives = [e for e in entries if e["kind"] == "inline_completion" and e.get("candidate")]
+    assert alternatives, entries
+    # What shows now comes from the answer that carried the alternative: every piece of ghost text on screen is
+    # part of one of its candidates (whitespace aside; VS Code draws the cursor line's part and the lines below as
+    # separate elements), and it is not what showed before the key.
+    pieces = [re.sub(r"\s", "", piece) for piece in second.split("\n") if piece.strip("\xa0 ")]
+    at = alternatives[-1]["offset"]
+    answer = [e for e in entries if e["kind"] == "inline_completion" and e["offset"] == at]
+    offered = [re.sub(r"\s", "", e["output"]) for e in answer]
+    assert pieces and any(all(piece in text for piece in pieces) for text in offered), (pieces, offered)
+    assert re.sub(r"\s", "", second) != re.sub(r"\s", "", first)

@@ -26,6 +26,8 @@ export interface ClientHooks {
   onProgress(progress: Progress[]): void;
   /** A suggestion with items reached the editor after this many milliseconds. */
   onSuggestion(latencyMs: number): void;
+  /** The items of an inline answer, where they were asked for. */
+  onItems(document: vscode.TextDocument, position: vscode.Position, items: readonly vscode.InlineCompletionItem[]): void;
 }
 
 /** Takes over window/workDoneProgress/create so the server's progress shows in our status bar item. */
@@ -112,6 +114,7 @@ export function createClient(cli: Cli, output: vscode.LogOutputChannel, hooks: C
         const items = Array.isArray(result) ? result : result?.items ?? [];
         if (items.length > 0 && !token.isCancellationRequested) {
           hooks.onSuggestion(Date.now() - started);
+          hooks.onItems(document, position, items);
         }
         return result;
       },

@@ -114,6 +114,8 @@ export function registerCommands(controller: Controller): vscode.Disposable[] {
     "iquest.showStatus": () => showStatus(controller),
     "iquest.askRefactorPlan": () => refactorPlan(controller),
     "iquest.menu": () => menu(controller),
+    "iquest.acceptNextWord": () => controller.partialAccepts.acceptNext("Word"),
+    "iquest.acceptNextLine": () => controller.partialAccepts.acceptNext("Line"),
   };
   return Object.entries(commands).map(([id, run]) => vscode.commands.registerCommand(id, report(id, run)));
 }

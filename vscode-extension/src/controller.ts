@@ -2,6 +2,7 @@
 import * as vscode from "vscode";
 import { ExecuteCommandRequest, LanguageClient, State } from "vscode-languageclient/node";
 
+import { PartialAccepts } from "./acceptance";
 import { createClient } from "./client";
 import { Cli, nodeLaunchEnv, resolveCli } from "./launch";
 import { affectsServer, configuration, initializationOptions, inlineEnabled, INLINE_ENABLE, needsRestart, SECTION } from "./settings";
@@ -14,6 +15,7 @@ export class Controller implements vscode.Disposable {
   private poll?: NodeJS.Timeout;
   private refreshing = false;
   cli?: Cli;
+  readonly partialAccepts = new PartialAccepts((method, params) => this.notify(method, params));
 
   constructor(readonly output: vscode.LogOutputChannel, readonly status: StatusBar) {}
 
@@ -38,6 +40,7 @@ export class Controller implements vscode.Disposable {
         this.status.update({ latencyMs });
         this.schedulePoll(0);
       },
+      onItems: (document, position, items) => this.partialAccepts.remember(document, position, items),
     });
     client.onDidChangeState(({ newState }) => {
       if (newState === State.Stopped && this.client === client) {

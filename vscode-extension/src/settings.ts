@@ -20,6 +20,8 @@ export const SERVER_SETTINGS = [
   "generationTimeoutMs",
   "debounceMs",
   "speculate",
+  "candidates",
+  "adapt",
   "warmUp",
   "firstLinesMs",
   "middleLines",

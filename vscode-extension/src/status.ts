@@ -9,6 +9,15 @@ export interface ServerStatus {
   fimFamily?: string;
   lastGeneration?: { totalMs: number; promptTokens: number; evaluatedTokens: number; generatedTokens: number };
   index?: { state: string; files?: number; error?: string | null };
+  completion?: { acceptance?: Acceptance };
+}
+
+/** Today's figures of iquest.status's completion.acceptance (lsp_server/acceptance.py). */
+export interface Acceptance {
+  shown: number;
+  accepted: number;
+  partiallyAccepted: number;
+  acceptanceRate: number | null;
 }
 
 export interface Progress {
@@ -48,6 +57,12 @@ function tooltipOf(state: StatusState): string {
   if (server?.lastGeneration) {
     const g = server.lastGeneration;
     lines.push(`last generation: ${g.totalMs} ms, ${g.evaluatedTokens}/${g.promptTokens} prompt tokens evaluated, ${g.generatedTokens} generated`);
+  }
+  const acceptance = server?.completion?.acceptance;
+  if (acceptance && acceptance.acceptanceRate !== null) {
+    const taken = acceptance.accepted + acceptance.partiallyAccepted;
+    const rate = Math.round(acceptance.acceptanceRate * 100);
+    lines.push(`today: ${rate}% accepted (${taken} of ${acceptance.shown} suggestions, ${acceptance.partiallyAccepted} in part)`);
   }
   if (server?.index) {
     lines.push(`index: ${server.index.state}${server.index.files !== undefined ? `, ${server.index.files} files` : ""}`);

@@ -63,3 +63,15 @@ def test_capacity_is_bounded_and_forget_drops_a_document():
     assert cache.lookup("file:///a.py", PREFIX + "2", SUFFIX).rest == "x"
     cache.forget("file:///a.py")
     assert cache.lookup("file:///a.py", PREFIX + "2", SUFFIX) is None
+
+
+def test_continuations_are_every_different_rest_here_greedy_first_then_alternatives():
+    cache = TypingThroughCache()
+    cache.put("u", "x = ", "", "compute(a)")
+    cache.put_alternative("u", "x = ", "", "compute(b)")
+    cache.put_alternative("u", "x = ", "", "compute(a)")  # the same text twice counts once
+    cache.put_alternative("u", "y = ", "", "other()")
+    assert cache.continuations("u", "x = comp", "") == ["ute(a)", "ute(b)"]
+    assert cache.lookup("u", "x = comp", "").rest == "ute(a)"  # the greedy one still answers first
+    cache.forget("u")
+    assert cache.continuations("u", "x = ", "") == []

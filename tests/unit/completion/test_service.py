@@ -128,7 +128,7 @@ async def test_typing_the_suggestion_is_answered_from_the_cache(tmp_path):
     service, runtime = await _service(backend, tmp_path, speculate=False)
     text = "def area(width, height):\n    "
     first = await service.suggest(DocumentSnapshot("file:///m.py", text, 1), len(text))
-    assert first.text == "return width * height" and first.source == "model"
+    assert first.text == "return width * height" and first.source == "generation"
     typed = text + "return wi"
     second = await service.suggest(DocumentSnapshot("file:///m.py", typed, 2), len(typed))
     assert second.text == "dth * height" and second.source == "cache"
@@ -159,7 +159,7 @@ async def test_typing_something_else_starts_a_new_generation(tmp_path):
     await service.suggest(DocumentSnapshot("file:///m.py", text, 1), len(text))
     typed = text + "x"
     second = await service.suggest(DocumentSnapshot("file:///m.py", typed, 2), len(typed))
-    assert second.text == " = width" and second.source == "model"
+    assert second.text == " = width" and second.source == "generation"
     assert len(backend.requests) == 2
     runtime.shutdown()
 
@@ -177,7 +177,7 @@ async def test_speculation_prepares_the_line_after_an_accepted_suggestion(tmp_pa
     await asyncio.sleep(0.05)
     accepted = text + first.text + "\n    "  # accepted, then Enter with auto-indent
     second = await service.suggest(DocumentSnapshot("file:///m.py", accepted, 2), len(accepted))
-    assert second.text == "return area" and second.source == "cache"
+    assert second.text == "return area" and second.source == "speculation"
     assert backend.requests[1].prefix.endswith("area = width * height")
     runtime.shutdown()
 
@@ -196,7 +196,7 @@ async def test_nothing_more_at_the_end_of_a_line_prepares_the_line_after_enter(t
     assert backend.requests[1].prefix == text + "\n"
     entered = DocumentSnapshot("file:///m.py", text + "\n    " + "\n\nx = 1\n", 2)  # Enter with auto-indent
     after = await service.suggest(entered, len(text) + 5)
-    assert after is not None and after.text == "return area" and after.source == "cache"
+    assert after is not None and after.text == "return area" and after.source == "speculation"
     # Mid-line, an empty answer prepares nothing.
     mid = DocumentSnapshot("file:///m.py", "y = width * height + 1\n", 3)
     assert await service.suggest(mid, len("y = width * height")) is None
@@ -274,7 +274,7 @@ async def test_a_short_prompt_answer_is_followed_by_the_full_prompt_and_its_answ
     # The full prompt's answer took the short one's place in the cache.
     await asyncio.sleep(0.05)
     again = await service.suggest(doc, len(doc.text))
-    assert again is not None and again.text == "full" and again.source == "cache"
+    assert again is not None and again.text == "full" and again.source == "speculation"
     assert len(backend.requests) == 3
     runtime.shutdown()
 
@@ -291,7 +291,7 @@ async def test_typing_through_a_short_answer_fills_in_the_full_prompt_meanwhile(
     assert service.stats()["shortPrompts"] == 0  # served, not computed
     await asyncio.sleep(0.05)
     after = await service.suggest(DocumentSnapshot("file:///m.py", "area = wi\n", 2), len("area = wi"))
-    assert after is not None and after.text == "dth * height  # area" and after.source == "cache"
+    assert after is not None and after.text == "dth * height  # area" and after.source == "speculation"
     runtime.shutdown()
 
 
@@ -306,7 +306,7 @@ async def test_nothing_more_from_a_short_prompt_at_the_end_of_a_line_fills_in_th
     await asyncio.sleep(0.05)
     entered = DocumentSnapshot("file:///m.py", text + "\n    " + "\n\nx = 1\n", 2)  # Enter with auto-indent
     after = await service.suggest(entered, len(text) + 5)
-    assert after is not None and after.text == "return area" and after.source == "cache"
+    assert after is not None and after.text == "return area" and after.source == "speculation"
     runtime.shutdown()
 
 
@@ -411,4 +411,59 @@ async def test_a_slow_machine_gets_the_prompt_it_evaluates_in_time(tmp_path, sec
     request = backend.requests[0]
     assert request.prefix_tokens + request.suffix_tokens == window
     assert service.stats()["promptCap"] == (512 if seconds else None)
+    runtime.shutdown()
+
+
+class SamplingBackend(ScriptedBackend):
+    """Greedy answers one text, sampled requests another (a model at temperature would vary)."""
+
+    def complete(self, request, cancel):
+        self.requests.append(request)
+        output = "return w * h\n" if request.temperature else "return width * height\n"
+        return GenerationResult(output, "PROMPT", 10, 2, 5, 1.0, 2.0, "stop_token")
+
+
+async def test_an_explicit_request_adds_a_sampled_alternative_the_first_stays_greedy(tmp_path):
+    backend = SamplingBackend("")
+    service, runtime = await _service(backend, tmp_path, speculate=False, candidates=2)
+    text = "def area(width, height):\n    "
+    doc = DocumentSnapshot("file:///m.py", text, 1)
+    automatic = await service.suggest(doc, len(text))
+    assert automatic is not None and automatic.alternatives == () and len(backend.requests) == 1
+    invoked = await service.suggest(doc, len(text), invoked=True)
+    assert invoked is not None and invoked.text == "return width * height" and invoked.source == "cache"
+    assert [text for text, _ in invoked.alternatives] == ["return w * h"] and backend.requests[1].temperature > 0
+    assert invoked.alternatives[0][1] != invoked.id
+    # Known now: the next automatic request offers it too, without sampling again; typing through keeps both.
+    typed = text + "return w"
+    again = await service.suggest(DocumentSnapshot("file:///m.py", typed, 2), len(typed))
+    assert again is not None and (again.text, [t for t, _ in again.alternatives]) == ("idth * height", [" * h"])
+    assert len(backend.requests) == 2 and service.stats()["samples"] == 1
+    service.outcomes.accepted(again.alternatives[0][1])
+    figures = service.stats()["acceptance"]
+    assert figures["accepted"] == 1 and figures["alternativesOffered"] == 2 and figures["shown"] == 3
+    runtime.shutdown()
+
+
+async def test_one_candidate_means_no_alternatives(tmp_path):
+    backend = SamplingBackend("")
+    service, runtime = await _service(backend, tmp_path, speculate=False, candidates=1)
+    text = "def area(width, height):\n    "
+    suggestion = await service.suggest(DocumentSnapshot("file:///m.py", text, 1), len(text), invoked=True)
+    assert suggestion is not None and suggestion.alternatives == () and len(backend.requests) == 1
+    runtime.shutdown()
+
+
+@pytest.mark.parametrize("adapt", [True, False])
+async def test_multi_line_suggestions_rarely_taken_become_single_lines(tmp_path, adapt):
+    backend = ScriptedBackend("total = 0\n    for value in values:\n        total += value")
+    service, runtime = await _service(backend, tmp_path, speculate=False, adapt=adapt)
+    text = "def f(values):\n    "
+    for version in range(20):  # shown, never taken
+        doc = DocumentSnapshot("file:///m.py", "#" * version + "\n" + text, version)
+        assert (await service.suggest(doc, len(doc.text))).text.count("\n") == 2
+    service.outcomes.accepted((await service.suggest(DocumentSnapshot("file:///other.go", text, 1), len(text))).id)
+    after = await service.suggest(DocumentSnapshot("file:///m.py", "x = 1\n" + text, 99), len(text) + 6)
+    assert after.text == ("total = 0" if adapt else "total = 0\n    for value in values:\n        total += value")
+    assert service.stats()["acceptance"]["rarelyTaken"] == ["python multi-line"]  # measured either way
     runtime.shutdown()

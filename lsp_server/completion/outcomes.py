@@ -1,0 +1,204 @@
+"""What became of each suggestion shown: ids for inline items, acceptance events in the audit log, today's figures."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import secrets
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Any
+
+from lsp_server.acceptance import ACCEPTED, DISPLAYED, PARTIALLY_ACCEPTED, SHOWN, AcceptanceTally, suggestion_kind
+from lsp_server.audit import AuditLog
+from lsp_server.context.languages import LANGUAGE_BY_SUFFIX
+from lsp_server.positions import chars_in_units
+
+log = logging.getLogger(__name__)
+
+# Adaptation: a kind of suggestion shown this often in a language and taken less than this share of the time is
+# offered no more (the multi-line ones become single lines).
+MIN_SHOWN = 20
+RARE_RATE = 0.05
+
+
+class UnknownOutcome(ValueError):
+    """An event about a suggestion the server does not know (or no longer remembers), or out of its range."""
+
+
+@dataclass(frozen=True)
+class ShownSuggestion:
+    """A suggestion the server answered with, as events about it are attributed."""
+
+    id: str
+    uri: str
+    offset: int
+    text: str
+    language: str
+    kind: str
+    source: str
+    latency_ms: float
+
+    def fields(self) -> dict[str, Any]:
+        """The audit fields every event about this suggestion carries, so each event counts on its own."""
+        return {
+            "id": self.id,
+            "language": self.language,
+            "suggestion": self.kind,
+            "source": self.source,
+            "latency_ms": round(self.latency_ms, 1),
+        }
+
+
+def language_of(uri: str) -> str:
+    """The language of a document from its file name (the audit log's grouping), else its extension."""
+    suffix = PurePosixPath(uri).suffix.lower()
+    return LANGUAGE_BY_SUFFIX.get(suffix) or suffix.lstrip(".") or "other"
+
+
+def is_mid_line(text: str, offset: int) -> bool:
+    """True when code follows the cursor on its line."""
+    end = text.find("\n", offset)
+    return bool(text[offset : len(text) if end < 0 else end].strip())
+
+
+class SuggestionOutcomes:
+    """A bounded map id -> suggestion shown; shows and acceptances go to the audit log and today's tally.
+
+    Per suggestion shown this costs an id, a dict entry and a few counter updates (plus the audit line
+    that was written before). Ids carry a per-process prefix so that the log's events stay apart
+    across restarts.
+    """
+
+    def __init__(
+        self,
+        audit: AuditLog,
+        model_name: Callable[[], str],
+        *,
+        capacity: int = 1024,
+        today: Callable[[], str] = lambda: time.strftime("%Y-%m-%d"),
+    ) -> None:
+        self._audit = audit
+        self._model_name = model_name
+        self._capacity = capacity
+        self._today = today
+        self._prefix = secrets.token_hex(3)
+        self._numbers = itertools.count(1)
+        self._shown: OrderedDict[str, ShownSuggestion] = OrderedDict()
+        self._day = today()
+        self._tally = AcceptanceTally(max_ids=4 * capacity)
+        # (language, kind) -> [first candidates shown, ids taken whole or in part]: what adaptation reads.
+        self._taken: dict[tuple[str, str], list[int]] = {}
+        self._taken_ids: set[str] = set()
+
+    def shown(
+        self,
+        *,
+        uri: str,
+        text: str,
+        offset: int,
+        document_text: str,
+        multiline: bool,
+        source: str,
+        latency_ms: float,
+        prompt: str,
+        version: int | None,
+        candidate: int = 0,
+    ) -> ShownSuggestion:
+        """Mint an id for a suggestion answered with (``candidate`` > 0: an alternative), remember it, audit it."""
+        mid_line = is_mid_line(document_text, offset)
+        shown = ShownSuggestion(
+            id=f"{self._prefix}-{next(self._numbers)}",
+            uri=uri,
+            offset=offset,
+            text=text,
+            language=language_of(uri),
+            kind=suggestion_kind(multiline=multiline and not mid_line, mid_line=mid_line),
+            source=source,
+            latency_ms=latency_ms,
+        )
+        self._shown[shown.id] = shown
+        if len(self._shown) > self._capacity:
+            self._shown.popitem(last=False)
+        self._event(
+            SHOWN,
+            shown,
+            prompt=prompt or None,
+            output=text,
+            offset=offset,
+            version=version,
+            candidate=candidate or None,
+        )
+        return shown
+
+    def displayed(self, ident: Any) -> ShownSuggestion:
+        """The client displayed the suggestion (textDocument/didShowCompletion)."""
+        shown = self._lookup(ident)
+        self._event(DISPLAYED, shown)
+        return shown
+
+    def accepted(self, ident: Any) -> ShownSuggestion:
+        """The client inserted the whole suggestion (its iquest.accepted command ran)."""
+        shown = self._lookup(ident)
+        self._event(ACCEPTED, shown, output=shown.text, accepted_chars=len(shown.text))
+        return shown
+
+    def partially_accepted(self, ident: Any, accepted_length: Any) -> ShownSuggestion:
+        """The client inserted the suggestion's first ``accepted_length`` UTF-16 units (a word or a line)."""
+        shown = self._lookup(ident)
+        if isinstance(accepted_length, bool) or not isinstance(accepted_length, int):
+            raise UnknownOutcome(f"acceptedLength must be an integer, not {accepted_length!r}")
+        chars = chars_in_units(shown.text, accepted_length)
+        if chars is None:
+            units = len(shown.text.encode("utf-16-le")) // 2
+            raise UnknownOutcome(
+                f"acceptedLength {accepted_length} is outside suggestion {shown.id} (0 to {units} UTF-16 units)"
+            )
+        kind = ACCEPTED if chars == len(shown.text) else PARTIALLY_ACCEPTED
+        self._event(kind, shown, output=shown.text[:chars], accepted_chars=chars, accepted_length=accepted_length)
+        return shown
+
+    def rarely_taken(self, language: str, kind: str) -> bool:
+        """True when at least ``MIN_SHOWN`` suggestions of ``kind`` were shown in ``language`` and under
+        ``RARE_RATE`` of them were taken (whole or in part) since the server started."""
+        shown, taken = self._taken.get((language, kind), (0, 0))
+        return shown >= MIN_SHOWN and taken < RARE_RATE * shown
+
+    def figures(self) -> dict[str, Any]:
+        """Today's figures (since this server started or midnight, whichever came last)."""
+        self._roll_over()
+        figures = self._tally.figures()
+        figures.pop("days", None)
+        rare = sorted(f"{language} {kind}" for (language, kind) in self._taken if self.rarely_taken(language, kind))
+        return {"day": self._day, **figures, "rarelyTaken": rare}
+
+    def _lookup(self, ident: Any) -> ShownSuggestion:
+        shown = self._shown.get(str(ident)) if isinstance(ident, str | int) and not isinstance(ident, bool) else None
+        if shown is None:
+            raise UnknownOutcome(
+                f"no inline suggestion with id {ident!r}: it was not made by this server or is too old "
+                f"(the last {self._capacity} are kept)"
+            )
+        return shown
+
+    def _roll_over(self) -> None:
+        today = self._today()
+        if today != self._day:
+            self._day, self._tally = today, AcceptanceTally(max_ids=4 * self._capacity)
+
+    def _event(
+        self, kind: str, shown: ShownSuggestion, *, prompt: str | None = None, output: str | None = None, **extra: Any
+    ) -> None:
+        self._roll_over()
+        counts = self._taken.setdefault((shown.language, shown.kind), [0, 0])
+        if kind == SHOWN and not extra.get("candidate"):
+            counts[0] += 1
+        elif kind in (ACCEPTED, PARTIALLY_ACCEPTED) and shown.id not in self._taken_ids:
+            self._taken_ids.add(shown.id)
+            counts[1] += 1
+        fields = {**shown.fields(), **extra}
+        self._tally.add({"kind": kind, "time": self._day, **fields})
+        self._audit.record(kind, uri=shown.uri, model=self._model_name(), prompt=prompt, output=output, **fields)
