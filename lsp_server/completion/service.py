@@ -100,15 +100,16 @@ class CompletionService:
         """Ghost text for ``offset`` in ``doc`` and up to ``candidates - 1`` alternatives; None when nothing is left.
 
         The first is the greedy suggestion, never delayed; the alternatives are the other continuations known at
-        this place (earlier generations and speculations, sampled ones). When the user asks explicitly
-        (``invoked``, as VS Code does to cycle) and none is known, one is sampled first.
+        this place (earlier generations and speculations, sampled ones). When the user asks explicitly again
+        at a place already answered (``invoked`` and the first from the cache, as VS Code does to cycle) and
+        none is known, one is sampled first; a first answer that needed a generation is never held back for it.
         """
         first = await self._first(doc, offset, still_valid)
         settings = self._settings()
         if first is None or settings.candidates < 2:
             return first
         clean = self._cleaner(doc, offset, first.multiline, settings)
-        if invoked and not self._others(doc, offset, first, clean):
+        if invoked and first.source == "cache" and not self._others(doc, offset, first, clean):
             backend = self._runtime.backend
             for temperature in _SAMPLE_TEMPERATURES if backend is not None else ():
                 assert backend is not None

@@ -445,6 +445,16 @@ async def test_an_explicit_request_adds_a_sampled_alternative_the_first_stays_gr
     runtime.shutdown()
 
 
+async def test_an_explicit_first_request_at_a_new_place_is_not_held_back_by_sampling(tmp_path):
+    backend = SamplingBackend("")
+    service, runtime = await _service(backend, tmp_path, speculate=False, candidates=2)
+    text = "def area(width, height):\n    "
+    suggestion = await service.suggest(DocumentSnapshot("file:///m.py", text, 1), len(text), invoked=True)
+    assert suggestion is not None and suggestion.text == "return width * height" and suggestion.alternatives == ()
+    assert [r.temperature for r in backend.requests] == [0.0] and service.stats()["samples"] == 0
+    runtime.shutdown()
+
+
 async def test_one_candidate_means_no_alternatives(tmp_path):
     backend = SamplingBackend("")
     service, runtime = await _service(backend, tmp_path, speculate=False, candidates=1)
