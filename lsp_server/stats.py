@@ -12,8 +12,6 @@ from typing import Any, TextIO
 from lsp_server.acceptance import DIMENSIONS, EVENT_KINDS, AcceptanceTally
 from lsp_server.audit import read_recent
 
-_TITLES = {"language": "language", "kind": "kind", "source": "source", "latency": "latency"}
-
 
 def _when(entry: dict[str, Any]) -> datetime.datetime | None:
     try:
@@ -55,7 +53,7 @@ def format_report(result: dict[str, Any], source: str) -> str:
     ]
     header = f"  {'':<16}{'shown':>8}{'whole':>8}{'part':>8}{'rate':>9}{'chars':>9}"
     for name in DIMENSIONS:
-        lines += ["", f"by {_TITLES[name]}", header]
+        lines += ["", f"by {name}", header]
         for value, counts in result["by"][name].items():
             lines.append(
                 f"  {value:<16}{counts['shown']:>8}{counts['accepted']:>8}{counts['partiallyAccepted']:>8}"

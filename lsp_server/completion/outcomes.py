@@ -14,6 +14,7 @@ from typing import Any
 
 from lsp_server.acceptance import ACCEPTED, DISPLAYED, PARTIALLY_ACCEPTED, SHOWN, AcceptanceTally, suggestion_kind
 from lsp_server.audit import AuditLog
+from lsp_server.completion.postprocess import is_mid_line
 from lsp_server.context.languages import LANGUAGE_BY_SUFFIX
 from lsp_server.positions import chars_in_units
 
@@ -57,12 +58,6 @@ def language_of(uri: str) -> str:
     """The language of a document from its file name (the audit log's grouping), else its extension."""
     suffix = PurePosixPath(uri).suffix.lower()
     return LANGUAGE_BY_SUFFIX.get(suffix) or suffix.lstrip(".") or "other"
-
-
-def is_mid_line(text: str, offset: int) -> bool:
-    """True when code follows the cursor on its line."""
-    end = text.find("\n", offset)
-    return bool(text[offset : len(text) if end < 0 else end].strip())
 
 
 class SuggestionOutcomes:
@@ -109,7 +104,8 @@ class SuggestionOutcomes:
         candidate: int = 0,
     ) -> ShownSuggestion:
         """Mint an id for a suggestion answered with (``candidate`` > 0: an alternative), remember it, audit it."""
-        mid_line = is_mid_line(document_text, offset)
+        line_end = document_text.find("\n", offset)
+        mid_line = is_mid_line(document_text[offset : line_end if line_end >= 0 else None])
         shown = ShownSuggestion(
             id=f"{self._prefix}-{next(self._numbers)}",
             uri=uri,
@@ -163,9 +159,13 @@ class SuggestionOutcomes:
 
     def rarely_taken(self, language: str, kind: str) -> bool:
         """True when at least ``MIN_SHOWN`` suggestions of ``kind`` were shown in ``language`` and under
-        ``RARE_RATE`` of them were taken (whole or in part) since the server started."""
+        ``RARE_RATE`` of them were taken (whole or in part) since the server started.
+
+        Never before the client has reported one acceptance: a client that does not report them (Helix, Emacs,
+        a benchmark) would otherwise look like a user who takes nothing.
+        """
         shown, taken = self._taken.get((language, kind), (0, 0))
-        return shown >= MIN_SHOWN and taken < RARE_RATE * shown
+        return bool(self._taken_ids) and shown >= MIN_SHOWN and taken < RARE_RATE * shown
 
     def figures(self) -> dict[str, Any]:
         """Today's figures (since this server started or midnight, whichever came last)."""

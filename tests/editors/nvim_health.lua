@@ -10,19 +10,7 @@ vim.notify = function(message, level)
   table.insert(result.withoutClient, { message = message, level = level })
 end
 
-local function finish(err)
-  result.error = err
-  local out = assert(io.open(env.IQUEST_NVIM_RESULT, "w"))
-  out:write(vim.json.encode(result))
-  out:close()
-  for _, client in ipairs(vim.lsp.get_clients()) do
-    client:stop()
-  end
-  vim.wait(5000, function()
-    return #vim.lsp.get_clients() == 0
-  end, 50)
-  os.exit(err and 1 or 0)
-end
+local finish = dofile(vim.fs.dirname(debug.getinfo(1, "S").source:sub(2)) .. "/nvim_driver.lua").finisher(result)
 
 --- :checkhealth iquest's report, as text; its window is closed afterwards.
 local function checkhealth()

@@ -5,7 +5,8 @@ import json
 import pytest
 
 from lsp_server.audit import AuditLog
-from lsp_server.completion.outcomes import SuggestionOutcomes, UnknownOutcome, is_mid_line, language_of
+from lsp_server.completion.outcomes import SuggestionOutcomes, UnknownOutcome, language_of
+from lsp_server.completion.postprocess import is_mid_line
 
 
 def _outcomes(tmp_path, **kwargs):
@@ -79,6 +80,15 @@ def test_the_figures_start_again_each_day(tmp_path):
 
 
 def test_kind_and_language_helpers():
-    assert is_mid_line("f(x)\n", 2) and not is_mid_line("f(  \n)", 2)
+    assert is_mid_line("f(x)\n"[2:]) and not is_mid_line("f(  \n)"[2:])
     assert language_of("file:///a/b.tsx") == "tsx" and language_of("file:///a/b.lua") == "lua"
     assert language_of("untitled:Untitled-1") == "other"
+
+
+def test_nothing_is_rarely_taken_until_the_client_reports_an_acceptance(tmp_path):
+    outcomes = _outcomes(tmp_path)
+    for _ in range(25):
+        _show(outcomes)
+    assert not outcomes.rarely_taken("python", "multi-line")  # a client that never reports looks like this
+    outcomes.accepted(_show(outcomes).id)  # 1 of 26 taken: under 5%, and now the client is known to report
+    assert outcomes.rarely_taken("python", "multi-line")
