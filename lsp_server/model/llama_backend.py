@@ -36,7 +36,7 @@ from lsp_server.model.llama_loading import (
     measure_speed,
     vocab_pieces,
 )
-from lsp_server.model.short_prompt import short_request
+from lsp_server.model.short_prompt import short_request, short_room
 from lsp_server.model.skeleton import fill_skeleton, slot
 from lsp_server.paths import cache_root
 from lsp_server.progress import Progress
@@ -135,6 +135,8 @@ class LlamaCppBackend:
         self._recent_contexts: deque[tuple[str | None, tuple[tuple[str, str], ...], int]] = deque(
             maxlen=_RECENT_CONTEXTS
         )
+        # The latest short prompt size per request path (None: no context): the stand-in that may still be warm.
+        self._short_rooms: dict[str | None, int] = {}
         self._formatter = None
         self._active_cancel = threading.Event()
         # llama.cpp polls this between graph nodes, so a cancel also stops a long prompt decode.
@@ -268,11 +270,19 @@ class LlamaCppBackend:
         earlier = self._with_earlier_context(request)
         if earlier is not None and (full_s > budget or full_s > earlier[2] + _FULL_PROMPT_SLACK_S):
             return earlier[:2]
-        short_tokens, healed = self._healed_prompt(short_request(request, self.speed, budget))
-        if full_s <= budget:
-            short_s = self._warm_seconds(short_tokens)
-            if short_s is None or full_s <= short_s + _FULL_PROMPT_SLACK_S:
-                return None
+        if full_s > budget:
+            room = short_room(request, self.speed, budget)
+            self._short_rooms[request.path] = room
+            return self._healed_prompt(short_request(request, self.speed, budget, room))
+        # Within the budget only the short prompt this document last used can be warm, whatever size the
+        # budget gives a new one now.
+        room = self._short_rooms.get(request.path)
+        if room is None:
+            return None
+        short_tokens, healed = self._healed_prompt(short_request(request, self.speed, budget, room))
+        short_s = self._warm_seconds(short_tokens)
+        if short_s is None or full_s <= short_s + _FULL_PROMPT_SLACK_S:
+            return None
         return short_tokens, healed
 
     def _warm_seconds(self, tokens: list[int]) -> float | None:

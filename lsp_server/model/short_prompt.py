@@ -18,11 +18,19 @@ _SHORT_PROMPT_MIN_TOKENS = 48
 _SHORT_PROMPT_STEP = 64
 
 
-def short_request(request: GenerationRequest, speed: MachineSpeed, budget_s: float) -> GenerationRequest:
-    """The request with only the lines around the cursor that evaluate within the short prompt's time."""
+def short_room(request: GenerationRequest, speed: MachineSpeed, budget_s: float) -> int:
+    """The short prompt's tokens: as many as evaluate within the short prompt's time and ``budget_s``, in steps."""
     room = speed.prompt_tokens_within(min(budget_s, _SHORT_PROMPT_S)) - TEMPLATE_MARGIN_TOKENS
     room = room // _SHORT_PROMPT_STEP * _SHORT_PROMPT_STEP  # the same size as the speed estimate wavers
-    room = max(_SHORT_PROMPT_MIN_TOKENS, min(room, request.prefix_tokens + request.suffix_tokens))
+    return max(_SHORT_PROMPT_MIN_TOKENS, min(room, request.prefix_tokens + request.suffix_tokens))
+
+
+def short_request(
+    request: GenerationRequest, speed: MachineSpeed, budget_s: float, room: int | None = None
+) -> GenerationRequest:
+    """The request with only the lines around the cursor: ``room`` tokens of them, by default ``short_room``'s."""
+    if room is None:
+        room = short_room(request, speed, budget_s)
     suffix = min(request.suffix_tokens, room // 4)
     return replace(
         request,
