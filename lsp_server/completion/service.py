@@ -65,6 +65,7 @@ class CompletionService:
         self._scheduler = GenerationScheduler(runtime, settings, self._cache, context)
         self._speculation = SpeculationPolicy(runtime, settings, self._cache, self._scheduler)
         self._counts = {"requests": 0, "fromCache": 0, "shortPrompts": 0}
+        self._answered: tuple[str, int | None, int] | None = None  # (uri, version, offset) of the last answer
 
     def stats(self) -> dict[str, Any]:
         """Counters for iquest.status, the last finished warm-up's figures and this machine's prompt cap."""
@@ -101,15 +102,18 @@ class CompletionService:
 
         The first is the greedy suggestion, never delayed; the alternatives are the other continuations known at
         this place (earlier generations and speculations, sampled ones). When the user asks explicitly again
-        at a place already answered (``invoked`` and the first from the cache, as VS Code does to cycle) and
-        none is known, one is sampled first; a first answer that needed a generation is never held back for it.
+        where the last answer was (``invoked``, as when VS Code cycles) and none is known, one is sampled
+        first; the first request at a place is never held back for it.
         """
+        asked_again = self._answered == (doc.uri, doc.version, offset)
         first = await self._first(doc, offset, still_valid)
+        if first is not None:
+            self._answered = (doc.uri, doc.version, offset)
         settings = self._settings()
         if first is None or settings.candidates < 2:
             return first
         clean = self._cleaner(doc, offset, first.multiline, settings)
-        if invoked and first.source == "cache" and not self._others(doc, offset, first, clean):
+        if invoked and asked_again and not self._others(doc, offset, first, clean):
             backend = self._runtime.backend
             for temperature in _SAMPLE_TEMPERATURES if backend is not None else ():
                 assert backend is not None
