@@ -24,6 +24,7 @@ class Result:
     error: str = ""
     stop_reason: str = ""  # the server's "deadline" means generationTimeoutMs ran out
     prompt_tokens: int = 0
+    short_prompt: bool = False  # answered from a stand-in: the full prompt did not fit the machine's budget
 
     def row(self) -> dict:
         """The result as one flat JSON object (the task's fields, what was expected, what came)."""
@@ -60,6 +61,7 @@ def score(
     error: str = "",
     stop_reason: str = "",
     prompt_tokens: int = 0,
+    short_prompt: bool = False,
 ) -> Result:
     return Result(
         case,
@@ -71,6 +73,7 @@ def score(
         error,
         stop_reason,
         prompt_tokens,
+        short_prompt,
     )
 
 
@@ -91,6 +94,7 @@ def summarize(results: Iterable[Result]) -> dict[tuple[str, str], dict[str, floa
             "p50_ms": percentile([r.latency_ms for r in group], 0.5),
             "p95_ms": percentile([r.latency_ms for r in group], 0.95),
             "timeouts": sum(r.stop_reason == "deadline" for r in group),
+            "short_prompts": sum(r.short_prompt for r in group),
         }
         for key, group in groups.items()
     }
@@ -134,4 +138,13 @@ def format_table(summary: dict[tuple[str, str], dict[str, float]], modes: Sequen
     timeouts = {m: summary[("all", m)]["timeouts"] for m in modes if summary.get(("all", m), {}).get("timeouts")}
     if timeouts:
         out.append("generationTimeoutMs ran out: " + ", ".join(f"{m} {n}" for m, n in timeouts.items()))
+    shorts = {
+        m: summary[("all", m)]["short_prompts"] for m in modes if summary.get(("all", m), {}).get("short_prompts")
+    }
+    if shorts:
+        out.append(
+            "answered from a short prompt (the full one did not fit 3/4 of generationTimeoutMs at the speed the"
+            " server measured: a busy machine?), so these do not measure the full prompt: "
+            + ", ".join(f"{m} {n}" for m, n in shorts.items())
+        )
     return "\n".join(out)

@@ -105,7 +105,16 @@ async def run_mode(
             last = (after.get("lastGeneration") or {}) if ran else {}
             generations = after.get("generations", 0)
             results.append(
-                score(case, mode, suggestion, latency, error, last.get("stopReason", ""), last.get("promptTokens", 0))
+                score(
+                    case,
+                    mode,
+                    suggestion,
+                    latency,
+                    error,
+                    last.get("stopReason", ""),
+                    last.get("promptTokens", 0),
+                    bool(last.get("shortPrompt")),
+                )
             )
     finally:
         await session.close()

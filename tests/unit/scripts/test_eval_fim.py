@@ -243,7 +243,7 @@ def test_summary_per_kind_language_and_all_with_deltas_against_raw() -> None:
     results = [
         scoring.score(python, "raw", "", 100.0),
         scoring.score(python, "off", "nope", 100.0, stop_reason="deadline"),
-        scoring.score(python, "on", "foo(bar)", 200.0),
+        scoring.score(python, "on", "foo(bar)", 200.0, short_prompt=True),
         scoring.score(rust, "raw", "let x = 1;", 300.0),
         scoring.score(rust, "off", "let x = 1;", 400.0),
         scoring.score(rust, "on", "let x = 1;", 500.0),
@@ -265,6 +265,8 @@ def test_summary_per_kind_language_and_all_with_deltas_against_raw() -> None:
     assert rows["cross-file"].split("|")[0].split()[1:3] == ["1", "0.0"]
     assert "+100.0" in [line for line in delta.split("\n") if line.startswith("cross-file")][0].split("|")[1]
     assert "generationTimeoutMs ran out: off 1" in table
+    assert summary[("all", "on")]["short_prompts"] == 1
+    assert "answered from a short prompt" in table and table.endswith(": on 1")
     assert scoring.percentile([], 0.5) != scoring.percentile([], 0.5)  # nan
 
 
