@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import logging
 import secrets
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -12,8 +13,16 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
-from lsp_server.acceptance import ACCEPTED, DISPLAYED, PARTIALLY_ACCEPTED, SHOWN, AcceptanceTally, suggestion_kind
-from lsp_server.audit import AuditLog
+from lsp_server.acceptance import (
+    ACCEPTED,
+    DISPLAYED,
+    EVENT_KINDS,
+    PARTIALLY_ACCEPTED,
+    SHOWN,
+    AcceptanceTally,
+    suggestion_kind,
+)
+from lsp_server.audit import AuditLog, read_recent
 from lsp_server.completion.postprocess import is_mid_line
 from lsp_server.context.languages import LANGUAGE_BY_SUFFIX
 from lsp_server.positions import chars_in_units
@@ -24,6 +33,9 @@ log = logging.getLogger(__name__)
 # offered no more (the multi-line ones become single lines).
 MIN_SHOWN = 20
 RARE_RATE = 0.05
+# At start-up the last events of the audit log (its current file and the one rotated before) are folded in,
+# so that today's figures and what adaptation has learnt survive a restart.
+RESTORED_EVENTS = 50_000
 
 
 class UnknownOutcome(ValueError):
@@ -87,7 +99,11 @@ class SuggestionOutcomes:
         self._tally = AcceptanceTally(max_ids=4 * capacity)
         # (language, kind) -> [first candidates shown, ids taken whole or in part]: what adaptation reads.
         self._taken: dict[tuple[str, str], list[int]] = {}
-        self._taken_ids: set[str] = set()
+        self._taken_ids: OrderedDict[str, None] = OrderedDict()
+        self._client_reports = False  # the client has reported an acceptance, now or in the restored events
+        self._lock = threading.Lock()
+        self.restored = threading.Event()
+        threading.Thread(target=self._restore, name="outcomes-restore", daemon=True).start()
 
     def shown(
         self,
@@ -165,14 +181,15 @@ class SuggestionOutcomes:
         a benchmark) would otherwise look like a user who takes nothing.
         """
         shown, taken = self._taken.get((language, kind), (0, 0))
-        return bool(self._taken_ids) and shown >= MIN_SHOWN and taken < RARE_RATE * shown
+        return self._client_reports and shown >= MIN_SHOWN and taken < RARE_RATE * shown
 
     def figures(self) -> dict[str, Any]:
-        """Today's figures (since this server started or midnight, whichever came last)."""
-        self._roll_over()
-        figures = self._tally.figures()
+        """Today's figures: the audit log's events of today (restored at start-up) and this server's since."""
+        with self._lock:
+            self._roll_over()
+            figures = self._tally.figures()
+            rare = sorted(f"{language} {kind}" for (language, kind) in self._taken if self.rarely_taken(language, kind))
         figures.pop("days", None)
-        rare = sorted(f"{language} {kind}" for (language, kind) in self._taken if self.rarely_taken(language, kind))
         return {"day": self._day, **figures, "rarelyTaken": rare}
 
     def _lookup(self, ident: Any) -> ShownSuggestion:
@@ -192,13 +209,45 @@ class SuggestionOutcomes:
     def _event(
         self, kind: str, shown: ShownSuggestion, *, prompt: str | None = None, output: str | None = None, **extra: Any
     ) -> None:
-        self._roll_over()
-        counts = self._taken.setdefault((shown.language, shown.kind), [0, 0])
-        if kind == SHOWN and not extra.get("candidate"):
-            counts[0] += 1
-        elif kind in (ACCEPTED, PARTIALLY_ACCEPTED) and shown.id not in self._taken_ids:
-            self._taken_ids.add(shown.id)
-            counts[1] += 1
         fields = {**shown.fields(), **extra}
-        self._tally.add({"kind": kind, "time": self._day, **fields})
+        with self._lock:
+            self._roll_over()
+            self._count(kind, fields)
+            self._tally.add({"kind": kind, "time": self._day, **fields})
         self._audit.record(kind, uri=shown.uri, model=self._model_name(), prompt=prompt, output=output, **fields)
+
+    def _count(self, kind: str, fields: dict[str, Any]) -> None:
+        """Count an event for adaptation: a first candidate shown, or an id taken (once)."""
+        counts = self._taken.setdefault((str(fields.get("language")), str(fields.get("suggestion"))), [0, 0])
+        if kind == SHOWN and not fields.get("candidate"):
+            counts[0] += 1
+        elif kind in (ACCEPTED, PARTIALLY_ACCEPTED) and str(fields.get("id")) not in self._taken_ids:
+            self._client_reports = True
+            self._taken_ids[str(fields.get("id"))] = None
+            if len(self._taken_ids) > 4 * self._capacity:
+                self._taken_ids.popitem(last=False)
+            counts[1] += 1
+
+    def _restore(self) -> None:
+        """Fold in the audit log's last suggestion events: today's into the figures, all into adaptation."""
+        try:
+            if not self._audit.enabled:
+                return
+            entries = read_recent(self._audit.path, limit=RESTORED_EVENTS, keep=1)
+            mine = f"{self._prefix}-"  # this process's own events may already be in the log: counted when made
+            events = [
+                e
+                for e in entries
+                if e.get("kind") in EVENT_KINDS and isinstance(e.get("id"), str) and not e["id"].startswith(mine)
+            ]
+            with self._lock:
+                for entry in events:
+                    self._count(str(entry["kind"]), entry)
+                    if str(entry.get("time", ""))[:10] == self._day:
+                        self._tally.add(entry)
+            if events:
+                log.info("restored %d suggestion events from the audit log", len(events))
+        except Exception:  # figures from the log are a convenience: never a reason to fail
+            log.exception("could not restore suggestion events from %s", self._audit.path)
+        finally:
+            self.restored.set()

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from lsp_server.audit import AuditLog
-from lsp_server.completion.outcomes import SuggestionOutcomes, UnknownOutcome, language_of
+from lsp_server.completion.outcomes import MIN_SHOWN, SuggestionOutcomes, UnknownOutcome, language_of
 from lsp_server.completion.postprocess import is_mid_line
 
 
@@ -92,3 +92,36 @@ def test_nothing_is_rarely_taken_until_the_client_reports_an_acceptance(tmp_path
     assert not outcomes.rarely_taken("python", "multi-line")  # a client that never reports looks like this
     outcomes.accepted(_show(outcomes).id)  # 1 of 26 taken: under 5%, and now the client is known to report
     assert outcomes.rarely_taken("python", "multi-line")
+
+
+def test_a_restarted_server_keeps_todays_figures_and_what_adaptation_learnt(tmp_path):
+    before = _outcomes(tmp_path)
+    assert before.restored.wait(5)
+    for _ in range(MIN_SHOWN):
+        _show(before)
+    taken = _show(before, text="one line", document="x = \n")
+    before.accepted(taken.id)
+    assert before.rarely_taken("python", "multi-line")
+    after = _outcomes(tmp_path)
+    assert after.restored.wait(5)
+    figures = after.figures()
+    assert (figures["shown"], figures["accepted"]) == (MIN_SHOWN + 1, 1)
+    assert after.rarely_taken("python", "multi-line") and figures["rarelyTaken"] == ["python multi-line"]
+    # Its own new events count once, not again from the log it writes.
+    _show(after)
+    assert after.figures()["shown"] == MIN_SHOWN + 2
+
+
+def test_another_days_events_teach_adaptation_but_are_not_todays_figures(tmp_path):
+    def event(kind, ident, suggestion):
+        entry = {"time": "2020-01-01T10:00:00+0000", "kind": kind, "uri": "file:///w/a.py", "model": "m", "id": ident}
+        entry.update(language="python", suggestion=suggestion, source="generation", latency_ms=5.0)
+        return json.dumps(entry) + "\n"
+
+    lines = [event("inline_completion", f"old-{n}", "multi-line") for n in range(MIN_SHOWN)]
+    lines += [event("inline_completion", "old-x", "single-line"), event("inline_accepted", "old-x", "single-line")]
+    (tmp_path / "audit.jsonl").write_text("".join(lines))
+    outcomes = _outcomes(tmp_path)
+    assert outcomes.restored.wait(5)
+    assert outcomes.figures()["shown"] == 0
+    assert outcomes.rarely_taken("python", "multi-line") and not outcomes.rarely_taken("python", "single-line")
