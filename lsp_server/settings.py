@@ -45,6 +45,7 @@ class Settings:
     audit_log: bool = True
     repo_context: bool = True
     context_tokens: int = 1024
+    context_floor_tokens: int = 0
     context_layout: str = "comments"
     context_sources: tuple[str, ...] = CONTEXT_SOURCES
     exclude: tuple[str, ...] = ()
@@ -107,6 +108,7 @@ _FIELDS: dict[str, _Field] = {
     "auditLog": _Field("audit_log", bool),
     "repoContext": _Field("repo_context", bool),
     "contextTokens": _Field("context_tokens", int, 0, 32768),
+    "contextFloorTokens": _Field("context_floor_tokens", int, 0, 32768),
     "contextLayout": _Field("context_layout", str, choices=CONTEXT_LAYOUTS),
     "contextSources": _Field("context_sources", list, choices=CONTEXT_SOURCES),
     "exclude": _Field("exclude", list),

@@ -69,7 +69,16 @@ def build_request(
         _room_left_by_document(len(prefix), len(suffix), local, prompt_budget),
         n_ctx - settings.max_tokens - prompt_budget - _CONTEXT_MARGIN_TOKENS,
     )
-    context_tokens = max(0, min(settings.context_tokens, room)) if settings.repo_context else 0
+    context_tokens = max(0, min(settings.context_tokens, room)) if settings.repo_context and context else 0
+    # A long document leaves no room: the floor is taken from its window for the most specific context.
+    floor = (
+        min(settings.context_floor_tokens, settings.context_tokens, prompt_budget // 2)
+        if settings.repo_context and context
+        else 0
+    )
+    taken = max(0, floor - context_tokens)
+    context_tokens += taken
+    local = (local[0] - taken * _LOCAL_CHARS_PER_TOKEN, local[1])
     repo = context(doc.uri, doc.text, offset, context_tokens, local) if context_tokens and context else None
     chunks = repo.chunks if repo else ()
     window, first_line = _local_window(prefix, _LOCAL_PREFIX_CHARS, _WINDOW_STEP)
@@ -78,7 +87,7 @@ def build_request(
         prefix=window,
         suffix=redact(_head_lines(suffix, _LOCAL_SUFFIX_CHARS)),
         max_tokens=settings.max_tokens,
-        prefix_tokens=prompt_budget - suffix_tokens,
+        prefix_tokens=prompt_budget - suffix_tokens - taken,
         suffix_tokens=suffix_tokens,
         deadline=time.monotonic() + settings.generation_timeout_ms / 1000,
         should_stop=early_stop(multiline, _line_prefix(prefix), settings.max_lines),

@@ -27,6 +27,7 @@ export const SERVER_SETTINGS = [
   "middleLines",
   "repoContext",
   "contextTokens",
+  "contextFloorTokens",
   "contextLayout",
   "contextSources",
   "exclude",

@@ -86,6 +86,28 @@ def test_repository_context_only_gets_the_room_the_document_leaves():
     assert _context_budget(long, 0, max_prompt_tokens=2048, context_tokens=4096) == 1536
 
 
+def test_a_long_document_gives_the_context_floor_from_its_own_window():
+    long = "value = compute(1)\n" * 2000
+    middle = len(long) // 2
+    assert _context_budget(long, middle, max_prompt_tokens=2048, context_floor_tokens=256) == 256
+    asked = []
+    request = build_request(
+        DocumentSnapshot("file:///m.py", long, 1),
+        middle,
+        Settings(max_prompt_tokens=2048, context_floor_tokens=256),
+        4096,
+        False,
+        lambda uri, text, offset, budget, local: asked.append(local),
+    )
+    # The prompt keeps its size: the floor comes out of the document's window, which the context is told.
+    assert request.context_tokens + request.prefix_tokens + request.suffix_tokens == 2048
+    assert asked == [(request.prefix_tokens * 4, request.suffix_tokens * 4)]
+    # Where the document leaves more room than the floor, the floor takes nothing from it.
+    short = "x = 1\n" * 100
+    assert _context_budget(short, len(short), max_prompt_tokens=2048, context_floor_tokens=256) == 1024
+    assert _request(long[:middle], context_floor_tokens=256).prefix_tokens == _request(long[:middle]).prefix_tokens
+
+
 def test_typing_does_not_move_the_context_budget_until_a_step_is_crossed():
     text = "x = 1\n" * 300
     budgets = {
