@@ -84,5 +84,6 @@ class FixVerifier:
             tests=run,
             rounds=rounds,
         )
-        self._ctx.finish(proposal, "\n".join(prompts), "\n".join(outputs), uri, {"start": start, "end": end})
-        return proposal
+        return await self._ctx.finish(
+            proposal, "\n".join(prompts), "\n".join(outputs), uri, {"start": start, "end": end}
+        )
