@@ -110,6 +110,7 @@ def proposal_payload(proposal: Proposal, encoding: str = UTF16) -> dict[str, Any
             "timedOut": proposal.tests.timed_out,
             "seconds": round(proposal.tests.seconds, 2),
             "output": proposal.tests.output,
+            "sandbox": proposal.tests.sandbox,
         }
     return payload
 
