@@ -95,19 +95,6 @@ def hits(text: str, skip: int = 0) -> list[Hit]:
     return found
 
 
-def screen_suggestion(suggestion: str, cursor_line: str) -> str:
-    """The suggestion cut before its first line that completes a worst pattern ('' when that is the first)."""
-    if not suggestion or not (_TRIGGERS.search(suggestion) or _TRIGGERS.search(cursor_line)):
-        return suggestion
-    found = hits(cursor_line + suggestion, skip=len(cursor_line))
-    if not found:
-        return suggestion
-    first = min(hit.line for hit in found)
-    if first == 0:
-        return ""
-    return "\n".join(suggestion.split("\n")[:first]).rstrip()
-
-
 def findings(path: str, text: str) -> list[Finding]:
     """The quick rules' matches in a whole file as (high-severity) findings."""
     lines = text.split("\n")

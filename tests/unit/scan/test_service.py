@@ -4,7 +4,7 @@ import asyncio
 import os
 import stat
 
-from lsp_server.scan import quick
+from lsp_server.completion.suggestion_scan import screen
 from lsp_server.scan.findings import Finding, introduced
 from lsp_server.scan.service import QUICK_ENGINE, ScanFile, Scanner
 
@@ -72,14 +72,14 @@ def test_introduced_matches_by_text_not_line():
 
 
 def test_quick_screen_drops_or_cuts_suggestions():
-    assert quick.screen_suggestion("subprocess.run(user_cmd, shell=True)", "    ") == ""
-    assert quick.screen_suggestion("shell=True)", "    subprocess.run(cmd, ") == ""
-    assert quick.screen_suggestion("x = 1\n    eval(data)\n    y = 2", "    ") == "x = 1"
-    assert quick.screen_suggestion("requests.get(url, verify=False)", "    r = ") == ""
-    assert quick.screen_suggestion("-----BEGIN RSA PRIVATE KEY-----", 'KEY = """') == ""
-    assert quick.screen_suggestion('"sk-live-1234567890abcdef"', "    API_KEY = ") == ""
-    assert quick.screen_suggestion("child_process.exec(`ls ${dir}`);", "  ") == ""
-    assert quick.screen_suggestion("os.system(f'rm {path}')", "    ") == ""
+    assert screen("subprocess.run(user_cmd, shell=True)", "    ") == ""
+    assert screen("shell=True)", "    subprocess.run(cmd, ") == ""
+    assert screen("x = 1\n    eval(data)\n    y = 2", "    ") == "x = 1"
+    assert screen("requests.get(url, verify=False)", "    r = ") == ""
+    assert screen("-----BEGIN RSA PRIVATE KEY-----", 'KEY = """') == ""
+    assert screen('"sk-live-1234567890abcdef"', "    API_KEY = ") == ""
+    assert screen("child_process.exec(`ls ${dir}`);", "  ") == ""
+    assert screen("os.system(f'rm {path}')", "    ") == ""
     for harmless, line in [
         ("subprocess.run(['ls', '-l'])", "    "),
         ('subprocess.run("ls -l", shell=True)', "    "),
@@ -90,7 +90,7 @@ def test_quick_screen_drops_or_cuts_suggestions():
         ("check_password(pw)", "    ok = "),
         (")", "    subprocess.run(cmd, shell=True"),  # the user typed it, the suggestion only closes it
     ]:
-        assert quick.screen_suggestion(harmless, line) == harmless, harmless
+        assert screen(harmless, line) == harmless, harmless
 
 
 def test_rules_are_package_data():
