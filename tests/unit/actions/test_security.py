@@ -121,3 +121,15 @@ def test_feedback_names_only_high_findings_and_anchor_finds_the_change():
     start, end = anchor(edit, 2)
     assert (start, end) == (len("a = 1\nb = 2\n"),) * 2  # an insertion: where it goes
     assert anchor(edit, 3) == (start, start + len("c = 3"))  # an unchanged line after it
+
+
+@needs_semgrep
+async def test_fix_and_verify_results_are_scanned_and_say_their_sandbox(harness, tmp_path):
+    import sys
+
+    h = await harness([SHELL, SHELL], self_verify=True, test_command=f"{sys.executable} -c 'print(1)'")
+    uri = h.uri("shop/pricing.py")
+    proposal = await h.service.fix_and_verify(uri, (4, 4), (4, 4), "integer prices", h.report)
+    assert proposal.tests.passed and proposal.title.startswith("⚠ Security: ") and proposal.needs_confirmation
+    assert "sandbox: " in proposal.message and len(h.backend.requests) == 2  # the finding went back once
+    assert [e["kind"] for e in _audit(tmp_path)] == ["scan_feedback", "edit_proposed"]
