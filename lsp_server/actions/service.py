@@ -58,6 +58,10 @@ class ActionService:
         """The security scanner every proposal goes through."""
         return self._ctx.scanner
 
+    def scan_enabled(self) -> bool:
+        """Whether proposals are scanned (iquest.scanEdits)."""
+        return self._ctx.settings().scan_edits
+
     def scan_places(self, proposal: Proposal) -> list[tuple[FileEdit, Finding, tuple[int, int]]]:
         """The proposal's findings, each with its file's edit and its span in the current text."""
         return placed(self._ctx.sources, proposal)

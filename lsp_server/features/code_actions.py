@@ -186,6 +186,16 @@ class CodeActions:
     def __init__(self, service: ActionService, diagnostics: ScanDiagnostics | None = None) -> None:
         self._service = service
         self._diagnostics = diagnostics
+        self._warming: asyncio.Future[None] | None = None
+
+    def _warm_scanner(self) -> None:
+        """Once, when the menu is first asked for: Semgrep's engine read into memory before a proposal waits."""
+        if self._warming is not None or not self._service.scan_enabled():
+            return
+        self._warming = asyncio.ensure_future(self._service.scanner.warm())
+        self._warming.add_done_callback(
+            lambda done: done.cancelled() or done.exception() is None or log.info("scan warm-up: %s", done.exception())
+        )
 
     def _shown(self, proposal: Proposal) -> Proposal:
         if self._diagnostics is not None:
@@ -209,6 +219,7 @@ class CodeActions:
         )
         def code_action(ls: LanguageServer, params: types.CodeActionParams) -> list[types.CodeAction]:
             """The menu: tree-sitter only, the model is not asked."""
+            self._warm_scanner()
             diagnostics = list(params.context.diagnostics or [])
             problems = [
                 Problem(
