@@ -119,7 +119,7 @@ def build_server() -> LanguageServer:
     features: list[Feature] = [
         DocumentSync([inline_completion, workspace, warm_up]),  # each document event goes to these, in this order
         lifecycle,
-        Commands(runtime, lifecycle.load_model, workspace, completion),
+        Commands(runtime, lifecycle.load_model, workspace, completion, scanner),
         inline_completion,
         CodeActions(actions, scan_diagnostics),
         scan_diagnostics,

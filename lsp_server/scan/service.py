@@ -105,7 +105,7 @@ class Scanner:
         self._broken: str | None = None
         self._cache: OrderedDict[str, ScanReport] = OrderedDict()
         self._lock = asyncio.Lock()
-        self.last_seconds: float | None = None
+        self.last: ScanReport | None = None  # the last scan run (not answered from the cache)
 
     @property
     def unavailable(self) -> str | None:
@@ -132,7 +132,7 @@ class Scanner:
         self._cache[key] = report
         while len(self._cache) > _CACHED_REPORTS:
             self._cache.popitem(last=False)
-        self.last_seconds = report.seconds
+        self.last = report
         return report
 
     async def _scan(self, files: Sequence[ScanFile]) -> ScanReport:
@@ -177,6 +177,16 @@ class Scanner:
         engine = f"semgrep {run.version}".strip()
         log.info("scan: %d introduced finding(s) in %d file(s), %.2f s", len(found), len(files), run.seconds)
         return ScanReport(tuple(ordered(found)), time.monotonic() - started, engine)
+
+    def status(self) -> dict[str, Any]:
+        """For iquest.status: the last scan's engine and time, and why Semgrep is not used (if it is not)."""
+        last = self.last
+        return {
+            "engine": last.engine if last is not None else None,
+            "lastSeconds": round(last.seconds, 3) if last is not None else None,
+            "lastFindings": len(last.findings) if last is not None else None,
+            "unavailable": self._broken,
+        }
 
     async def warm(self) -> None:
         """Scan a one-line file once so the engine's pages are in memory before the first proposal."""

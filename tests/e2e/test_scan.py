@@ -84,6 +84,9 @@ async def test_an_introduced_shell_is_flagged_with_diagnostics_and_audited_and_a
         assert flagged["title"].startswith("⚠ Security: a shell runs a command") and "line 20" in flagged["title"]
         assert flagged["scan"]["outcome"] == "flagged" and flagged["scan"]["engine"].startswith("semgrep ")
         assert flagged["scan"]["seconds"] < 30
+        scan_status = (await status(client))["scan"]
+        assert scan_status["engine"].startswith("semgrep ") and 0 < scan_status["lastSeconds"] < 30
+        assert scan_status["unavailable"] is None
         (finding,) = flagged["scan"]["findings"]
         assert finding["rule"] == "python.command-injection.shell-true" and finding["severity"] == "high"
         edit = get_converter().structure(flagged["edit"], types.WorkspaceEdit)
