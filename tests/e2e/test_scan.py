@@ -22,7 +22,10 @@ from lsp_server.paths import models_dir
 from lsp_server.scan.semgrep import find_semgrep
 
 MODEL = "smollm2-135m"
-pytestmark = pytest.mark.skipif(find_semgrep() is None, reason="semgrep is a dependency: pip install -e .[dev]")
+pytestmark = pytest.mark.skipif(
+    find_semgrep() is None and not os.environ.get("CI"),  # in CI it must be there: the test then fails
+    reason="semgrep is a dependency: pip install -e .[dev]",
+)
 
 SHELL = (
     "--- a/shop/cart.py\n+++ b/shop/cart.py\n@@ -15,2 +15,6 @@\n     def checkout(self, percent=0):\n"

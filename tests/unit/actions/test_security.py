@@ -1,6 +1,7 @@
 """Planted insecure proposals through a scripted model: fed back once, then flagged, annotated, audited."""
 
 import json
+import os
 
 import pytest
 
@@ -10,7 +11,10 @@ from lsp_server.actions.textedit import FileEdit, line_changes
 from lsp_server.scan.semgrep import find_semgrep
 from lsp_server.scan.service import Scanner
 
-needs_semgrep = pytest.mark.skipif(find_semgrep() is None, reason="semgrep is a dependency: pip install -e .[dev]")
+needs_semgrep = pytest.mark.skipif(
+    find_semgrep() is None and not os.environ.get("CI"),  # in CI it must be there: the test then fails
+    reason="semgrep is a dependency: pip install -e .[dev]",
+)
 
 SHELL = "```python\ndef apply_discount(price, percent):\n    import subprocess\n    subprocess.run(percent, shell=True)\n    return price * (100 - percent) // 100\n```"  # noqa: E501
 SAFE = "```python\ndef apply_discount(price, percent):\n    return price * (100 - percent) // 100\n```"
