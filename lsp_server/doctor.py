@@ -9,11 +9,13 @@ from importlib import metadata
 from typing import Any, TextIO
 
 from lsp_server import __version__
+from lsp_server.actions.sandbox import probe
 from lsp_server.model.catalog import UnknownModelError, load_catalog
 from lsp_server.model.fetch import is_verified, resolve_model
 from lsp_server.model.gguf import GGUFError, read_gguf_info
 from lsp_server.model.gpu import gpu_offload_supported
 from lsp_server.paths import models_dir, state_dir
+from lsp_server.scan.semgrep import find_semgrep
 
 
 def _version(package: str) -> str | None:
@@ -90,6 +92,12 @@ def collect_report(model: str | None = None) -> dict[str, Any]:
     report["models_dir"] = str(models_dir())
     report["audit_log"] = str(state_dir() / "audit.jsonl")
     problems += _model_report(report, model)
+    # Not problems (completions work without them): what proposed edits and test runs get here.
+    report["security"] = {
+        "semgrep": find_semgrep(),
+        "semgrep_version": _version("semgrep"),
+        "verify_sandbox": probe().describe(),
+    }
     report["problems"] = problems
     report["ok"] = not problems
     return report
@@ -120,6 +128,12 @@ def run_doctor(out: TextIO, model: str | None = None, *, as_json: bool = False) 
             f"model state: verified, GGUF v{model_info['gguf_version']}, architecture {model_info['architecture']}, "
             f"trained context {model_info['context_length']}\n"
         )
+    security = report["security"]
+    if security["semgrep"]:
+        out.write(f"semgrep: {security['semgrep_version']} ({security['semgrep']}); proposed edits are scanned\n")
+    else:
+        out.write("semgrep: NOT INSTALLED; proposed edits get the built-in patterns only\n")
+    out.write(f"fixAndVerify {security['verify_sandbox']}\n")
     for problem in report["problems"]:
         out.write(f"PROBLEM: {problem}\n")
     out.write("doctor: OK\n" if report["ok"] else f"doctor: {len(report['problems'])} problem(s)\n")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from pygls.lsp.server import LanguageServer
 
@@ -22,6 +23,7 @@ from lsp_server.features.inline_completion import InlineCompletion
 from lsp_server.features.jsonrpc import StrictLanguageServer
 from lsp_server.features.lifecycle import Lifecycle
 from lsp_server.features.messages import Notifier
+from lsp_server.features.scan_diagnostics import ScanDiagnostics
 from lsp_server.features.warm_up import WarmUp
 from lsp_server.features.workspace_context import WorkspaceContextFeature
 from lsp_server.model.backend import Backend
@@ -29,6 +31,7 @@ from lsp_server.model.catalog import load_catalog
 from lsp_server.model.runtime import BackendFactory, ModelRuntime
 from lsp_server.paths import state_dir
 from lsp_server.progress import Progress
+from lsp_server.scan.service import Scanner
 from lsp_server.settings import Settings, SettingsStore
 
 
@@ -90,9 +93,15 @@ def build_server() -> LanguageServer:
     audit = AuditFromSettings(settings, notifier.warning)
     completion = CompletionService(runtime, lambda: settings.current, audit, workspace.prompt_context)
     sources = Sources(workspace.files, partial(open_text, server), partial(position_encoding, server))
+    scanner = Scanner(on_unavailable=notifier.warning)
     actions = ActionService(
-        runtime, lambda: settings.current, audit, sources, workspace.prompt_context, workspace.summaries
+        runtime, lambda: settings.current, audit, sources, workspace.prompt_context, workspace.summaries, scanner
     )
+    scan_diagnostics = ScanDiagnostics(actions)
+
+    def action_accepted(details: Mapping[str, Any]) -> None:
+        actions.accepted(details)
+        scan_diagnostics.accepted(details)
 
     inline_completion = InlineCompletion(completion)
     warm_up = WarmUp(server, completion)
@@ -110,10 +119,11 @@ def build_server() -> LanguageServer:
     features: list[Feature] = [
         DocumentSync([inline_completion, workspace, warm_up]),  # each document event goes to these, in this order
         lifecycle,
-        Commands(runtime, lifecycle.load_model, workspace, completion),
+        Commands(runtime, lifecycle.load_model, workspace, completion, scanner),
         inline_completion,
-        CodeActions(actions),
-        Acceptance(completion.outcomes, actions.accepted),
+        CodeActions(actions, scan_diagnostics),
+        scan_diagnostics,
+        Acceptance(completion.outcomes, action_accepted),
         warm_up,
     ]
     for feature in features:

@@ -59,6 +59,9 @@ class Settings:
     test_command: str = ""
     verify_rounds: int = 2
     verify_timeout_ms: int = 120000
+    verify_memory_mb: int = 4096
+    scan_edits: bool = True
+    scan_suggestions: bool = True
     backend: str = "local"
     server_url: str = "http://127.0.0.1:8080"
     server_model: str = ""
@@ -122,6 +125,9 @@ _FIELDS: dict[str, _Field] = {
     "testCommand": _Field("test_command", str),
     "verifyRounds": _Field("verify_rounds", int, 1, 10),
     "verifyTimeoutMs": _Field("verify_timeout_ms", int, 1000, 3600000),
+    "verifyMemoryMb": _Field("verify_memory_mb", int, 256, 1048576),
+    "scanEdits": _Field("scan_edits", bool),
+    "scanSuggestions": _Field("scan_suggestions", bool),
     "backend": _Field("backend", str, choices=BACKENDS),
     "serverUrl": _Field("server_url", str),
     "serverModel": _Field("server_model", str),

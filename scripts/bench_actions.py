@@ -47,7 +47,10 @@ async def timed(session: Session, label: str, work) -> dict[str, Any]:
     wall = (time.perf_counter() - started) * 1000
     status = await session.status()
     last = status.get("lastGeneration") or {}
-    return {"action": label, "wallMs": round(wall), "generations": status["generations"] - before, **last}
+    scan = status.get("scan") or {}
+    scan_ms = round(1000 * scan["lastSeconds"]) if scan.get("lastSeconds") is not None else None
+    row = {"action": label, "wallMs": round(wall), "generations": status["generations"] - before, **last}
+    return {**row, "scanMs": scan_ms, "scanEngine": scan.get("engine")}
 
 
 async def main(model: str, trials: int, menus: int, out: Path | None) -> None:
@@ -107,13 +110,14 @@ async def main(model: str, trials: int, menus: int, out: Path | None) -> None:
     )
     print(
         f"{'action':<14}{'wall ms':>9}{'gens':>6}{'prompt tok':>12}"
-        f"{'evaluated':>11}{'generated':>11}{'prompt ms':>11}{'last gen ms':>13}"
+        f"{'evaluated':>11}{'generated':>11}{'prompt ms':>11}{'last gen ms':>13}{'scan ms':>9}"
     )
     for row in rows:
         print(
             f"{row['action']:<14}{row['wallMs']:>9}{row['generations']:>6}{row.get('promptTokens', 0):>12}"
             f"{row.get('evaluatedTokens', 0):>11}{row.get('generatedTokens', 0):>11}"
             f"{row.get('promptMs', 0):>11.0f}{row.get('totalMs', 0):>13.0f}"
+            f"{'-' if row['scanMs'] is None or row['action'] in ('explain', 'refactorPlan') else row['scanMs']:>9}"
         )
     if out is not None:
         out.write_text(json.dumps({"menuMs": menu_ms, "rows": rows}, indent=2))

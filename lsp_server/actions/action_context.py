@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from lsp_server.actions.results import Position, Proposal
+from lsp_server.actions.security import feedback, outcome, scan_edits, with_scan
 from lsp_server.actions.sources import ActionError, Source, Sources
+from lsp_server.actions.textedit import FileEdit
 from lsp_server.audit import AuditLog
 from lsp_server.context.secrets import is_secret_path, redact
 from lsp_server.context.summaries import FileSummary
@@ -20,6 +22,7 @@ from lsp_server.progress import Progress
 from lsp_server.prompting import chat
 from lsp_server.prompting.budget import estimate_tokens
 from lsp_server.prompting.prompt_log import log_prompt
+from lsp_server.scan.service import Scanner, ScanReport
 from lsp_server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -43,6 +46,7 @@ class ActionContext:
         sources: Sources,
         prompt_context: ContextProvider | None = None,
         summaries: Summaries = dict,
+        scanner: Scanner | None = None,
     ) -> None:
         self.runtime = runtime
         self.settings = settings
@@ -50,6 +54,7 @@ class ActionContext:
         self.sources = sources
         self.prompt_context = prompt_context
         self.summaries = summaries
+        self.scanner = scanner if scanner is not None else Scanner()
 
     def offsets(self, source: Source, start: Position, end: Position) -> tuple[int, int]:
         """Character offsets of an LSP range in the source; ActionError when it is outside."""
@@ -148,8 +153,34 @@ class ActionContext:
         backend = self.runtime.backend
         return backend.info.name if backend is not None else ""
 
+    async def scan(self, edits: Sequence[FileEdit]) -> ScanReport | None:
+        """The security findings ``edits`` introduce (None when iquest.scanEdits is off)."""
+        if not self.settings().scan_edits or not edits:
+            return None
+        return await scan_edits(self.scanner, self.sources, edits)
+
+    async def security_feedback(self, edits: Sequence[FileEdit], uri: str) -> str | None:
+        """What to tell the model about the high findings its answer introduces (audited); None: nothing."""
+        report = await self.scan(edits)
+        concern = feedback(report) if report is not None else None
+        if concern is not None and report is not None:
+            self.audit.record(
+                "scan_feedback",
+                uri=uri,
+                model=self.model_name(),
+                prompt=None,
+                output=None,
+                scan=report.as_dict(),
+                outcome="sent back to the model",
+            )
+        return concern
+
+    async def scanned(self, proposal: Proposal) -> Proposal:
+        """The proposal after the security scan: as it was, annotated or flagged (see actions.security)."""
+        return with_scan(proposal, await self.scan(proposal.edits))
+
     def audit_proposal(self, proposal: Proposal, prompt: str, output: str, uri: str, range_: Any = None) -> None:
-        """Append an edit proposal to the audit log."""
+        """Append an edit proposal to the audit log, with what the scan found and what became of it."""
         self.audit.record(
             "edit_proposed",
             uri=uri,
@@ -163,11 +194,16 @@ class ActionContext:
             tests=None
             if proposal.tests is None
             else {"passed": proposal.tests.passed, "exit_code": proposal.tests.exit_code},
+            scan=None if proposal.scan is None else proposal.scan.as_dict(),
+            outcome=outcome(proposal.scan) if proposal.scan is not None else None,
+            title=proposal.title if proposal.scan is not None and proposal.scan.findings else None,
         )
 
-    def finish(
+    async def finish(
         self, proposal: Proposal, prompt: str, output: str, uri: str, data: Mapping[str, Any] | None = None
-    ) -> None:
-        """Audit a finished proposal with the range it was asked for."""
+    ) -> Proposal:
+        """Scan a finished proposal, audit it with the range it was asked for; the proposal as it is offered."""
+        proposal = await self.scanned(proposal)
         range_ = {"start": data.get("start"), "end": data.get("end")} if data else None
         self.audit_proposal(proposal, prompt, output, uri, range_)
+        return proposal

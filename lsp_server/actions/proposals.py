@@ -109,7 +109,9 @@ class DiffProposer:
         for diffs against the focus files and, when they do not validate, asked once more.
         """
         if diff is not None:
-            return self._proposal_from_check(check_diff(diff, self._ctx.sources), diff, diff, "edit from a diff", 0)
+            return await self._proposal_from_check(
+                check_diff(diff, self._ctx.sources), diff, diff, "edit from a diff", 0
+            )
         if not goal.strip() or not focus:
             raise ActionError("iquest.proposeEdit needs a goal and the files to change (or a diff)")
         files = self._ctx.sources.files
@@ -131,6 +133,10 @@ class DiffProposer:
             found = check_diff(result.text, self._ctx.sources)
             return found, None if found.ok else "; ".join(found.problems)
 
+        async def vet(found: DiffCheck) -> str | None:
+            uri = found.edits[0].uri if found.edits else ""
+            return await self._ctx.security_feedback(found.edits, uri)
+
         answer = await retry_with_feedback(
             self._ctx.generate,
             chat.diff_messages(redact(goal), shown),
@@ -138,10 +144,15 @@ class DiffProposer:
             report,
             "Proposing an edit",
             check,
+            vet=vet,
         )
-        return self._proposal_from_check(answer.value, answer.result.prompt, answer.result.text, goal, answer.rounds)
+        return await self._proposal_from_check(
+            answer.value, answer.result.prompt, answer.result.text, goal, answer.rounds
+        )
 
-    def _proposal_from_check(self, check: DiffCheck, prompt: str, output: str, title: str, rounds: int) -> Proposal:
+    async def _proposal_from_check(
+        self, check: DiffCheck, prompt: str, output: str, title: str, rounds: int
+    ) -> Proposal:
         roots = self._ctx.sources.roots
         uri = roots[0].as_uri() if roots else ""
         if not check.ok:
@@ -168,5 +179,6 @@ class DiffProposer:
             message=f"Proposed changes to {files}; review them before applying.",
             rounds=rounds,
         )
+        proposal = await self._ctx.scanned(proposal)
         self._ctx.audit_proposal(proposal, prompt, output, uri)
         return proposal

@@ -50,7 +50,13 @@ async def rewrite_region(
             return "", "it changed nothing"
         return new, None
 
-    answer = await retry_with_feedback(ctx.generate, messages, settings.action_max_tokens, report, label, check)
+    async def vet(new: str) -> str | None:
+        edit = FileEdit(source.uri, source.path, source.text, line_changes(source.text, new), source.version)
+        return await ctx.security_feedback([edit], source.uri)
+
+    answer = await retry_with_feedback(
+        ctx.generate, messages, settings.action_max_tokens, report, label, check, vet=vet
+    )
     if answer.problem is not None:
         raise ActionFailed(f"the model's answer was rejected twice (last: {answer.problem}); nothing was changed")
     return answer.value, answer.messages, answer.result
@@ -72,8 +78,7 @@ async def region_proposal(
     new, _, result = await rewrite_region(ctx, source, *region, messages_for, report, label)
     edit = FileEdit(source.uri, source.path, source.text, line_changes(source.text, new), source.version)
     proposal = Proposal(uuid.uuid4().hex, action, title, (edit,))
-    ctx.finish(proposal, result.prompt, result.text, *audit)
-    return proposal
+    return await ctx.finish(proposal, result.prompt, result.text, *audit)
 
 
 def fix_region(source: Source, offset: int) -> tuple[int, int]:

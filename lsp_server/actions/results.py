@@ -7,6 +7,7 @@ from typing import Any
 
 from lsp_server.actions.textedit import FileEdit
 from lsp_server.actions.verify import TestRun
+from lsp_server.scan.service import ScanReport
 
 Position = tuple[int, int]
 
@@ -48,6 +49,7 @@ class Proposal:
     message: str = ""
     tests: TestRun | None = None
     rounds: int = 0
+    scan: ScanReport | None = None  # what the security scan found that the edit introduces (None: not scanned)
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,16 @@ from lsp_server.actions.menu.rewrite import rewrite_selection
 from lsp_server.actions.proposals import DiffProposer
 from lsp_server.actions.refactor import RefactorPlanner
 from lsp_server.actions.results import Markdown, Offer, Position, Problem, Proposal
+from lsp_server.actions.security import placed
 from lsp_server.actions.sources import Source, Sources
+from lsp_server.actions.textedit import FileEdit
 from lsp_server.actions.verify_loop import FixVerifier
 from lsp_server.audit import AuditLog
 from lsp_server.context.workspace import ContextProvider
 from lsp_server.model.runtime import ModelRuntime
 from lsp_server.progress import Progress
+from lsp_server.scan.findings import Finding
+from lsp_server.scan.service import Scanner
 from lsp_server.settings import Settings
 
 
@@ -32,8 +36,9 @@ class ActionService:
         sources: Sources,
         context: ContextProvider | None = None,
         summaries: Summaries = dict,
+        scanner: Scanner | None = None,
     ) -> None:
-        self._ctx = ActionContext(runtime, settings, audit, sources, context, summaries)
+        self._ctx = ActionContext(runtime, settings, audit, sources, context, summaries, scanner)
         self._menu = ActionRegistry(self._ctx)
         self._planner = RefactorPlanner(self._ctx)
         self._proposer = DiffProposer(self._ctx)
@@ -47,6 +52,19 @@ class ActionService:
     @context.setter
     def context(self, provider: ContextProvider | None) -> None:
         self._ctx.prompt_context = provider
+
+    @property
+    def scanner(self) -> Scanner:
+        """The security scanner every proposal goes through."""
+        return self._ctx.scanner
+
+    def scan_enabled(self) -> bool:
+        """Whether proposals are scanned (iquest.scanEdits)."""
+        return self._ctx.settings().scan_edits
+
+    def scan_places(self, proposal: Proposal) -> list[tuple[FileEdit, Finding, tuple[int, int]]]:
+        """The proposal's findings, each with its file's edit and its span in the current text."""
+        return placed(self._ctx.sources, proposal)
 
     @property
     def kinds(self) -> tuple[str, ...]:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from lsp_server.actions.sandbox import Sandbox, confined_env, probe, sandboxed_command
 from lsp_server.actions.textedit import FileEdit
 
 # Not copied: version control, caches and build output. Dependency folders are linked instead.
@@ -44,6 +45,7 @@ class TestRun:
     timed_out: bool
     seconds: float
     workdir: str
+    sandbox: str = ""  # what confined the run (see actions.sandbox), '' when it was not confined
 
 
 def _copy_workspace(root: Path, target: Path, max_bytes: int) -> None:
@@ -101,10 +103,15 @@ async def run_tests(
     timeout_s: float,
     max_output: int = 20_000,
     max_copy_bytes: int = 500_000_000,
+    memory_mb: int = 4096,
+    confine: bool = True,
+    sandbox: Sandbox | None = None,
 ) -> TestRun:
     """Copy ``root``, apply ``edits`` to the copy, run ``command`` there; the copy is always removed.
 
-    Cancelling the awaiting task kills the command's whole process group.
+    With ``confine`` (always, outside tests) the command runs in the sandbox: no network where the
+    system allows a network namespace, the original read-only, CPU time (twice the timeout) and data
+    size limits, only allow-listed environment variables. Cancelling kills its whole process group.
     """
     started = time.monotonic()
     scratch = Path(tempfile.mkdtemp(prefix="iquest-verify-"))
@@ -117,11 +124,24 @@ async def run_tests(
             target = work / edit.path.resolve().relative_to(root)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(edit.new_text, encoding="utf-8")
+        if confine:
+            jail = sandbox if sandbox is not None else await asyncio.to_thread(probe)
+            argv = sandboxed_command(
+                command,
+                root.resolve(),
+                cpu_seconds=max(10, int(timeout_s * 2) + 1),
+                memory_bytes=memory_mb * 2**20,
+                file_bytes=max_copy_bytes * 2,
+                sandbox=jail,
+            )
+            env: dict[str, str] | None = confined_env()
+            described = jail.describe()
+        else:
+            argv, env, described = ["/bin/sh", "-c", command], None, ""
         process = await asyncio.create_subprocess_exec(
-            "/bin/sh",
-            "-c",
-            command,
+            *argv,
             cwd=work,
+            env=env,
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
@@ -148,6 +168,7 @@ async def run_tests(
             timed_out=timed_out,
             seconds=time.monotonic() - started,
             workdir=str(work),
+            sandbox=described,
         )
     finally:
         await asyncio.to_thread(shutil.rmtree, scratch, True)

@@ -60,7 +60,13 @@ class FixVerifier:
             edit = FileEdit(source.uri, source.path, source.text, line_changes(source.text, new), source.version)
             report(f"Running `{settings.test_command}` (round {rounds})", 90)
             try:
-                run = await run_tests(root, [edit], settings.test_command, timeout_s=settings.verify_timeout_ms / 1000)
+                run = await run_tests(
+                    root,
+                    [edit],
+                    settings.test_command,
+                    timeout_s=settings.verify_timeout_ms / 1000,
+                    memory_mb=settings.verify_memory_mb,
+                )
             except OSError as exc:
                 raise ActionFailed(f"could not run the test command in a copy of the workspace: {exc}") from exc
             log.info("verify round %d: exit %s in %.1f s", rounds, run.exit_code, run.seconds)
@@ -79,10 +85,12 @@ class FixVerifier:
             f"Fix (tests {verdict})",
             (edit,),
             message=(
-                f"`{settings.test_command}` {verdict} with this edit after {rounds} round{'s' if rounds > 1 else ''}."
+                f"`{settings.test_command}` {verdict} with this edit after {rounds} round{'s' if rounds > 1 else ''}"
+                f" ({run.sandbox})."
             ),
             tests=run,
             rounds=rounds,
         )
-        self._ctx.finish(proposal, "\n".join(prompts), "\n".join(outputs), uri, {"start": start, "end": end})
-        return proposal
+        return await self._ctx.finish(
+            proposal, "\n".join(prompts), "\n".join(outputs), uri, {"start": start, "end": end}
+        )

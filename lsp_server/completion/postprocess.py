@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from lsp_server.completion.suggestion_scan import screen
+
 _CLOSERS = ")]}\"'`;,:"
 _OPENER_OF = {")": "(", "]": "[", "}": "{"}
 _QUOTES = "\"'`"
@@ -14,8 +16,14 @@ def is_mid_line(line_suffix: str) -> bool:
     return any(not ch.isspace() and ch not in _CLOSERS for ch in rest)
 
 
-def clean_completion(text: str, *, prefix: str, suffix: str, multiline: bool, max_lines: int = 16) -> str:
-    """Cut the completion to the current line or block, drop what repeats the suffix, strip it."""
+def clean_completion(
+    text: str, *, prefix: str, suffix: str, multiline: bool, max_lines: int = 16, scan: bool = False
+) -> str:
+    """Cut the completion to the current line or block, drop what repeats the suffix, strip it.
+
+    With ``scan`` a suggestion that completes one of the worst patterns is cut before that line, or
+    dropped when it is the first (see completion.suggestion_scan).
+    """
     text = text.replace("\r", "")
     prefix = prefix.replace("\r", "")
     suffix = suffix.replace("\r", "")
@@ -32,6 +40,8 @@ def clean_completion(text: str, *, prefix: str, suffix: str, multiline: bool, ma
     trimmed = _trim_suffix_overlap(text, cursor_line, line_suffix)
     # Spaces before text that is already on the line (`foo(a, |bar)`) belong to the suggestion.
     text = trimmed.rstrip("\n") if trimmed != text else text
+    if scan:
+        text = screen(text, cursor_line)
     return text if text.strip() else ""
 
 

@@ -146,7 +146,12 @@ class CompletionService:
     def _cleaner(self, doc: DocumentSnapshot, offset: int, multiline: bool, settings: Settings) -> Callable[[str], str]:
         prefix, suffix = doc.text[:offset], doc.text[offset:]
         return lambda raw: clean_completion(
-            raw, prefix=prefix, suffix=suffix, multiline=multiline, max_lines=settings.max_lines
+            raw,
+            prefix=prefix,
+            suffix=suffix,
+            multiline=multiline,
+            max_lines=settings.max_lines,
+            scan=settings.scan_suggestions,
         )
 
     def _others(self, doc: DocumentSnapshot, offset: int, first: Suggestion, clean: Callable[[str], str]) -> list[str]:
@@ -178,7 +183,12 @@ class CompletionService:
 
         def clean(raw: str) -> str:
             return clean_completion(
-                raw, prefix=prefix, suffix=suffix, multiline=multiline, max_lines=settings.max_lines
+                raw,
+                prefix=prefix,
+                suffix=suffix,
+                multiline=multiline,
+                max_lines=settings.max_lines,
+                scan=settings.scan_suggestions,
             )
 
         cached = self._cache.lookup(doc.uri, prefix, suffix)

@@ -15,11 +15,13 @@ from pygls.lsp.server import LanguageServer
 from lsp_server.actions.menu.explain import EXPLAIN
 from lsp_server.actions.menu.rewrite import REWRITE_SELECTION
 from lsp_server.actions.results import ActionFailed, Markdown, Offer, Problem, Proposal
+from lsp_server.actions.security import outcome
 from lsp_server.actions.service import ActionService
 from lsp_server.actions.sources import ActionError
 from lsp_server.features.acceptance import ACCEPTED, command_arguments
 from lsp_server.features.documents import position_encoding
 from lsp_server.features.progress import work_done_progress
+from lsp_server.features.scan_diagnostics import ScanDiagnostics
 from lsp_server.model.runtime import ModelUnavailable
 from lsp_server.paths import state_dir
 from lsp_server.positions import UTF16, position_at
@@ -42,7 +44,8 @@ def _position(text: str, offset: int, encoding: str) -> types.Position:
 
 def workspace_edit(proposal: Proposal, encoding: str = UTF16) -> types.WorkspaceEdit:
     """Document changes with only the changed ranges; a multi-file proposal carries an annotation to confirm."""
-    annotation = _ANNOTATION if proposal.needs_confirmation else None
+    findings = proposal.scan.findings if proposal.scan is not None else ()
+    annotation = _ANNOTATION if proposal.needs_confirmation or findings else None
     changes: list[Any] = []
     for edit in proposal.edits:
         if edit.create:
@@ -72,7 +75,7 @@ def workspace_edit(proposal: Proposal, encoding: str = UTF16) -> types.Workspace
         annotations = {
             annotation: types.ChangeAnnotation(
                 label=proposal.title or "AI edit",
-                needs_confirmation=True,
+                needs_confirmation=proposal.needs_confirmation,
                 description=proposal.message or "Review the AI-proposed changes",
             )
         }
@@ -98,6 +101,8 @@ def proposal_payload(proposal: Proposal, encoding: str = UTF16) -> dict[str, Any
         "rounds": proposal.rounds,
         "accepted": {"command": ACCEPTED, "arguments": [{"id": proposal.id, "action": proposal.action}]},
     }
+    if proposal.scan is not None:
+        payload["scan"] = {**proposal.scan.as_dict(), "outcome": outcome(proposal.scan)}
     if proposal.tests is not None:
         payload["tests"] = {
             "passed": proposal.tests.passed,
@@ -105,6 +110,7 @@ def proposal_payload(proposal: Proposal, encoding: str = UTF16) -> dict[str, Any
             "timedOut": proposal.tests.timed_out,
             "seconds": round(proposal.tests.seconds, 2),
             "output": proposal.tests.output,
+            "sandbox": proposal.tests.sandbox,
         }
     return payload
 
@@ -177,8 +183,24 @@ def _offer_action(offer: Offer, diagnostics: Sequence[types.Diagnostic]) -> type
 class CodeActions:
     """The code action menu and its resolve, and the iquest.* action commands, on the action service."""
 
-    def __init__(self, service: ActionService) -> None:
+    def __init__(self, service: ActionService, diagnostics: ScanDiagnostics | None = None) -> None:
         self._service = service
+        self._diagnostics = diagnostics
+        self._warming: asyncio.Future[None] | None = None
+
+    def _warm_scanner(self) -> None:
+        """Once, when the menu is first asked for: Semgrep's engine read into memory before a proposal waits."""
+        if self._warming is not None or not self._service.scan_enabled():
+            return
+        self._warming = asyncio.ensure_future(self._service.scanner.warm())
+        self._warming.add_done_callback(
+            lambda done: done.cancelled() or done.exception() is None or log.info("scan warm-up: %s", done.exception())
+        )
+
+    def _shown(self, proposal: Proposal) -> Proposal:
+        if self._diagnostics is not None:
+            self._diagnostics.publish(proposal)
+        return proposal
 
     def register(self, server: LanguageServer) -> None:
         """Wire codeAction, codeAction/resolve and the action commands."""
@@ -197,6 +219,7 @@ class CodeActions:
         )
         def code_action(ls: LanguageServer, params: types.CodeActionParams) -> list[types.CodeAction]:
             """The menu: tree-sitter only, the model is not asked."""
+            self._warm_scanner()
             diagnostics = list(params.context.diagnostics or [])
             problems = [
                 Problem(
@@ -224,6 +247,9 @@ class CodeActions:
             if not data:
                 return action  # a command action, nothing to resolve
             proposal = await _run(ls, f"iquest: {action.title}", lambda report: service.resolve(data, report))
+            self._shown(proposal)
+            if proposal.scan is not None and proposal.scan.high:
+                action.title = proposal.title
             action.edit = workspace_edit(proposal, position_encoding(ls))
             action.command = _accepted_command(proposal, str(data.get("uri", "")))
             return action
@@ -237,7 +263,7 @@ class CodeActions:
             proposal = await _run(
                 ls, "iquest: rewriting", lambda report: service.rewrite(uri, start, end, instruction, report)
             )
-            return proposal_payload(proposal, position_encoding(ls))
+            return proposal_payload(self._shown(proposal), position_encoding(ls))
 
         @server.command(EXPLAIN)
         async def explain(ls: LanguageServer, *args: Any) -> dict[str, Any]:
@@ -267,7 +293,7 @@ class CodeActions:
                 "iquest: proposing an edit",
                 lambda report: service.propose_edit(goal, files, None if diff is None else str(diff), report),
             )
-            return proposal_payload(proposal, position_encoding(ls))
+            return proposal_payload(self._shown(proposal), position_encoding(ls))
 
         @server.command(FIX_AND_VERIFY)
         async def fix_and_verify(ls: LanguageServer, *args: Any) -> dict[str, Any]:
@@ -278,4 +304,4 @@ class CodeActions:
             proposal = await _run(
                 ls, "iquest: fix and verify", lambda report: service.fix_and_verify(uri, start, end, problem, report)
             )
-            return proposal_payload(proposal, position_encoding(ls))
+            return proposal_payload(self._shown(proposal), position_encoding(ls))

@@ -13,6 +13,7 @@ from pygls.lsp.server import LanguageServer
 from lsp_server.completion.service import CompletionService
 from lsp_server.features.workspace_context import WorkspaceContextFeature
 from lsp_server.model.runtime import ModelRuntime
+from lsp_server.scan.service import Scanner
 
 STATUS = "iquest.status"
 RELOAD_MODEL = "iquest.reloadModel"
@@ -66,11 +67,13 @@ class Commands:
         reload_model: Callable[[], Awaitable[None]],
         workspace: WorkspaceContextFeature,
         completion: CompletionService,
+        scanner: Scanner | None = None,
     ) -> None:
         self._runtime = runtime
         self._reload_model = reload_model
         self._workspace = workspace
         self._completion = completion
+        self._scanner = scanner
 
     def register(self, server: LanguageServer) -> None:
         """Wire the commands."""
@@ -89,6 +92,7 @@ class Commands:
                 "index": self._workspace.status(),
                 "completion": self._completion.stats(),
                 "process": process,
+                **({"scan": self._scanner.status()} if self._scanner is not None else {}),
             }
 
         @server.command(STATUS)

@@ -35,6 +35,7 @@ def test_a_wheel_installed_in_a_fresh_venv_fetches_a_model_and_completes_without
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
         assert "lsp_server/model/catalog.toml" in names
+        assert "lsp_server/scan/rules/python.yml" in names and "lsp_server/scan/rules/javascript.yml" in names
         assert any(name.endswith(".dist-info/licenses/LICENSE") for name in names), names
         metadata = next(archive.read(n).decode() for n in names if n.endswith(".dist-info/METADATA"))
     assert "License-Expression: Apache-2.0" in metadata
@@ -52,6 +53,18 @@ def test_a_wheel_installed_in_a_fresh_venv_fetches_a_model_and_completes_without
     env["IQUEST_STATE_DIR"] = str(tmp_path / "state")
     where = _run(python, "-c", "import lsp_server; print(lsp_server.__file__)", cwd=elsewhere, env=env)
     assert Path(where.stdout.strip()).is_relative_to(venv), where.stdout
+
+    # Semgrep came with it and scans with the rules shipped in the wheel, offline.
+    scan = _run(
+        python,
+        "-c",
+        "import asyncio; from lsp_server.scan.service import Scanner, ScanFile; "
+        "r = asyncio.run(Scanner().scan([ScanFile('a.py', '', 'import subprocess\\n"
+        "subprocess.run(cmd, shell=True)\\n')])); print(r.engine, [f.rule for f in r.findings])",
+        cwd=elsewhere,
+        env=env,
+    )
+    assert "semgrep 1." in scan.stdout and "python.command-injection.shell-true" in scan.stdout, scan.stdout
 
     listing = json.loads(_run(cli, "model", "list", "--json", cwd=elsewhere, env=env).stdout)
     assert MODEL in {model["name"] for model in listing["models"]} and listing["models_dir"] == str(models)

@@ -35,3 +35,14 @@ def test_an_unknown_model_is_reported(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("IQUEST_MODEL_DIR", str(tmp_path))
     report = collect_report("no-such-model")
     assert report["ok"] is False and "unknown model 'no-such-model'" in report["problems"][0]
+
+
+def test_semgrep_and_the_verify_sandbox_are_reported_not_problems(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("IQUEST_MODEL_DIR", str(tmp_path))
+    monkeypatch.setenv("IQUEST_SEMGREP", "")  # as if it were not installed
+    text = io.StringIO()
+    run_doctor(text, "smollm2-135m")
+    report = collect_report("smollm2-135m")
+    assert report["security"]["semgrep"] is None and report["security"]["verify_sandbox"].startswith("sandbox: ")
+    assert "semgrep: NOT INSTALLED; proposed edits get the built-in patterns only" in text.getvalue()
+    assert [p for p in report["problems"] if not p.startswith("model file missing")] == []

@@ -10,6 +10,8 @@ interface Proposal {
   edit?: WorkspaceEdit | null;
   message?: string;
   accepted?: { command: string; arguments: unknown[] };
+  /** The server's security scan of the edit: "flagged" when it introduces a high-severity finding. */
+  scan?: { outcome?: string };
 }
 
 type Next = (command: string, args: unknown[]) => Promise<unknown>;
@@ -35,11 +37,16 @@ export async function runEditCommand(client: EditClient, command: string, args: 
     void vscode.window.showWarningMessage(`iquest: ${proposal?.message || "no edit was proposed"}`);
     return proposal;
   }
+  const flagged = proposal.scan?.outcome === "flagged";
+  if (flagged) {
+    // Said before the preview VS Code shows for the annotated edit, so the user reviews it knowing why.
+    void vscode.window.showWarningMessage(`iquest: ${proposal.title ?? "security findings"}. ${proposal.message ?? ""}`.trim());
+  }
   const edit = await client.asWorkspaceEdit(proposal.edit);
   if ((await vscode.workspace.applyEdit(edit)) && proposal.accepted) {
     await client.execute(proposal.accepted.command, proposal.accepted.arguments);
   }
-  if (proposal.message) {
+  if (proposal.message && !flagged) {
     void vscode.window.showInformationMessage(`iquest: ${proposal.message}`);
   }
   return proposal;

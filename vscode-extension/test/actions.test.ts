@@ -57,3 +57,18 @@ test("an edit the user declines is not recorded as accepted", async () => {
   await runEditCommand(client, "iquest.proposeEdit", [{ goal: "rename" }], async () => ({ edit: serverEdit, accepted }));
   assert.deepEqual(client.executed, []);
 });
+
+test("a flagged edit is announced as a warning with its finding before the preview", async () => {
+  const client = fakeClient();
+  const title = "⚠ Security: a shell runs a command that is not a literal (line 4) — edit from a diff";
+  await runEditCommand(client, "iquest.proposeEdit", [{ diff: "..." }], async () => ({
+    edit: serverEdit,
+    accepted,
+    title,
+    message: "Security findings: ...",
+    scan: { outcome: "flagged" },
+  }));
+  assert.deepEqual(calls[0], ["showWarningMessage", `iquest: ${title}. Security findings: ...`]);
+  assert.equal(calls.filter(([name]) => name === "showInformationMessage").length, 0);
+  assert.deepEqual(client.executed, [["iquest.accepted", accepted.arguments]]);
+});

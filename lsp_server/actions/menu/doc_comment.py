@@ -64,5 +64,4 @@ class DocCommentAction(MenuAction):
             f"Add doc comment to {definition.name}",
             (FileEdit(source.uri, source.path, source.text, (change,), source.version),),
         )
-        ctx.finish(proposal, result.prompt, result.text, source.uri, data)
-        return proposal
+        return await ctx.finish(proposal, result.prompt, result.text, source.uri, data)

@@ -91,5 +91,4 @@ class UnitTestsAction(MenuAction):
             create=existing is None,
         )
         proposal = Proposal(uuid.uuid4().hex, self.name, f"Generate tests for {function.name} in {test_rel}", (edit,))
-        ctx.finish(proposal, answer.result.prompt, answer.result.text, source.uri, data)
-        return proposal
+        return await ctx.finish(proposal, answer.result.prompt, answer.result.text, source.uri, data)

@@ -44,3 +44,37 @@ async def test_a_refused_answer_goes_back_with_the_reason_once_then_the_last_is_
 async def test_no_attempt_is_an_error():
     with pytest.raises(ValueError):
         await retry_with_feedback(_scripted([], []), (), 16, lambda *_: None, "Fixing", _check, attempts=0)
+
+
+def _check_ok(result: GenerationResult) -> tuple[str, str | None]:
+    return result.text, "it does not parse" if result.text == "broken" else None
+
+
+async def _vet(value: str) -> str | None:
+    return "it runs a shell on user input" if "shell" in value else None
+
+
+@pytest.mark.parametrize(
+    ("answers", "value", "rounds", "vetted"),
+    [
+        (["clean"], "clean", 1, 1),  # vetted once, nothing to say
+        (["shell", "clean"], "clean", 2, 1),  # the finding goes back once; the clean answer is not vetted again
+        (["shell", "shell again"], "shell again", 2, 1),  # it persists: the caller flags it
+        (["shell", "broken"], "shell", 2, 1),  # the retry is refused: the vetted answer stands, accepted
+        (["broken", "shell", "clean"], "clean", 3, 1),  # a syntax retry, then one security round on top
+    ],
+)
+async def test_vet_sends_a_finding_back_once(answers, value, rounds, vetted):
+    seen: list = []
+    calls: list[str] = []
+
+    async def vet(candidate: str) -> str | None:
+        calls.append(candidate)
+        return await _vet(candidate)
+
+    generate = _scripted(answers, seen)
+    retried = await retry_with_feedback(generate, (("user", "ask"),), 16, lambda *_: None, "Fixing", _check_ok, vet=vet)
+    assert (retried.value, retried.problem, retried.rounds, len(calls)) == (value, None, rounds, vetted)
+    if "shell" in answers[:2] and len(seen) > 1:
+        told = seen[answers.index("shell") + 1][0][-1][1]
+        assert "it runs a shell on user input" in told

@@ -178,3 +178,14 @@ def test_space_before_text_already_on_the_line_is_kept():
     # foo(|bar) and the model writes "a, bar)": the user needs "a, " so that "bar)" follows a space.
     result = clean_completion("a, bar)", prefix="foo(", suffix="bar)\n", multiline=False)
     assert result == "a, "
+
+
+def test_scan_cuts_before_a_worst_pattern_or_drops_the_suggestion():
+    from lsp_server.completion.postprocess import clean_completion
+
+    prefix = "def f(url):\n    "
+    text = "r = requests.get(url, verify=False)\n    return r"
+    assert clean_completion(text, prefix=prefix, suffix="", multiline=True, scan=True) == ""
+    assert clean_completion(text, prefix=prefix, suffix="", multiline=True, scan=False).startswith("r = requests")
+    cut = clean_completion("x = 1\n    eval(x)", prefix=prefix, suffix="", multiline=True, scan=True)
+    assert cut == "x = 1"

@@ -478,3 +478,20 @@ async def test_multi_line_suggestions_rarely_taken_become_single_lines(tmp_path,
     assert after.text == ("total = 0" if adapt else "total = 0\n    for value in values:\n        total += value")
     assert service.stats()["acceptance"]["rarelyTaken"] == ["python multi-line"]  # measured either way
     runtime.shutdown()
+
+
+@pytest.mark.parametrize("scan", [True, False])
+async def test_a_suggestion_completing_a_worst_pattern_is_dropped_or_cut(tmp_path, scan):
+    backend = ScriptedBackend("shell=True)")
+    service, runtime = await _service(backend, tmp_path, scan_suggestions=scan)
+    text = "import subprocess\n\ndef run(user_cmd):\n    subprocess.run(user_cmd, "
+    suggestion = await service.suggest(DocumentSnapshot("file:///m.py", text, 1), len(text))
+    assert (suggestion is None) if scan else (suggestion is not None and suggestion.text == "shell=True)")
+    runtime.shutdown()
+    backend = ScriptedBackend("data = load()\n    result = eval(data)\n    return result")
+    service, runtime = await _service(backend, tmp_path, scan_suggestions=scan)
+    text = "def calc():\n    "
+    suggestion = await service.suggest(DocumentSnapshot("file:///c.py", text, 1), len(text))
+    assert suggestion is not None
+    assert suggestion.text == ("data = load()" if scan else "data = load()\n    result = eval(data)\n    return result")
+    runtime.shutdown()
