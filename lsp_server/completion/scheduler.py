@@ -135,6 +135,16 @@ class GenerationScheduler:
         """Remember where the newest request asked, so that no warm-up goes there."""
         self._requested = (doc.uri, doc.version, offset)
 
+    def last_requested(self, doc: DocumentSnapshot, offset: int) -> bool:
+        """True when the newest request asked at ``offset`` of this version of ``doc`` (the user rests there)."""
+        return self._requested == (doc.uri, doc.version, offset)
+
+    @property
+    def running(self) -> Job | None:
+        """The job that runs now, if any."""
+        job = self._job
+        return job if job is not None and not job.task.done() else None
+
     def may_warm_up(self, doc: DocumentSnapshot, offset: int, *, guessed: bool) -> bool:
         """Whether a warm-up for ``offset`` may run: turned on, nothing running, no request came there.
 

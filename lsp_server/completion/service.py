@@ -16,7 +16,7 @@ from lsp_server.completion.line_mode import multiline_at
 from lsp_server.completion.outcomes import SuggestionOutcomes, language_of
 from lsp_server.completion.postprocess import clean_completion
 from lsp_server.completion.scheduler import GenerationScheduler, usable_text
-from lsp_server.completion.speculation import SpeculationPolicy
+from lsp_server.completion.speculation import SAMPLE_TEMPERATURES, SpeculationPolicy
 from lsp_server.context.secrets import is_secret_path
 from lsp_server.context.workspace import ContextProvider
 from lsp_server.model.backend import GenerationResult, StopReason
@@ -25,10 +25,6 @@ from lsp_server.model.speed import prompt_cap
 from lsp_server.settings import Settings
 
 log = logging.getLogger(__name__)
-
-# An alternative candidate is sampled (the first is greedy); a sample that repeats the greedy text is tried again,
-# hotter: the user asked for another one.
-_SAMPLE_TEMPERATURES = (0.8, 1.0, 1.2)
 
 
 @dataclass(frozen=True)
@@ -115,7 +111,7 @@ class CompletionService:
         clean = self._cleaner(doc, offset, first.multiline, settings)
         if invoked and asked_again and not self._others(doc, offset, first, clean):
             backend = self._runtime.backend
-            for temperature in _SAMPLE_TEMPERATURES if backend is not None else ():
+            for temperature in SAMPLE_TEMPERATURES if backend is not None else ():
                 assert backend is not None
                 job = self._scheduler.start(
                     doc, offset, settings, backend.info, first.multiline, speculative=False, temperature=temperature

@@ -8,9 +8,13 @@ from collections.abc import Callable
 from lsp_server.completion.cache import TypingThroughCache
 from lsp_server.completion.layout import DocumentSnapshot
 from lsp_server.completion.line_mode import multiline_at
-from lsp_server.completion.scheduler import GenerationScheduler
+from lsp_server.completion.scheduler import GenerationScheduler, Job
 from lsp_server.model.runtime import ModelRuntime
 from lsp_server.settings import Settings
+
+# An alternative candidate is sampled (the first is greedy); when the editor asks for one and a sample repeats the
+# greedy text, it is tried again, hotter. In idle time one sample is drawn at the first temperature.
+SAMPLE_TEMPERATURES = (0.8, 1.0, 1.2)
 
 
 class SpeculationPolicy:
@@ -42,11 +46,32 @@ class SpeculationPolicy:
         self._scheduler.fill_in(doc, offset, then=functools.partial(self._answer_filled_in, doc, offset))
 
     def after_full_answer(self, doc: DocumentSnapshot, offset: int, text: str) -> None:
-        """After a full prompt's answer, compute what follows it as if accepted, or the line after Enter."""
+        """After a full prompt's answer, compute what follows it as if accepted, or the line after Enter; then,
+        while the user still rests at the answer, sample an alternative to it."""
         if text:
-            self._speculate(doc, offset, text)
+            job = self._speculate(doc, offset, text)
+            if self._settings().candidates > 1 and self._settings().speculate:
+                self._sample_when_idle(doc, offset, job)
         elif _line_done(doc.text, offset):
             self._speculate(doc, offset, "\n")  # nothing more on this line: the next one after Enter
+
+    def _sample_when_idle(self, doc: DocumentSnapshot, offset: int, after: Job | None) -> None:
+        """Once ``after`` (the speculation) is done, sample at ``offset`` unless a request came or work runs."""
+
+        def sample() -> None:
+            backend = self._runtime.backend
+            if backend is None or self._scheduler.busy or not self._scheduler.last_requested(doc, offset):
+                return
+            settings = self._settings()
+            multiline = multiline_at(settings.multiline, doc.text, offset)
+            self._scheduler.start(
+                doc, offset, settings, backend.info, multiline, speculative=True, temperature=SAMPLE_TEMPERATURES[0]
+            )
+
+        if after is None:
+            sample()
+        else:
+            after.task.add_done_callback(lambda done: None if done.cancelled() else sample())
 
     def _answer_filled_in(self, doc: DocumentSnapshot, offset: int) -> None:
         """Once the full prompt is in and nothing else runs, compute its answer for the cache."""
@@ -57,19 +82,19 @@ class SpeculationPolicy:
         multiline = multiline_at(settings.multiline, doc.text, offset)
         self._scheduler.start(doc, offset, settings, backend.info, multiline, speculative=True)
 
-    def _speculate(self, doc: DocumentSnapshot, offset: int, text: str) -> None:
+    def _speculate(self, doc: DocumentSnapshot, offset: int, text: str) -> Job | None:
         """Compute what comes after ``text`` typed at ``offset``, unless it is known or being computed."""
         settings = self._settings()
         backend = self._runtime.backend
         if not settings.speculate or backend is None:
-            return
+            return None
         if self._scheduler.generating:
-            return  # what runs already continues this suggestion (its rest, or its speculation)
+            return self._scheduler.running  # what runs already continues this suggestion (its rest, or its speculation)
         accepted, end = _inserted(doc, offset, text)
         known = self._cache.lookup(doc.uri, accepted.text[:end], accepted.text[end:])
         if known is not None and known.rest.strip() and not known.short:
-            return  # the next line is already known
-        self._scheduler.start(accepted, end, settings, backend.info, True, speculative=True)
+            return None  # the next line is already known
+        return self._scheduler.start(accepted, end, settings, backend.info, True, speculative=True)
 
 
 def _inserted(doc: DocumentSnapshot, offset: int, text: str) -> tuple[DocumentSnapshot, int]:

@@ -456,6 +456,45 @@ async def test_an_explicit_first_request_at_a_new_place_is_not_held_back_by_samp
     runtime.shutdown()
 
 
+async def _background_done(runtime, service, timeout=3.0):
+    """Wait until no job runs (speculations and samples run after the answer)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while service._scheduler.busy and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.01)
+
+
+async def test_an_alternative_is_sampled_in_idle_time_after_the_speculation(tmp_path):
+    backend = SamplingBackend("")
+    service, runtime = await _service(backend, tmp_path, speculate=True, candidates=2)
+    text = "def area(width, height):\n    "
+    doc = DocumentSnapshot("file:///m.py", text, 1)
+    first = await service.suggest(doc, len(text))
+    assert first is not None and first.alternatives == ()
+    await _background_done(runtime, service)
+    await _background_done(runtime, service)
+    # The greedy answer, then the speculation of what follows it, then one sample at the answer's place.
+    assert [r.temperature > 0 for r in backend.requests] == [False, False, True]
+    assert backend.requests[2].prefix == backend.requests[0].prefix
+    # The editor's next request there offers it with no generation.
+    again = await service.suggest(doc, len(text))
+    assert again is not None and [t for t, _ in again.alternatives] == ["return w * h"] and len(backend.requests) == 3
+    runtime.shutdown()
+
+
+async def test_an_idle_sample_is_drawn_only_where_the_user_rests(tmp_path):
+    backend = SamplingBackend("")
+    service, runtime = await _service(backend, tmp_path, speculate=True, candidates=2)
+    text = "def area(width, height):\n    "
+    await service.suggest(DocumentSnapshot("file:///m.py", text, 1), len(text))
+    typed = text + "r"
+    await service.suggest(DocumentSnapshot("file:///m.py", typed, 2), len(typed))  # from the cache
+    await _background_done(runtime, service)
+    await _background_done(runtime, service)
+    sampled = [r.prefix for r in backend.requests if r.temperature]
+    assert sampled == [typed] and service.stats()["samples"] == 1
+    runtime.shutdown()
+
+
 async def test_one_candidate_means_no_alternatives(tmp_path):
     backend = SamplingBackend("")
     service, runtime = await _service(backend, tmp_path, speculate=False, candidates=1)
