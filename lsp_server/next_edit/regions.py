@@ -10,8 +10,9 @@ from lsp_server.next_edit.history import Edit
 
 MAX_REGION_LINES = 8
 MAX_REGIONS = 2
-# Uses this many lines apart or closer share one region.
+# Uses this many lines apart or closer share one region; edited lines this close join a region.
 _CLUSTER_GAP = 2
+_EDIT_GAP = 3
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ def name_lines(text: str, language: str, names: frozenset[str]) -> list[int]:
 def _clusters(lines: list[int]) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     for line in lines:
-        if spans and line - spans[-1][1] <= _CLUSTER_GAP and line + 1 - spans[-1][0] <= MAX_REGION_LINES:
+        if spans and line - spans[-1][1] < _CLUSTER_GAP and line + 1 - spans[-1][0] <= MAX_REGION_LINES:
             spans[-1] = (spans[-1][0], line + 1)
         else:
             spans.append((line, line + 1))
@@ -65,9 +66,9 @@ def _with_context(span: tuple[int, int], edited: range, line_count: int) -> tupl
     """The uses with the edited lines when they fit in one region (the model sees the new name there), else a line
     before; and a line after."""
     start, end = span
-    if edited.start < start and end - edited.start <= MAX_REGION_LINES - 1:
+    if edited.start < start and start - edited.stop < _EDIT_GAP and end - edited.start <= MAX_REGION_LINES - 1:
         start = edited.start
-    elif edited.start >= end and edited.stop - start <= MAX_REGION_LINES - 1:
+    elif edited.start >= end and edited.start - end < _EDIT_GAP and edited.stop - start <= MAX_REGION_LINES - 1:
         end = edited.stop
     else:
         start = max(0, start - 1)

@@ -58,6 +58,19 @@ def _is_undo(last: Edit, removed: str, added: str) -> bool:
     return bool(gone & brought) and bool(back & taken)
 
 
+def _line_pairs(old: str, changes: tuple[TextChange, ...]) -> list[tuple[str, str]]:
+    """Each change's old and new lines side by side when it keeps the line count, else as whole blocks."""
+    pairs: list[tuple[str, str]] = []
+    for change in changes:
+        before, after = old[change.start : change.end].splitlines(), change.new_text.splitlines()
+        pairs += (
+            list(zip(before, after, strict=True))
+            if len(before) == len(after)
+            else [("\n".join(before), "\n".join(after))]
+        )
+    return pairs
+
+
 def check(text: str, region: Region, answer: str, language: str | None, last: Edit, before_last: str | None) -> Verdict:
     """Keep the answer only if it is small, non-empty, not an undo of ``last`` and adds no syntax error."""
     old = region_text(text, region)
@@ -76,7 +89,8 @@ def check(text: str, region: Region, answer: str, language: str | None, last: Ed
     offset = line_starts(text)[min(region.start, len(line_starts(text)) - 1)]
     change = TextChange(merged.start + offset, merged.end + offset, merged.new_text)
     new_text = text[: change.start] + change.new_text + text[change.end :]
-    if new_text == before_last or _is_undo(last, text[change.start : change.end], change.new_text):
+    undone = any(_is_undo(last, removed, added) for removed, added in _line_pairs(old, changes))
+    if new_text == before_last or undone:
         return Verdict(None, "undo")
     if language is not None and error_count(new_text, language) > error_count(text, language):
         return Verdict(None, "syntax")
