@@ -116,6 +116,9 @@ class TextRequest:
     max_tokens: int
     deadline: float | None = None
     stop: tuple[str, ...] = ()
+    # Prompt lookup: up to this many tokens that followed the latest output's last tokens in the prompt are checked
+    # in one batch with the next one (the same greedy text, faster when the answer copies the prompt); 0: off.
+    draft: int = 8
 
     @property
     def prompt(self) -> str:
