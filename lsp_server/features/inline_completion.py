@@ -68,13 +68,11 @@ class InlineCompletion(DocumentListener):
     def __init__(
         self,
         service: CompletionService,
-        predicted: Callable[[str, int | None, int], types.InlineCompletionItem | None] = lambda uri, version, line: (
-            None
-        ),
+        predicted: Callable[[str, int | None, int], types.InlineCompletionItem | None] | None = None,
     ) -> None:
         self._service = service
         # A ready next-edit prediction touching the cursor's line, as an item with its range (a lookup, no model).
-        self._predicted = predicted
+        self._predicted = predicted or (lambda uri, version, line: None)
 
     def closed(self, uri: str) -> None:
         """Drop what the service keeps for a closed document."""

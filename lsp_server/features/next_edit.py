@@ -1,5 +1,4 @@
-"""Next-edit suggestions: Copilot's textDocument/copilotInlineEdit and didShowInlineEdit, the accept/reject commands,
-and the ready prediction as an inline item and a code action."""
+"""Next edits: copilotInlineEdit, didShowInlineEdit, accept and reject commands, an inline item, a code action."""
 
 from __future__ import annotations
 
