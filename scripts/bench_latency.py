@@ -53,7 +53,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_stats import percentile
+from bench_stats import percentile, server_option
 from llama_server_build import llama_server_binary  # noqa: E402
 from sdist import fetch_sdist  # noqa: E402
 
@@ -1223,8 +1223,9 @@ async def run_ours(
     settle_s: float,
     pause_wait_s: float,
     server_log: Path,
+    options: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    async with ours_session(model, root, server_log) as session:
+    async with ours_session(model, root, server_log, **(options or {})) as session:
         driver = OursDriver(session, root)
         driver.generations = (await session.status()).get("generations")
         records: list[Record] = []
@@ -1363,7 +1364,14 @@ async def main(args: argparse.Namespace) -> None:
     logs = workspace.parent
     if args.only in (None, "ours"):
         results["ours"] = await run_ours(
-            args.model, workspace, tasks, traces, args.settle, args.pause_wait, logs / "ours.log"
+            args.model,
+            workspace,
+            tasks,
+            traces,
+            args.settle,
+            args.pause_wait,
+            logs / "ours.log",
+            args.server_options,
         )
         stats = results["ours"].get("completion")
         if stats:
@@ -1522,4 +1530,13 @@ if __name__ == "__main__":
     parser.add_argument(
         "--extra-tokens", type=int, default=1536, help="input_extra chunks are added until they hold this many tokens"
     )
-    asyncio.run(main(parser.parse_args()))
+    parser.add_argument(
+        "--server-option",
+        action="append",
+        default=[],
+        metavar="NAME=JSON",
+        help="a setting of our server, e.g. nextEdit.enabled=true (repeatable)",
+    )
+    arguments = parser.parse_args()
+    arguments.server_options = dict(server_option(parser, text) for text in arguments.server_option)
+    asyncio.run(main(arguments))

@@ -52,8 +52,8 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
+from bench_stats import server_option
 from fim_eval.projects import ALL_PROJECTS, HOLDOUT_PROJECTS, LANGUAGES, PROJECTS, Project, fetch_project
 from fim_eval.raw import RawModel
 from fim_eval.scoring import Result, format_table, summarize
@@ -207,20 +207,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="a server setting on top of the mode's, e.g. maxPromptTokens=512 (repeatable)",
     )
     args = parser.parse_args(argv)
-    args.server_options = dict(_server_option(parser, text) for text in args.server_option)
+    args.server_options = dict(server_option(parser, text) for text in args.server_option)
     if args.ablate:
         args.modes = list(dict.fromkeys([*args.modes, *ABLATION_MODES]))
     return args
-
-
-def _server_option(parser: argparse.ArgumentParser, text: str) -> tuple[str, Any]:
-    name, sep, value = text.partition("=")
-    if not sep or not name:
-        parser.error(f"--server-option wants NAME=JSON, got {text!r}")
-    try:
-        return name, json.loads(value)
-    except json.JSONDecodeError:
-        return name, value  # a bare string such as contextLayout=repo-tokens
 
 
 if __name__ == "__main__":

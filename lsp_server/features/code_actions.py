@@ -183,10 +183,17 @@ def _offer_action(offer: Offer, diagnostics: Sequence[types.Diagnostic]) -> type
 class CodeActions:
     """The code action menu and its resolve, and the iquest.* action commands, on the action service."""
 
-    def __init__(self, service: ActionService, diagnostics: ScanDiagnostics | None = None) -> None:
+    def __init__(
+        self,
+        service: ActionService,
+        diagnostics: ScanDiagnostics | None = None,
+        predicted: Callable[[str, int, int], list[types.CodeAction]] = lambda uri, first, last: [],
+    ) -> None:
         self._service = service
         self._diagnostics = diagnostics
         self._warming: asyncio.Future[None] | None = None
+        # Actions with their edit already made (the predicted next edit): first in the menu, nothing to resolve.
+        self._predicted = predicted
 
     def _warm_scanner(self) -> None:
         """Once, when the menu is first asked for: Semgrep's engine read into memory before a proposal waits."""
@@ -205,6 +212,7 @@ class CodeActions:
     def register(self, server: LanguageServer) -> None:
         """Wire codeAction, codeAction/resolve and the action commands."""
         service = self._service
+        predicted = self._predicted
         kinds = sorted(
             {
                 types.CodeActionKind.QuickFix,
@@ -235,7 +243,8 @@ class CodeActions:
             except ActionError as exc:
                 raise JsonRpcInvalidParams(str(exc)) from exc
             only = [str(getattr(kind, "value", kind)) for kind in params.context.only or []]
-            actions = [_offer_action(offer, diagnostics) for offer in offers]
+            actions = predicted(params.text_document.uri, start.line, end.line)
+            actions += [_offer_action(offer, diagnostics) for offer in offers]
             if only:
                 actions = [a for a in actions if any(a.kind == k or str(a.kind).startswith(f"{k}.") for k in only)]
             return actions

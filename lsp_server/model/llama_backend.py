@@ -20,6 +20,7 @@ from lsp_server.model.backend import (
     ModelError,
     ModelInfo,
     StopReason,
+    TextRequest,
 )
 from lsp_server.model.catalog import Catalog, UnknownModelError
 from lsp_server.model.fetch import resolve_model
@@ -474,16 +475,91 @@ class LlamaCppBackend:
         tokens = self.encode_chat(request.messages)
         restored = self.kv.swap(tokens)
 
-        def step(text: str) -> tuple[str, StopReason | None]:
-            cut = min((text.find(stop) for stop in request.stop if stop and stop in text), default=-1)
-            if cut >= 0:
-                return text[:cut], StopReason.STOP_STRING
-            if request.on_text is not None:
-                request.on_text(text)
-            return text, None
-
-        decoded = self._decode(tokens, cancel, request.max_tokens, request.deadline, step)
+        decoded = self._decode(
+            tokens, cancel, request.max_tokens, request.deadline, _stop_at(request.stop, request.on_text)
+        )
         return self._result(tokens, decoded, started, restored=restored)
+
+    def generate(self, request: TextRequest, cancel: threading.Event) -> GenerationResult:
+        """Continue a raw prompt greedily; markers become special tokens, text never does."""
+        started = time.perf_counter()
+        tokens: list[int] = self._llm.tokenize(b"", add_bos=True, special=False)
+        for text, marker in request.parts:
+            tokens += self._special_tokens(text) if marker else self._tokens_of(text)
+        restored = self.kv.swap(tokens)
+        step = _stop_at(request.stop)
+        if request.draft > 0 and tokens:
+            decoded = self._decode_copying(tokens, cancel, request.max_tokens, request.deadline, step, request.draft)
+        else:
+            decoded = self._decode(tokens, cancel, request.max_tokens, request.deadline, step)
+        return self._result(tokens, decoded, started, restored=restored)
+
+    def _decode_copying(
+        self,
+        tokens: list[int],
+        cancel: threading.Event,
+        max_tokens: int,
+        deadline: float | None,
+        step: Callable[[str], tuple[str, StopReason | None]],
+        draft_size: int,
+    ) -> _Decoded:
+        """Greedy decoding with prompt lookup: the tokens that followed the output's last ones in the prompt are
+        evaluated in one batch after the next token, and kept as far as they are what greedy decoding would pick."""
+        started = time.perf_counter()
+        reused = self.kv.common_prefix(tokens)
+        max_tokens = max(0, min(max_tokens, self._llm.n_ctx() - len(tokens) - draft_size - 1))
+        out: list[int] = []
+        text, stop_reason, prompt_ms = "", StopReason.MAX_TOKENS, 0.0
+        self._active_cancel = cancel
+        llm = self._llm
+        try:
+            self._prefill(tokens, reused, cancel)
+            pending = tokens[-1]
+            while not cancel.is_set() and len(out) < max_tokens:
+                draft = _lookup(tokens, tokens[-2:] + out if out else tokens[-3:], draft_size)
+                batch = [pending, *draft]
+                n_past = llm.n_tokens
+                llm._ctx.kv_cache_seq_rm(-1, n_past, -1)
+                llm._batch.set_batch(batch=batch, n_past=n_past, logits_all=True)
+                llm._ctx.decode(llm._batch)
+                llm.input_ids[n_past : n_past + len(batch)] = batch
+                logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(len(batch), self._n_vocab))
+                chosen = [int(token) for token in logits.argmax(axis=1)]
+                kept = 0
+                while kept < len(draft) and draft[kept] == chosen[kept]:
+                    kept += 1
+                llm.n_tokens = n_past + 1 + kept
+                if not out:
+                    prompt_ms = (time.perf_counter() - started) * 1000
+                for token in chosen[: kept + 1]:
+                    if token in self._stop_ids or self._is_eog(self._vocab, token):
+                        stop_reason = StopReason.STOP_TOKEN
+                        break
+                    out.append(token)
+                    raw = b"".join(self._healer.piece(t) for t in out)
+                    text, stop = step(raw.decode("utf-8", errors="ignore"))
+                    if stop is not None:
+                        stop_reason = stop
+                        break
+                    if len(out) >= max_tokens:
+                        break
+                else:
+                    pending = chosen[kept]
+                    if deadline is not None and time.monotonic() > deadline:
+                        stop_reason = StopReason.DEADLINE
+                        break
+                    continue
+                break
+            if cancel.is_set():
+                stop_reason = StopReason.CANCELLED
+        except RuntimeError as exc:
+            if not cancel.is_set():
+                raise
+            log.debug("decode aborted on cancel: %s", exc)
+            stop_reason = StopReason.CANCELLED
+        finally:
+            self._active_cancel = threading.Event()
+        return _Decoded(text, len(out), stop_reason, prompt_ms, reused)
 
     def _prefill(self, tokens: list[int], reused: int, cancel: threading.Event, size: int = _BATCH) -> None:
         """Evaluate all but the last prompt token into the KV cache, in small batches.
@@ -508,6 +584,35 @@ class LlamaCppBackend:
                 self.kv.save_live()
             self.snapshots.close()
         self._llm.close()
+
+
+def _lookup(prompt: list[int], recent: list[int], size: int) -> list[int]:
+    """Up to ``size`` tokens that followed the last occurrence in ``prompt`` of the longest tail (3, 2 or 1 tokens)
+    of ``recent``: the likely continuation of an answer that copies the prompt."""
+    for n in (3, 2, 1):
+        if len(recent) < n:
+            continue
+        tail = recent[-n:]
+        for start in range(len(prompt) - n - 1, -1, -1):
+            if prompt[start : start + n] == tail:
+                return prompt[start + n : start + n + size]
+    return []
+
+
+def _stop_at(
+    stops: tuple[str, ...], on_text: Callable[[str], None] | None = None
+) -> Callable[[str], tuple[str, StopReason | None]]:
+    """A decode step that cuts the text at the first stop string and streams the rest to ``on_text``."""
+
+    def step(text: str) -> tuple[str, StopReason | None]:
+        cut = min((text.find(stop) for stop in stops if stop and stop in text), default=-1)
+        if cut >= 0:
+            return text[:cut], StopReason.STOP_STRING
+        if on_text is not None:
+            on_text(text)
+        return text, None
+
+    return step
 
 
 def _sampling(temperature: float) -> tuple[int, float, float, float, float]:

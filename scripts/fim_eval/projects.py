@@ -73,6 +73,14 @@ def fetch_project(project: Project, cache: Path = CACHE) -> Path:
     return workspace
 
 
+def archive_of(project: Project, cache: Path = CACHE) -> Path:
+    """The downloaded archive of a fetched project (to record its sha256)."""
+    archive = _find_archive(cache / ("npm" if project.registry == "npm" else "sdists"), project)
+    if archive is None:
+        raise SystemExit(f"{project.name} {project.version} is not fetched")
+    return archive
+
+
 def _download(project: Project, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     archive = _find_archive(folder, project)

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from lsp_server.model.backend import GenerationRequest
+from lsp_server.model.backend import GenerationRequest, TextRequest
 from lsp_server.model.kv_snapshots import KvSnapshots
 
 pytestmark = pytest.mark.slow
@@ -276,3 +276,26 @@ def test_a_changed_context_answers_from_the_context_in_the_kv_until_the_new_one_
     # Back to the old context: a chunk dropped is a KV shift, the full prompt answers at once.
     back = ask((helpers,), backend.speed.prompt_seconds(200))
     assert not back.short_prompt and "SIDES_" not in back.prompt and back.evaluated_tokens <= 2
+
+
+def test_prompt_lookup_gives_the_greedy_text_in_fewer_steps_and_markers_stay_special(backend):
+    region = "def total(items, tax_rate):\n    subtotal = sum(items)\n    return subtotal * rate\n"
+    parts = (
+        ("<|file_sep|>", True),
+        ("shop.py.diff\noriginal:\ndef total(items, rate):\nupdated:\ndef total(items, tax_rate):\n", False),
+        ("<|file_sep|>", True),
+        (f"current/shop.py\n{region}", False),
+        ("<|file_sep|>", True),
+        ("updated/shop.py\n", False),
+    )
+    plain = backend.generate(TextRequest(parts, max_tokens=60, draft=0), threading.Event())
+    steps: list[int] = []
+    decode = backend._llm._ctx.decode
+    backend._llm._ctx.decode = lambda batch: (steps.append(1), decode(batch))[1]
+    try:
+        copied = backend.generate(TextRequest(parts, max_tokens=60, draft=8), threading.Event())
+    finally:
+        backend._llm._ctx.decode = decode
+    assert copied.text == plain.text and copied.generated_tokens == plain.generated_tokens > 10, (plain, copied)
+    assert len(steps) < copied.generated_tokens / 2, (len(steps), copied.generated_tokens)  # drafts were kept
+    assert plain.prompt.count("<|file_sep|>") == 3 and plain.prompt_tokens < len(plain.prompt) // 2

@@ -289,3 +289,45 @@ def test_neovim_accept_handler_records_a_partial_then_a_whole_acceptance(nvim: s
     assert result["acceptance"]["accepted"] == 1 and result["acceptance"]["partiallyAccepted"] == 1
     assert result["acceptance"]["acceptedChars"] == len(word) + len(rest)
     assert run.returncode == 0, run.stderr
+
+
+NEXT_EDIT_SOURCE = (
+    "def total_price(items, rate):\n"
+    "    subtotal = sum(item.price for item in items)\n"
+    "    tax = subtotal * rate\n"
+    "    return round(subtotal + tax, 2)\n"
+)
+
+
+def test_neovim_applies_the_next_edit_copilots_request_returns(nvim: str, tmp_path: Path):
+    require_model("qwen2.5-coder-0.5b")
+    workspace = tmp_path / "project"
+    (workspace / ".git").mkdir(parents=True)
+    source = workspace / "shop.py"
+    source.write_text(NEXT_EDIT_SOURCE)
+    audit = tmp_path / "audit.jsonl"
+    settings = {
+        "model": "qwen2.5-coder-0.5b",
+        "warmUp": False,
+        "auditLogPath": str(audit),
+        "nextEdit": {"enabled": True, "idleMs": 100},
+    }
+    result = _run_nvim(
+        nvim,
+        SCRIPT.with_name("nvim_next_edit.lua"),
+        workspace,
+        500,
+        {},
+        cmd=json.dumps([sys.executable, "-m", "lsp_server", "serve", "--stdio"]),
+        settings=json.dumps(settings),
+        file=str(source),
+    )
+    edit = result["edit"]
+    assert edit["textDocument"]["version"] == result["version"] and edit["range"]["start"]["line"] == 2, result
+    renamed = NEXT_EDIT_SOURCE.replace("rate", "tax_rate")
+    assert result["buffer"] == renamed.rstrip("\n"), result["buffer"]
+    assert result["accepted"] == {"recorded": True}
+    entries = [json.loads(line) for line in audit.read_text().splitlines()]
+    kinds = [(e["kind"], e["id"]) for e in entries if e["kind"].startswith("next_edit_")]
+    ident = edit["iquest"]["id"]
+    assert kinds == [("next_edit_predicted", ident), ("next_edit_shown", ident), ("next_edit_accepted", ident)]

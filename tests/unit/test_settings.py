@@ -96,3 +96,13 @@ def test_context_sources_choose_among_the_known_sources():
     assert len(errors) == 1 and "iquest.contextSources items must be among types, definitions" in errors[0]
     assert "'nearby'" in errors[0] and "using ('types'," in errors[0]
     assert not needs_reindex(Settings(), settings)
+
+
+def test_next_edit_settings_are_read_nested_or_dotted():
+    nested, errors = parse_settings({"iquest": {"nextEdit": {"enabled": True, "idleMs": 250}}})
+    assert (nested.next_edit_enabled, nested.next_edit_idle_ms, errors) == (True, 250, [])
+    dotted, errors = parse_settings({"nextEdit.enabled": True, "nextEdit.idleMs": 5})
+    assert dotted.next_edit_enabled and dotted.next_edit_idle_ms == Settings().next_edit_idle_ms
+    assert errors == ["iquest.nextEdit.idleMs must be at least 50, got 5; using 400"]
+    _, errors = parse_settings({"nextEdit": {"colour": "red"}})
+    assert errors and "iquest.nextEdit.colour is not a known setting" in errors[0]
