@@ -105,7 +105,12 @@ export class NextEdits implements vscode.Disposable {
     backgroundColor: new vscode.ThemeColor("diffEditor.removedTextBackground"),
   });
   private readonly inserted = vscode.window.createTextEditorDecorationType({
-    after: { backgroundColor: new vscode.ThemeColor("diffEditor.insertedTextBackground"), margin: "0 0 0 0.2em" },
+    after: {
+      backgroundColor: new vscode.ThemeColor("diffEditor.insertedTextBackground"),
+      border: "1px solid",
+      borderColor: new vscode.ThemeColor("editorGutter.addedBackground"),
+      margin: "0 0 0 0.2em",
+    },
   });
   private readonly hint = vscode.window.createTextEditorDecorationType({
     after: { color: new vscode.ThemeColor("editorCodeLens.foreground"), fontStyle: "italic", margin: "0 0 0 2em" },
