@@ -184,7 +184,7 @@ export class NextEdits implements vscode.Disposable {
     }
     source.dispose();
     const edit = answer?.edits?.[0];
-    if (edit && !stale && edit.textDocument.version === version) {
+    if (edit && !stale && edit.textDocument.version === version && edit.textDocument.uri === params.textDocument.uri) {
       this.show(editor, edit);
     }
   }

@@ -237,6 +237,18 @@ test("typing clears the edit with no verdict; moving away clears it; moving onto
   assert.deepEqual(second.executed, []);
 });
 
+test("an edit for another document is not shown", async () => {
+  const document = new FakeDocument(SOURCE);
+  window.activeTextEditor = new FakeEditor(document, 0, 10);
+  const fake = fakeServer(async ({ textDocument }) => ({ edits: [{ ...editAt(textDocument.version), textDocument: { uri: "file:///w/other.py", version: textDocument.version } }] }));
+  nextEdits = new NextEdits(fake.server);
+  document.type(RENAMED);
+  await settle();
+  assert.equal(fake.requests.length, 1);
+  assert.equal(nextEdits.current, undefined);
+  assert.deepEqual(fake.sent, []);
+});
+
 test("nothing is asked when next edits are off", async () => {
   configurationValues["iquest.nextEdit.enabled"] = false;
   const document = new FakeDocument(SOURCE);
