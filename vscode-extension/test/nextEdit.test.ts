@@ -86,7 +86,8 @@ class FakeEditor {
 }
 
 const SOURCE = "def area(radius):\n    return 3.14 * radius * radius\n";
-const RENAMED = "def area(r):\n    return 3.14 * r * r\n";
+/** The parameter renamed, its uses not yet. */
+const HALF_RENAMED = "def area(r):\n    return 3.14 * radius * radius\n";
 
 function editAt(version: number, id = "ne-1"): InlineEdit {
   return {
@@ -131,14 +132,14 @@ afterEach(() => {
   nextEdits = undefined;
 });
 
-/** An editor on SOURCE with the cursor after the renamed parameter, and the server's answer for RENAMED shown. */
+/** An editor on SOURCE with the cursor after the renamed parameter, and the server's answer (rename its uses) shown. */
 async function shown() {
   const document = new FakeDocument(SOURCE);
   const editor = new FakeEditor(document, 0, 10);
   window.activeTextEditor = editor;
   const fake = fakeServer(async ({ textDocument }) => ({ edits: [editAt(textDocument.version)] }));
   nextEdits = new NextEdits(fake.server);
-  document.type(RENAMED.replace("return 3.14 * r * r", "return 3.14 * radius * radius"));
+  document.type(HALF_RENAMED);
   await settle();
   return { document, editor, ...fake, nextEdits };
 }
@@ -201,7 +202,7 @@ test("an answer for a version the user has typed past is never shown, and its re
     textDocument.version === 2 ? new Promise((resolve) => (release = resolve)) : Promise.resolve({ edits: [] }),
   );
   nextEdits = new NextEdits(fake.server);
-  document.type("def area(r):\n    return 3.14 * radius * radius\n");
+  document.type(HALF_RENAMED);
   await settle();
   assert.equal(fake.requests.length, 1);
   document.type("def area(ra):\n    return 3.14 * radius * radius\n");
@@ -242,7 +243,7 @@ test("an edit for another document is not shown", async () => {
   window.activeTextEditor = new FakeEditor(document, 0, 10);
   const fake = fakeServer(async ({ textDocument }) => ({ edits: [{ ...editAt(textDocument.version), textDocument: { uri: "file:///w/other.py", version: textDocument.version } }] }));
   nextEdits = new NextEdits(fake.server);
-  document.type(RENAMED);
+  document.type(HALF_RENAMED);
   await settle();
   assert.equal(fake.requests.length, 1);
   assert.equal(nextEdits.current, undefined);
@@ -255,7 +256,7 @@ test("nothing is asked when next edits are off", async () => {
   window.activeTextEditor = new FakeEditor(document, 0, 10);
   const fake = fakeServer(async () => ({ edits: [editAt(2)] }));
   nextEdits = new NextEdits(fake.server);
-  document.type(RENAMED);
+  document.type(HALF_RENAMED);
   await settle();
   assert.deepEqual(fake.requests, []);
 });
