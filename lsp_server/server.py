@@ -22,11 +22,13 @@ from lsp_server.features.inline_completion import InlineCompletion
 from lsp_server.features.jsonrpc import StrictLanguageServer
 from lsp_server.features.lifecycle import Lifecycle
 from lsp_server.features.messages import Notifier
+from lsp_server.features.next_edit import NextEdit
 from lsp_server.features.warm_up import WarmUp
 from lsp_server.features.workspace_context import WorkspaceContextFeature
 from lsp_server.model.backend import Backend
 from lsp_server.model.catalog import load_catalog
 from lsp_server.model.runtime import BackendFactory, ModelRuntime
+from lsp_server.next_edit.service import NextEditService
 from lsp_server.paths import state_dir
 from lsp_server.progress import Progress
 from lsp_server.settings import Settings, SettingsStore
@@ -94,7 +96,9 @@ def build_server() -> LanguageServer:
         runtime, lambda: settings.current, audit, sources, workspace.prompt_context, workspace.summaries
     )
 
-    inline_completion = InlineCompletion(completion)
+    predictions = NextEditService(runtime, lambda: settings.current, audit)
+    next_edit = NextEdit(server, predictions)
+    inline_completion = InlineCompletion(completion, next_edit.inline_item)
     warm_up = WarmUp(server, completion)
     lifecycle = Lifecycle(
         server,
@@ -104,17 +108,20 @@ def build_server() -> LanguageServer:
         backend_factory,
         on_initialized=[workspace.start],
         on_settings_changed=[workspace.settings_changed],
-        on_shutdown=[workspace.stop],
+        on_shutdown=[workspace.stop, predictions.shutdown],
     )
     # Registration order is the order of the handlers and commands the server advertises.
     features: list[Feature] = [
-        DocumentSync([inline_completion, workspace, warm_up]),  # each document event goes to these, in this order
+        DocumentSync(
+            [inline_completion, workspace, warm_up, next_edit]
+        ),  # each document event goes to these, in this order
         lifecycle,
         Commands(runtime, lifecycle.load_model, workspace, completion),
         inline_completion,
-        CodeActions(actions),
+        CodeActions(actions, next_edit.code_actions),
         Acceptance(completion.outcomes, actions.accepted),
         warm_up,
+        next_edit,
     ]
     for feature in features:
         feature.register(server)

@@ -63,6 +63,8 @@ class Settings:
     server_model: str = ""
     api_key_env: str = "IQUEST_API_KEY"
     fim_family: str = "auto"
+    next_edit_enabled: bool = False
+    next_edit_idle_ms: int = 400
 
     @property
     def effective_threads(self) -> int:
@@ -125,6 +127,8 @@ _FIELDS: dict[str, _Field] = {
     "serverModel": _Field("server_model", str),
     "apiKeyEnv": _Field("api_key_env", str),
     "fimFamily": _Field("fim_family", str, choices=FIM_FAMILIES),
+    "nextEdit.enabled": _Field("next_edit_enabled", bool),
+    "nextEdit.idleMs": _Field("next_edit_idle_ms", int, 50, 10000),
 }
 
 # Settings that only take effect when the model is loaded again.
@@ -141,7 +145,18 @@ def _namespace(options: Any) -> Mapping[str, Any]:
     if not isinstance(options, Mapping):
         return {}
     inner = options.get("iquest")
-    return inner if isinstance(inner, Mapping) else options
+    return _dotted(inner if isinstance(inner, Mapping) else options)
+
+
+def _dotted(options: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``{"nextEdit": {"enabled": true}}`` as ``{"nextEdit.enabled": true}``, as VS Code may send either."""
+    flat: dict[str, Any] = {}
+    for name, value in options.items():
+        if isinstance(value, Mapping) and name not in _FIELDS:
+            flat.update({f"{name}.{key}": item for key, item in value.items()})
+        else:
+            flat[name] = value
+    return flat
 
 
 def _check(name: str, spec: _Field, value: Any) -> str | None:

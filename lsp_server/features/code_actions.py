@@ -177,12 +177,19 @@ def _offer_action(offer: Offer, diagnostics: Sequence[types.Diagnostic]) -> type
 class CodeActions:
     """The code action menu and its resolve, and the iquest.* action commands, on the action service."""
 
-    def __init__(self, service: ActionService) -> None:
+    def __init__(
+        self,
+        service: ActionService,
+        predicted: Callable[[str, int, int], list[types.CodeAction]] = lambda uri, first, last: [],
+    ) -> None:
         self._service = service
+        # Actions with their edit already made (the predicted next edit): first in the menu, nothing to resolve.
+        self._predicted = predicted
 
     def register(self, server: LanguageServer) -> None:
         """Wire codeAction, codeAction/resolve and the action commands."""
         service = self._service
+        predicted = self._predicted
         kinds = sorted(
             {
                 types.CodeActionKind.QuickFix,
@@ -212,7 +219,8 @@ class CodeActions:
             except ActionError as exc:
                 raise JsonRpcInvalidParams(str(exc)) from exc
             only = [str(getattr(kind, "value", kind)) for kind in params.context.only or []]
-            actions = [_offer_action(offer, diagnostics) for offer in offers]
+            actions = predicted(params.text_document.uri, start.line, end.line)
+            actions += [_offer_action(offer, diagnostics) for offer in offers]
             if only:
                 actions = [a for a in actions if any(a.kind == k or str(a.kind).startswith(f"{k}.") for k in only)]
             return actions

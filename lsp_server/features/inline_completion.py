@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
@@ -64,8 +65,16 @@ def _insert_range(position: types.Position) -> types.Range:
 class InlineCompletion(DocumentListener):
     """Both completion methods on the completion service, which forgets a document when it closes."""
 
-    def __init__(self, service: CompletionService) -> None:
+    def __init__(
+        self,
+        service: CompletionService,
+        predicted: Callable[[str, int | None, int], types.InlineCompletionItem | None] = lambda uri, version, line: (
+            None
+        ),
+    ) -> None:
         self._service = service
+        # A ready next-edit prediction touching the cursor's line, as an item with its range (a lookup, no model).
+        self._predicted = predicted
 
     def closed(self, uri: str) -> None:
         """Drop what the service keeps for a closed document."""
@@ -74,18 +83,23 @@ class InlineCompletion(DocumentListener):
     def register(self, server: LanguageServer) -> None:
         """Wire both completion methods to the service."""
         service = self._service
+        predicted = self._predicted
 
         @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
         async def inline_completion(
             ls: LanguageServer, params: types.InlineCompletionParams
         ) -> types.InlineCompletionList:
-            """Ghost text at the cursor."""
+            """Ghost text at the cursor, after the predicted next edit when that touches the cursor's line."""
+            uri = params.text_document.uri
+            document = _open_document(ls, uri)
+            prediction = predicted(uri, document.version, params.position.line)
             invoked = params.context.trigger_kind == types.InlineCompletionTriggerKind.Invoked
-            _, suggestion = await _suggest(ls, service, params.text_document.uri, params.position, invoked=invoked)
+            _, suggestion = await _suggest(ls, service, uri, params.position, invoked=invoked)
+            items = [prediction] if prediction is not None else []
             if suggestion is None:
-                return types.InlineCompletionList(items=[])
+                return types.InlineCompletionList(items=items)
             candidates = [(suggestion.text, suggestion.id), *suggestion.alternatives]
-            items = [
+            items += [
                 types.InlineCompletionItem(
                     insert_text=text, range=_insert_range(params.position), command=accepted_command(ident, "inline")
                 )

@@ -108,6 +108,21 @@ class ChatRequest:
     stop: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class TextRequest:
+    """One generation from a raw prompt (next-edit predictions): markers apart from the text, which never holds one."""
+
+    parts: tuple[tuple[str, bool], ...]  # (text, is_marker): a marker is one of the model's special tokens
+    max_tokens: int
+    deadline: float | None = None
+    stop: tuple[str, ...] = ()
+
+    @property
+    def prompt(self) -> str:
+        """The prompt as one string, for logs and servers that take text."""
+        return "".join(text for text, _ in self.parts)
+
+
 class Backend(Protocol):
     """An inference engine; every method blocks and runs on the runtime's one worker thread."""
 
@@ -120,6 +135,10 @@ class Backend(Protocol):
 
     def chat(self, request: ChatRequest, cancel: threading.Event) -> GenerationResult:
         """Answer a chat with the model's own chat template, stopping promptly once ``cancel`` is set."""
+        ...
+
+    def generate(self, request: TextRequest, cancel: threading.Event) -> GenerationResult:
+        """Continue a raw prompt greedily, stopping promptly once ``cancel`` is set."""
         ...
 
     def close(self) -> None:

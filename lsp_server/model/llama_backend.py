@@ -20,6 +20,7 @@ from lsp_server.model.backend import (
     ModelError,
     ModelInfo,
     StopReason,
+    TextRequest,
 )
 from lsp_server.model.catalog import Catalog, UnknownModelError
 from lsp_server.model.fetch import resolve_model
@@ -474,15 +475,19 @@ class LlamaCppBackend:
         tokens = self.encode_chat(request.messages)
         restored = self.kv.swap(tokens)
 
-        def step(text: str) -> tuple[str, StopReason | None]:
-            cut = min((text.find(stop) for stop in request.stop if stop and stop in text), default=-1)
-            if cut >= 0:
-                return text[:cut], StopReason.STOP_STRING
-            if request.on_text is not None:
-                request.on_text(text)
-            return text, None
+        decoded = self._decode(
+            tokens, cancel, request.max_tokens, request.deadline, _stop_at(request.stop, request.on_text)
+        )
+        return self._result(tokens, decoded, started, restored=restored)
 
-        decoded = self._decode(tokens, cancel, request.max_tokens, request.deadline, step)
+    def generate(self, request: TextRequest, cancel: threading.Event) -> GenerationResult:
+        """Continue a raw prompt greedily; markers become special tokens, text never does."""
+        started = time.perf_counter()
+        tokens: list[int] = self._llm.tokenize(b"", add_bos=True, special=False)
+        for text, marker in request.parts:
+            tokens += self._special_tokens(text) if marker else self._tokens_of(text)
+        restored = self.kv.swap(tokens)
+        decoded = self._decode(tokens, cancel, request.max_tokens, request.deadline, _stop_at(request.stop))
         return self._result(tokens, decoded, started, restored=restored)
 
     def _prefill(self, tokens: list[int], reused: int, cancel: threading.Event, size: int = _BATCH) -> None:
@@ -508,6 +513,22 @@ class LlamaCppBackend:
                 self.kv.save_live()
             self.snapshots.close()
         self._llm.close()
+
+
+def _stop_at(
+    stops: tuple[str, ...], on_text: Callable[[str], None] | None = None
+) -> Callable[[str], tuple[str, StopReason | None]]:
+    """A decode step that cuts the text at the first stop string and streams the rest to ``on_text``."""
+
+    def step(text: str) -> tuple[str, StopReason | None]:
+        cut = min((text.find(stop) for stop in stops if stop and stop in text), default=-1)
+        if cut >= 0:
+            return text[:cut], StopReason.STOP_STRING
+        if on_text is not None:
+            on_text(text)
+        return text, None
+
+    return step
 
 
 def _sampling(temperature: float) -> tuple[int, float, float, float, float]:

@@ -18,6 +18,7 @@ from lsp_server.model.backend import (
     GenerationResult,
     ModelError,
     StopReason,
+    TextRequest,
 )
 from lsp_server.progress import Progress
 
@@ -125,10 +126,15 @@ class ModelRuntime:
         backend = await self.wait_ready()
         return await self._run(backend.complete, request, background)
 
-    async def chat(self, request: ChatRequest) -> GenerationResult:
+    async def chat(self, request: ChatRequest, *, background: bool = False) -> GenerationResult:
         """Run one chat generation on the same worker; cancellable like ``complete``."""
         backend = await self.wait_ready()
-        return await self._run(backend.chat, request, False)
+        return await self._run(backend.chat, request, background)
+
+    async def generate(self, request: TextRequest) -> GenerationResult:
+        """Continue a raw prompt in the background: any other call stops it (a prediction yields to typing)."""
+        backend = await self.wait_ready()
+        return await self._run(backend.generate, request, True)
 
     async def _run(self, call: Callable[..., GenerationResult], request: object, background: bool) -> GenerationResult:
         if not background:

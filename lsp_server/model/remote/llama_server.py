@@ -9,7 +9,15 @@ import threading
 from pathlib import PurePath
 from typing import Any
 
-from lsp_server.model.backend import ChatRequest, GenerationRequest, GenerationResult, ModelError, ModelInfo, StopReason
+from lsp_server.model.backend import (
+    ChatRequest,
+    GenerationRequest,
+    GenerationResult,
+    ModelError,
+    ModelInfo,
+    StopReason,
+    TextRequest,
+)
 from lsp_server.model.remote import openai_api
 from lsp_server.model.remote.generation import Chunk, as_warm_up, generate
 from lsp_server.model.remote.http import HttpClient
@@ -169,6 +177,20 @@ class LlamaServerBackend:
         """Chat through the server's OpenAI endpoint with the model's own chat template."""
         self._probe()
         return openai_api.chat(self._client, "default", request, cancel)
+
+    def generate(self, request: TextRequest, cancel: threading.Event) -> GenerationResult:
+        """/completion with the raw prompt (this llama-server parses the markers in it as special tokens)."""
+        self._probe()
+        body = {"prompt": request.prompt, "n_predict": request.max_tokens, "stop": list(request.stop), **_GREEDY}
+        return generate(
+            self._client,
+            "/completion",
+            body,
+            parse_native,
+            prompt=request.prompt,
+            cancel=cancel,
+            deadline=request.deadline,
+        )
 
     def close(self) -> None:
         """Nothing is held between requests."""

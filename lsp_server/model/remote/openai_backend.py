@@ -6,7 +6,14 @@ from __future__ import annotations
 import logging
 import threading
 
-from lsp_server.model.backend import ChatRequest, GenerationRequest, GenerationResult, ModelError, ModelInfo
+from lsp_server.model.backend import (
+    ChatRequest,
+    GenerationRequest,
+    GenerationResult,
+    ModelError,
+    ModelInfo,
+    TextRequest,
+)
 from lsp_server.model.remote import openai_api
 from lsp_server.model.remote.generation import as_warm_up, generate
 from lsp_server.model.remote.http import HttpClient
@@ -102,6 +109,20 @@ class OpenAICompatibleBackend:
     def chat(self, request: ChatRequest, cancel: threading.Event) -> GenerationResult:
         """Chat through /v1/chat/completions with the server's chat template."""
         return openai_api.chat(self._client, self._resolve_model(), request, cancel)
+
+    def generate(self, request: TextRequest, cancel: threading.Event) -> GenerationResult:
+        """/v1/completions with the raw prompt; the text parts have their markers broken up."""
+        prompt = "".join(text if marker else defuse(text, self.template) for text, marker in request.parts)
+        body = openai_api.completion_body(self._resolve_model(), prompt, request.max_tokens, request.stop)
+        return generate(
+            self._client,
+            openai_api.api_path(self._client, "completions"),
+            body,
+            openai_api.parse_completion,
+            prompt=prompt,
+            cancel=cancel,
+            deadline=request.deadline,
+        )
 
     def close(self) -> None:
         """Nothing is held between requests."""

@@ -1,0 +1,1 @@
+"""Next-edit predictions: the user's recent edits, the regions they touch, the model's rewrite, checked."""
