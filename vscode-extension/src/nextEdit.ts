@@ -79,6 +79,16 @@ export function preview(inserted: string): string {
   return lines.length > 1 ? `${lines[0]} … (+${lines.length - 1} lines)` : lines[0];
 }
 
+/** The edit on its whole lines: the old lines, the new ones, and the part that changes (document positions). */
+function onLines(document: vscode.TextDocument, range: vscode.Range, text: string) {
+  const lines = new vscode.Range(new vscode.Position(range.start.line, 0), document.lineAt(range.end.line).range.end);
+  const old = document.getText(lines);
+  const updated = document.getText(new vscode.Range(lines.start, range.start)) + text + document.getText(new vscode.Range(range.end, lines.end));
+  const part = changedPart(old, updated);
+  const base = document.offsetAt(lines.start);
+  return { old, updated, from: document.positionAt(base + part.start), to: document.positionAt(base + part.end), inserted: part.inserted };
+}
+
 function served(document: vscode.TextDocument): boolean {
   return LANGUAGES.includes(document.languageId) && (document.uri.scheme === "file" || document.uri.scheme === "untitled");
 }
@@ -107,8 +117,7 @@ export class NextEdits implements vscode.Disposable {
   private readonly inserted = vscode.window.createTextEditorDecorationType({
     after: {
       backgroundColor: new vscode.ThemeColor("diffEditor.insertedTextBackground"),
-      border: "1px solid",
-      borderColor: new vscode.ThemeColor("editorGutter.addedBackground"),
+      color: new vscode.ThemeColor("gitDecoration.addedResourceForeground"),
       margin: "0 0 0 0.2em",
     },
   });
@@ -211,14 +220,11 @@ export class NextEdits implements vscode.Disposable {
     }
     const { editor, edit, range } = this.shown;
     const document = editor.document;
-    const old = document.getText(range);
-    const part = changedPart(old, edit.text);
-    const base = document.offsetAt(range.start);
-    const from = document.positionAt(base + part.start);
-    const to = document.positionAt(base + part.end);
-    const hoverMessage = new vscode.MarkdownString().appendCodeblock(diffBlock(old, edit.text), "diff");
+    // Shown on whole lines, so a name that gains a prefix shows as the old name struck and the new one after it.
+    const { old, updated, from, to, inserted } = onLines(document, range, edit.text);
+    const hoverMessage = new vscode.MarkdownString().appendCodeblock(diffBlock(old, updated), "diff");
     editor.setDecorations(this.removed, from.isEqual(to) ? [] : [{ range: new vscode.Range(from, to), hoverMessage }]);
-    const shownText = preview(part.inserted);
+    const shownText = preview(inserted);
     editor.setDecorations(
       this.inserted,
       shownText === "" ? [] : [{ range: new vscode.Range(to, to), hoverMessage, renderOptions: { after: { contentText: shownText } } }],
@@ -262,8 +268,8 @@ export class NextEdits implements vscode.Disposable {
       return;
     }
     const document = editor.document;
-    const part = changedPart(document.getText(shown.range), shown.edit.text);
-    const cursorOffset = document.offsetAt(shown.range.start) + part.start + part.inserted.length;
+    const { from, inserted } = onLines(document, shown.range, shown.edit.text);
+    const cursorOffset = document.offsetAt(from) + inserted.length;
     this.clear();
     const edit = new vscode.WorkspaceEdit();
     edit.replace(document.uri, shown.range, shown.edit.text);

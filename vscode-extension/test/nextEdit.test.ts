@@ -250,6 +250,27 @@ test("an edit for another document is not shown", async () => {
   assert.deepEqual(fake.sent, []);
 });
 
+test("an inserted prefix shows as the old name struck and the new name after it", async () => {
+  const document = new FakeDocument(SOURCE);
+  const editor = new FakeEditor(document, 0, 13);
+  window.activeTextEditor = editor;
+  const prefix = (version: number): InlineEdit => ({
+    ...editAt(version),
+    text: "tax_",
+    range: { start: { line: 1, character: 18 }, end: { line: 1, character: 18 } },
+  });
+  const fake = fakeServer(async ({ textDocument }) => ({ edits: [prefix(textDocument.version)] }));
+  nextEdits = new NextEdits(fake.server);
+  document.type("def area(tax_radius):\n    return 3.14 * radius * radius\n");
+  await settle();
+  assert.deepEqual(editor.struck(), ["radius"]);
+  assert.deepEqual(editor.afterTexts(), ["tax_radius", "Tab to jump to the next edit (line 2), Esc to dismiss"]);
+  await nextEdits.tab();
+  await nextEdits.tab();
+  const applied = calls.find(([name]) => name === "applyEdit")?.[1] as WorkspaceEdit;
+  assert.deepEqual(applied.replaced, [[document.uri, new Range(new Position(1, 18), new Position(1, 18)), "tax_"]]);
+});
+
 test("nothing is asked when next edits are off", async () => {
   configurationValues["iquest.nextEdit.enabled"] = false;
   const document = new FakeDocument(SOURCE);
