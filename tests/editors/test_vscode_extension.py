@@ -60,7 +60,7 @@ def test_contributed_settings_are_the_servers_with_the_same_defaults():
 def test_every_contributed_server_setting_is_sent_to_the_server():
     source = (EXTENSION / "src" / "settings.ts").read_text()
     listed = source[source.index("SERVER_SETTINGS = [") : source.index("] as const")]
-    sent = set(re.findall(r'"(\w+)"', listed))
+    sent = set(re.findall(r'"([\w.]+)"', listed))  # dotted names: nextEdit.enabled
     assert sent == set(_contributed()) - EXTENSION_ONLY
 
 

@@ -4,6 +4,7 @@ import * as vscode from "vscode";
 
 import { auditLogPath } from "./audit";
 import { Controller } from "./controller";
+import { NextEdits } from "./nextEdit";
 import { configuration, INLINE_ENABLE } from "./settings";
 
 /** The server command behind the refactor plan (served by lsp_server/features when present). */
@@ -95,7 +96,7 @@ async function menu(controller: Controller): Promise<void> {
   }
 }
 
-export function registerCommands(controller: Controller): vscode.Disposable[] {
+export function registerCommands(controller: Controller, nextEdits: NextEdits): vscode.Disposable[] {
   const report = (name: string, run: () => Promise<void>) => async () => {
     try {
       await run();
@@ -116,6 +117,8 @@ export function registerCommands(controller: Controller): vscode.Disposable[] {
     "iquest.menu": () => menu(controller),
     "iquest.acceptNextWord": () => controller.partialAccepts.acceptNext("Word"),
     "iquest.acceptNextLine": () => controller.partialAccepts.acceptNext("Line"),
+    "iquest.acceptNextEdit": () => nextEdits.tab(),
+    "iquest.dismissNextEdit": () => nextEdits.dismiss(),
   };
   return Object.entries(commands).map(([id, run]) => vscode.commands.registerCommand(id, report(id, run)));
 }

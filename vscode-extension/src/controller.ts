@@ -85,9 +85,24 @@ export class Controller implements vscode.Disposable {
 
   /** Send a notification when the server runs and suggestions are on; dropped otherwise. */
   notify(method: string, params: unknown): void {
-    if (this.client?.state === State.Running && this.status.state.inlineEnabled) {
+    if (this.status.state.inlineEnabled) {
+      this.send(method, params);
+    }
+  }
+
+  /** Send a notification when the server runs; dropped otherwise. */
+  send(method: string, params: unknown): void {
+    if (this.client?.state === State.Running) {
       void this.client.sendNotification(method, params).catch((error) => this.output.warn(`${method}: ${error}`));
     }
+  }
+
+  /** Send a request when the server runs (undefined otherwise); the token cancels it ($/cancelRequest). */
+  async request<R>(method: string, params: unknown, token: vscode.CancellationToken): Promise<R | undefined> {
+    if (this.client?.state !== State.Running) {
+      return undefined;
+    }
+    return this.client.sendRequest<R>(method, params, token);
   }
 
   /** The commands the server advertised. */

@@ -1,9 +1,10 @@
-// Entry point: output channel, status bar, controller, commands, settings watcher.
+// Entry point: output channel, status bar, controller, next edits, commands, settings watcher.
 import * as vscode from "vscode";
 
 import { registerCommands } from "./commands";
 import { Controller } from "./controller";
 import { followCursor, followVisibleRange } from "./cursor";
+import { NextEdits } from "./nextEdit";
 import { StatusBar } from "./status";
 
 let controller: Controller | undefined;
@@ -12,11 +13,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const output = vscode.window.createOutputChannel("iquest-lsp", { log: true });
   const status = new StatusBar();
   controller = new Controller(output, status);
+  const nextEdits = new NextEdits(controller);
   context.subscriptions.push(
     output,
     status,
     controller,
-    ...registerCommands(controller),
+    nextEdits,
+    ...registerCommands(controller, nextEdits),
     followCursor((method, params) => controller?.notify(method, params)),
     followVisibleRange((method, params) => controller?.notify(method, params)),
     vscode.workspace.onDidChangeConfiguration((event) => controller?.configurationChanged(event)),

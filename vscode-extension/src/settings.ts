@@ -49,11 +49,14 @@ export const SERVER_SETTINGS = [
   "serverModel",
   "apiKeyEnv",
   "fimFamily",
+  "nextEdit.enabled",
+  "nextEdit.idleMs",
 ] as const;
 
 /** Settings of this extension only; changing the launch ones restarts the server. */
 export const LAUNCH_SETTINGS = ["server.command", "server.pythonPath", "server.env"] as const;
 export const INLINE_ENABLE = "inlineSuggestions.enable";
+const NEXT_EDIT_IDLE_MS = 400;
 
 /** The part of a WorkspaceConfiguration these functions read. */
 export interface ConfigurationLike {
@@ -99,4 +102,9 @@ export function affectsServer(event: vscode.ConfigurationChangeEvent): boolean {
 
 export function inlineEnabled(config: ConfigurationLike): boolean {
   return config.get<boolean>(INLINE_ENABLE) !== false;
+}
+
+/** Whether next-edit suggestions are on, and how long the document must rest before one is asked for. */
+export function nextEditSettings(config: ConfigurationLike): { enabled: boolean; idleMs: number } {
+  return { enabled: config.get<boolean>("nextEdit.enabled") === true, idleMs: config.get<number>("nextEdit.idleMs") ?? NEXT_EDIT_IDLE_MS };
 }

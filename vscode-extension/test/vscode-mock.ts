@@ -7,6 +7,8 @@ export const answers: { inputBox?: string; applyEdit: boolean } = { applyEdit: t
 
 export const workspace = {
   workspaceFolders: [] as { uri: { fsPath: string } }[],
+  onDidChangeTextDocument: (listener: (event: unknown) => void) => listen(editorListeners.documentChange, listener),
+  onDidChangeConfiguration: (listener: (event: unknown) => void) => listen(editorListeners.configuration, listener),
   async applyEdit(edit: unknown): Promise<boolean> {
     calls.push(["applyEdit", edit]);
     return answers.applyEdit;
@@ -41,15 +43,79 @@ export interface FakeStatusBarItem {
 export const createdItems: FakeStatusBarItem[] = [];
 
 /** Listeners the code under test registered for editor events, to fire them by hand. */
-export const editorListeners: { visibleRanges: ((event: unknown) => void)[]; selection: ((event: unknown) => void)[] } = {
+export const editorListeners: Record<"visibleRanges" | "selection" | "activeEditor" | "documentChange" | "configuration", ((event: unknown) => void)[]> = {
   visibleRanges: [],
   selection: [],
+  activeEditor: [],
+  documentChange: [],
+  configuration: [],
 };
 
 function listen(list: ((event: unknown) => void)[], listener: (event: unknown) => void) {
   list.push(listener);
   return { dispose: () => list.splice(list.indexOf(listener), 1) };
 }
+
+export class Position {
+  constructor(readonly line: number, readonly character: number) {}
+  isEqual(other: Position): boolean {
+    return this.line === other.line && this.character === other.character;
+  }
+  isBefore(other: Position): boolean {
+    return this.line < other.line || (this.line === other.line && this.character < other.character);
+  }
+}
+
+export class Range {
+  constructor(readonly start: Position, readonly end: Position) {}
+  get isEmpty(): boolean {
+    return this.start.isEqual(this.end);
+  }
+}
+
+export class Selection extends Range {
+  constructor(readonly anchor: Position, readonly active: Position) {
+    super(anchor.isBefore(active) ? anchor : active, anchor.isBefore(active) ? active : anchor);
+  }
+}
+
+/** Records its replacements as [uri, range, text]. */
+export class WorkspaceEdit {
+  readonly replaced: [unknown, Range, string][] = [];
+  replace(uri: unknown, range: Range, text: string): void {
+    this.replaced.push([uri, range, text]);
+  }
+}
+
+export class CancellationTokenSource {
+  readonly token = { isCancellationRequested: false };
+  cancel(): void {
+    this.token.isCancellationRequested = true;
+  }
+  dispose(): void {}
+}
+
+export class MarkdownString {
+  value = "";
+  appendCodeblock(code: string, language: string): MarkdownString {
+    this.value += `\n\`\`\`${language}\n${code}\n\`\`\`\n`;
+    return this;
+  }
+}
+
+export enum TextEditorRevealType {
+  Default = 0,
+  InCenter = 1,
+  InCenterIfOutsideViewport = 2,
+  AtTop = 3,
+}
+
+export const commands = {
+  async executeCommand(command: string, ...args: unknown[]): Promise<undefined> {
+    calls.push(["executeCommand", [command, ...args]]);
+    return undefined;
+  },
+};
 
 export enum TextEditorSelectionChangeKind {
   Keyboard = 1,
@@ -58,6 +124,11 @@ export enum TextEditorSelectionChangeKind {
 }
 
 export const window = {
+  activeTextEditor: undefined as unknown,
+  onDidChangeActiveTextEditor: (listener: (event: unknown) => void) => listen(editorListeners.activeEditor, listener),
+  createTextEditorDecorationType(options: unknown) {
+    return { options, dispose() {} };
+  },
   onDidChangeTextEditorVisibleRanges: (listener: (event: unknown) => void) => listen(editorListeners.visibleRanges, listener),
   onDidChangeTextEditorSelection: (listener: (event: unknown) => void) => listen(editorListeners.selection, listener),
   async showInputBox(options: unknown): Promise<string | undefined> {
