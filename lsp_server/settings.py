@@ -45,7 +45,7 @@ class Settings:
     audit_log: bool = True
     repo_context: bool = True
     context_tokens: int = 1024
-    context_floor_tokens: int = 0
+    context_floor_tokens: int = 256
     context_layout: str = "comments"
     context_sources: tuple[str, ...] = CONTEXT_SOURCES
     exclude: tuple[str, ...] = ()

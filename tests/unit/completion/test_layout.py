@@ -80,7 +80,7 @@ def test_repository_context_only_gets_the_room_the_document_leaves():
     assert _context_budget(short, len(short), max_prompt_tokens=2048, context_tokens=4096) == 1792
     assert _context_budget(short, len(short), max_prompt_tokens=2048, context_tokens=512) == 512
     long = "value = compute(1)\n" * 2000  # 38,000 characters fill the window on either side
-    assert _context_budget(long, len(long) // 2, max_prompt_tokens=2048) is None
+    assert _context_budget(long, len(long) // 2, max_prompt_tokens=2048, context_floor_tokens=0) is None
     # At either end of a long file the window holds only one side of the cursor.
     assert _context_budget(long, len(long), max_prompt_tokens=2048, context_tokens=4096) == 512
     assert _context_budget(long, 0, max_prompt_tokens=2048, context_tokens=4096) == 1536
@@ -89,7 +89,7 @@ def test_repository_context_only_gets_the_room_the_document_leaves():
 def test_a_long_document_gives_the_context_floor_from_its_own_window():
     long = "value = compute(1)\n" * 2000
     middle = len(long) // 2
-    assert _context_budget(long, middle, max_prompt_tokens=2048, context_floor_tokens=256) == 256
+    assert _context_budget(long, middle, max_prompt_tokens=2048) == Settings().context_floor_tokens == 256
     asked = []
     request = build_request(
         DocumentSnapshot("file:///m.py", long, 1),
