@@ -33,7 +33,7 @@ empty answers %, latency p50/p95, and the deltas against raw.
 
     .venv/bin/python scripts/eval_fim.py --write-tasks [--per-kind 8] [--seed 13]
     .venv/bin/python scripts/eval_fim.py [--modes raw off on] [--ablate] [--limit N] [--kinds mid-word cross-file]
-        [--projects click rxjs] [--languages rust] [--holdout] [--model qwen2.5-coder-0.5b]
+        [--projects click rxjs] [--languages rust] [--no-room] [--holdout] [--model qwen2.5-coder-0.5b]
         [--generation-timeout-ms 60000] [--server-option maxPromptTokens=512 ...] [--json results.json]
         [--server-log server.log]
 
@@ -93,7 +93,25 @@ def select(tasks: Sequence[Task], args: argparse.Namespace) -> list[Task]:
         for t in tasks
         if t.kind in args.kinds and t.language in args.languages and (not args.projects or t.project in args.projects)
     ]
+    if args.no_room:
+        chosen = leaving_no_room(chosen)
     return chosen[: args.limit] if args.limit else chosen
+
+
+def leaving_no_room(tasks: Sequence[Task]) -> list[Task]:
+    """The tasks in files too long to leave repository context any room at the default settings (before the floor)."""
+    from lsp_server.completion.layout import room_for_context
+    from lsp_server.settings import Settings
+
+    settings = Settings()
+    kept: set[Task] = set()
+    for name in dict.fromkeys(t.project for t in tasks):
+        for case in load_cases([t for t in tasks if t.project == name], fetch_project(ALL_PROJECTS[name])):
+            lines = case.document.split("\n")
+            offset = sum(len(line) + 1 for line in lines[: case.task.line]) + case.task.character
+            if room_for_context(case.document, offset, settings, settings.context_size) == 0:
+                kept.add(case.task)
+    return [t for t in tasks if t in kept]
 
 
 def counts_by(tasks: Sequence[Task], field: str) -> dict[str, int]:
@@ -195,6 +213,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--languages", nargs="+", default=list(LANGUAGES), choices=LANGUAGES)
     parser.add_argument("--projects", nargs="+", choices=sorted(ALL_PROJECTS), help="only these projects")
     parser.add_argument("--limit", type=int, help="only the first N tasks (of the interleaved order)")
+    parser.add_argument(
+        "--no-room",
+        action="store_true",
+        help="only tasks in files too long to leave repository context room (what contextFloorTokens is for)",
+    )
     parser.add_argument("--model", default="qwen2.5-coder-0.5b")
     parser.add_argument("--generation-timeout-ms", type=int, default=60000, help="the server's generationTimeoutMs")
     parser.add_argument("--json", help="write every result here")

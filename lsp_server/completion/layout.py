@@ -57,18 +57,8 @@ def build_request(
 ) -> GenerationRequest:
     """Budget the prompt (within the machine's ``prompt_cap``), fetch repository context, redact all that goes in."""
     prefix, suffix = doc.text[:offset], doc.text[offset:]
-    budget = Budget.for_context(n_ctx, settings.max_tokens)
-    prompt_budget = min(
-        settings.max_prompt_tokens,
-        prompt_cap or settings.max_prompt_tokens,
-        budget.prefix_tokens + budget.suffix_tokens,
-    )
-    suffix_tokens = min(budget.suffix_tokens, prompt_budget // 4)
-    local = ((prompt_budget - suffix_tokens) * _LOCAL_CHARS_PER_TOKEN, suffix_tokens * _LOCAL_CHARS_PER_TOKEN)
-    room = min(
-        _room_left_by_document(len(prefix), len(suffix), local, prompt_budget),
-        n_ctx - settings.max_tokens - prompt_budget - _CONTEXT_MARGIN_TOKENS,
-    )
+    prompt_budget, suffix_tokens, local = _split_budget(settings, n_ctx, prompt_cap)
+    room = _room(len(prefix), len(suffix), local, prompt_budget, n_ctx, settings)
     context_tokens = max(0, min(settings.context_tokens, room)) if settings.repo_context and context else 0
     # A long document leaves no room: the floor is taken from its window for the most specific context.
     floor = (
@@ -102,6 +92,34 @@ def build_request(
         prefix_first_line=first_line,
         prefix_line_step=_WINDOW_STEP,
         eval_budget_s=settings.generation_timeout_ms / 1000 * _EVAL_SHARE_OF_TIMEOUT,
+    )
+
+
+def room_for_context(text: str, offset: int, settings: Settings, n_ctx: int) -> int:
+    """The prompt tokens that ``text`` leaves repository context at ``offset`` before any floor (0: a long file)."""
+    prompt_budget, _, local = _split_budget(settings, n_ctx, None)
+    return _room(offset, len(text) - offset, local, prompt_budget, n_ctx, settings)
+
+
+def _split_budget(settings: Settings, n_ctx: int, prompt_cap: int | None) -> tuple[int, int, tuple[int, int]]:
+    """The prompt budget, its suffix tokens, and the characters the local window reaches before and after the cursor."""
+    budget = Budget.for_context(n_ctx, settings.max_tokens)
+    prompt_budget = min(
+        settings.max_prompt_tokens,
+        prompt_cap or settings.max_prompt_tokens,
+        budget.prefix_tokens + budget.suffix_tokens,
+    )
+    suffix_tokens = min(budget.suffix_tokens, prompt_budget // 4)
+    local = ((prompt_budget - suffix_tokens) * _LOCAL_CHARS_PER_TOKEN, suffix_tokens * _LOCAL_CHARS_PER_TOKEN)
+    return prompt_budget, suffix_tokens, local
+
+
+def _room(
+    prefix_chars: int, suffix_chars: int, local: tuple[int, int], prompt_budget: int, n_ctx: int, settings: Settings
+) -> int:
+    return min(
+        _room_left_by_document(prefix_chars, suffix_chars, local, prompt_budget),
+        n_ctx - settings.max_tokens - prompt_budget - _CONTEXT_MARGIN_TOKENS,
     )
 
 
