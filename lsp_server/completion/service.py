@@ -176,16 +176,7 @@ class CompletionService:
         if multiline and settings.adapt and settings.multiline == "auto":
             # Learned here: multi-line suggestions rarely taken in this language become single lines.
             multiline = not self.outcomes.rarely_taken(language_of(doc.uri), "multi-line")
-
-        def clean(raw: str) -> str:
-            return clean_completion(
-                raw,
-                prefix=prefix,
-                suffix=suffix,
-                multiline=multiline,
-                max_lines=settings.max_lines,
-                scan=settings.scan_suggestions,
-            )
+        clean = self._cleaner(doc, offset, multiline, settings)
 
         cached = self._cache.lookup(doc.uri, prefix, suffix)
         if cached is not None and clean(cached.rest):
