@@ -122,7 +122,7 @@ def build_server() -> LanguageServer:
     # Registration order is the order of the handlers and commands the server advertises.
     features: list[Feature] = [
         DocumentSync(
-            [inline_completion, workspace, warm_up, next_edit]
+            [inline_completion, workspace, warm_up, next_edit, scan_diagnostics]
         ),  # each document event goes to these, in this order
         lifecycle,
         Commands(runtime, lifecycle.load_model, workspace, completion, scanner),

@@ -11,7 +11,7 @@ from pygls.lsp.server import LanguageServer
 
 from lsp_server.actions.results import Proposal
 from lsp_server.actions.service import ActionService
-from lsp_server.features.documents import position_encoding
+from lsp_server.features.documents import DocumentListener, position_encoding
 from lsp_server.positions import position_at
 from lsp_server.scan.findings import HIGH, MEDIUM, Finding
 
@@ -41,8 +41,8 @@ def _line_span(text: str, line: int) -> tuple[int, int]:
     return start + len(lines[line]) - len(lines[line].lstrip()), start + len(lines[line])
 
 
-class ScanDiagnostics:
-    """Publishes each proposal's findings for the files it changes (a clean proposal clears them).
+class ScanDiagnostics(DocumentListener):
+    """Publishes each proposal's findings for the files it changes (a clean proposal, or closing the file, clears them).
 
     Before the edit is applied they sit on the range it would replace; once the client reports it
     applied (``iquest.accepted``) they move to the flagged lines of the new text.
@@ -57,6 +57,10 @@ class ScanDiagnostics:
     def register(self, server: LanguageServer) -> None:
         """Remember the server to publish on (the command handlers call ``publish``)."""
         self._server = server
+
+    def closed(self, uri: str) -> None:
+        """The file was closed: its findings go from the editor's problems."""
+        self._send(uri, [])
 
     def _send(self, uri: str, diagnostics: list[types.Diagnostic]) -> None:
         if self._server is None or (not diagnostics and uri not in self._published):

@@ -125,6 +125,10 @@ async def test_an_introduced_shell_is_flagged_with_diagnostics_and_audited_and_a
         while not any(d.range.start.line == 19 for d in client.diagnostics.get(cart) or []):
             assert time.monotonic() < deadline, client.diagnostics.get(cart)
             await asyncio.sleep(0.05)
+
+        # closed: its findings leave the editor's problems
+        client.text_document_did_close(types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(uri=cart)))
+        assert await diagnostics_for(client, cart, present=False) == []
     finally:
         await client.shutdown_session()
         await client.stop()
