@@ -6,19 +6,11 @@ package.path = env.IQUEST_NVIM_CONFIG .. "/lua/?.lua;" .. package.path
 
 local result = { steps = {} }
 
-local finish = dofile(vim.fs.dirname(debug.getinfo(1, "S").source:sub(2)) .. "/nvim_driver.lua").finisher(result)
+local driver = dofile(vim.fs.dirname(debug.getinfo(1, "S").source:sub(2)) .. "/nvim_driver.lua")
+local finish = driver.finisher(result)
 
 local ok, err = pcall(function()
-  local iquest = require("iquest")
-  iquest.setup({ cmd = vim.json.decode(env.IQUEST_NVIM_CMD), settings = vim.json.decode(env.IQUEST_NVIM_SETTINGS) })
-  vim.cmd("filetype on")
-  vim.cmd.edit(vim.fn.fnameescape(env.IQUEST_NVIM_FILE))
-  local bufnr = vim.api.nvim_get_current_buf()
-  local client
-  assert(vim.wait(30000, function()
-    client = vim.lsp.get_clients({ bufnr = bufnr, name = "iquest" })[1]
-    return client ~= nil and client.initialized == true
-  end, 50), "the iquest client never attached to the buffer")
+  local iquest, bufnr, client = driver.attach()
 
   local function status()
     local reply = client:request_sync("workspace/executeCommand", { command = "iquest.status" }, 30000, bufnr)
