@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# Build Neovim 0.12 from source into /opt/nvim-0.12 for tests/editors/test_neovim_inline.py (manual, optional;
-# CI does not run it, the test skips without the binary). Needs root, Debian's source packages and, for the
-# bundled dependencies, their public git repositories already fetched as bare repos under $MIRROR
-# (<owner>+<name>/repo, e.g. with the agents' `fetch github:libuv/libuv`): nothing is downloaded from GitHub.
+# Build Neovim 0.12 from source into /opt/nvim-0.12 for tests/editors/test_neovim.py's 0.12 test (manual,
+# optional: CI does not run it, and the test skips without the binary). Needs root, Debian's source packages
+# and, for the bundled dependencies, their GitHub repositories already on this machine as bare git dirs under
+# $MIRROR (<owner>+<name>/repo, e.g. libuv+libuv/repo): nothing is downloaded from GitHub.
 #   bash scripts/build_nvim_012.sh
 # Neovim's own repository is too large to fetch whole, so its source is Debian's upstream tarball of the
 # release (neovim_0.12.4.orig.tar.xz); so are lpeg, tree-sitter-lua, tree-sitter-markdown (the fetched
 # snapshots predate the tags deps.txt names) and tree-sitter-vim (its snapshot lacks the large parser.c).
 # Everything else is `git archive` of the exact tag or commit in the release's cmake.deps/deps.txt.
-# Two cores: builds with -j2.
+# Two cores: -j2, about 12 minutes.
 set -euo pipefail
 
 NVIM_VERSION=0.12.4
