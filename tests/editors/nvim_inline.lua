@@ -1,7 +1,7 @@
 -- Headless Neovim 0.12+ session for tests/editors/test_neovim.py: editors/nvim's setup() with 0.12's own inline
 -- completion UI. Keys are typed (nvim_input), so it runs with -S: the main loop enters Insert mode and processes
--- them while this script's coroutine waits. It reads the ghost text from 0.12's extmarks, cycles with <M-]>,
--- accepts with <Tab>, then runs :checkhealth iquest; writes JSON.
+-- them while this script's coroutine waits. It reads the ghost text from 0.12's extmarks, takes a word with
+-- <M-Right>, cycles with <M-]>, accepts with <Tab>, then runs :checkhealth iquest; writes JSON.
 local env = vim.env
 vim.opt.runtimepath:prepend(env.IQUEST_NVIM_CONFIG)
 
@@ -96,6 +96,15 @@ session = coroutine.create(function()
     return answers > 0 and shown and shown.text:match("%S") and shown
   end)
   result.cursor = vim.api.nvim_win_get_cursor(0)
+
+  -- <M-Right> (setup's key) takes the suggestion's next word; the rest shows at once (the typing-through cache).
+  local asked = answers
+  vim.api.nvim_input("<M-Right>")
+  result.rest = wait_for("nothing shown after the word", 60000, function()
+    local shown = ghost()
+    return answers > asked and shown and shown.text:match("%S") and shown
+  end)
+  result.afterWord = vim.api.nvim_buf_get_lines(bufnr, last - 1, last, false)[1]
 
   -- <M-]> (setup's key for select) shows the next candidate with its index. The server offers a second one once
   -- it has sampled here while the cursor rested; 0.12 only asks again when the cursor moves, so move it there

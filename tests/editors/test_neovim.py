@@ -43,6 +43,7 @@ def test_neovim_gets_a_suggestion_from_the_server(nvim: str, tmp_path: Path):
         "maxTokens": 24,
         "generationTimeoutMs": 120000,
         "firstLinesMs": 0,
+        "candidates": 1,  # one item each: an alternative sampled between the two requests would vary the count
         "auditLogPath": str(tmp_path / "audit.jsonl"),
     }
     env = {
@@ -351,7 +352,7 @@ def test_neovim_applies_the_next_edit_copilots_request_returns(nvim: str, tmp_pa
 INLINE_SCRIPT = Path(__file__).with_name("nvim_inline.lua")
 
 
-def test_neovim_012_ghost_text_cycles_and_accepts(tmp_path: Path):
+def test_neovim_012_ghost_text_word_cycle_and_accept(tmp_path: Path):
     nvim = tools.nvim_012() or pytest.skip(
         "Neovim >= 0.12 not found: set IQUEST_NVIM_012 or build /opt/nvim-0.12 with scripts/build_nvim_012.sh"
     )
@@ -388,6 +389,13 @@ def test_neovim_012_ghost_text_cycles_and_accepts(tmp_path: Path):
     assert (first["row"], first["col"]) == (SOURCE.count("\n"), len(last_line)), first
     assert result["cursor"] == [SOURCE.count("\n") + 1, len(last_line)]
 
+    # <M-Right> inserted the suggestion's first word; the rest of it showed at once, after the word.
+    word = result["afterWord"].removeprefix(last_line)
+    assert word.strip() and len(word) < len(first["text"]) and first["text"].startswith(word), result
+    rest = result["rest"]
+    assert rest["text"].strip() and first["text"][len(word) :].startswith(rest["text"]), result
+    assert (rest["row"], rest["col"]) == (first["row"], first["col"] + len(word)), rest
+
     # <M-]> (select) shows the answer's second candidate: other text, index 2 of at least 2.
     before, after = result["before"], result["after"]
     assert "hint" not in before and before["text"].strip(), before
@@ -395,14 +403,18 @@ def test_neovim_012_ghost_text_cycles_and_accepts(tmp_path: Path):
     assert hint and int(hint.group(1)) >= 2, after
     assert after["text"].strip() and after["text"] != before["text"], result
 
-    # <Tab> inserted that candidate and the server recorded its acceptance (the alternative's id, its text).
-    assert result["buffer"] == SOURCE + after["text"], result["buffer"]
+    # <Tab> inserted that candidate; the server recorded the word as a partial acceptance and the candidate (the
+    # alternative's id, its text) as a whole one.
+    assert result["buffer"] == SOURCE + word + after["text"], result["buffer"]
     entries = [json.loads(line) for line in audit.read_text().splitlines()]
     shown = {e["id"]: e for e in entries if e["kind"] == "inline_completion"}
+    partial = [e for e in entries if e["kind"] == "inline_partially_accepted"]
+    assert [e["output"] for e in partial] == [word] and partial[0]["id"] in shown, partial
     accepted = [e for e in entries if e["kind"] == "inline_accepted"]
     assert [e["output"] for e in accepted] == [after["text"]], accepted
     assert shown[accepted[0]["id"]].get("candidate") == 1, shown[accepted[0]["id"]]
-    assert result["acceptance"]["accepted"] == 1, result["acceptance"]
+    acceptance = result["acceptance"]
+    assert (acceptance["accepted"], acceptance["partiallyAccepted"]) == (1, 1), acceptance
 
     neovim = _section(result["health"], "Neovim")
     assert re.search(r"OK Neovim 0\.1[2-9]\.\d+", neovim), neovim
