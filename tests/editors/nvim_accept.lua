@@ -39,8 +39,10 @@ local ok, err = pcall(function()
       insert_text = raw.insertText,
       command = raw.command,
       range = {
-        start = { row = range.start.line, col = range.start.character },
-        end_ = { row = range["end"].line, col = range["end"].character },
+        start_row = range.start.line,
+        start_col = range.start.character,
+        end_row = range["end"].line,
+        end_col = range["end"].character,
       },
     }
   end

@@ -5,6 +5,8 @@ local M = {}
 --- client to attach; returns the iquest module, the buffer and the client.
 function M.attach()
   local env = vim.env
+  -- The finisher's os.exit leaves swap files behind; a later run at the same path would stop at the E325 prompt.
+  vim.o.swapfile = false
   local iquest = require("iquest")
   iquest.setup({ cmd = vim.json.decode(env.IQUEST_NVIM_CMD), settings = vim.json.decode(env.IQUEST_NVIM_SETTINGS) })
   vim.cmd("filetype on")

@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+import tools
 from lsp_session import require_model
 
 REPO = Path(__file__).resolve().parents[2]
@@ -41,6 +43,7 @@ def test_neovim_gets_a_suggestion_from_the_server(nvim: str, tmp_path: Path):
         "maxTokens": 24,
         "generationTimeoutMs": 120000,
         "firstLinesMs": 0,
+        "candidates": 1,  # one item each: an alternative sampled between the two requests would vary the count
         "auditLogPath": str(tmp_path / "audit.jsonl"),
     }
     env = {
@@ -83,8 +86,20 @@ COMMANDS_SCRIPT = Path(__file__).with_name("nvim_commands.lua")
 SUBCOMMANDS = ["status", "reload", "toggle", "plan"]
 
 
-def _run_nvim(nvim: str, script: Path, cwd: Path, timeout: float, env: dict[str, str], **variables: str) -> dict:
-    """Run a driver script in headless Neovim (-u NONE) with IQUEST_NVIM_* inputs; return the JSON it wrote."""
+def _run_nvim(
+    nvim: str,
+    script: Path,
+    cwd: Path,
+    timeout: float,
+    env: dict[str, str],
+    *,
+    main_loop: bool = False,
+    **variables: str,
+) -> dict:
+    """Run a driver script in headless Neovim (-u NONE) with IQUEST_NVIM_* inputs; return the JSON it wrote.
+
+    A script that types keys needs ``main_loop`` (sourced with -S, not run with -l, where no key is processed).
+    """
     result_file = cwd.parent / f"{script.stem}.json"
     env = {
         **os.environ,
@@ -94,9 +109,10 @@ def _run_nvim(nvim: str, script: Path, cwd: Path, timeout: float, env: dict[str,
         **{f"IQUEST_NVIM_{name.upper()}": value for name, value in variables.items()},
     }
     run = subprocess.run(
-        [nvim, "--headless", "-u", "NONE", "-l", str(script)],
+        [nvim, "--headless", "-u", "NONE", "-S" if main_loop else "-l", str(script)],
         env=env,
         cwd=cwd,
+        stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -331,3 +347,76 @@ def test_neovim_applies_the_next_edit_copilots_request_returns(nvim: str, tmp_pa
     kinds = [(e["kind"], e["id"]) for e in entries if e["kind"].startswith("next_edit_")]
     ident = edit["iquest"]["id"]
     assert kinds == [("next_edit_predicted", ident), ("next_edit_shown", ident), ("next_edit_accepted", ident)]
+
+
+INLINE_SCRIPT = Path(__file__).with_name("nvim_inline.lua")
+
+
+def test_neovim_012_ghost_text_word_cycle_and_accept(tmp_path: Path):
+    nvim = tools.nvim_012() or pytest.skip(
+        "Neovim >= 0.12 not found: set IQUEST_NVIM_012 or build /opt/nvim-0.12 with scripts/build_nvim_012.sh"
+    )
+    require_model("smollm2-135m")
+    workspace = tmp_path / "project"
+    (workspace / ".git").mkdir(parents=True)
+    source = workspace / "geometry.py"
+    source.write_text(SOURCE)
+    audit = tmp_path / "audit.jsonl"
+    settings = {
+        "model": "smollm2-135m",
+        "maxTokens": 16,
+        "generationTimeoutMs": 120000,
+        "firstLinesMs": 0,
+        "auditLogPath": str(audit),
+    }
+    result = _run_nvim(
+        nvim,
+        INLINE_SCRIPT,
+        workspace,
+        600,
+        {"IQUEST_STATE_DIR": str(tmp_path / "state")},
+        main_loop=True,
+        cmd=json.dumps([sys.executable, "-m", "lsp_server", "serve", "--stdio"]),
+        settings=json.dumps(settings),
+        file=str(source),
+    )
+    assert result["inlineEnabled"] is True  # setup() turned 0.12's inline completion on
+
+    # In Insert mode at the end of the function body, 0.12 asked by itself and shows ghost text at the cursor.
+    last_line = SOURCE.rsplit("\n", 1)[1]
+    first = result["first"]
+    assert first["marks"] == 1 and first["text"].strip(), first
+    assert (first["row"], first["col"]) == (SOURCE.count("\n"), len(last_line)), first
+    assert result["cursor"] == [SOURCE.count("\n") + 1, len(last_line)]
+
+    # <M-Right> inserted the suggestion's first word; the rest of it showed at once, after the word.
+    word = result["afterWord"].removeprefix(last_line)
+    assert word.strip() and len(word) < len(first["text"]) and first["text"].startswith(word), result
+    rest = result["rest"]
+    assert rest["text"].strip() and first["text"][len(word) :].startswith(rest["text"]), result
+    assert (rest["row"], rest["col"]) == (first["row"], first["col"] + len(word)), rest
+
+    # <M-]> (select) shows the answer's second candidate: other text, index 2 of at least 2.
+    before, after = result["before"], result["after"]
+    assert "hint" not in before and before["text"].strip(), before
+    hint = re.fullmatch(r" \(2/(\d+)\)", after["hint"])
+    assert hint and int(hint.group(1)) >= 2, after
+    assert after["text"].strip() and after["text"] != before["text"], result
+
+    # <Tab> inserted that candidate; the server recorded the word as a partial acceptance and the candidate (the
+    # alternative's id, its text) as a whole one.
+    assert result["buffer"] == SOURCE + word + after["text"], result["buffer"]
+    entries = [json.loads(line) for line in audit.read_text().splitlines()]
+    shown = {e["id"]: e for e in entries if e["kind"] == "inline_completion"}
+    partial = [e for e in entries if e["kind"] == "inline_partially_accepted"]
+    assert [e["output"] for e in partial] == [word] and partial[0]["id"] in shown, partial
+    accepted = [e for e in entries if e["kind"] == "inline_accepted"]
+    assert [e["output"] for e in accepted] == [after["text"]], accepted
+    assert shown[accepted[0]["id"]].get("candidate") == 1, shown[accepted[0]["id"]]
+    acceptance = result["acceptance"]
+    assert (acceptance["accepted"], acceptance["partiallyAccepted"]) == (1, 1), acceptance
+
+    neovim = _section(result["health"], "Neovim")
+    assert re.search(r"OK Neovim 0\.1[2-9]\.\d+", neovim), neovim
+    assert "OK native inline ghost text (vim.lsp.inline_completion)" in neovim, neovim
+    assert "ERROR" not in result["health"] and "WARNING" not in result["health"], result["health"]

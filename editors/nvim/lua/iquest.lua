@@ -65,7 +65,8 @@ local function insert(bufnr, item, text)
   local range = item.range
   local row, col, end_row, end_col
   if range then
-    row, col, end_row, end_col = range.start.row, range.start.col, range.end_.row, range.end_.col
+    -- 0.12's vim.Range: 0-based byte positions, end exclusive.
+    row, col, end_row, end_col = range.start_row, range.start_col, range.end_row, range.end_col
   else
     local cursor = vim.api.nvim_win_get_cursor(0)
     row, col = cursor[1] - 1, cursor[2]
