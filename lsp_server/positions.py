@@ -13,6 +13,7 @@ UTF16 = "utf-16"
 UTF32 = "utf-32"
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")  # a line with its break, or the last one without
 
 
 def _units(char: str, encoding: str) -> int:
@@ -32,14 +33,7 @@ def columns(text: str, encoding: str = UTF16) -> int:
 
 def split_lines(text: str) -> list[str]:
     """``text``'s LSP lines, each with its line break; like str.splitlines(keepends=True) but for LSP's breaks only."""
-    lines: list[str] = []
-    start = 0
-    for found in _LINE_BREAK.finditer(text):
-        lines.append(text[start : found.end()])
-        start = found.end()
-    if start < len(text):
-        lines.append(text[start:])
-    return lines
+    return _LINE.findall(text)
 
 
 def line_bounds(text: str, line: int) -> tuple[int, int] | None:
