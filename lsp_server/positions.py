@@ -41,13 +41,19 @@ def line_bounds(text: str, line: int) -> tuple[int, int] | None:
     if line < 0:
         return None
     start = 0
-    breaks = _LINE_BREAK.finditer(text)
-    for _ in range(line):
-        found = next(breaks, None)
-        if found is None:
+    if "\r" not in text:  # the common case, at str.split's speed
+        before = text.split("\n", line)
+        if len(before) <= line:
             return None
-        start = found.end()
-    following = next(breaks, None)
+        start = len(text) - len(before[-1])
+        end = text.find("\n", start)
+        return start, len(text) if end < 0 else end
+    if line > 0:
+        before = _LINE_BREAK.split(text, maxsplit=line)
+        if len(before) <= line:
+            return None
+        start = len(text) - len(before[-1])
+    following = _LINE_BREAK.search(text, start)
     return start, len(text) if following is None else following.start()
 
 
