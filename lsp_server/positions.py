@@ -1,10 +1,19 @@
-"""LSP positions: (line, column) in the agreed position encoding to and from offsets in Python characters."""
+"""LSP positions: (line, column) in the agreed position encoding to and from offsets in Python characters.
+
+Lines are LSP's: they end at "\\n", "\\r\\n" or "\\r" and nowhere else (not at the other breaks str.splitlines knows,
+such as "\\f" or "\\u2028"), and a column counts the units of the line's text without its line break.
+"""
 
 from __future__ import annotations
+
+import re
 
 UTF8 = "utf-8"
 UTF16 = "utf-16"
 UTF32 = "utf-32"
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")  # a line with its break, or the last one without
 
 
 def _units(char: str, encoding: str) -> int:
@@ -17,27 +26,74 @@ def _units(char: str, encoding: str) -> int:
     return 2 if code > 0xFFFF else 1
 
 
+def columns(text: str, encoding: str = UTF16) -> int:
+    """How many columns ``text`` (part of one line) takes in ``encoding``."""
+    return sum(_units(char, encoding) for char in text)
+
+
+def split_lines(text: str) -> list[str]:
+    """``text``'s LSP lines, each with its line break; like str.splitlines(keepends=True) but for LSP's breaks only."""
+    return _LINE.findall(text)
+
+
+def line_bounds(text: str, line: int) -> tuple[int, int] | None:
+    """Offsets of the start of LSP line ``line`` and of its end (before its line break); None past the last line."""
+    if line < 0:
+        return None
+    start = 0
+    if "\r" not in text:  # the common case, at str.split's speed
+        before = text.split("\n", line)
+        if len(before) <= line:
+            return None
+        start = len(text) - len(before[-1])
+        end = text.find("\n", start)
+        return start, len(text) if end < 0 else end
+    if line > 0:
+        before = _LINE_BREAK.split(text, maxsplit=line)
+        if len(before) <= line:
+            return None
+        start = len(text) - len(before[-1])
+    following = _LINE_BREAK.search(text, start)
+    return start, len(text) if following is None else following.start()
+
+
 def position_at(text: str, offset: int, encoding: str = UTF16) -> tuple[int, int]:
-    """(line, column) of a character offset, as LSP counts them in ``encoding``."""
+    """(line, column) of a character offset, as LSP counts them in ``encoding``.
+
+    An offset between the "\\r" and the "\\n" of a line break (which no LSP position denotes) is the end of its line.
+    """
     before = text[:offset]
-    line = before.count("\n")
-    return line, sum(_units(char, encoding) for char in before[before.rfind("\n") + 1 :])
+    if before.endswith("\r") and text.startswith("\n", offset):
+        before = before[:-1]
+    line = before.count("\n") + before.count("\r") - before.count("\r\n")
+    start = max(before.rfind("\n"), before.rfind("\r")) + 1
+    return line, columns(before[start:], encoding)
 
 
 def offset_at(text: str, line: int, character: int, encoding: str = UTF16) -> int:
-    """Character offset of an LSP position; raises ValueError past the last line, clamps the column."""
-    lines = text.split("\n")
-    if line < 0 or character < 0 or line >= len(lines) and not (line == len(lines) and character == 0):
-        raise ValueError(f"position {line}:{character} is outside the document ({len(lines)} lines)")
-    if line == len(lines):
-        return len(text)
-    start = sum(len(part) + 1 for part in lines[:line])
+    """Character offset of an LSP position; raises ValueError past the last line, clamps the column to the line's
+    end (before its line break)."""
+    bounds = line_bounds(text, line) if character >= 0 else None
+    if bounds is None:
+        if line >= 0 and character == 0 and line_bounds(text, line - 1) is not None:
+            return len(text)  # the position just past the last line
+        lines = len(_LINE_BREAK.findall(text)) + 1
+        raise ValueError(f"position {line}:{character} is outside the document ({lines} lines)")
+    start, end = bounds
     units = 0
-    for index, char in enumerate(lines[line]):
+    for index in range(start, end):
         if units >= character:
-            return start + index
-        units += _units(char, encoding)
-    return start + len(lines[line])
+            return index
+        units += _units(text[index], encoding)
+    return end
+
+
+def clamped_offset_at(text: str, line: int, character: int, encoding: str = UTF16) -> int:
+    """offset_at, but a position past the last line is the end of the text (as editors apply an edit there)."""
+    try:
+        return offset_at(text, line, character, encoding)
+    except ValueError:
+        return 0 if line < 0 else len(text)
 
 
 def chars_in_units(text: str, units: int, encoding: str = UTF16) -> int | None:

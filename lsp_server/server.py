@@ -17,7 +17,7 @@ from lsp_server.completion.service import CompletionService
 from lsp_server.features.acceptance import Acceptance
 from lsp_server.features.code_actions import CodeActions
 from lsp_server.features.commands import Commands
-from lsp_server.features.documents import DocumentSync, open_text, position_encoding
+from lsp_server.features.documents import DocumentSync, LspWorkspace, open_text, position_encoding
 from lsp_server.features.feature import Feature
 from lsp_server.features.inline_completion import InlineCompletion
 from lsp_server.features.jsonrpc import StrictLanguageServer
@@ -85,7 +85,8 @@ class AuditFromSettings(AuditLog):
 
 def build_server() -> LanguageServer:
     """Create the language server with every feature registered."""
-    server = StrictLanguageServer("iquest-lsp", __version__)
+    # Documents keep LSP's line model (pygls's own splits lines at \f, \u2028 and other breaks LSP does not know).
+    server = StrictLanguageServer("iquest-lsp", __version__, workspace_class=LspWorkspace)
     settings = SettingsStore()
     runtime = ModelRuntime()
     notifier = Notifier(server)

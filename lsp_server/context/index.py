@@ -14,6 +14,7 @@ from pathlib import Path, PurePosixPath
 from tree_sitter import Tree
 
 from lsp_server.context.files import WorkspaceFiles
+from lsp_server.context.imports import resolve_import
 from lsp_server.context.languages import grammar_version, language_for_path
 from lsp_server.context.summaries import SUMMARIZER_VERSION, FileSummary, Symbol, summarize
 from lsp_server.context.summary_cache import SummaryCache
@@ -240,20 +241,8 @@ class WorkspaceIndex:
         with self._lock:
             key = (from_rel, spec)
             if key not in self._resolved_imports:
-                self._resolved_imports[key] = self._resolve_import(from_rel, spec)
+                self._resolved_imports[key] = resolve_import(from_rel, spec, self._summaries)
             return self._resolved_imports[key]
-
-    def _resolve_import(self, from_rel: str, spec: str) -> str | None:
-        known = self._summaries
-        exact, anywhere = _import_forms(from_rel, spec)
-        for candidate in exact:
-            if candidate in known:
-                return candidate
-        for form in anywhere:
-            matches = sorted(p for p in known if p == form or p.endswith("/" + form))
-            if matches:
-                return matches[0]
-        return None
 
     def close(self) -> None:
         """Close the disk cache."""
@@ -262,78 +251,3 @@ class WorkspaceIndex:
                 self._cache.close()
             except Exception:
                 pass
-
-
-_CODE_SUFFIXES = (
-    ".py",
-    ".pyi",
-    ".ts",
-    ".tsx",
-    ".js",
-    ".jsx",
-    ".mjs",
-    ".go",
-    ".rs",
-    ".java",
-    ".h",
-    ".hpp",
-    ".c",
-    ".cc",
-    ".cpp",
-)
-_MODULE_FILES = (
-    ".py",
-    "/__init__.py",
-    ".pyi",
-    ".rs",
-    "/mod.rs",
-    ".java",
-    ".ts",
-    ".tsx",
-    ".js",
-    "/index.ts",
-    "/index.js",
-)
-
-
-def _import_forms(from_rel: str, spec: str) -> tuple[list[str], list[str]]:
-    """(exact workspace paths, path endings) an import string may refer to; best effort, any language."""
-    here = PurePosixPath(from_rel).parent
-    spec = spec.strip().strip("<>\"'")
-    if spec.startswith("mod "):  # Rust `mod name;`
-        name = spec[4:].strip()
-        return [_normalize(here / f"{name}.rs"), _normalize(here / name / "mod.rs")], []
-    if spec.startswith(("./", "../")):  # JS/TS relative module
-        base = _normalize(here / spec)
-        return [base, *(base + s for s in _CODE_SUFFIXES), *(f"{base}/index{s}" for s in (".ts", ".tsx", ".js"))], []
-    if spec.startswith("."):  # Python relative import
-        dots = len(spec) - len(spec.lstrip("."))
-        package = here
-        for _ in range(dots - 1):
-            package = package.parent
-        rest = spec[dots:].replace(".", "/")
-        base = _normalize(package / rest) if rest else _normalize(package)
-        return [f"{base}.py", f"{base}/__init__.py"], []
-    if spec.endswith(_CODE_SUFFIXES):  # C/C++ include
-        return [_normalize(here / spec)], [spec]
-    separator = "::" if "::" in spec else "/" if "/" in spec else "."
-    parts = [p for p in spec.split(separator) if p and p not in ("crate", "self", "super")]
-    forms = []
-    while parts:  # `from a.b import c` may name module a/b or a/b/c; Java/Rust name items inside modules
-        path = "/".join(parts)
-        forms += [path + suffix for suffix in _MODULE_FILES]
-        if separator == "/":
-            forms.append(path)  # Go package directory
-        parts = parts[:-1]
-    return [], forms
-
-
-def _normalize(path: PurePosixPath) -> str:
-    parts: list[str] = []
-    for part in path.parts:
-        if part == "..":
-            if parts:
-                parts.pop()
-        elif part != ".":
-            parts.append(part)
-    return "/".join(parts)

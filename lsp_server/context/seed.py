@@ -6,13 +6,13 @@ import json
 import os
 import re
 import tomllib
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from lsp_server.context.files import WorkspaceFiles
-from lsp_server.context.languages import LANGUAGE_BY_SUFFIX, language_for_path
+from lsp_server.context.imports import importer_counts
+from lsp_server.context.languages import language_for_path
 from lsp_server.context.secrets import redact
 from lsp_server.context.summaries import FileSummary, render_summary
 from lsp_server.prompting.budget import CountTokens, largest_fitting
@@ -27,8 +27,6 @@ TITLES: Mapping[str, str] = {
 
 _README_SUFFIXES = ("md", "markdown", "rst", "txt", "adoc", "")
 _SKIPPED_README_LINE = re.compile(r"^\s*(?:\[?!\[|<(?!http)|\[[^\]]*\]:\s)")  # badges, HTML, link definitions
-_MODULE_STEMS = frozenset({"__init__", "index", "mod"})  # files that stand for their directory
-_IMPORT_SEPARATORS = re.compile(r"::|[/.\\]")
 # A folder with more files than this shows only its count; tighter budgets list fewer.
 _TREE_FILE_LIMITS = (40, 12, 4, 0)
 _HEADING = re.compile(r"^(#{1,6})(?=\s)")
@@ -303,54 +301,8 @@ def _render_tree(top: _Folder, max_depth: int, file_limit: int) -> str:
 # -- key components -----------------------------------------------------------------------------
 
 
-def _module_key(rel: str) -> tuple[str, ...]:
-    """The name parts a module path answers to: `pkg/mod.py` -> (pkg, mod), `pkg/__init__.py` -> (pkg,)."""
-    path = PurePosixPath(rel)
-    # Split like an import string, so `github.com/x` or `a.test.ts` break into the same parts.
-    parts = tuple(part for part in _IMPORT_SEPARATORS.split(str(path.with_suffix(""))) if part)
-    return parts[:-1] if len(parts) > 1 and parts[-1] in _MODULE_STEMS else parts
-
-
-def _import_parts(spec: str) -> list[str]:
-    spec = spec.strip().strip("<>\"'")
-    if spec.startswith("mod "):
-        spec = spec[4:]
-    suffix = PurePosixPath(spec).suffix
-    if suffix.lower() in LANGUAGE_BY_SUFFIX:
-        spec = spec[: -len(suffix)]
-    return [part for part in _IMPORT_SEPARATORS.split(spec) if part and part not in ("crate", "self", "super", "*")]
-
-
-def _importers(summaries: Mapping[str, FileSummary]) -> dict[str, int]:
-    """For each file, how many other files import it (matched on trailing module-path parts)."""
-    by_suffix: dict[tuple[str, ...], set[str]] = defaultdict(set)
-    for rel, summary in summaries.items():
-        keys = {_module_key(rel)}
-        if summary.language == "go":  # Go imports name the package directory
-            keys.add(_module_key(str(PurePosixPath(rel).parent / "index")))
-        for key in keys:
-            for start in range(len(key)):
-                by_suffix[key[start:]].add(rel)
-    counts: dict[str, int] = defaultdict(int)
-    for rel, summary in summaries.items():
-        targets: set[str] = set()
-        for spec in summary.imports:
-            parts = _import_parts(spec)
-            # `from a.b import c` names module a/b or a/b/c; Java and Rust name items inside modules.
-            for candidate in (parts, parts[:-1]):
-                suffixes = (tuple(candidate[-k:]) for k in range(len(candidate), 0, -1))
-                found = next((by_suffix[key] for key in suffixes if key in by_suffix), None)
-                if found:
-                    targets |= found
-                    break
-        targets.discard(rel)
-        for target in targets:
-            counts[target] += 1
-    return counts
-
-
 def _components(summaries: Mapping[str, FileSummary], skip: set[str], count_tokens: CountTokens, limit: int) -> str:
-    importers = _importers(summaries)
+    importers = importer_counts(summaries)
     ranked = sorted(
         (rel for rel in summaries if rel not in skip and summaries[rel].symbols),
         key=lambda rel: (-importers.get(rel, 0), -len(summaries[rel].symbols), rel),

@@ -1,4 +1,4 @@
-"""Document sync fan-out: pygls keeps the text; listeners hear about opens, edits and closes."""
+"""Document sync: pygls keeps the text (with LSP's line model); listeners hear about opens, edits and closes."""
 
 from __future__ import annotations
 
@@ -6,10 +6,45 @@ from collections.abc import Sequence
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
-from pygls.workspace import TextDocument
+from pygls.workspace import TextDocument, Workspace
 
-from lsp_server.positions import UTF16
+from lsp_server.positions import UTF16, clamped_offset_at, split_lines
 from lsp_server.uris import document_key
+
+
+class LspTextDocument(TextDocument):
+    """pygls's document with LSP's lines: they end at "\n", "\r\n" and "\r" only, and edits land by
+    lsp_server.positions. pygls 2.1 splits with str.splitlines, which also breaks at "\f", "\v", "\x1c"-"\x1e",
+    "\x85", "\u2028" and "\u2029", so a client's positions after one of those pointed elsewhere."""
+
+    @property
+    def lines(self) -> Sequence[str]:
+        """The LSP lines, each with its line break."""
+        return tuple(split_lines(self.source))
+
+    def _apply_incremental_change(self, change: types.TextDocumentContentChangePartial) -> None:
+        """Replace the change's range; a position past the last line is the end of the text."""
+        source = self.source
+        encoding = encoding_name(self.position_codec.encoding)
+        start = clamped_offset_at(source, change.range.start.line, change.range.start.character, encoding)
+        end = clamped_offset_at(source, change.range.end.line, change.range.end.character, encoding)
+        self._source = source[:start] + change.text + source[max(start, end) :]
+
+
+class LspWorkspace(Workspace):
+    """pygls's workspace whose text documents are LspTextDocuments."""
+
+    def _create_text_document(
+        self, doc_uri: str, source: str | None = None, version: int | None = None, language_id: str | None = None
+    ) -> TextDocument:
+        return LspTextDocument(
+            doc_uri,
+            source=source,
+            version=version,
+            language_id=language_id,
+            sync_kind=self._sync_kind,
+            position_codec=self.position_codec,
+        )
 
 
 def open_document(server: LanguageServer, uri: str) -> TextDocument | None:
@@ -23,9 +58,14 @@ def open_text(server: LanguageServer, uri: str) -> tuple[str, int | None] | None
     return None if document is None else (document.source, document.version)
 
 
+def encoding_name(kind: types.PositionEncodingKind | str | None) -> str:
+    """The name lsp_server.positions uses for a position encoding kind (UTF-16 when none was agreed)."""
+    return str(getattr(kind, "value", kind) or UTF16)
+
+
 def position_encoding(server: LanguageServer) -> str:
     """The position encoding agreed at initialize (pygls picks the client's first supported choice)."""
-    return str(getattr(server.workspace.position_encoding, "value", server.workspace.position_encoding) or UTF16)
+    return encoding_name(server.workspace.position_encoding)
 
 
 class DocumentListener:

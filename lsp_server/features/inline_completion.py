@@ -13,8 +13,9 @@ from pygls.workspace import TextDocument
 from lsp_server.completion.layout import DocumentSnapshot
 from lsp_server.completion.service import CompletionService
 from lsp_server.features.acceptance import accepted_command
-from lsp_server.features.documents import DocumentListener, open_document
+from lsp_server.features.documents import DocumentListener, encoding_name, open_document
 from lsp_server.model.runtime import ModelUnavailable
+from lsp_server.positions import columns, offset_at
 
 log = logging.getLogger(__name__)
 
@@ -29,14 +30,14 @@ def _open_document(server: LanguageServer, uri: str) -> TextDocument:
 
 def _offset(document: TextDocument, position: types.Position) -> int:
     """Offset of ``position``; a line past the end is an error, a column past the end clamps (LSP)."""
-    lines = document.lines
-    if position.line > len(lines) or (position.line == len(lines) and position.character > 0):
-        raise JsonRpcInvalidParams(
-            f"position {position.line}:{position.character} is outside {document.uri} ({len(lines)} lines)"
-        )
-    # pygls's conversion, not lsp_server.positions: pygls applied the client's edits with it (its lines end at
-    # str.splitlines breaks such as \f and \u2028 too), so the offset lands where those edits put the text.
-    return document.offset_at_position(position)
+    try:
+        return offset_at(document.source, position.line, position.character, _encoding(document))
+    except ValueError as exc:
+        raise JsonRpcInvalidParams(f"{exc}: {document.uri}") from exc
+
+
+def _encoding(document: TextDocument) -> str:
+    return encoding_name(document.position_codec.encoding)
 
 
 async def _suggest(
@@ -123,13 +124,10 @@ def _completion_item(
     document: TextDocument, position: types.Position, offset: int, text: str, ident: str, rank: int
 ) -> types.CompletionItem:
     """A completion item that replaces the word being typed with word + ``text``, so clients filter it."""
-    line = document.lines[position.line] if position.line < len(document.lines) else ""
-    line_offset = document.offset_at_position(types.Position(line=position.line, character=0))
-    before = line[: offset - line_offset]
+    encoding = _encoding(document)
+    before = document.source[offset_at(document.source, position.line, 0, encoding) : offset]
     word = before[len(before.rstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$")) :]
-    start = types.Position(
-        line=position.line, character=position.character - document.position_codec.client_num_units(word)
-    )
+    start = types.Position(line=position.line, character=position.character - columns(word, encoding))
     first_line = text.split("\n", 1)[0]
     label = (word + first_line).strip() or text.strip().split("\n", 1)[0]
     return types.CompletionItem(

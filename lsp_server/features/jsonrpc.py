@@ -17,6 +17,7 @@ from pygls.exceptions import (
 )
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
+from pygls.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +39,27 @@ def _valid_id(value: Any) -> bool:
 class StrictProtocol(LanguageServerProtocol):
     """pygls drops malformed messages, early requests and late ones without a word; a client then waits forever."""
 
+    # The workspace class the server keeps documents in; pygls builds a plain Workspace at initialize.
+    workspace_class: type[Workspace] = Workspace
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._initialize_seen = False
         self._unanswered: set[Any] = set()  # ids of notification futures pygls would keep
+
+    @property
+    def workspace(self) -> Workspace:
+        """pygls's workspace, rebuilt once as ``workspace_class`` on first use: documents only ever arrive through
+        this property, so none is lost."""
+        workspace = super().workspace
+        if type(workspace) is not self.workspace_class:
+            workspace = self._workspace = self.workspace_class(
+                workspace.root_uri,
+                self._server._text_document_sync_kind,
+                list(workspace.folders.values()),
+                workspace.position_encoding,
+            )
+        return workspace
 
     def structure_message(self, data: dict[str, Any]) -> Any:
         """Like pygls, but a message whose params do not fit becomes a ``_Rejected`` instead of vanishing."""
@@ -121,8 +139,9 @@ def _request_id(message: Any) -> Any:
 class StrictLanguageServer(LanguageServer):
     """A LanguageServer that answers unparseable input with a JSON-RPC parse error instead of a popup."""
 
-    def __init__(self, name: str, version: str) -> None:
+    def __init__(self, name: str, version: str, workspace_class: type[Workspace] = Workspace) -> None:
         super().__init__(name, version, protocol_cls=StrictProtocol)
+        cast(StrictProtocol, self.protocol).workspace_class = workspace_class
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         """Bytes that are not JSON (or not UTF-8) get -32700 with id null; the rest as pygls does."""

@@ -14,13 +14,13 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.workspace import TextDocument
 
 from lsp_server.completion.layout import DocumentSnapshot
 from lsp_server.completion.service import CompletionService
-from lsp_server.features.documents import DocumentListener, open_document
+from lsp_server.features.documents import DocumentListener, encoding_name, open_document
+from lsp_server.positions import line_bounds, offset_at
 
 DID_MOVE_CURSOR = "iquest/didMoveCursor"
 DID_CHANGE_VISIBLE_RANGE = "iquest/didChangeVisibleRange"
@@ -94,24 +94,20 @@ class WarmUp(DocumentListener):
 
 
 def _end_of_line(text: str, line: int) -> int | None:
-    """Offset of the end of ``line`` in ``text``; None past the end."""
-    start = 0
-    for _ in range(line):
-        start = text.find("\n", start) + 1
-        if start == 0:
-            return None
-    end = text.find("\n", start)
-    return len(text) if end < 0 else end
+    """Offset of the end of ``line`` in ``text`` (before its line break); None past the end."""
+    bounds = line_bounds(text, line)
+    return None if bounds is None else bounds[1]
 
 
 def _at_position(line: int, character: int) -> Callable[[TextDocument], int | None]:
     """A locator for an LSP position; None when the line is outside the document."""
 
     def locate(document: TextDocument) -> int | None:
-        if line < 0 or character < 0 or line > len(document.lines):
-            return None
         # The conversion requests use (see inline_completion._offset), so a warm-up and a request agree on a place.
-        return document.offset_at_position(types.Position(line=line, character=character))
+        try:
+            return offset_at(document.source, line, character, encoding_name(document.position_codec.encoding))
+        except ValueError:
+            return None
 
     return locate
 

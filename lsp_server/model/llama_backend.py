@@ -6,12 +6,10 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
-
-import numpy as np
 
 from lsp_server.model.backend import (
     ChatRequest,
@@ -29,6 +27,7 @@ from lsp_server.model.healing import MAX_HEALED_BYTES, TokenHealer
 from lsp_server.model.kv_snapshots import KvSnapshots
 from lsp_server.model.kv_spill import SnapshotSpill, spill_key
 from lsp_server.model.live_kv import SNAPSHOT_MIN_TOKENS, LiveKv
+from lsp_server.model.llama_decode import PROMPT_BATCH, Decoded, LlamaDecoder, stop_at
 from lsp_server.model.llama_loading import (
     chat_formatter,
     check_model_file,
@@ -37,6 +36,7 @@ from lsp_server.model.llama_loading import (
     measure_speed,
     vocab_pieces,
 )
+from lsp_server.model.prompt_lookup import decode_copying
 from lsp_server.model.short_prompt import short_request, short_room
 from lsp_server.model.skeleton import fill_skeleton, slot
 from lsp_server.paths import cache_root
@@ -49,11 +49,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Prompt batches of 128 tokens: a cancel (llama.cpp's abort callback stops the batch in flight)
-# loses at most one batch, and the compute buffer is ~40 MB smaller than with the default 512.
-# Measured here (2 vCPU, 0.5B coder): 64 / 128 / 256 tokens per batch evaluate a prompt at
-# 210 / 219 / 222 tokens/s.
-_BATCH = 128
 # Warm-ups go in smaller batches: a request that stops one (llama.cpp aborts the batch in flight)
 # throws away at most this much of its work, and a user typing every second or so still lets it on.
 _WARM_UP_BATCH = 32
@@ -65,17 +60,6 @@ _RECENT_CONTEXTS = 4
 # seconds for the rest.
 _FULL_PROMPT_SLACK_S = 0.5
 _WARM_TOKENS = 64
-
-
-@dataclass(frozen=True)
-class _Decoded:
-    """What one decode produced."""
-
-    text: str
-    generated: int
-    stop_reason: StopReason
-    prompt_ms: float
-    reused: int = 0
 
 
 class LlamaCppBackend:
@@ -111,8 +95,8 @@ class LlamaCppBackend:
                 n_threads=n_threads,
                 n_threads_batch=n_threads,
                 n_gpu_layers=resolve_gpu_layers(n_gpu_layers, bool(llama_cpp.llama_supports_gpu_offload())),
-                n_batch=_BATCH,
-                n_ubatch=_BATCH,
+                n_batch=PROMPT_BATCH,
+                n_ubatch=PROMPT_BATCH,
                 verbose=False,
             )
         except (ValueError, RuntimeError, OSError) as exc:
@@ -139,21 +123,15 @@ class LlamaCppBackend:
         # The latest short prompt size per request path (None: no context): the stand-in that may still be warm.
         self._short_rooms: dict[str | None, int] = {}
         self._formatter = None
-        self._active_cancel = threading.Event()
-        # llama.cpp polls this between graph nodes, so a cancel also stops a long prompt decode.
-        self._abort_callback = llama_cpp.ggml_abort_callback(lambda _data: self._active_cancel.is_set())
-        llama_cpp.llama_set_abort_callback(self._llm._ctx.ctx, self._abort_callback, None)  # pyright: ignore[reportArgumentType]  # stub says c_void_p; ctypes passes None as NULL
-        self._vocab = self._llm._model.vocab
-        self._is_eog = llama_cpp.llama_vocab_is_eog
-        self._n_vocab = self._llm.n_vocab()
         self._healer = TokenHealer(vocab_pieces(self._llm))
         self.template: FimTemplate = detect_template(self.has_special_token)
-        self._stop_ids = frozenset(
+        stop_ids = frozenset(
             token
             for text in self.template.stop_tokens
             if self.has_special_token(text)
             for token in self._tokenize(text, special=True)
         ) | {self._llm.token_eos()}
+        self._decoder = LlamaDecoder(self._llm, llama_cpp, self.kv, self.speed, self._healer, stop_ids)
         self.info = ModelInfo(
             name=resolved.entry.name if resolved.entry else resolved.path.stem,
             path=str(resolved.path),
@@ -330,103 +308,22 @@ class LlamaCppBackend:
             return text, StopReason.STOP_CHECK if stop else None
 
         if request.max_tokens == 0:  # a warm-up: fill the KV, generate nothing, never count as a generation
-            decoded = self._decode(tokens, cancel, 0, None, step, batch=_WARM_UP_BATCH)
+            decoded = self._decoder.decode(tokens, cancel, 0, None, step, batch=_WARM_UP_BATCH)
             decoded = replace(
                 decoded, stop_reason=StopReason.WARM_UP_CANCELLED if cancel.is_set() else StopReason.WARM_UP
             )
             return self._result(tokens, decoded, started, healed, restored, short)
         if not tokens:  # nothing before the cursor and no BOS: llama.cpp cannot sample from nothing
-            return self._result(tokens, _Decoded("", 0, StopReason.EMPTY_PROMPT, 0.0), started, healed)
-        decoded = self._decode(
+            return self._result(tokens, Decoded("", 0, StopReason.EMPTY_PROMPT, 0.0), started, healed)
+        decoded = self._decoder.decode(
             tokens, cancel, request.max_tokens, request.deadline, step, healed, temperature=request.temperature
         )
         return self._result(tokens, decoded, started, healed, restored, short)
 
-    def _decode(
-        self,
-        tokens: list[int],
-        cancel: threading.Event,
-        max_tokens: int,
-        deadline: float | None,
-        step: Callable[[str], tuple[str, StopReason | None]],
-        healed: bytes = b"",
-        batch: int = _BATCH,
-        temperature: float = 0.0,
-    ) -> _Decoded:
-        """Evaluate ``tokens`` and generate (greedily at temperature 0); ``step`` maps the raw text to what is kept and
-        says when to stop. The prompt goes in small batches: a cancel (llama.cpp's abort callback
-        stops the batch in flight) loses only that batch, and the next call resumes after the rest.
-        The first tokens generated spell ``healed`` again, which the text then leaves out.
-        """
-        started = time.perf_counter()
-        reused = self.kv.common_prefix(tokens)
-        max_tokens = max(0, min(max_tokens, self._llm.n_ctx() - len(tokens)))
-        out: list[int] = []
-        text = ""
-        stop_reason = StopReason.MAX_TOKENS
-        prompt_ms = 0.0
-        self._active_cancel = cancel
-        try:
-            if not cancel.is_set():
-                self._prefill(tokens, reused, cancel, batch)
-                out = self._spell(tokens, healed, cancel) if healed and max_tokens else []
-            if cancel.is_set():
-                stop_reason = StopReason.CANCELLED
-            elif max_tokens == 0:
-                stop_reason = StopReason.NO_ROOM
-            else:
-                spelled, first_at = len(out), time.perf_counter()
-                for token in self._llm.generate(tokens + out, *_sampling(temperature), reset=True):
-                    if len(out) == spelled:
-                        first_at = time.perf_counter()
-                        prompt_ms = (first_at - started) * 1000
-                    if token in self._stop_ids or self._is_eog(self._vocab, token):
-                        stop_reason = StopReason.STOP_TOKEN
-                        break
-                    out.append(token)
-                    raw = b"".join(self._healer.piece(t) for t in out)[len(healed) :]
-                    text, stop = step(raw.decode("utf-8", errors="ignore"))
-                    if stop is not None:
-                        stop_reason = stop
-                        break
-                    if cancel.is_set():
-                        stop_reason = StopReason.CANCELLED
-                        break
-                    if len(out) >= max_tokens:
-                        break
-                    if deadline is not None and time.monotonic() > deadline:
-                        stop_reason = StopReason.DEADLINE
-                        break
-                self.speed.record_generation(len(out) - spelled - 1, time.perf_counter() - first_at)
-        except RuntimeError as exc:
-            if not cancel.is_set():
-                raise
-            log.debug("decode aborted on cancel: %s", exc)
-            stop_reason = StopReason.CANCELLED
-        finally:
-            self._active_cancel = threading.Event()
-        return _Decoded(text, len(out), stop_reason, prompt_ms, reused)
-
-    def _spell(self, tokens: list[int], healed: bytes, cancel: threading.Event) -> list[int]:
-        """Generate tokens that spell ``healed``, each the most likely one that agrees with it.
-
-        The prompt is evaluated but for its last token; so is what this returns but for its last,
-        which leaves ``generate`` one token to evaluate before it samples.
-        """
-        chosen: list[int] = []
-        last = tokens[-1]
-        while healed and not cancel.is_set():
-            self._llm.eval([last])
-            logits = np.ctypeslib.as_array(self._llm._ctx.get_logits(), shape=(self._n_vocab,))
-            last = self._healer.choose(logits, healed)
-            chosen.append(last)
-            healed = self._healer.still_pending(healed, self._healer.piece(last))
-        return chosen
-
     def _result(
         self,
         tokens: list[int],
-        decoded: _Decoded,
+        decoded: Decoded,
         started: float,
         healed: bytes = b"",
         restored: int = 0,
@@ -475,8 +372,8 @@ class LlamaCppBackend:
         tokens = self.encode_chat(request.messages)
         restored = self.kv.swap(tokens)
 
-        decoded = self._decode(
-            tokens, cancel, request.max_tokens, request.deadline, _stop_at(request.stop, request.on_text)
+        decoded = self._decoder.decode(
+            tokens, cancel, request.max_tokens, request.deadline, stop_at(request.stop, request.on_text)
         )
         return self._result(tokens, decoded, started, restored=restored)
 
@@ -487,136 +384,20 @@ class LlamaCppBackend:
         for text, marker in request.parts:
             tokens += self._special_tokens(text) if marker else self._tokens_of(text)
         restored = self.kv.swap(tokens)
-        step = _stop_at(request.stop)
+        step = stop_at(request.stop)
         if request.draft > 0 and tokens:
-            decoded = self._decode_copying(tokens, cancel, request.max_tokens, request.deadline, step, request.draft)
+            decoded = decode_copying(
+                self._decoder, tokens, cancel, request.max_tokens, request.deadline, step, request.draft
+            )
         else:
-            decoded = self._decode(tokens, cancel, request.max_tokens, request.deadline, step)
+            decoded = self._decoder.decode(tokens, cancel, request.max_tokens, request.deadline, step)
         return self._result(tokens, decoded, started, restored=restored)
-
-    def _decode_copying(
-        self,
-        tokens: list[int],
-        cancel: threading.Event,
-        max_tokens: int,
-        deadline: float | None,
-        step: Callable[[str], tuple[str, StopReason | None]],
-        draft_size: int,
-    ) -> _Decoded:
-        """Greedy decoding with prompt lookup: the tokens that followed the output's last ones in the prompt are
-        evaluated in one batch after the next token, and kept as far as they are what greedy decoding would pick."""
-        started = time.perf_counter()
-        reused = self.kv.common_prefix(tokens)
-        max_tokens = max(0, min(max_tokens, self._llm.n_ctx() - len(tokens) - draft_size - 1))
-        out: list[int] = []
-        text, stop_reason, prompt_ms = "", StopReason.MAX_TOKENS, 0.0
-        self._active_cancel = cancel
-        llm = self._llm
-        try:
-            self._prefill(tokens, reused, cancel)
-            pending = tokens[-1]
-            while not cancel.is_set() and len(out) < max_tokens:
-                draft = _lookup(tokens, tokens[-2:] + out if out else tokens[-3:], draft_size)
-                batch = [pending, *draft]
-                n_past = llm.n_tokens
-                llm._ctx.kv_cache_seq_rm(-1, n_past, -1)
-                llm._batch.set_batch(batch=batch, n_past=n_past, logits_all=True)
-                llm._ctx.decode(llm._batch)
-                llm.input_ids[n_past : n_past + len(batch)] = batch
-                logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(len(batch), self._n_vocab))
-                chosen = [int(token) for token in logits.argmax(axis=1)]
-                kept = 0
-                while kept < len(draft) and draft[kept] == chosen[kept]:
-                    kept += 1
-                llm.n_tokens = n_past + 1 + kept
-                if not out:
-                    prompt_ms = (time.perf_counter() - started) * 1000
-                for token in chosen[: kept + 1]:
-                    if token in self._stop_ids or self._is_eog(self._vocab, token):
-                        stop_reason = StopReason.STOP_TOKEN
-                        break
-                    out.append(token)
-                    raw = b"".join(self._healer.piece(t) for t in out)
-                    text, stop = step(raw.decode("utf-8", errors="ignore"))
-                    if stop is not None:
-                        stop_reason = stop
-                        break
-                    if len(out) >= max_tokens:
-                        break
-                else:
-                    pending = chosen[kept]
-                    if deadline is not None and time.monotonic() > deadline:
-                        stop_reason = StopReason.DEADLINE
-                        break
-                    continue
-                break
-            if cancel.is_set():
-                stop_reason = StopReason.CANCELLED
-        except RuntimeError as exc:
-            if not cancel.is_set():
-                raise
-            log.debug("decode aborted on cancel: %s", exc)
-            stop_reason = StopReason.CANCELLED
-        finally:
-            self._active_cancel = threading.Event()
-        return _Decoded(text, len(out), stop_reason, prompt_ms, reused)
-
-    def _prefill(self, tokens: list[int], reused: int, cancel: threading.Event, size: int = _BATCH) -> None:
-        """Evaluate all but the last prompt token into the KV cache, in small batches.
-
-        The last one is left to ``generate``: with the whole prompt marked as evaluated it would
-        sample from the logits of whatever was decoded last.
-        """
-        self._llm.n_tokens = min(reused, max(0, len(tokens) - 1))
-        for start in range(reused, len(tokens) - 1, size):
-            if cancel.is_set():
-                return
-            batch = tokens[start : min(start + size, len(tokens) - 1)]
-            began = time.perf_counter()
-            self._llm.eval(batch)
-            self.speed.record_prompt(len(batch), time.perf_counter() - began)
 
     def close(self) -> None:
         """Keep the KV snapshots on disk (when spilling), then free the model and its context."""
-        self._active_cancel.set()
+        self._decoder.active_cancel.set()
         if self.snapshots is not None:
             if self.snapshots.spill is not None and self._llm.n_tokens >= SNAPSHOT_MIN_TOKENS:
                 self.kv.save_live()
             self.snapshots.close()
         self._llm.close()
-
-
-def _lookup(prompt: list[int], recent: list[int], size: int) -> list[int]:
-    """Up to ``size`` tokens that followed the last occurrence in ``prompt`` of the longest tail (3, 2 or 1 tokens)
-    of ``recent``: the likely continuation of an answer that copies the prompt."""
-    for n in (3, 2, 1):
-        if len(recent) < n:
-            continue
-        tail = recent[-n:]
-        for start in range(len(prompt) - n - 1, -1, -1):
-            if prompt[start : start + n] == tail:
-                return prompt[start + n : start + n + size]
-    return []
-
-
-def _stop_at(
-    stops: tuple[str, ...], on_text: Callable[[str], None] | None = None
-) -> Callable[[str], tuple[str, StopReason | None]]:
-    """A decode step that cuts the text at the first stop string and streams the rest to ``on_text``."""
-
-    def step(text: str) -> tuple[str, StopReason | None]:
-        cut = min((text.find(stop) for stop in stops if stop and stop in text), default=-1)
-        if cut >= 0:
-            return text[:cut], StopReason.STOP_STRING
-        if on_text is not None:
-            on_text(text)
-        return text, None
-
-    return step
-
-
-def _sampling(temperature: float) -> tuple[int, float, float, float, float]:
-    """``generate``'s top_k, top_p, min_p, typical_p and temp: greedy at 0, else sampled (an alternative)."""
-    if temperature <= 0:
-        return 1, 0.95, 0.05, 1.0, 0.0
-    return 40, 1.0, 0.0, 1.0, temperature  # no top-p / min-p cut: a confident model would be greedy again

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from pygls.workspace import Workspace
 
 from lsp_server.features.jsonrpc import StrictLanguageServer
 
@@ -37,8 +38,8 @@ def feed() -> Callable[[StrictLanguageServer, dict], None]:
 def strict_server() -> Callable[..., StrictLanguageServer]:
     """A StrictLanguageServer writing to a Sink; initialized with ``capabilities`` unless None."""
 
-    def make(capabilities: dict | None = None) -> StrictLanguageServer:
-        server = StrictLanguageServer("test", "0")
+    def make(capabilities: dict | None = None, workspace_class: type[Workspace] = Workspace) -> StrictLanguageServer:
+        server = StrictLanguageServer("test", "0", workspace_class=workspace_class)
         server.protocol.set_writer(Sink())
         if capabilities is not None:
             handle(
