@@ -116,8 +116,9 @@ def _middle_of(first: int, last: int) -> Callable[[TextDocument], int | None]:
     """A locator for the end of the middle line of a range in view; None when it is outside the document."""
 
     def locate(document: TextDocument) -> int | None:
-        if first < 0 or last < first or first >= len(document.lines):
+        count = len(document.lines)  # LspTextDocument splits the source on every access
+        if first < 0 or last < first or first >= count:
             return None
-        return _end_of_line(document.source, min((first + last) // 2, len(document.lines) - 1))
+        return _end_of_line(document.source, min((first + last) // 2, count - 1))
 
     return locate

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from lsp_server.context.secrets import redact
@@ -44,15 +44,21 @@ class Edit:
         return "".join(lines)
 
 
-def edit_between(before: str, after: str) -> Edit:
-    """The one block of lines that differs between two texts (common leading and trailing lines left out)."""
-    old, new = before.split("\n"), after.split("\n")
+def common_ends(old: Sequence, new: Sequence) -> tuple[int, int]:
+    """How many leading and (then) trailing items ``old`` and ``new`` share."""
     head = 0
     while head < min(len(old), len(new)) and old[head] == new[head]:
         head += 1
     tail = 0
     while tail < min(len(old), len(new)) - head and old[-1 - tail] == new[-1 - tail]:
         tail += 1
+    return head, tail
+
+
+def edit_between(before: str, after: str) -> Edit:
+    """The one block of lines that differs between two texts (common leading and trailing lines left out)."""
+    old, new = before.split("\n"), after.split("\n")
+    head, tail = common_ends(old, new)
     removed, added = old[head : len(old) - tail], new[head : len(new) - tail]
     return Edit(
         head,

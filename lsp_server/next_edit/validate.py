@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from lsp_server.actions.syntax import error_count
 from lsp_server.actions.textedit import TextChange, line_changes
 from lsp_server.context.tokens import identifiers
-from lsp_server.next_edit.history import Edit
+from lsp_server.next_edit.history import Edit, common_ends
 from lsp_server.next_edit.regions import Region, touched_names
 
 # A prediction changes at most this many lines of the region (old or new); more is a rewrite, not a next edit.
@@ -39,12 +39,7 @@ def region_text(text: str, region: Region) -> str:
 def _narrowed(old: str, change: TextChange) -> TextChange:
     """The change without the characters it leaves as they are at its start and end."""
     removed, added = old[change.start : change.end], change.new_text
-    head = 0
-    while head < min(len(removed), len(added)) and removed[head] == added[head]:
-        head += 1
-    tail = 0
-    while tail < min(len(removed), len(added)) - head and removed[-1 - tail] == added[-1 - tail]:
-        tail += 1
+    head, tail = common_ends(removed, added)
     return TextChange(change.start + head, change.end - tail, added[head : len(added) - tail])
 
 

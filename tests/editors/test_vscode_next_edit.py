@@ -8,19 +8,11 @@ from pathlib import Path
 
 import tools
 from cdp import Chromium
+from test_next_edit import TEXT
 from test_vscode import STATUS_ITEMS, _running_code_server, _until
 
 # The scenario of tests/e2e/test_next_edit.py: `rate` becomes `tax_rate` in the def (line 1), its use is line 3.
-SOURCE = (
-    "def total_price(items, rate):\n"
-    "    subtotal = sum(item.price for item in items)\n"
-    "    tax = subtotal * rate\n"
-    "    return round(subtotal + tax, 2)\n"
-    "\n"
-    "\n"
-    "def main():\n"
-    "    print(total_price([], 0.2))\n"
-)
+SOURCE = TEXT
 USE = "    tax = subtotal * rate\n"
 RENAMED_USE = "    tax = subtotal * tax_rate\n"
 WORKSPACE_SETTINGS = {

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
+from typing import Any
 
 from lsp_server.model.backend import (
     ChatRequest,
@@ -93,16 +95,8 @@ class OpenAICompatibleBackend:
         ) + defuse(window.middle, t)
         # A warm-up (max_tokens 0) asks for one token: enough for a server's prefix cache to keep the prompt.
         body = openai_api.completion_body(self._resolve_model(), prompt, max(1, request.max_tokens), t.stop_tokens)
-        result = generate(
-            self._client,
-            openai_api.api_path(self._client, "completions"),
-            body,
-            openai_api.parse_completion,
-            prompt=prompt,
-            cancel=cancel,
-            deadline=request.deadline,
-            should_stop=request.should_stop,
-            healed=window.healed,
+        result = self._completions(
+            body, prompt, cancel, request.deadline, should_stop=request.should_stop, healed=window.healed
         )
         return as_warm_up(result) if request.max_tokens == 0 else result
 
@@ -114,6 +108,19 @@ class OpenAICompatibleBackend:
         """/v1/completions with the raw prompt; the text parts have their markers broken up."""
         prompt = "".join(text if marker else defuse(text, self.template) for text, marker in request.parts)
         body = openai_api.completion_body(self._resolve_model(), prompt, request.max_tokens, request.stop)
+        return self._completions(body, prompt, cancel, request.deadline)
+
+    def _completions(
+        self,
+        body: dict[str, Any],
+        prompt: str,
+        cancel: threading.Event,
+        deadline: float | None,
+        *,
+        should_stop: Callable[[str], bool] | None = None,
+        healed: str = "",
+    ) -> GenerationResult:
+        """Stream /v1/completions for ``body``."""
         return generate(
             self._client,
             openai_api.api_path(self._client, "completions"),
@@ -121,7 +128,9 @@ class OpenAICompatibleBackend:
             openai_api.parse_completion,
             prompt=prompt,
             cancel=cancel,
-            deadline=request.deadline,
+            deadline=deadline,
+            should_stop=should_stop,
+            healed=healed,
         )
 
     def close(self) -> None:
