@@ -119,6 +119,10 @@ class TextRequest:
     # Prompt lookup: up to this many tokens that followed the latest output's last tokens in the prompt are checked
     # in one batch with the next one (the same greedy text, faster when the answer copies the prompt); 0: off.
     draft: int = 8
+    # A likely answer, checked in one batch after the prompt (with lookup on): the same greedy text, sooner when right.
+    guess: str = ""
+    # Says when the text is the whole answer: generation stops there (StopReason.STOP_CHECK).
+    should_stop: Callable[[str], bool] | None = None
 
     @property
     def prompt(self) -> str:

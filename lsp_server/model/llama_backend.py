@@ -384,10 +384,11 @@ class LlamaCppBackend:
         for text, marker in request.parts:
             tokens += self._special_tokens(text) if marker else self._tokens_of(text)
         restored = self.kv.swap(tokens)
-        step = stop_at(request.stop)
+        step = stop_at(request.stop, should_stop=request.should_stop)
         if request.draft > 0 and tokens:
+            guess = self._tokens_of(request.guess) if request.guess else []
             decoded = decode_copying(
-                self._decoder, tokens, cancel, request.max_tokens, request.deadline, step, request.draft
+                self._decoder, tokens, cancel, request.max_tokens, request.deadline, step, request.draft, guess
             )
         else:
             decoded = self._decoder.decode(tokens, cancel, request.max_tokens, request.deadline, step)

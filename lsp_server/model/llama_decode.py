@@ -184,8 +184,13 @@ class LlamaDecoder:
             self.speed.record_prompt(len(chunk), time.perf_counter() - began)
 
 
-def stop_at(stops: tuple[str, ...], on_text: Callable[[str], None] | None = None) -> Step:
-    """A decode step that cuts the text at the first stop string and streams the rest to ``on_text``."""
+def stop_at(
+    stops: tuple[str, ...],
+    on_text: Callable[[str], None] | None = None,
+    should_stop: Callable[[str], bool] | None = None,
+) -> Step:
+    """A decode step that cuts the text at the first stop string, streams the rest to ``on_text``, and stops where
+    ``should_stop`` says the text is enough."""
 
     def step(text: str) -> tuple[str, StopReason | None]:
         cut = min((text.find(stop) for stop in stops if stop and stop in text), default=-1)
@@ -193,6 +198,8 @@ def stop_at(stops: tuple[str, ...], on_text: Callable[[str], None] | None = None
             return text[:cut], StopReason.STOP_STRING
         if on_text is not None:
             on_text(text)
+        if should_stop is not None and should_stop(text):
+            return text, StopReason.STOP_CHECK
         return text, None
 
     return step

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from lsp_server.actions.textedit import TextChange
 from lsp_server.model.backend import ChatRequest, GenerationResult, StopReason, TextRequest
 from lsp_server.next_edit.history import Edit
-from lsp_server.next_edit.prompts import blocks_prompt, chat_prompt, read_answer
+from lsp_server.next_edit.prompts import Prompt, blocks_prompt, chat_prompt, versions_prompt
 from lsp_server.next_edit.regions import Region, find_regions
 from lsp_server.next_edit.validate import check, region_text
 
@@ -42,6 +42,27 @@ class Attempt:
     answer: str
 
 
+def _prompt(
+    prompt_format: str,
+    path: str,
+    language: str,
+    text: str,
+    edits: list[Edit],
+    region: Region,
+    file_sep: str | None,
+) -> Prompt:
+    """The request for ``region`` in ``prompt_format``: "versions" and "blocks" need the model's ``<|file_sep|>``
+    (else "chat"); "versions" falls back to "blocks" where it cannot say the region."""
+    old = region_text(text, region)
+    if prompt_format in ("versions", "blocks") and file_sep:
+        if prompt_format == "versions":
+            versions = versions_prompt(path, text.split("\n"), edits[-1], region, file_sep)
+            if versions is not None and versions.written + versions.rest == old:
+                return versions
+        return blocks_prompt(path, edits, old, file_sep)
+    return chat_prompt(path, language, edits, old)
+
+
 async def predict(
     ask: Ask,
     *,
@@ -59,15 +80,11 @@ async def predict(
         return None
     last = edits[-1]
     for region in find_regions(text, language, last, len(text.splitlines())):
-        old = region_text(text, region)
-        if prompt_format == "blocks" and file_sep:
-            request: TextRequest | ChatRequest = blocks_prompt(path, edits, old, file_sep)
-        else:
-            request = chat_prompt(path, language, edits, old)
-        result = await ask(request)
+        prompt = _prompt(prompt_format, path, language, text, edits, region, file_sep)
+        result = await ask(prompt.request)
         if result.stop_reason is StopReason.CANCELLED:
             raise Yielded
-        answer = read_answer(result.text, old)
+        answer = prompt.answer(result.text)
         verdict = check(text, region, answer, language, last, before_last)
         log.debug("next edit at lines %d-%d (%s): %s", region.start, region.end, region.reason, verdict.reason)
         if attempts is not None:

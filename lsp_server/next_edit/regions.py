@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
+from lsp_server.actions.syntax import enclosing_definition
 from lsp_server.context.languages import get_parser
 from lsp_server.context.tokens import identifiers
 from lsp_server.next_edit.history import Edit
@@ -28,6 +30,19 @@ def touched_names(edit: Edit) -> tuple[frozenset[str], frozenset[str]]:
     """The names the edit took away and the names it brought in."""
     before, after = set(identifiers("\n".join(edit.before))), set(identifiers("\n".join(edit.after)))
     return frozenset(before - after), frozenset(after - before)
+
+
+def renamed(region: str, edit: Edit) -> str:
+    """``region`` with the edit's rename carried on (one name taken away, one brought in), else as it is: the
+    likely answer when the next edit repeats the last. An attribute renamed (``.name``) is renamed where it is
+    an attribute; a plain name where it is not."""
+    removed, added = touched_names(edit)
+    if len(removed) != 1 or len(added) != 1:
+        return region
+    (old,), (new,) = removed, added
+    attribute = re.search(rf"\.\s*{re.escape(old)}(?![\w$])", "\n".join(edit.before)) is not None
+    before = r"(?<=\.)" if attribute else r"(?<![\w$.])"
+    return re.sub(rf"{before}{re.escape(old)}(?![\w$])", lambda _: new, region)
 
 
 def name_lines(text: str, language: str, names: frozenset[str]) -> list[int]:
@@ -75,15 +90,48 @@ def _with_context(span: tuple[int, int], edited: range, line_count: int) -> tupl
     return start, min(line_count, end + 1, start + MAX_REGION_LINES)
 
 
+def _function_lines(text: str, language: str, edit: Edit, added: frozenset[str]) -> tuple[range, bool] | None:
+    """The lines of the function the edit is in, and whether the edit is in its header (a parameter renamed);
+    None outside a function or when the edit renamed the function itself (its uses are anywhere)."""
+    lines = text.split("\n")
+    if edit.line >= len(lines):
+        return None
+    line_start = sum(len(line) + 1 for line in lines[: edit.line])
+    indent = len(lines[edit.line]) - len(lines[edit.line].lstrip())
+    function = enclosing_definition(text, language, line_start + indent, functions_only=True)
+    if function is None or function.name in added:
+        return None
+    first, last = text.count("\n", 0, function.start), text.count("\n", 0, function.end)
+    body = text.count("\n", 0, function.body_start) if function.body_start is not None else last
+    return range(first, last + 1), edit.line < body or (edit.line == body == first)
+
+
+def _trimmed(text_lines: list[str], start: int, end: int) -> tuple[int, int]:
+    """The span without blank lines at its ends (a model drops them, which is no edit)."""
+    while end > start + 1 and not text_lines[end - 1].strip():
+        end -= 1
+    while start < end - 1 and not text_lines[start].strip():
+        start += 1
+    return start, end
+
+
 def find_regions(text: str, language: str, edit: Edit, line_count: int) -> list[Region]:
-    """Up to MAX_REGIONS regions: uses of the names the edit removed (nearest after it first), else the lines after."""
+    """Up to MAX_REGIONS regions: uses of the names the edit removed (nearest after it first), else the lines after.
+
+    In a function, its own uses come first; a renamed parameter is looked for only in its function (the same
+    name elsewhere is another variable)."""
     removed, added = touched_names(edit)
     edited = range(edit.line, edit.line + max(1, len(edit.after)))
     uses = [line for line in name_lines(text, language, removed) if line not in edited]
+    scope = _function_lines(text, language, edit, added) if uses else None
+    if scope is not None and scope[1]:
+        uses = [line for line in uses if line in scope[0]]
+    inside = scope[0] if scope is not None else range(0)
     spans = _clusters(uses)
-    spans.sort(key=lambda span: (span[0] < edit.line, abs(span[0] - edit.line)))
+    spans.sort(key=lambda span: (span[0] not in inside, span[0] < edit.line, abs(span[0] - edit.line)))
+    text_lines = text.split("\n")
     regions = [
-        Region(*_with_context(span, edited, line_count), f"uses of {', '.join(sorted(removed))}")
+        Region(*_trimmed(text_lines, *_with_context(span, edited, line_count)), f"uses of {', '.join(sorted(removed))}")
         for span in spans[:MAX_REGIONS]
     ]
     if regions:

@@ -74,6 +74,8 @@ def check(text: str, region: Region, answer: str, language: str | None, last: Ed
     changes = line_changes(old, answer)
     if not changes:
         return Verdict(None, "unchanged")
+    if all(not old[c.start : c.end].strip() and not c.new_text.strip() for c in changes):
+        return Verdict(None, "blank lines")  # a model that drops or adds blank lines has not made an edit
     removed_lines = sum(old[c.start : c.end].count("\n") for c in changes)
     added_lines = sum(c.new_text.count("\n") for c in changes)
     if max(removed_lines, added_lines) > MAX_CHANGED_LINES:

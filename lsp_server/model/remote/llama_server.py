@@ -190,6 +190,7 @@ class LlamaServerBackend:
             prompt=request.prompt,
             cancel=cancel,
             deadline=request.deadline,
+            should_stop=request.should_stop,
         )
 
     def close(self) -> None:

@@ -108,7 +108,7 @@ class OpenAICompatibleBackend:
         """/v1/completions with the raw prompt; the text parts have their markers broken up."""
         prompt = "".join(text if marker else defuse(text, self.template) for text, marker in request.parts)
         body = openai_api.completion_body(self._resolve_model(), prompt, request.max_tokens, request.stop)
-        return self._completions(body, prompt, cancel, request.deadline)
+        return self._completions(body, prompt, cancel, request.deadline, should_stop=request.should_stop)
 
     def _completions(
         self,

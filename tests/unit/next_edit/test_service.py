@@ -48,7 +48,8 @@ class ScriptedModel:
 
 @pytest.fixture
 async def setup(tmp_path: Path):
-    model = ScriptedModel(lambda request: "def total(items, tax_rate):\n    return sum(items) * tax_rate\n")
+    # The "versions" prompt already holds the edited line: the model writes the line after it.
+    model = ScriptedModel(lambda request: "    return sum(items) * tax_rate\n")
     runtime = ModelRuntime()
     await runtime.load(lambda progress: model, lambda message, percent: None)  # pyright: ignore[reportArgumentType]
     settings = replace(Settings(), next_edit_enabled=True, next_edit_idle_ms=50)
@@ -74,7 +75,9 @@ async def test_a_prediction_is_ready_after_the_edit_settles_and_is_audited(setup
             break
     prediction = service.ready(URI, 2)
     assert prediction is not None and prediction.change.new_text == "tax_" and prediction.lines == (1, 1)
-    assert "current/shop.py\n" in model.requests[0].prompt
+    assert model.requests[0].prompt.endswith(
+        "shop.py\ndef total(items, rate):\n    return sum(items) * rate\n<|file_sep|>shop.py\ndef total(items, tax_rate):\n"
+    )
     (entry,) = _entries(audit)
     assert entry["kind"] == "next_edit_predicted" and entry["id"] == prediction.id and entry["output"] == "tax_"
     assert service.ready(URI, 1) is None and await service.request(URI, 1) is None  # stale version

@@ -26,6 +26,7 @@ def test_the_matching_rename_is_one_narrow_change():
 def test_empty_unchanged_undo_too_big_and_broken_answers_are_rejected():
     assert _check("").reason == "empty"
     assert _check(TEXT).reason == "unchanged"
+    assert _check(TEXT.replace("\n", "\n\n", 1)).reason == "blank lines"
     assert _check(BEFORE).reason == "undo"
     assert _check("def f(items, rate):\n    return items * rate * 2\n").reason == "undo"
     assert _check(TEXT + "".join(f"x{i} = {i}\n" for i in range(8))).reason == "too big"
