@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from lsp_server.model.backend import GenerationRequest, TextRequest
+from lsp_server.model.backend import GenerationRequest, StopReason, TextRequest
 from lsp_server.model.kv_snapshots import KvSnapshots
 
 pytestmark = pytest.mark.slow
@@ -299,3 +299,34 @@ def test_prompt_lookup_gives_the_greedy_text_in_fewer_steps_and_markers_stay_spe
     assert copied.text == plain.text and copied.generated_tokens == plain.generated_tokens > 10, (plain, copied)
     assert len(steps) < copied.generated_tokens / 2, (len(steps), copied.generated_tokens)  # drafts were kept
     assert plain.prompt.count("<|file_sep|>") == 3 and plain.prompt_tokens < len(plain.prompt) // 2
+
+
+def test_a_right_guess_is_checked_in_one_batch_and_a_wrong_one_changes_nothing(backend):
+    then = "def total(items, rate):\n    subtotal = sum(items)\n    return subtotal * rate\n"
+    now = "def total(items, tax_rate):\n"
+    parts = (("<|file_sep|>", True), (f"shop.py\n{then}", False), ("<|file_sep|>", True), (f"shop.py\n{now}", False))
+    plain = backend.generate(TextRequest(parts, max_tokens=40, draft=0), threading.Event())
+    assert plain.text.startswith("    subtotal = sum(items)\n    return"), plain.text
+    right = plain.text[: plain.text.index("\n", plain.text.index("return")) + 1]
+
+    def stops_at_return(text: str) -> bool:
+        return "return" in text and text.endswith("\n")
+
+    steps: list[int] = []
+    decode = backend._llm._ctx.decode
+    backend._llm._ctx.decode = lambda batch: (steps.append(batch.n_tokens()), decode(batch))[1]
+    try:
+        guessed = backend.generate(
+            TextRequest(parts, max_tokens=40, guess=right, should_stop=stops_at_return), threading.Event()
+        )
+        decodes = len(steps)
+        wrong = backend.generate(
+            TextRequest(parts, max_tokens=40, guess=right.replace("subtotal", "total"), should_stop=stops_at_return),
+            threading.Event(),
+        )
+    finally:
+        backend._llm._ctx.decode = decode
+    assert guessed.text == wrong.text == right, (guessed.text, wrong.text, right)
+    assert guessed.stop_reason is wrong.stop_reason is StopReason.STOP_CHECK
+    # The prompt in its batches, then one batch holding the whole guess: every token kept.
+    assert decodes <= 3 and guessed.generated_tokens > 10, (steps, guessed.generated_tokens)

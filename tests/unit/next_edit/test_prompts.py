@@ -57,7 +57,9 @@ def test_versions_show_the_lines_before_the_edit_then_after_it_up_to_the_region_
     lines = ["def f(tax_rate, items):", *LINES[1:]]
     prompt = versions_prompt("m.py", lines, PARAM, Region(5, 7, "uses of rate"), "<|file_sep|>")
     assert prompt is not None and isinstance(prompt.request, TextRequest)
-    then = "def f(rate, items):\n    for item in items:\n        if item:\n            total += item * rate\n    return total\n"
+    then = "def f(rate, items):\n    for item in items:\n        if item:\n" + "".join(
+        f"{line}\n" for line in LINES[5:]
+    )
     now = "def f(tax_rate, items):\n    for item in items:\n        if item:\n"
     assert prompt.request.prompt == f"<|file_sep|>m.py\n{then}<|file_sep|>m.py\n{now}"
     assert [text for text, marker in prompt.request.parts if marker] == ["<|file_sep|>"] * 2

@@ -75,9 +75,8 @@ async def test_a_prediction_is_ready_after_the_edit_settles_and_is_audited(setup
             break
     prediction = service.ready(URI, 2)
     assert prediction is not None and prediction.change.new_text == "tax_" and prediction.lines == (1, 1)
-    assert model.requests[0].prompt.endswith(
-        "shop.py\ndef total(items, rate):\n    return sum(items) * rate\n<|file_sep|>shop.py\ndef total(items, tax_rate):\n"
-    )
+    then, now = "def total(items, rate):\n    return sum(items) * rate\n", "def total(items, tax_rate):\n"
+    assert model.requests[0].prompt.endswith(f"shop.py\n{then}<|file_sep|>shop.py\n{now}")
     (entry,) = _entries(audit)
     assert entry["kind"] == "next_edit_predicted" and entry["id"] == prediction.id and entry["output"] == "tax_"
     assert service.ready(URI, 1) is None and await service.request(URI, 1) is None  # stale version
