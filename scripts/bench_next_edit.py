@@ -9,13 +9,16 @@ client does what the VS Code extension does: it waits iquest.nextEdit.idleMs aft
 ``textDocument/copilotInlineEdit`` (the server started its prediction at the same moment and the request
 joins it). The latency is from the last key to the answer, so it holds the idle wait.
 
+With --with-completions every key also asks for an inline completion as VS Code does (the pending one
+cancelled), so the prediction waits for the model worker as it would in the editor.
+
     hit    the predicted edit renames uses of the old name to the new one and changes nothing else
     empty  no edit came back
 
 The first rename is a warm-up and not counted (the model is loaded, the first prompt is evaluated cold).
 
     .venv/bin/python scripts/bench_next_edit.py [--model qwen2.5-coder-0.5b] [--renames 12] [--seed 18]
-        [--cps 8] [--json PATH] [--server-option NAME=JSON]
+        [--cps 8] [--with-completions] [--json PATH] [--server-option NAME=JSON]
 """
 
 from __future__ import annotations
@@ -88,7 +91,7 @@ def renames_in(path: str, source: str) -> list[tuple[str, int, str, int]]:
         for arg in node.args.args:
             if arg.arg in ("self", "cls") or len(arg.arg) < 2:
                 continue
-            uses = len(re.findall(rf"\b{re.escape(arg.arg)}\b", body))
+            uses = len(re.findall(rf"(?<![\w.]){re.escape(arg.arg)}\b", body))  # not as an attribute
             if uses:
                 found.append((node.name, offsets[arg.lineno - 1] + arg.col_offset, arg.arg, uses))
     return found
@@ -183,6 +186,24 @@ def offset_of(text: str, line: int, character: int) -> int:
     return start + len(row)
 
 
+def ask_inline(session: Session, uri: str, text: str, cursor: int, pending: str | None, msg_id: str) -> str:
+    """An Automatic inlineCompletion at ``cursor``, the pending one cancelled first, as VS Code's LSP client does."""
+    if pending is not None:
+        session.client.protocol.notify("$/cancelRequest", types.CancelParams(id=pending))
+    line, character = utf16_position(text, cursor)
+    future = session.client.protocol.send_request(
+        types.TEXT_DOCUMENT_INLINE_COMPLETION,
+        types.InlineCompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=types.Position(line=line, character=character),
+            context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Automatic),
+        ),
+        msg_id=msg_id,
+    )
+    future.add_done_callback(lambda done: done.exception())  # a cancelled request's error is expected
+    return msg_id
+
+
 def as_json(value: Any) -> Any:
     """pygls's answer objects (named tuples) as plain dicts and lists."""
     as_dict = getattr(value, "_asdict", None)
@@ -199,6 +220,7 @@ async def run_rename(session: Session, root: Path, rename: Rename, source: str, 
     uri = session.open(path, source, "python")
     await asyncio.sleep(0.3)
     text, version = source, 1
+    pending: str | None = None
     for start, end, typed in keystrokes(rename):
         version += 1
         (sl, sc), (el, ec) = utf16_position(text, start), utf16_position(text, end)
@@ -211,6 +233,8 @@ async def run_rename(session: Session, root: Path, rename: Rename, source: str, 
         )
         text = apply_change(text, start, end, typed)
         last_key = time.perf_counter()
+        if args.with_completions:
+            pending = ask_inline(session, uri, text, start + len(typed), pending, f"n{number}-{version}")
         await asyncio.sleep(1 / args.cps)
     await asyncio.sleep(max(0.0, args.idle_ms / 1000 - (time.perf_counter() - last_key)))
     params = {"textDocument": {"uri": uri, "version": version}, "position": {"line": 0, "character": 0}}
@@ -287,7 +311,8 @@ async def main(args: argparse.Namespace) -> None:
             await session.close()
     figures = summary(outcomes)
     flag = "" if load is None or load <= 0.10 else f"  (other processes took {load:.0%} of the CPU: not comparable)"
-    print(f"\nmodel {args.model}, idleMs {args.idle_ms}, {figures['renames']} renames{flag}")
+    typing = "with an inline completion a key" if args.with_completions else "no inline completions"
+    print(f"\nmodel {args.model}, idleMs {args.idle_ms}, {figures['renames']} renames, {typing}{flag}")
     for label in ("shown", "all"):
         row = figures[label]
         print(f"end of edit -> answer ({label}): p50 {row['p50_ms']} ms, p95 {row['p95_ms']} ms (target p50 <= 1.5 s)")
@@ -305,6 +330,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=18)
     parser.add_argument("--cps", type=float, default=8.0)
     parser.add_argument("--idle-ms", type=int, default=400, help="iquest.nextEdit.idleMs (the server's default)")
+    parser.add_argument(
+        "--with-completions",
+        action="store_true",
+        help="each key also asks for an inline completion (Automatic, the pending one cancelled), as VS Code does",
+    )
     parser.add_argument("--json")
     parser.add_argument("--server-option", action="append", default=[], metavar="NAME=JSON")
     args = parser.parse_args(argv)

@@ -24,6 +24,7 @@ class Region:
     start: int
     end: int
     reason: str
+    uses: bool = False  # the lines use a name the edit took away (else: the lines after the edit)
 
 
 def touched_names(edit: Edit) -> tuple[frozenset[str], frozenset[str]]:
@@ -131,7 +132,11 @@ def find_regions(text: str, language: str, edit: Edit, line_count: int) -> list[
     spans.sort(key=lambda span: (span[0] not in inside, span[0] < edit.line, abs(span[0] - edit.line)))
     text_lines = text.split("\n")
     regions = [
-        Region(*_trimmed(text_lines, *_with_context(span, edited, line_count)), f"uses of {', '.join(sorted(removed))}")
+        Region(
+            *_trimmed(text_lines, *_with_context(span, edited, line_count)),
+            f"uses of {', '.join(sorted(removed))}",
+            True,
+        )
         for span in spans[:MAX_REGIONS]
     ]
     if regions:

@@ -29,7 +29,7 @@ def test_name_lines_come_from_the_syntax_tree_not_strings_or_comments():
 def test_a_renamed_parameter_is_looked_for_in_its_function_only_without_blank_lines_at_the_ends():
     regions = find_regions(RENAMED, "python", RENAME, RENAMED.count("\n"))
     assert [(r.start, r.end) for r in regions] == [(0, 3)]  # not other()'s own rate, nor the blank line
-    assert regions[0].reason == "uses of rate"
+    assert regions[0].reason == "uses of rate" and regions[0].uses
 
 
 def test_the_nearest_uses_after_the_edit_come_first_and_a_local_renamed_in_a_body_prefers_its_function():
@@ -60,6 +60,7 @@ def test_without_uses_the_lines_after_the_edit():
     edit = Edit(0, ("def total(items):",), ("def total(items, fee):",))
     (region,) = find_regions(RENAMED, "python", edit, RENAMED.count("\n"))
     assert (region.start, region.end) == (1, 1 + MAX_REGION_LINES // 2) and "fee" in region.reason
+    assert not region.uses
 
 
 def test_the_guess_carries_a_plain_rename_to_plain_names_and_an_attribute_rename_to_attributes():
