@@ -10,7 +10,7 @@ from lsp_server.actions.textedit import TextChange
 from lsp_server.model.backend import ChatRequest, GenerationResult, StopReason, TextRequest
 from lsp_server.next_edit.history import Edit
 from lsp_server.next_edit.prompts import Prompt, blocks_prompt, chat_prompt, versions_prompt
-from lsp_server.next_edit.regions import Region, find_regions
+from lsp_server.next_edit.regions import Region, find_regions, rename_of
 from lsp_server.next_edit.validate import check, region_text
 
 log = logging.getLogger(__name__)
@@ -53,10 +53,11 @@ def _prompt(
 ) -> Prompt:
     """The request for ``region`` in ``prompt_format``: "versions" and "blocks" need the model's ``<|file_sep|>``
     (else "chat"); "versions" is for the uses of a renamed name, and falls back to "blocks" elsewhere (it writes on
-    freely after an edit: scripts/eval_next_edit.py measured 31% of its predictions in the wrong place there)."""
+    freely after an edit or where a name was only taken away: scripts/eval_next_edit.py measured 31% of its
+    predictions in the wrong place there)."""
     old = region_text(text, region)
     if prompt_format in ("versions", "blocks") and file_sep:
-        if prompt_format == "versions" and region.uses:
+        if prompt_format == "versions" and region.uses and rename_of(edits[-1]) is not None:
             versions = versions_prompt(path, text.split("\n"), edits[-1], region, file_sep)
             if versions is not None and versions.written + versions.rest == old:
                 return versions

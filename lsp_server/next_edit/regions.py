@@ -33,14 +33,23 @@ def touched_names(edit: Edit) -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(before - after), frozenset(after - before)
 
 
+def rename_of(edit: Edit) -> tuple[str, str] | None:
+    """The old and new name when the edit is a rename (one name taken away, one brought in)."""
+    removed, added = touched_names(edit)
+    if len(removed) != 1 or len(added) != 1:
+        return None
+    (old,), (new,) = removed, added
+    return old, new
+
+
 def renamed(region: str, edit: Edit) -> str:
     """``region`` with the edit's rename carried on (one name taken away, one brought in), else as it is: the
     likely answer when the next edit repeats the last. An attribute renamed (``.name``) is renamed where it is
     an attribute; a plain name where it is not."""
-    removed, added = touched_names(edit)
-    if len(removed) != 1 or len(added) != 1:
+    names = rename_of(edit)
+    if names is None:
         return region
-    (old,), (new,) = removed, added
+    old, new = names
     attribute = re.search(rf"\.\s*{re.escape(old)}(?![\w$])", "\n".join(edit.before)) is not None
     before = r"(?<=\.)" if attribute else r"(?<![\w$.])"
     return re.sub(rf"{before}{re.escape(old)}(?![\w$])", lambda _: new, region)

@@ -47,3 +47,11 @@ async def test_the_lines_after_an_edit_without_uses_get_sweeps_blocks():
     predicted = await _predict(added, edit, added.replace(", fee", ""), answer, prompts)
     assert len(prompts) == 1 and "current/shop.py\n    subtotal = sum(items)\n" in prompts[0]
     assert predicted is not None and predicted.change.new_text == " + fee"
+
+
+async def test_the_uses_of_a_name_taken_away_without_a_new_one_get_sweeps_blocks():
+    text = "import sys\n\nWINDOWS = platform.system() == 'Windows'\n"
+    removal = Edit(0, ("import platform", "import sys"), ("import sys",))
+    prompts: list[str] = []
+    await _predict(text, removal, "import platform\n" + text, "WINDOWS = sys.platform == 'win32'\n", prompts)
+    assert prompts and all("current/shop.py\n" in prompt for prompt in prompts)
