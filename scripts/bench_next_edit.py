@@ -4,8 +4,9 @@ Real code, not ours: --renames functions of the requests 2.32.3 sdist from PyPI 
 ~/.cache/iquest-lsp/bench, as scripts/bench_latency.py does) whose parameter is used in the body. For each,
 the module is opened as it is, and the parameter in the ``def`` line is renamed by typing at --cps
 characters per second, one incremental didChange a key: a prefix typed before the name, a suffix after
-it, or the name selected and a new one typed over it (the kind and the new name from --seed). Then the
-client does what the VS Code extension does: it waits iquest.nextEdit.idleMs after the last key and asks
+it, or the name selected and a new one typed over it (the kind and the new name from --seed). Before the
+first key, one inline completion at the parameter is answered (the cursor came there) and a second passes.
+Then the client does what the VS Code extension does: it waits iquest.nextEdit.idleMs after the last key and asks
 ``textDocument/copilotInlineEdit`` (the server started its prediction at the same moment and the request
 joins it). The latency is from the last key to the answer, so it holds the idle wait.
 
@@ -218,7 +219,10 @@ async def run_rename(session: Session, root: Path, rename: Rename, source: str, 
     """Open the module, type the rename, wait idleMs like the VS Code extension, ask for the next edit."""
     path = root / f"{number:02d}_{Path(rename.path).name}"
     uri = session.open(path, source, "python")
-    await asyncio.sleep(0.3)
+    # The user has the module open and the cursor at the parameter: one answered completion there first.
+    line, character = utf16_position(source, rename.offset)
+    await asyncio.wait_for(session.inline(uri, line, character), 300)
+    await asyncio.sleep(1.0)
     text, version = source, 1
     pending: str | None = None
     for start, end, typed in keystrokes(rename):
@@ -285,7 +289,6 @@ async def main(args: argparse.Namespace) -> None:
     options = {
         "model": args.model,
         "auditLog": False,
-        "warmUp": False,
         "nextEdit": {"enabled": True, "idleMs": args.idle_ms},
         **dict(args.server_option),
     }

@@ -132,8 +132,13 @@ class ModelRuntime:
         return await self._run(backend.chat, request, background)
 
     async def generate(self, request: TextRequest) -> GenerationResult:
-        """Continue a raw prompt in the background: any other call stops it (a prediction yields to typing)."""
+        """Continue a raw prompt in the background: any other call stops it (a prediction yields to typing), and it
+        stops the background work before it (a warm-up or speculation for the ghost text: the user has rested after
+        an edit and waits for the next one; that work's prompt, kept in a KV snapshot, resumes at the next request).
+        """
         backend = await self.wait_ready()
+        for flag in list(self._background):
+            flag.set()
         return await self._run(backend.generate, request, True)
 
     async def _run(self, call: Callable[..., GenerationResult], request: object, background: bool) -> GenerationResult:

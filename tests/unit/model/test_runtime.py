@@ -139,6 +139,22 @@ async def test_generations_never_run_concurrently():
     runtime.shutdown()
 
 
+async def test_a_raw_prompt_stops_the_background_work_before_it_and_typing_stops_the_raw_prompt():
+    runtime = ModelRuntime()
+    backend = SlowBackend()
+    backend.generate = backend.complete  # pyright: ignore[reportAttributeAccessIssue]
+    await runtime.load(lambda progress: backend, lambda m, p: None)  # pyright: ignore[reportArgumentType]
+    warm_up = asyncio.create_task(runtime.complete(_request(), background=True))
+    await asyncio.sleep(0.1)
+    prediction = asyncio.create_task(runtime.generate(_request()))  # pyright: ignore[reportArgumentType]
+    assert (await asyncio.wait_for(warm_up, 1)).stop_reason == "cancelled"
+    await asyncio.sleep(0.1)
+    typed = asyncio.create_task(runtime.complete(_request()))
+    assert (await asyncio.wait_for(prediction, 1)).stop_reason == "cancelled"
+    assert (await asyncio.wait_for(typed, 5)).text == "done"
+    runtime.shutdown()
+
+
 class FlakyBackend(SlowBackend):
     """Fails its calls with a ModelError while ``down`` (a remote server that went away)."""
 
