@@ -12,7 +12,8 @@ from lsp_server.next_edit.regions import Region, renamed
 # "versions": the file's lines as they were before the last edit, then as they are, up to the region, which the
 # model writes on (a code model carries a renamed name on by itself); "blocks": Sweep's repo-level layout (the
 # edits as original/updated blocks, the current region, then the model writes the updated region); "chat": the
-# instruct model is asked to rewrite the region. "versions" falls back to "blocks" for a region above the edit.
+# instruct model is asked to rewrite the region. "versions" is for the uses of a renamed name below the edit;
+# other regions get "blocks" (predict._prompt).
 FORMATS = ("versions", "blocks", "chat")
 DEFAULT_FORMAT = "versions"
 RECENT_EDITS = 3
