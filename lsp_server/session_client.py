@@ -63,6 +63,16 @@ class Session:
             self.drain.cancel()
 
 
+def as_json(value: Any) -> Any:
+    """pygls's answer objects for requests it has no type for (named tuples) as plain dicts and lists."""
+    as_dict = getattr(value, "_asdict", None)
+    if callable(as_dict):
+        return {key: as_json(item) for key, item in cast(dict[str, Any], as_dict()).items()}
+    if isinstance(value, list | tuple):
+        return [as_json(item) for item in value]
+    return value
+
+
 async def _drain(stream: asyncio.StreamReader | None, sink: TextIO | None) -> None:
     """Keep reading the server's stderr so its log can never fill the pipe and block it."""
     if stream is None:

@@ -43,7 +43,7 @@ from bench_latency import cpu_sample, fetch_project, other_load, utf16_position 
 from bench_stats import percentile, server_option  # noqa: E402
 from lsprotocol import types  # noqa: E402
 
-from lsp_server.session_client import Session, start_session  # noqa: E402
+from lsp_server.session_client import Session, as_json, start_session  # noqa: E402
 
 PACKAGE_DIR = "src/requests"
 KINDS = ("prefix", "suffix", "replace")
@@ -203,16 +203,6 @@ def ask_inline(session: Session, uri: str, text: str, cursor: int, pending: str 
     )
     future.add_done_callback(lambda done: done.exception())  # a cancelled request's error is expected
     return msg_id
-
-
-def as_json(value: Any) -> Any:
-    """pygls's answer objects (named tuples) as plain dicts and lists."""
-    as_dict = getattr(value, "_asdict", None)
-    if callable(as_dict):
-        return {key: as_json(item) for key, item in as_dict().items()}
-    if isinstance(value, list | tuple):
-        return [as_json(item) for item in value]
-    return value
 
 
 async def run_rename(session: Session, root: Path, rename: Rename, source: str, number: int, args) -> Outcome:

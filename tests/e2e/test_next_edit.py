@@ -25,6 +25,8 @@ from lsprotocol import types
 from lsprotocol.converters import get_converter
 from pytest_lsp import LanguageClient
 
+from lsp_server.session_client import as_json
+
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 ROOT = Path(tempfile.mkdtemp(prefix="iquest-e2e-next-edit-"))
@@ -107,19 +109,10 @@ def _apply(text: str, span: dict[str, Any], new_text: str) -> str:
     return head + new_text + tail
 
 
-def _as_json(value: Any) -> Any:
-    as_dict = getattr(value, "_asdict", None)
-    if callable(as_dict):
-        return {key: _as_json(item) for key, item in as_dict().items()}
-    if isinstance(value, list | tuple):
-        return [_as_json(item) for item in value]
-    return value
-
-
 async def _inline_edit(client: LanguageClient, uri: str, version: int) -> list[dict[str, Any]]:
     params = {"textDocument": {"uri": uri, "version": version}, "position": {"line": 0, "character": 0}}
     request = client.protocol.send_request_async("textDocument/copilotInlineEdit", params)
-    return _as_json(await asyncio.wait_for(request, PREDICTION_TIMEOUT))["edits"]
+    return as_json(await asyncio.wait_for(request, PREDICTION_TIMEOUT))["edits"]
 
 
 async def test_renaming_a_parameter_proposes_the_same_rename_at_its_use(client: LanguageClient):
