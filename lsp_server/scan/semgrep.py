@@ -27,6 +27,8 @@ _OFFLINE_ENV = {
     "SEMGREP_APP_TOKEN": "",
     "NO_COLOR": "1",
 }
+# Seconds to wait for a killed Semgrep to be reaped.
+_REAP_S = 2.0
 _PASSED_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "SYSTEMROOT")
 
 
@@ -148,7 +150,12 @@ async def run_semgrep(
     except (TimeoutError, asyncio.CancelledError) as exc:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(process.pid, signal.SIGKILL)
-        await process.wait()
+        # wait() ends when every process holding its output pipes has gone; one that left the process group
+        # holds them on, and a server shutting down waits for this: not long, then let go of the pipes.
+        try:
+            await asyncio.wait_for(process.wait(), _REAP_S)
+        except TimeoutError:
+            process._transport.close()  # pyright: ignore[reportAttributeAccessIssue]  (Process has no close())
         if isinstance(exc, asyncio.CancelledError):
             raise
         raise SemgrepUnavailable(f"semgrep did not finish within {timeout_s:.0f} s") from exc

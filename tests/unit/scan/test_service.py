@@ -45,6 +45,24 @@ def test_a_hanging_semgrep_is_killed_at_the_timeout(tmp_path):
     assert scanner.unavailable is None  # a slow scan is not a broken Semgrep
 
 
+def test_a_cancelled_scan_ends_soon_though_a_child_that_left_the_group_holds_its_pipes(tmp_path):
+    # setsid: the child is out of the killed process group and keeps stdout/stderr open for 30 s.
+    stray = tmp_path / "semgrep"
+    stray.write_text("#!/bin/sh\nsetsid sleep 30 &\nsleep 30\n")
+    stray.chmod(stray.stat().st_mode | stat.S_IEXEC)
+    scanner = Scanner(str(stray), timeout_s=30, on_unavailable=lambda m: None)
+
+    async def cancelled_scan() -> float:
+        task = asyncio.ensure_future(scanner.scan([ScanFile("a.py", OLD, NEW)]))
+        await asyncio.sleep(0.5)
+        task.cancel()
+        started = asyncio.get_running_loop().time()
+        await asyncio.gather(task, return_exceptions=True)
+        return asyncio.get_running_loop().time() - started
+
+    assert asyncio.run(cancelled_scan()) < 5  # a server shutting down waits for this
+
+
 def test_semgrep_runs_offline_with_the_shipped_rules_only():
     from lsp_server.scan.semgrep import command, rules_dir
 
