@@ -133,32 +133,32 @@ async def run_semgrep(
     started = time.monotonic()
     home = workdir / ".semgrep-home"
     home.mkdir(exist_ok=True)
+    # Output to files, not pipes: a process that outlives Semgrep (its engine, cut off from a cancelled spawn) would
+    # hold pipes open, and asyncio waits for every holder before a spawn or wait() ends (a server's exit did, ~20 s).
+    out_path, err_path = home / "out.json", home / "err.txt"
+    with out_path.open("wb") as out_file, err_path.open("wb") as err_file:
+        try:
+            process = await asyncio.create_subprocess_exec(
+                *command(semgrep, sorted(targets)),
+                cwd=workdir,
+                env=_environment(home),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=out_file,
+                stderr=err_file,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            raise SemgrepUnavailable(f"semgrep could not be started ({semgrep}: {exc.strerror or exc})") from exc
     try:
-        process = await asyncio.create_subprocess_exec(
-            *command(semgrep, sorted(targets)),
-            cwd=workdir,
-            env=_environment(home),
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            start_new_session=True,
-        )
-    except OSError as exc:
-        raise SemgrepUnavailable(f"semgrep could not be started ({semgrep}: {exc.strerror or exc})") from exc
-    try:
-        out, err = await asyncio.wait_for(process.communicate(), timeout_s)
+        await asyncio.wait_for(process.wait(), timeout_s)
     except (TimeoutError, asyncio.CancelledError) as exc:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(process.pid, signal.SIGKILL)
-        # wait() ends when every process holding its output pipes has gone; one that left the process group
-        # holds them on, and a server shutting down waits for this: not long, then let go of the pipes.
-        try:
-            await asyncio.wait_for(process.wait(), _REAP_S)
-        except TimeoutError:
-            process._transport.close()  # pyright: ignore[reportAttributeAccessIssue]  (Process has no close())
+        await process.wait()
         if isinstance(exc, asyncio.CancelledError):
             raise
         raise SemgrepUnavailable(f"semgrep did not finish within {timeout_s:.0f} s") from exc
+    out, err = out_path.read_bytes(), err_path.read_bytes()
     seconds = time.monotonic() - started
     try:
         answer = json.loads(out.decode("utf-8", errors="replace"))
