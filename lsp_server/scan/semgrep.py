@@ -27,8 +27,6 @@ _OFFLINE_ENV = {
     "SEMGREP_APP_TOKEN": "",
     "NO_COLOR": "1",
 }
-# Seconds to wait for a killed Semgrep to be reaped.
-_REAP_S = 2.0
 _PASSED_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "SYSTEMROOT")
 
 
