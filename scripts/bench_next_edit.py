@@ -43,6 +43,7 @@ from bench_latency import cpu_sample, fetch_project, other_load, utf16_position 
 from bench_stats import percentile, server_option  # noqa: E402
 from lsprotocol import types  # noqa: E402
 
+from lsp_server.positions import clamped_offset_at  # noqa: E402
 from lsp_server.session_client import Session, as_json, start_session  # noqa: E402
 
 PACKAGE_DIR = "src/requests"
@@ -175,18 +176,6 @@ def _renames_uses(before: str, after: str, old: str, new: str) -> bool:
 _WORD = re.compile(r"([A-Za-z_$][\w$]*)")
 
 
-def offset_of(text: str, line: int, character: int) -> int:
-    """The offset of an LSP position (UTF-16 columns) in ``text``."""
-    start = sum(len(row) + 1 for row in text.split("\n")[:line])
-    row = text.split("\n")[line]
-    units = 0
-    for index, ch in enumerate(row):
-        if units >= character:
-            return start + index
-        units += len(ch.encode("utf-16-le")) // 2
-    return start + len(row)
-
-
 def ask_inline(session: Session, uri: str, text: str, cursor: int, pending: str | None, msg_id: str) -> str:
     """An Automatic inlineCompletion at ``cursor``, the pending one cancelled first, as VS Code's LSP client does."""
     if pending is not None:
@@ -244,8 +233,8 @@ async def run_rename(session: Session, root: Path, rename: Rename, source: str, 
         return Outcome(rename, latency, "empty", "")
     edit = edits[0]
     span = edit["range"]
-    start = offset_of(text, span["start"]["line"], span["start"]["character"])
-    end = offset_of(text, span["end"]["line"], span["end"]["character"])
+    start = clamped_offset_at(text, span["start"]["line"], span["start"]["character"])
+    end = clamped_offset_at(text, span["end"]["line"], span["end"]["character"])
     edited = apply_change(text, start, end, edit["text"])
     return Outcome(rename, latency, judge(text, edited, rename), edit["text"], text[start:end])
 

@@ -137,14 +137,12 @@ class ModelRuntime:
         an edit and waits for the next one; that work's prompt, kept in a KV snapshot, resumes at the next request).
         """
         backend = await self.wait_ready()
-        for flag in list(self._background):
-            flag.set()
+        self._stop_background()
         return await self._run(backend.generate, request, True)
 
     async def _run(self, call: Callable[..., GenerationResult], request: object, background: bool) -> GenerationResult:
         if not background:
-            for flag in list(self._background):
-                flag.set()
+            self._stop_background()
         cancel = threading.Event()
         self._active.add(cancel)
         if background:
@@ -170,6 +168,10 @@ class ModelRuntime:
             log.info("the model answers again")
             self._error = None
         return result
+
+    def _stop_background(self) -> None:
+        for flag in list(self._background):
+            flag.set()
 
     def _unavailable(self, message: str) -> None:
         """A loaded backend failed a call: status shows why until a call succeeds again."""

@@ -56,15 +56,7 @@ def blocks_prompt(path: str, edits: list[Edit], region: str, file_sep: str) -> P
             (f"{path}.diff\noriginal:\n" + _block(edit.before) + "updated:\n" + _block(edit.after), False),
         ]
     parts += [(file_sep, True), (f"current/{path}\n{region}", False), (file_sep, True), (f"updated/{path}\n", False)]
-    guess = renamed(region, edits[-1])
-    request = TextRequest(
-        tuple(parts),
-        max_tokens=answer_budget(region),
-        stop=("```",),
-        guess=guess,
-        should_stop=lambda text: answer_complete(text, region, guess),
-    )
-    return Prompt(request, region, guess)
+    return _raw_prompt(tuple(parts), region, renamed(region, edits[-1]))
 
 
 def versions_prompt(path: str, lines: list[str], edit: Edit, region: Region, file_sep: str) -> Prompt | None:
@@ -88,7 +80,12 @@ def versions_prompt(path: str, lines: list[str], edit: Edit, region: Region, fil
         (f"{path}\n" + _block(tuple(now)) + written, False),
     )
     rest = old[len(written) :]
-    guess = renamed(rest, edit)
+    return _raw_prompt(parts, rest, renamed(rest, edit), written)
+
+
+def _raw_prompt(parts: tuple[tuple[str, bool], ...], rest: str, guess: str, written: str = "") -> Prompt:
+    """A raw prompt for a model with ``<|file_sep|>``: ``guess`` checked in one batch, generation stopped once the
+    answer for ``rest`` is read."""
     request = TextRequest(
         parts,
         max_tokens=answer_budget(rest),
