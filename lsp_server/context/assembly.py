@@ -140,7 +140,7 @@ class ContextAssembler:
                 yield chunk
         if "types" in sources:
             for definition in self._receivers.needed(rel, text, offset):
-                chunk = self._definition_chunk(definition, "type")
+                chunk = self.definition_chunk(definition, "type")
                 if chunk is not None:
                     yield chunk
         if "definitions" in sources:
@@ -215,14 +215,15 @@ class ContextAssembler:
                 continue
             found.sort(key=lambda d: (d.path not in preferred, d.symbol.kind == "method", d.path))
             for definition in found[:2]:
-                chunk = self._definition_chunk(definition, "definition")
+                chunk = self.definition_chunk(definition, "definition")
                 if chunk is not None:
                     yield chunk
             names += 1
             if names >= _MAX_NAMES:
                 return
 
-    def _definition_chunk(self, definition: Definition, reason: str) -> ContextChunk | None:
+    def definition_chunk(self, definition: Definition, reason: str) -> ContextChunk | None:
+        """The chunk that shows ``definition``: a container with its members, else its source."""
         summary = self._index.summary(definition.path)
         source = self._index.source(definition.path)
         if summary is None or source is None:
