@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from lsp_server.completion.line_mode import early_stop
+from lsp_server.completion.line_mode import closes_brackets, early_stop
 from lsp_server.context.secrets import redact
 from lsp_server.context.workspace import ContextProvider
 from lsp_server.model.backend import GenerationRequest
@@ -80,7 +80,12 @@ def build_request(
         prefix_tokens=prompt_budget - suffix_tokens - taken,
         suffix_tokens=suffix_tokens,
         deadline=time.monotonic() + settings.generation_timeout_ms / 1000,
-        should_stop=early_stop(multiline, _line_prefix(prefix), settings.max_lines),
+        should_stop=early_stop(
+            multiline,
+            _line_prefix(prefix),
+            settings.max_lines,
+            closes_brackets(settings.multiline, suffix.split("\n", 1)[0]),
+        ),
         # Repo-level tokens did worse than comment-headed snippets for the 0.5B coder
         # (scripts/eval_fim.py), so they are opt-in; either layout only when there is context.
         repo_name=repo.repo_name if repo and chunks and settings.context_layout == "repo-tokens" else None,

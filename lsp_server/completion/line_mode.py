@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from lsp_server.completion.postprocess import is_mid_line
+from lsp_server.completion.postprocess import is_mid_line, open_brackets
 
 _BLOCK_OPENERS = (":", "{", "(", "[", "=>", "->")
 
@@ -19,6 +19,11 @@ def wants_multiline(mode: str, line_prefix: str, line_suffix: str) -> bool:
     return not stripped or stripped.endswith(_BLOCK_OPENERS)
 
 
+def closes_brackets(mode: str, line_suffix: str) -> bool:
+    """Whether a single-line suggestion may run on to close the brackets its first line opens."""
+    return mode != "never" and not is_mid_line(line_suffix)
+
+
 def multiline_at(mode: str, text: str, offset: int) -> bool:
     """Decide single- or multi-line for ``offset`` in ``text`` from the setting and the cursor's line."""
     line_prefix = text[text.rfind("\n", 0, offset) + 1 : offset]
@@ -29,13 +34,23 @@ def _indent(line: str) -> int:
     return len(line) - len(line.lstrip(" \t"))
 
 
-def early_stop(multiline: bool, line_prefix: str, max_lines: int) -> Callable[[str], bool]:
+def early_stop(
+    multiline: bool, line_prefix: str, max_lines: int, close_brackets: bool = False
+) -> Callable[[str], bool]:
     """Stop generating once the cleaned text cannot grow any more."""
     opens_block = line_prefix.rstrip().endswith(_BLOCK_OPENERS)
     base = _indent(line_prefix) + (1 if opens_block else 0)
 
     def single(text: str) -> bool:
-        return "\n" in text.lstrip("\n")
+        text = text.lstrip("\n")
+        end = text.rfind("\n")
+        if end < 0:
+            return False
+        if not close_brackets:
+            return True
+        complete = text[:end]  # a statement left open goes on to the line that closes it
+        lines = complete.count("\n") + 1
+        return open_brackets(complete.split("\n", 1)[0]) <= 0 or open_brackets(complete) <= 0 or lines >= max_lines
 
     def multi(text: str) -> bool:
         lines = text.split("\n")

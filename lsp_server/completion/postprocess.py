@@ -17,10 +17,19 @@ def is_mid_line(line_suffix: str) -> bool:
 
 
 def clean_completion(
-    text: str, *, prefix: str, suffix: str, multiline: bool, max_lines: int = 16, scan: bool = False
+    text: str,
+    *,
+    prefix: str,
+    suffix: str,
+    multiline: bool,
+    max_lines: int = 16,
+    scan: bool = False,
+    close_brackets: bool = False,
 ) -> str:
     """Cut the completion to the current line or block, drop what repeats the suffix, strip it.
 
+    With ``close_brackets`` a single line that leaves a bracket open (``raise Error(`` and the
+    arguments below) runs on to the line that closes it, within ``max_lines``.
     With ``scan`` a suggestion that completes one of the worst patterns is cut before that line, or
     dropped when it is the first (see completion.suggestion_scan).
     """
@@ -30,8 +39,10 @@ def clean_completion(
     cursor_line = prefix.rsplit("\n", 1)[-1]
     line_suffix = suffix.split("\n", 1)[0]
 
-    if not multiline or is_mid_line(line_suffix):
+    if is_mid_line(line_suffix):
         text = text.split("\n", 1)[0]
+    elif not multiline:
+        text = "\n".join(text.split("\n")[: _statement_lines(text, max_lines) if close_brackets else 1])
     lines = text.split("\n")
     if len(lines) > 1:
         lines = lines[: _block_end(lines, cursor_line, max_lines)]
@@ -43,6 +54,38 @@ def clean_completion(
     if scan:
         text = screen(text, cursor_line)
     return text if text.strip() else ""
+
+
+def open_brackets(text: str) -> int:
+    """How many more brackets ``text`` opens than it closes, outside its one-line string literals."""
+    depth, quote, escaped = 0, "", False
+    for ch in text:
+        if quote:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == quote or (ch == "\n" and quote != "`"):
+                quote = ""
+        elif ch in _QUOTES:
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+    return depth
+
+
+def _statement_lines(text: str, max_lines: int) -> int:
+    """How many lines of ``text`` make its first statement: 1, or up to the line that closes the
+    brackets the first line leaves open (1 again when that is not within ``max_lines``)."""
+    lines = text.split("\n")
+    if open_brackets(lines[0]) <= 0:
+        return 1
+    for count in range(2, min(len(lines), max(1, max_lines)) + 1):
+        if open_brackets("\n".join(lines[:count])) <= 0:
+            return count
+    return 1
 
 
 def _indent(line: str) -> int:

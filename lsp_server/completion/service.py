@@ -12,7 +12,7 @@ from typing import Any
 from lsp_server.audit import AuditLog
 from lsp_server.completion.cache import TypingThroughCache, suffix_key
 from lsp_server.completion.layout import DocumentSnapshot
-from lsp_server.completion.line_mode import multiline_at
+from lsp_server.completion.line_mode import closes_brackets, multiline_at
 from lsp_server.completion.outcomes import SuggestionOutcomes, language_of
 from lsp_server.completion.postprocess import clean_completion
 from lsp_server.completion.scheduler import GenerationScheduler, usable_text
@@ -148,6 +148,7 @@ class CompletionService:
             multiline=multiline,
             max_lines=settings.max_lines,
             scan=settings.scan_suggestions,
+            close_brackets=closes_brackets(settings.multiline, suffix.split("\n", 1)[0]),
         )
 
     def _others(self, doc: DocumentSnapshot, offset: int, first: Suggestion, clean: Callable[[str], str]) -> list[str]:
@@ -190,8 +191,10 @@ class CompletionService:
         job = self._scheduler.reusable(doc.uri, prefix, suffix_key(suffix))
         if job is None:
             job = self._scheduler.start(doc, offset, settings, backend.info, multiline, speculative=False)
+        # A single line that leaves a bracket open runs on like a block, so it shows its first lines as soon.
+        runs_on = multiline or closes_brackets(settings.multiline, suffix.split("\n", 1)[0])
         result = await self._scheduler.wait(
-            job, settings.first_lines_ms / 1000 if multiline and settings.first_lines_ms else None
+            job, settings.first_lines_ms / 1000 if runs_on and settings.first_lines_ms else None
         )
         typed = prefix[len(job.prefix) :]
         if not usable_text(result).startswith(typed):  # the user typed something else: compute afresh

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lsp_server.completion.postprocess import clean_completion, is_mid_line
+from lsp_server.completion.postprocess import clean_completion, is_mid_line, open_brackets
 
 
 @pytest.mark.parametrize(
@@ -25,6 +25,44 @@ from lsp_server.completion.postprocess import clean_completion, is_mid_line
 )
 def test_is_mid_line(line_suffix, expected):
     assert is_mid_line(line_suffix) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "depth"),
+    [
+        ("foo(", 1),
+        ("foo(a)[0]", 0),
+        ("})", -2),
+        ('print("(")', 0),
+        ("s = '[{' + x(", 1),
+        ('"a\\"(" + f(', 1),  # an escaped quote does not end the string
+        ("x = `${a}(\n`(", 1),  # template strings span lines
+        ('f("unclosed\n(', 2),  # other strings end at the line's end
+    ],
+)
+def test_open_brackets(text, depth):
+    assert open_brackets(text) == depth
+
+
+CALL = "HTTPStatusError(\n        message, request=request\n    )\n    next_line()"
+
+
+def test_single_line_left_open_runs_on_to_its_closing_line():
+    got = clean_completion(CALL, prefix="    raise ", suffix="\n", multiline=False, close_brackets=True)
+    assert got == "HTTPStatusError(\n        message, request=request\n    )"
+
+
+def test_single_line_left_open_stays_one_line_without_the_flag_mid_line_or_past_the_cap():
+    assert clean_completion(CALL, prefix="    raise ", suffix="\n", multiline=False) == "HTTPStatusError("
+    mid = clean_completion(CALL, prefix="    raise ", suffix=" from e\n", multiline=False, close_brackets=True)
+    assert mid == "HTTPStatusError("
+    capped = clean_completion(CALL, prefix="    raise ", suffix="\n", multiline=False, max_lines=2, close_brackets=True)
+    assert capped == "HTTPStatusError("
+
+
+def test_single_line_that_closes_its_brackets_stays_one_line():
+    got = clean_completion("foo(a)\nbar()", prefix="x = ", suffix="", multiline=False, close_brackets=True)
+    assert got == "foo(a)"
 
 
 def test_python_function_body_stops_at_next_def():

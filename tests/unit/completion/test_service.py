@@ -382,6 +382,29 @@ class SlowPromptBackend(StreamingBackend):
         return super().complete(request, cancel)
 
 
+CALL = "Error(\n        message,\n    )"
+
+
+@pytest.mark.parametrize("mode", ["auto", "never"])
+async def test_a_single_line_that_opens_a_call_runs_on_to_its_close_unless_never(tmp_path, mode):
+    backend = StreamingBackend(CALL + "\n    return", 0.001)
+    service, runtime = await _service(backend, tmp_path, speculate=False, multiline=mode)
+    text = "def f(message):\n    raise "
+    suggestion = await service.suggest(DocumentSnapshot("file:///m.py", text, 1), len(text))
+    assert suggestion.text == (CALL if mode == "auto" else "Error(")
+    assert suggestion.multiline is False and suggestion.stop_reason == "stop_check"
+    runtime.shutdown()
+
+
+async def test_a_slow_call_left_open_answers_with_its_first_line_like_a_block(tmp_path):
+    backend = StreamingBackend(CALL, 0.05)  # ~1.3 s for the whole call
+    service, runtime = await _service(backend, tmp_path, first_lines_ms=100, speculate=False)
+    text = "def f(message):\n    raise "
+    suggestion = await service.suggest(DocumentSnapshot("file:///m.py", text, 1), len(text))
+    assert suggestion.text == "Error(" and suggestion.stop_reason == "first_lines"
+    runtime.shutdown()
+
+
 async def test_the_prompt_time_does_not_count_against_a_block(tmp_path):
     # 1.2 s of prompt, then the block in ~0.13 s: well within 1 s of generating (even on a busy machine), so it
     # comes whole.
