@@ -57,9 +57,13 @@ def clean_completion(
 
 
 def open_brackets(text: str) -> int:
-    """How many more brackets ``text`` opens than it closes, outside its one-line string literals."""
+    """How many more brackets ``text`` opens than it closes, outside its string literals.
+
+    A quote with no partner later on its line (a Rust lifetime ``&'a``, an apostrophe) opens no string;
+    only a backtick's string goes on past the line's end.
+    """
     depth, quote, escaped = 0, "", False
-    for ch in text:
+    for i, ch in enumerate(text):
         if quote:
             if escaped:
                 escaped = False
@@ -68,7 +72,9 @@ def open_brackets(text: str) -> int:
             elif ch == quote or (ch == "\n" and quote != "`"):
                 quote = ""
         elif ch in _QUOTES:
-            quote = ch
+            line_end = text.find("\n", i)
+            if ch == "`" or text.find(ch, i + 1, len(text) if line_end < 0 else line_end) > 0:
+                quote = ch
         elif ch in "([{":
             depth += 1
         elif ch in ")]}":

@@ -37,7 +37,9 @@ def test_is_mid_line(line_suffix, expected):
         ("s = '[{' + x(", 1),
         ('"a\\"(" + f(', 1),  # an escaped quote does not end the string
         ("x = `${a}(\n`(", 1),  # template strings span lines
-        ('f("unclosed\n(', 2),  # other strings end at the line's end
+        ('f("unclosed\n(', 2),  # a quote with no partner on its line opens no string
+        ("f(x: &'a Bar)", 0),  # nor does a lifetime
+        ("s = 'it(' + f('a\n') + g(\"b\n\")", 0),  # nor a quote whose partner is on another line
     ],
 )
 def test_open_brackets(text, depth):
