@@ -84,7 +84,7 @@ def build_request(
             multiline,
             _line_prefix(prefix),
             settings.max_lines,
-            closes_brackets(settings.multiline, suffix.split("\n", 1)[0]),
+            closes_brackets(settings.multiline, suffix),
         ),
         # Repo-level tokens did worse than comment-headed snippets for the 0.5B coder
         # (scripts/eval_fim.py), so they are opt-in; either layout only when there is context.

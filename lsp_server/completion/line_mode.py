@@ -19,9 +19,9 @@ def wants_multiline(mode: str, line_prefix: str, line_suffix: str) -> bool:
     return not stripped or stripped.endswith(_BLOCK_OPENERS)
 
 
-def closes_brackets(mode: str, line_suffix: str) -> bool:
-    """Whether a single-line suggestion may run on to close the brackets its first line opens."""
-    return mode != "never" and not is_mid_line(line_suffix)
+def closes_brackets(mode: str, suffix: str) -> bool:
+    """Whether a single-line suggestion before ``suffix`` may run on to close the brackets its first line opens."""
+    return mode != "never" and not is_mid_line(suffix)
 
 
 def multiline_at(mode: str, text: str, offset: int) -> bool:

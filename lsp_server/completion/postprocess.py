@@ -73,7 +73,7 @@ def open_brackets(text: str) -> int:
                 quote = ""
         elif ch in _QUOTES:
             line_end = text.find("\n", i)
-            if ch == "`" or text.find(ch, i + 1, len(text) if line_end < 0 else line_end) > 0:
+            if ch == "`" or text.find(ch, i + 1, len(text) if line_end < 0 else line_end) != -1:
                 quote = ch
         elif ch in "([{":
             depth += 1

@@ -148,7 +148,7 @@ class CompletionService:
             multiline=multiline,
             max_lines=settings.max_lines,
             scan=settings.scan_suggestions,
-            close_brackets=closes_brackets(settings.multiline, suffix.split("\n", 1)[0]),
+            close_brackets=closes_brackets(settings.multiline, suffix),
         )
 
     def _others(self, doc: DocumentSnapshot, offset: int, first: Suggestion, clean: Callable[[str], str]) -> list[str]:
@@ -192,7 +192,7 @@ class CompletionService:
         if job is None:
             job = self._scheduler.start(doc, offset, settings, backend.info, multiline, speculative=False)
         # A single line that leaves a bracket open runs on like a block, so it shows its first lines as soon.
-        runs_on = multiline or closes_brackets(settings.multiline, suffix.split("\n", 1)[0])
+        runs_on = multiline or closes_brackets(settings.multiline, suffix)
         result = await self._scheduler.wait(
             job, settings.first_lines_ms / 1000 if runs_on and settings.first_lines_ms else None
         )
