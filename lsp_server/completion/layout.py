@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass
 
 from lsp_server.completion.line_mode import closes_brackets, early_stop
+from lsp_server.completion.postprocess import repeats_code_below
 from lsp_server.context.secrets import redact
 from lsp_server.context.workspace import ContextProvider
 from lsp_server.model.backend import GenerationRequest
@@ -73,9 +74,10 @@ def build_request(
     chunks = repo.chunks if repo else ()
     window, first_line = _local_window(prefix, _LOCAL_PREFIX_CHARS, _WINDOW_STEP)
     window = redact(window)
+    shown_suffix = redact(_head_lines(suffix, _LOCAL_SUFFIX_CHARS))
     return GenerationRequest(
         prefix=window,
-        suffix=redact(_head_lines(suffix, _LOCAL_SUFFIX_CHARS)),
+        suffix=shown_suffix,
         max_tokens=settings.max_tokens,
         prefix_tokens=prompt_budget - suffix_tokens - taken,
         suffix_tokens=suffix_tokens,
@@ -97,6 +99,7 @@ def build_request(
         prefix_first_line=first_line,
         prefix_line_step=_WINDOW_STEP,
         eval_budget_s=settings.generation_timeout_ms / 1000 * _EVAL_SHARE_OF_TIMEOUT,
+        repeats_code_below=repeats_code_below(_line_prefix(prefix), shown_suffix),
     )
 
 

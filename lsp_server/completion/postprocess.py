@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from lsp_server.completion.suggestion_scan import screen
 
 _CLOSERS = ")]}\"'`;,:"
@@ -125,21 +127,45 @@ def _block_end(lines: list[str], cursor_line: str, max_lines: int) -> int:
     return end
 
 
+def repeats_code_below(cursor_line: str, suffix: str) -> Callable[[str], bool] | None:
+    """A check that a completion's first non-blank complete line repeats the first line of code below the cursor.
+
+    None when the rest of the cursor's line holds code (no line below to repeat). A line is complete
+    when a newline follows it: pass the finished text with ``"\n"`` added.
+    """
+    below = _line_below(suffix)
+    if below is None:
+        return None
+
+    def repeats(text: str) -> bool:
+        lines = text.split("\n")[:-1]  # the last one may still grow
+        full = [cursor_line + lines[0], *lines[1:]] if lines else []
+        first = next((line for line in full if line.strip()), None)
+        return first is not None and first.rstrip() == below
+
+    return repeats
+
+
+def _line_below(suffix: str) -> str | None:
+    """The first line of code after the cursor's line, right-stripped; None when the cursor's line goes on."""
+    first, _, rest = suffix.partition("\n")
+    if first.strip():
+        return None
+    return next((line.rstrip() for line in rest.split("\n") if line.strip()), None)
+
+
 def _suffix_repeat_start(lines: list[str], cursor_line: str, suffix: str) -> int:
     """Index of the first completion line that repeats the code right after the cursor."""
-    suffix_lines = suffix.split("\n")
-    target_index = next((i for i, line in enumerate(suffix_lines) if line.strip()), None)
-    if target_index is None:
-        return len(lines)
-    target = suffix_lines[target_index]
-    if target_index == 0:
+    line_rest = suffix.split("\n", 1)[0].strip()
+    if line_rest:
         # The rest of the cursor's line (only closers here, or we would be single-line):
         # a later completion line holding just those closers is the model writing them itself.
-        return next((i for i in range(1, len(lines)) if lines[i].strip() == target.strip()), len(lines))
+        return next((i for i in range(1, len(lines)) if lines[i].strip() == line_rest), len(lines))
+    below = _line_below(suffix)
     # Whole lines must match with their indentation: a "}" closing a block the completion
     # opened is not the suffix's "}" that closes the enclosing one.
     full = [cursor_line + lines[0], *lines[1:]]
-    return next((i for i, line in enumerate(full) if line.strip() and line.rstrip() == target.rstrip()), len(lines))
+    return next((i for i, line in enumerate(full) if line.strip() and line.rstrip() == below), len(lines))
 
 
 def _trim_suffix_overlap(text: str, cursor_line: str, line_suffix: str) -> str:

@@ -72,6 +72,10 @@ class GenerationRequest:
     eval_budget_s: float | None = None
     # 0: greedy (every suggestion); above 0: sampled, for an alternative candidate (local backend).
     temperature: float = 0.0
+    # True when the answer so far starts with the code below the cursor again (its complete lines are
+    # checked), which the post-processing would drop: the local backend generates it again from the next
+    # most likely token where its text begins (llama_decode.MAX_RESTARTS times at most).
+    repeats_code_below: Callable[[str], bool] | None = None
 
 
 @dataclass(frozen=True)

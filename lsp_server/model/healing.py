@@ -10,7 +10,7 @@ pieces), leaving the model free to pick the token that continues the word.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import numpy as np
 
@@ -104,9 +104,17 @@ class TokenHealer:
         extending = self._sorted_ids[low:high]
         return np.concatenate([extending, np.asarray(shorter, dtype=np.intc)]) if shorter else extending
 
-    def choose(self, logits: np.ndarray, pending: bytes) -> int:
-        """The most likely token that agrees with ``pending`` (greedy under the mask)."""
+    def choose(self, logits: np.ndarray, pending: bytes, banned: Collection[int] = ()) -> int:
+        """The most likely token that agrees with ``pending`` (any token when nothing is pending) and is not
+        ``banned``, unless every token that agrees is."""
+        if not pending:
+            scores = logits.copy()
+            scores[list(banned)] = -np.inf
+            return int(np.argmax(scores))
         candidates = self.allowed(pending)
+        if banned:
+            kept = candidates[~np.isin(candidates, list(banned))]
+            candidates = kept if kept.size else candidates
         return int(candidates[int(np.argmax(logits[candidates]))])
 
     @staticmethod

@@ -316,7 +316,14 @@ class LlamaCppBackend:
         if not tokens:  # nothing before the cursor and no BOS: llama.cpp cannot sample from nothing
             return self._result(tokens, Decoded("", 0, StopReason.EMPTY_PROMPT, 0.0), started, healed)
         decoded = self._decoder.decode(
-            tokens, cancel, request.max_tokens, request.deadline, step, healed, temperature=request.temperature
+            tokens,
+            cancel,
+            request.max_tokens,
+            request.deadline,
+            step,
+            healed,
+            temperature=request.temperature,
+            rejects=request.repeats_code_below,
         )
         return self._result(tokens, decoded, started, healed, restored, short)
 

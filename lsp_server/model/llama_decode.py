@@ -27,6 +27,10 @@ PROMPT_BATCH = 128
 # Maps the raw text generated so far to what is kept, and says when (and why) to stop.
 Step = Callable[[str], tuple[str, StopReason | None]]
 
+# How many more times an answer that starts the way no suggestion may (the line below the cursor
+# again) is generated from its next most likely first token; each costs the tokens up to that line.
+MAX_RESTARTS = 2
+
 
 @dataclass(frozen=True)
 class Decoded:
@@ -51,6 +55,7 @@ class DecodeRun:
     text: str = ""
     stop_reason: StopReason = StopReason.MAX_TOKENS
     prompt_ms: float = 0.0
+    rejected: bool = False  # the answer so far starts the way no suggestion may
 
     def result(self) -> Decoded:
         """What the run produced."""
@@ -95,14 +100,22 @@ class LlamaDecoder:
         finally:
             self.active_cancel = threading.Event()
 
-    def take(self, run: DecodeRun, token: int) -> bool:
-        """Add a generated token to ``run``; True when the run stops at it (a stop token, or the step says so)."""
-        if token in self._stop_ids or self._is_eog(self._vocab, token):
+    def is_stop(self, token: int) -> bool:
+        """True for the tokens that end an answer."""
+        return token in self._stop_ids or self._is_eog(self._vocab, token)
+
+    def take(self, run: DecodeRun, token: int, rejects: Callable[[str], bool] | None = None) -> bool:
+        """Add a generated token to ``run``; True when the run stops at it (a stop token, the step says so, or
+        ``rejects`` refuses the text so far, which the step then never sees)."""
+        if self.is_stop(token):
             run.stop_reason = StopReason.STOP_TOKEN
             return True
         run.out.append(token)
-        raw = b"".join(self.healer.piece(t) for t in run.out)[len(run.healed) :]
-        run.text, stop = run.step(raw.decode("utf-8", errors="ignore"))
+        raw = b"".join(self.healer.piece(t) for t in run.out)[len(run.healed) :].decode("utf-8", errors="ignore")
+        if rejects is not None and rejects(raw):
+            run.text, run.rejected, run.stop_reason = raw, True, StopReason.STOP_CHECK
+            return True
+        run.text, stop = run.step(raw)
         if stop is not None:
             run.stop_reason = stop
             return True
@@ -118,52 +131,111 @@ class LlamaDecoder:
         healed: bytes = b"",
         batch: int = PROMPT_BATCH,
         temperature: float = 0.0,
+        rejects: Callable[[str], bool] | None = None,
     ) -> Decoded:
         """Evaluate ``tokens`` and generate (greedily at temperature 0); ``step`` maps the raw text to what is kept and
         says when to stop. The prompt goes in small batches: a cancel (llama.cpp's abort callback
         stops the batch in flight) loses only that batch, and the next call resumes after the rest.
-        The first tokens generated spell ``healed`` again, which the text then leaves out.
+        The first tokens generated spell ``healed`` again, which the text then leaves out. An answer that
+        ``rejects`` refuses (checked on each token, and on the finished text with a newline added) is
+        generated again, up to MAX_RESTARTS times, with the token where its visible text began forbidden there.
         """
         max_tokens = max(0, min(max_tokens, self.llm.n_ctx() - len(tokens)))
         with self.running(tokens, cancel, step, healed) as run:
             if not cancel.is_set():
                 self.prefill(tokens, run.reused, cancel, batch)
-                run.out = self.spell(tokens, healed, cancel) if healed and max_tokens else []
-            if cancel.is_set():
-                run.stop_reason = StopReason.CANCELLED
-            elif max_tokens == 0:
-                run.stop_reason = StopReason.NO_ROOM
-            else:
-                spelled, first_at = len(run.out), time.perf_counter()
-                for token in self.llm.generate(tokens + run.out, *sampling(temperature), reset=True):
-                    if len(run.out) == spelled:
-                        first_at = time.perf_counter()
-                        run.prompt_ms = (first_at - run.started) * 1000
-                    if self.take(run, token):
-                        break
-                    if cancel.is_set():
-                        run.stop_reason = StopReason.CANCELLED
-                        break
-                    if len(run.out) >= max_tokens:
-                        break
-                    if deadline is not None and time.monotonic() > deadline:
-                        run.stop_reason = StopReason.DEADLINE
-                        break
-                self.speed.record_generation(len(run.out) - spelled - 1, time.perf_counter() - first_at)
+            banned: dict[int, set[int]] = {}
+            forced: list[int] = []
+            for restarts_left in range(MAX_RESTARTS, -1, -1):
+                run.out = self.start(tokens, healed, cancel, forced, banned) if max_tokens else []
+                if run.out and self.is_stop(run.out[-1]):  # what the model likes best after the banned start: nothing
+                    run.out.pop()
+                    run.stop_reason = StopReason.STOP_TOKEN
+                    break
+                self.generate(
+                    run, tokens, cancel, max_tokens, deadline, temperature, rejects if restarts_left else None
+                )
+                if not run.rejected and rejects is not None and restarts_left and _ended_on_its_own(run):
+                    run.rejected = rejects(run.text + "\n")
+                visible = self._first_visible(run) if run.rejected and restarts_left else None
+                if visible is None or cancel.is_set():
+                    break
+                banned.setdefault(visible, set()).add(run.out[visible])
+                forced = run.out[:visible]
+                log.debug(
+                    "the answer repeats the code below the cursor: trying again without token %d", run.out[visible]
+                )
+                self.llm.n_tokens = len(tokens) - 1
+                run.rejected, run.text, run.stop_reason = False, "", StopReason.MAX_TOKENS
         return run.result()
 
-    def spell(self, tokens: list[int], healed: bytes, cancel: threading.Event) -> list[int]:
-        """Generate tokens that spell ``healed``, each the most likely one that agrees with it.
+    def generate(
+        self,
+        run: DecodeRun,
+        tokens: list[int],
+        cancel: threading.Event,
+        max_tokens: int,
+        deadline: float | None,
+        temperature: float,
+        rejects: Callable[[str], bool] | None,
+    ) -> None:
+        """Generate after ``run.out`` (its start, already chosen) until a stop, the cap, the deadline or a cancel."""
+        if cancel.is_set():
+            run.stop_reason = StopReason.CANCELLED
+            return
+        if max_tokens == 0:
+            run.stop_reason = StopReason.NO_ROOM
+            return
+        started, first_at = len(run.out), time.perf_counter()
+        for token in self.llm.generate(tokens + run.out, *sampling(temperature), reset=True):
+            if len(run.out) == started and not run.prompt_ms:
+                first_at = time.perf_counter()
+                run.prompt_ms = (first_at - run.started) * 1000
+            if self.take(run, token, rejects):
+                break
+            if cancel.is_set():
+                run.stop_reason = StopReason.CANCELLED
+                break
+            if len(run.out) >= max_tokens:
+                break
+            if deadline is not None and time.monotonic() > deadline:
+                run.stop_reason = StopReason.DEADLINE
+                break
+        self.speed.record_generation(len(run.out) - started - 1, time.perf_counter() - first_at)
+
+    def _first_visible(self, run: DecodeRun) -> int | None:
+        """Index in ``run.out`` of the token where the answer's text (after the healed bytes) stops being blank."""
+        raw = b""
+        for index, token in enumerate(run.out):
+            raw += self.healer.piece(token)
+            if raw[len(run.healed) :].strip():
+                return index
+        return None
+
+    def start(
+        self,
+        tokens: list[int],
+        healed: bytes,
+        cancel: threading.Event,
+        forced: list[int] | None = None,
+        banned: dict[int, set[int]] | None = None,
+    ) -> list[int]:
+        """The answer's first tokens: ``forced``, then one at a time the most likely ones that spell ``healed``
+        and are not ``banned`` at their position (index in the answer).
 
         The prompt is evaluated but for its last token; so is what this returns but for its last,
         which leaves ``generate`` one token to evaluate before it samples.
         """
-        chosen: list[int] = []
-        last = tokens[-1]
-        while healed and not cancel.is_set():
+        chosen, banned = list(forced or ()), banned or {}
+        for token in chosen:
+            healed = self.healer.still_pending(healed, self.healer.piece(token))
+        if chosen:
+            self.llm.eval([tokens[-1], *chosen[:-1]])
+        last = chosen[-1] if chosen else tokens[-1]
+        while (healed or len(chosen) in banned) and not cancel.is_set():
             self.llm.eval([last])
             logits = np.ctypeslib.as_array(self.llm._ctx.get_logits(), shape=(self.n_vocab,))
-            last = self.healer.choose(logits, healed)
+            last = self.healer.choose(logits, healed, banned.get(len(chosen), set()))
             chosen.append(last)
             healed = self.healer.still_pending(healed, self.healer.piece(last))
         return chosen
@@ -182,6 +254,11 @@ class LlamaDecoder:
             began = time.perf_counter()
             self.llm.eval(chunk)
             self.speed.record_prompt(len(chunk), time.perf_counter() - began)
+
+
+def _ended_on_its_own(run: DecodeRun) -> bool:
+    """True when the answer is finished: a stop token, the step's stop check, or the token cap."""
+    return run.stop_reason in (StopReason.STOP_TOKEN, StopReason.STOP_CHECK, StopReason.MAX_TOKENS)
 
 
 def stop_at(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lsp_server.completion.postprocess import clean_completion, is_mid_line, open_brackets
+from lsp_server.completion.postprocess import clean_completion, is_mid_line, open_brackets, repeats_code_below
 
 
 @pytest.mark.parametrize(
@@ -229,3 +229,32 @@ def test_scan_cuts_before_a_worst_pattern_or_drops_the_suggestion():
     assert clean_completion(text, prefix=prefix, suffix="", multiline=True, scan=False).startswith("r = requests")
     cut = clean_completion("x = 1\n    eval(x)", prefix=prefix, suffix="", multiline=True, scan=True)
     assert cut == "x = 1"
+
+
+def test_a_first_line_that_repeats_the_code_below_is_refused_once_complete():
+    repeats = repeats_code_below("    ", "\n    if e.errno != errno.EPIPE:\n        raise\n")
+    assert repeats is not None
+    assert not repeats("if e.errno != errno.EPIPE:")  # the line may still go on
+    assert repeats("if e.errno != errno.EPIPE:\n")
+    assert repeats("\n    if e.errno != errno.EPIPE:  \n        raise")  # blank lines first, trailing spaces
+    # What the post-processing would show for such an answer: nothing.
+    assert (
+        clean_completion(
+            "if e.errno != errno.EPIPE:\n", prefix="    ", suffix="\n    if e.errno != errno.EPIPE:\n", multiline=True
+        )
+        == ""
+    )
+
+
+def test_other_first_lines_and_later_repeats_are_not_refused():
+    repeats = repeats_code_below("    ", "\n\n    return total\n")
+    assert repeats is not None
+    assert not repeats("import errno\n")
+    assert not repeats("total = a + b\n    return total\n")  # the cut keeps its first line
+    assert not repeats("    return total\n")  # one level deeper: its own code
+    assert not repeats("\n\n")
+
+
+def test_no_check_where_the_cursor_line_goes_on_or_nothing_follows():
+    assert repeats_code_below("    x = ", "foo()\n    return x\n") is None
+    assert repeats_code_below("    ", "\n\n  \n") is None

@@ -84,6 +84,16 @@ def test_choose_takes_the_most_likely_agreeing_token(healer: TokenHealer) -> Non
     assert PIECES[healer.choose(logits, b" f")] == b" file"
 
 
+def test_choose_skips_banned_tokens_unless_none_else_agrees(healer: TokenHealer) -> None:
+    logits = np.zeros(len(PIECES), dtype=np.float32)
+    logits[ID[b"."]] = 9.0
+    logits[ID[b" file"]] = 3.0
+    logits[ID[b" f"]] = 2.0
+    assert PIECES[healer.choose(logits, b"", {ID[b"."]})] == b" file"  # nothing pending: any token but the banned
+    assert PIECES[healer.choose(logits, b" f", {ID[b" file"]})] == b" f"
+    assert PIECES[healer.choose(logits, b".seek", {ID[b"."], ID[b".seek"]})] == b"."  # every agreeing one banned
+
+
 def test_still_pending(healer: TokenHealer) -> None:
     assert TokenHealer.still_pending(b" fi", b" file") == b""
     assert TokenHealer.still_pending(b" fi", b" ") == b"fi"
