@@ -162,9 +162,7 @@ class LlamaDecoder:
                     break
                 banned.setdefault(visible, set()).add(run.out[visible])
                 forced = run.out[:visible]
-                log.debug(
-                    "the answer repeats the code below the cursor: trying again without token %d", run.out[visible]
-                )
+                log.info("an answer was refused (%r): generating it again without its start there", run.text[:80])
                 self.llm.n_tokens = len(tokens) - 1
                 run.rejected, run.text, run.stop_reason = False, "", StopReason.MAX_TOKENS
         return run.result()
