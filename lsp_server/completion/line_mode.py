@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from lsp_server.completion.postprocess import is_mid_line, open_brackets
+from lsp_server.completion.postprocess import is_mid_line, statement_lines
 
 _BLOCK_OPENERS = (":", "{", "(", "[", "=>", "->")
 
@@ -49,8 +49,7 @@ def early_stop(
         if not close_brackets:
             return True
         complete = text[:end]  # a statement left open goes on to the line that closes it
-        lines = complete.count("\n") + 1
-        return open_brackets(complete.split("\n", 1)[0]) <= 0 or open_brackets(complete) <= 0 or lines >= max_lines
+        return statement_lines(complete, max_lines) is not None or complete.count("\n") + 1 >= max_lines
 
     def multi(text: str) -> bool:
         lines = text.split("\n")

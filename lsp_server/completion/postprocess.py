@@ -44,7 +44,7 @@ def clean_completion(
     if is_mid_line(line_suffix):
         text = text.split("\n", 1)[0]
     elif not multiline:
-        text = "\n".join(text.split("\n")[: _statement_lines(text, max_lines) if close_brackets else 1])
+        text = "\n".join(text.split("\n")[: (statement_lines(text, max_lines) or 1) if close_brackets else 1])
     lines = text.split("\n")
     if len(lines) > 1:
         lines = lines[: _block_end(lines, cursor_line, max_lines)]
@@ -84,16 +84,16 @@ def open_brackets(text: str) -> int:
     return depth
 
 
-def _statement_lines(text: str, max_lines: int) -> int:
-    """How many lines of ``text`` make its first statement: 1, or up to the line that closes the
-    brackets the first line leaves open (1 again when that is not within ``max_lines``)."""
+def statement_lines(text: str, max_lines: int) -> int | None:
+    """How many lines of ``text`` make its first statement: 1 when the first line leaves no bracket open, else
+    up to the line that closes them; None when none of its first ``max_lines`` lines does."""
     lines = text.split("\n")
     if open_brackets(lines[0]) <= 0:
         return 1
     for count in range(2, min(len(lines), max(1, max_lines)) + 1):
         if open_brackets("\n".join(lines[:count])) <= 0:
             return count
-    return 1
+    return None
 
 
 def _indent(line: str) -> int:

@@ -6,8 +6,10 @@ import threading
 
 import pytest
 
+from lsp_server.completion.postprocess import clean_completion, repeats_code_below
 from lsp_server.model.backend import GenerationRequest, StopReason, TextRequest
 from lsp_server.model.kv_snapshots import KvSnapshots
+from lsp_server.model.llama_decode import MAX_RESTARTS
 
 pytestmark = pytest.mark.slow
 
@@ -330,3 +332,50 @@ def test_a_right_guess_is_checked_in_one_batch_and_a_wrong_one_changes_nothing(b
     assert guessed.stop_reason is wrong.stop_reason is StopReason.STOP_CHECK
     # The prompt in its batches, then one batch holding the whole guess: every token kept.
     assert decodes <= 3 and guessed.generated_tokens > 10, (steps, guessed.generated_tokens)
+
+
+def _mean_request(**refusal) -> GenerationRequest:
+    return GenerationRequest(
+        prefix="def mean(values):\n    ",
+        suffix=MEAN_BELOW,
+        max_tokens=32,
+        prefix_tokens=500,
+        suffix_tokens=100,
+        middle_chars=4,
+        **refusal,
+    )
+
+
+MEAN_BELOW = "\n    return sum(values) / len(values)\n"
+
+
+def test_an_answer_that_repeats_the_line_below_is_generated_again_from_another_start(backend):
+    plain = backend.complete(_mean_request(), threading.Event())
+    # The greedy answer writes the line below the cursor again, which the post-processing drops: no ghost text.
+    assert plain.text.startswith("return sum(values) / len(values)\n"), plain.text
+    assert clean_completion(plain.text, prefix="def mean(values):\n    ", suffix=MEAN_BELOW, multiline=True) == ""
+    again = backend.complete(
+        _mean_request(repeats_code_below=repeats_code_below("    ", MEAN_BELOW)), threading.Event()
+    )
+    shown = clean_completion(again.text, prefix="def mean(values):\n    ", suffix=MEAN_BELOW, multiline=True)
+    assert shown.strip() and not shown.startswith("return sum(values)"), again.text
+    assert again.evaluated_tokens <= 1, again  # the restart reuses the prompt's KV
+    # The KV holds the prompt and nothing of the refused answers: the plain request answers as before.
+    assert backend.complete(_mean_request(), threading.Event()).text == plain.text
+
+
+def test_restarts_stop_after_the_cap_and_the_last_answer_stands(backend):
+    plain = backend.complete(_mean_request(), threading.Event())
+    refused: list[str] = []
+
+    def refuses_any_line(text: str) -> bool:
+        if "\n" in text:
+            refused.append(text.split("\n", 1)[0])
+            return True
+        return False
+
+    last = backend.complete(_mean_request(repeats_code_below=refuses_any_line), threading.Event())
+    first_lines = [*dict.fromkeys(refused), last.text.split("\n", 1)[0]]
+    assert first_lines[0] == plain.text.split("\n", 1)[0]
+    assert len(first_lines) == 1 + MAX_RESTARTS and len(set(first_lines)) == len(first_lines), (refused, last.text)
+    assert "\n" in last.text  # the last attempt is not checked any more

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from lsp_server.completion.postprocess import clean_completion, is_mid_line, open_brackets, repeats_code_below
+from lsp_server.completion.postprocess import (
+    clean_completion,
+    is_mid_line,
+    open_brackets,
+    repeats_code_below,
+    statement_lines,
+)
 
 
 @pytest.mark.parametrize(
@@ -47,6 +53,19 @@ def test_open_brackets(text, depth):
 
 
 CALL = "HTTPStatusError(\n        message, request=request\n    )\n    next_line()"
+
+
+@pytest.mark.parametrize(
+    ("text", "max_lines", "lines"),
+    [
+        ("x = 1\ny = 2", 16, 1),
+        ("raise Error(\n    'no',\n)\nz = 3", 16, 3),
+        ("raise Error(\n    'no',\n)", 2, None),  # closes on line 3, past the cap
+        ("call(a,\n  b", 16, None),  # not closed yet
+    ],
+)
+def test_statement_lines(text, max_lines, lines):
+    assert statement_lines(text, max_lines) == lines
 
 
 def test_single_line_left_open_runs_on_to_its_closing_line():
