@@ -11,7 +11,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.workspace import TextDocument
 
 from lsp_server.completion.layout import DocumentSnapshot
-from lsp_server.completion.service import CompletionService
+from lsp_server.completion.service import CompletionService, Suggestion
 from lsp_server.features.acceptance import accepted_command
 from lsp_server.features.documents import DocumentListener, encoding_name, open_document
 from lsp_server.model.runtime import ModelUnavailable
@@ -41,10 +41,15 @@ def _encoding(document: TextDocument) -> str:
 
 
 async def _suggest(
-    server: LanguageServer, service: CompletionService, uri: str, position: types.Position, *, invoked: bool = False
-):
-    """Common path: returns (document, suggestion) or (document, None); drops stale results."""
-    document = _open_document(server, uri)
+    server: LanguageServer,
+    service: CompletionService,
+    document: TextDocument,
+    position: types.Position,
+    *,
+    invoked: bool = False,
+) -> Suggestion | None:
+    """The suggestion at ``position`` in the open ``document``, or None; drops stale results."""
+    uri = document.uri
     offset = _offset(document, position)
     version = document.version
 
@@ -52,11 +57,12 @@ async def _suggest(
         return document.version == version and open_document(server, uri) is document
 
     try:
-        snapshot = DocumentSnapshot(uri, document.source, version)
-        return document, await service.suggest(snapshot, offset, still_valid, invoked=invoked)
+        return await service.suggest(
+            DocumentSnapshot(uri, document.source, version), offset, still_valid, invoked=invoked
+        )
     except ModelUnavailable as exc:
         log.info("no suggestion: %s", exc)
-        return document, None
+        return None
 
 
 def _insert_range(position: types.Position) -> types.Range:
@@ -93,7 +99,7 @@ class InlineCompletion(DocumentListener):
             document = _open_document(ls, uri)
             prediction = predicted(uri, document.version, params.position.line)
             invoked = params.context.trigger_kind == types.InlineCompletionTriggerKind.Invoked
-            _, suggestion = await _suggest(ls, service, uri, params.position, invoked=invoked)
+            suggestion = await _suggest(ls, service, document, params.position, invoked=invoked)
             items = [prediction] if prediction is not None else []
             if suggestion is None:
                 return types.InlineCompletionList(items=items)
@@ -109,7 +115,8 @@ class InlineCompletion(DocumentListener):
         @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=[".", "(", " "]))
         async def completion(ls: LanguageServer, params: types.CompletionParams) -> types.CompletionList:
             """The same candidates as completion items, for clients without inline completion."""
-            document, suggestion = await _suggest(ls, service, params.text_document.uri, params.position)
+            document = _open_document(ls, params.text_document.uri)
+            suggestion = await _suggest(ls, service, document, params.position)
             if suggestion is None:
                 return types.CompletionList(is_incomplete=True, items=[])
             candidates = [(suggestion.text, suggestion.id), *suggestion.alternatives]
