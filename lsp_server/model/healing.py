@@ -35,6 +35,11 @@ def _word_tail(text: bytes) -> int:
     return end - start
 
 
+def _is_indentation(text: bytes) -> bool:
+    """True for two or more spaces, or two or more tabs."""
+    return len(text) > 1 and (not text.strip(b" ") or not text.strip(b"\t"))
+
+
 def _first_after_prefix(prefix: bytes) -> bytes:
     """The smallest byte string above every string that starts with ``prefix`` ("" if none)."""
     stripped = prefix.rstrip(b"\xff")
@@ -96,11 +101,17 @@ class TokenHealer:
         return count
 
     def allowed(self, pending: bytes) -> np.ndarray:
-        """Token ids whose piece starts with ``pending`` or is a proper start of it."""
+        """Token ids whose piece starts with ``pending`` or is a proper start of it.
+
+        Indentation (``pending`` all spaces or all tabs) may start only with all of it but one character, which a
+        piece with that one in front completes (``"       "`` + ``" let"``), as BPE writes indentation in training:
+        a run of shorter pieces (``"   "`` + ``" "`` + ``" "`` ...) is never seen, and the model goes on with spaces.
+        """
         low = bisect_left(self._sorted_pieces, pending)
         bound = _first_after_prefix(pending)
         high = bisect_left(self._sorted_pieces, bound) if bound else len(self._sorted_pieces)
-        shorter = [token for size in range(1, len(pending)) for token in self._ids_of.get(pending[:size], ())]
+        sizes = [len(pending) - 1] if _is_indentation(pending) else range(1, len(pending))
+        shorter = [token for size in sizes for token in self._ids_of.get(pending[:size], ())]
         extending = self._sorted_ids[low:high]
         return np.concatenate([extending, np.asarray(shorter, dtype=np.intc)]) if shorter else extending
 

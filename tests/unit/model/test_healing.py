@@ -71,6 +71,13 @@ def test_allowed_tokens_extend_or_start_the_pending_text(healer: TokenHealer) ->
     assert {PIECES[t] for t in healer.allowed(b".")} == {b".", b".seek"}
 
 
+def test_indentation_is_spelled_whole_or_all_but_its_last_space(healer: TokenHealer) -> None:
+    # Never "   " then " ": the model would go on with single spaces.
+    assert {PIECES[t] for t in healer.allowed(b"    ")} == {b"    ", b"   "}
+    # Its last space: any piece that starts with one, a word after it too.
+    assert {PIECES[t] for t in healer.allowed(b" ")} == {b" ", b" f", b" file", b" x", b"   ", b"    "}
+
+
 def test_allowed_handles_partial_utf8(healer: TokenHealer) -> None:
     assert {PIECES[t] for t in healer.allowed(b"\xc3")} == {b"\xc3", b"\xc3\xa9t"}
     assert {PIECES[t] for t in healer.allowed(b"\xff")} == set()
@@ -158,6 +165,17 @@ def test_the_word_the_user_means_can_be_spelled_in_one_token(qwen) -> None:
     allowed = {healer.piece(t) for t in healer.allowed(b" f")}
     assert b" file" in allowed and b" for" in allowed and b".seek" not in allowed
     assert {healer.piece(t) for t in healer.allowed(b".")} >= {b".join", b".seek", b"."}
+
+
+@pytest.mark.parametrize("indent", [8, 12])
+def test_indentation_is_taken_back_and_spelled_as_the_tokenizer_writes_it(qwen, indent: int) -> None:
+    llm, healer = qwen
+    pending = _healed(qwen, "    def f(self):\n" + " " * indent)
+    assert pending == b" " * indent
+    spelled = {healer.piece(t) for t in healer.allowed(pending)}
+    # What BPE makes of the indented line the user is about to write is among them.
+    assert healer.piece(_tokens(llm, " " * indent + "return x")[0]) in spelled
+    assert all(piece.startswith(pending) or piece == pending[:-1] for piece in spelled)
 
 
 def test_no_special_token_can_spell_text(qwen) -> None:
