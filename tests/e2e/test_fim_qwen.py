@@ -75,14 +75,6 @@ async def test_python_return_line_uses_the_local_names(client: LanguageClient):
     assert _squash(text) == "returntotal/count", text
 
 
-async def test_python_empty_line_above_the_return_gets_a_line_of_its_own(client: LanguageClient):
-    # The model's first answer here is the return line below again, which would leave no ghost text at all.
-    before = "def mean(values):\n    "
-    after = "\n    return sum(values) / len(values)\n"
-    text = await _complete(client, "mean.py", "python", before, after)
-    assert text.strip() and not text.lstrip().startswith("return sum(values)"), text
-
-
 async def test_python_mid_line_is_single_line_and_respects_the_suffix(client: LanguageClient):
     before = "import math\n\n\ndef hypotenuse(a, b):\n    return math.sqrt("
     after = ")\n"
