@@ -75,6 +75,7 @@ def build_request(
     window, first_line = _local_window(prefix, _LOCAL_PREFIX_CHARS, _WINDOW_STEP)
     window = redact(window)
     shown_suffix = redact(_head_lines(suffix, _LOCAL_SUFFIX_CHARS))
+    line_prefix = _line_prefix(prefix)
     return GenerationRequest(
         prefix=window,
         suffix=shown_suffix,
@@ -84,7 +85,7 @@ def build_request(
         deadline=time.monotonic() + settings.generation_timeout_ms / 1000,
         should_stop=early_stop(
             multiline,
-            _line_prefix(prefix),
+            line_prefix,
             settings.max_lines,
             closes_brackets(settings.multiline, suffix),
         ),
@@ -99,7 +100,7 @@ def build_request(
         prefix_first_line=first_line,
         prefix_line_step=_WINDOW_STEP,
         eval_budget_s=settings.generation_timeout_ms / 1000 * _EVAL_SHARE_OF_TIMEOUT,
-        repeats_code_below=repeats_code_below(_line_prefix(prefix), shown_suffix),
+        repeats_code_below=repeats_code_below(line_prefix, shown_suffix),
     )
 
 

@@ -128,7 +128,8 @@ def _block_end(lines: list[str], cursor_line: str, max_lines: int) -> int:
 
 
 def repeats_code_below(cursor_line: str, suffix: str) -> Callable[[str], bool] | None:
-    """A check that a completion's first non-blank complete line repeats the first line of code below the cursor.
+    """A check that the cut of the code below the cursor would leave nothing of a completion: its first non-blank
+    complete line is that code's first line.
 
     None when the rest of the cursor's line holds code (no line below to repeat). A line is complete
     when a newline follows it: pass the finished text with ``"\n"`` added.
@@ -139,9 +140,11 @@ def repeats_code_below(cursor_line: str, suffix: str) -> Callable[[str], bool] |
 
     def repeats(text: str) -> bool:
         lines = text.split("\n")[:-1]  # the last one may still grow
-        full = [cursor_line + lines[0], *lines[1:]] if lines else []
-        first = next((line for line in full if line.strip()), None)
-        return first is not None and first.rstrip() == below
+        if not lines:
+            return False
+        full = _whole_lines(lines, cursor_line)
+        cut = _index_of_line(full, below)
+        return cut < len(full) and not any(line.strip() for line in full[:cut])
 
     return repeats
 
@@ -154,6 +157,16 @@ def _line_below(suffix: str) -> str | None:
     return next((line.rstrip() for line in rest.split("\n") if line.strip()), None)
 
 
+def _whole_lines(lines: list[str], cursor_line: str) -> list[str]:
+    """The completion's lines as they stand in the document: the first one continues the cursor's line."""
+    return [cursor_line + lines[0], *lines[1:]]
+
+
+def _index_of_line(full: list[str], below: str | None) -> int:
+    """Index of the first of ``full`` that is ``below`` (indentation included), else ``len(full)``."""
+    return next((i for i, line in enumerate(full) if line.strip() and line.rstrip() == below), len(full))
+
+
 def _suffix_repeat_start(lines: list[str], cursor_line: str, suffix: str) -> int:
     """Index of the first completion line that repeats the code right after the cursor."""
     line_rest = suffix.split("\n", 1)[0].strip()
@@ -161,11 +174,9 @@ def _suffix_repeat_start(lines: list[str], cursor_line: str, suffix: str) -> int
         # The rest of the cursor's line (only closers here, or we would be single-line):
         # a later completion line holding just those closers is the model writing them itself.
         return next((i for i in range(1, len(lines)) if lines[i].strip() == line_rest), len(lines))
-    below = _line_below(suffix)
     # Whole lines must match with their indentation: a "}" closing a block the completion
     # opened is not the suffix's "}" that closes the enclosing one.
-    full = [cursor_line + lines[0], *lines[1:]]
-    return next((i for i, line in enumerate(full) if line.strip() and line.rstrip() == below), len(lines))
+    return _index_of_line(_whole_lines(lines, cursor_line), _line_below(suffix))
 
 
 def _trim_suffix_overlap(text: str, cursor_line: str, line_suffix: str) -> str:

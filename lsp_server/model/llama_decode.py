@@ -163,7 +163,7 @@ class LlamaDecoder:
                 banned.setdefault(visible, set()).add(run.out[visible])
                 forced = run.out[:visible]
                 log.info("an answer was refused (%r): generating it again without its start there", run.text[:80])
-                self.llm.n_tokens = len(tokens) - 1
+                self.llm.n_tokens = len(tokens) + len(forced) - 1  # the KV keeps the prompt and the start kept
                 run.rejected, run.text, run.stop_reason = False, "", StopReason.MAX_TOKENS
         return run.result()
 
@@ -221,14 +221,12 @@ class LlamaDecoder:
         """The answer's first tokens: ``forced``, then one at a time the most likely ones that spell ``healed``
         and are not ``banned`` at their position (index in the answer).
 
-        The prompt is evaluated but for its last token; so is what this returns but for its last,
-        which leaves ``generate`` one token to evaluate before it samples.
+        The prompt and ``forced`` are evaluated but for the last of them; so is what this returns but for its
+        last, which leaves ``generate`` one token to evaluate before it samples.
         """
         chosen, banned = list(forced or ()), banned or {}
         for token in chosen:
             healed = self.healer.still_pending(healed, self.healer.piece(token))
-        if chosen:
-            self.llm.eval([tokens[-1], *chosen[:-1]])
         last = chosen[-1] if chosen else tokens[-1]
         while (healed or len(chosen) in banned) and not cancel.is_set():
             self.llm.eval([last])
