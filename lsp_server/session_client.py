@@ -11,6 +11,8 @@ from typing import Any, TextIO, cast
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
+from lsp_server.features.inline_completion import GREW_CAPABILITY, SUGGESTION_GREW
+
 SERVER_COMMAND = [sys.executable, "-m", "lsp_server", "serve", "--stdio"]
 
 
@@ -22,6 +24,7 @@ class Session:
     messages: list[str] = field(default_factory=list)
     progress: list[str] = field(default_factory=list)
     drain: asyncio.Task | None = None
+    grown: asyncio.Queue = field(default_factory=asyncio.Queue)  # iquest/suggestionGrew params, when asked for
 
     async def status(self) -> dict[str, Any]:
         """The server's iquest.status payload."""
@@ -83,9 +86,17 @@ async def _drain(stream: asyncio.StreamReader | None, sink: TextIO | None) -> No
 
 
 async def start_session(
-    root: Path, options: dict[str, Any], *, log: TextIO | None = None, echo: TextIO | None = None
+    root: Path,
+    options: dict[str, Any],
+    *,
+    log: TextIO | None = None,
+    echo: TextIO | None = None,
+    grown_blocks: bool = False,
 ) -> Session:
-    """Start the server, initialize with ``options`` under ``iquest``, and wait for the model load to end."""
+    """Start the server, initialize with ``options`` under ``iquest``, and wait for the model load to end.
+
+    With ``grown_blocks`` the client says it takes ``iquest/suggestionGrew``; the notices go to ``Session.grown``.
+    """
     session = Session(LanguageClient("iquest-client", "1"))
     client = session.client
 
@@ -108,12 +119,19 @@ async def start_session(
             if echo is not None:
                 echo.write(f"[progress] {message}\n")
 
+    @client.feature(SUGGESTION_GREW)
+    def suggestion_grew(params: Any) -> None:
+        session.grown.put_nowait(params)
+
     await client.start_io(*SERVER_COMMAND)
     assert client._server is not None
     session.drain = asyncio.create_task(_drain(client._server.stderr, log))
     await client.initialize_async(
         types.InitializeParams(
-            capabilities=types.ClientCapabilities(window=types.WindowClientCapabilities(work_done_progress=True)),
+            capabilities=types.ClientCapabilities(
+                window=types.WindowClientCapabilities(work_done_progress=True),
+                experimental={GREW_CAPABILITY: True} if grown_blocks else None,
+            ),
             root_uri=root.as_uri(),
             workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)],
             initialization_options={"iquest": options},

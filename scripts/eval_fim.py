@@ -26,6 +26,9 @@ Modes, each its own column set:
                 of the file alone, greedy, 64 tokens; the first line (multi-line: as many lines as expected)
     off / on    our server over LSP with repoContext false / true (one server per project and mode)
     on-no-X     with --ablate: repoContext true with every context source but X (contextSources)
+    MODE+grown  with --grown, for each server mode: what an editor that takes ``iquest/suggestionGrew`` (the
+                VS Code extension) shows once a block answered with its first lines has the rest, timed from
+                the first request; the same answer as MODE where no block grew
 
 Scores per kind, per language and over all: exact first line % (trailing whitespace stripped), edit
 similarity (difflib ratio of the stripped texts, the suggestion cut to as many lines as expected),
@@ -35,7 +38,7 @@ empty answers %, latency p50/p95, and the deltas against raw.
     .venv/bin/python scripts/eval_fim.py [--modes raw off on] [--ablate] [--limit N] [--kinds mid-word cross-file]
         [--projects click rxjs] [--languages rust] [--no-room] [--holdout] [--model qwen2.5-coder-0.5b]
         [--generation-timeout-ms 60000] [--server-option maxPromptTokens=512 ...] [--json results.json]
-        [--server-log server.log]
+        [--server-log server.log] [--grown]
 
 The task order interleaves projects, languages and kinds, so ``--limit 60`` covers every kind and
 language; tasks run grouped by project (one server per project and mode), file by file. On the 2-core
@@ -152,7 +155,14 @@ async def run(tasks: Sequence[Task], args: argparse.Namespace) -> list[Result]:
                     done = [raw_model.complete(case) for case in cases]
                 else:
                     done = await run_mode(
-                        workspace, cases, mode, args.model, args.generation_timeout_ms, log, args.server_options
+                        workspace,
+                        cases,
+                        mode,
+                        args.model,
+                        args.generation_timeout_ms,
+                        log,
+                        args.server_options,
+                        grown=args.grown,
                     )
                 errors = sum(bool(r.error) for r in done)
                 print(
@@ -189,7 +199,7 @@ def main(args: argparse.Namespace) -> None:
         + (f"server settings {json.dumps(args.server_options)}, " if args.server_options else "")
         + f"projects {', '.join(f'{n} {ALL_PROJECTS[n].version}' for n in names)}, {time.monotonic() - started:.0f} s"
     )
-    print(format_table(summarize(results), args.modes))
+    print(format_table(summarize(results), list(dict.fromkeys(r.mode for r in results))))
     if args.json:
         Path(args.json).write_text(json.dumps([r.row() for r in results], indent=1), encoding="utf-8")
 
@@ -220,6 +230,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--model", default="qwen2.5-coder-0.5b")
     parser.add_argument("--generation-timeout-ms", type=int, default=60000, help="the server's generationTimeoutMs")
+    parser.add_argument(
+        "--grown", action="store_true", help="also score each server mode's blocks once grown (MODE+grown)"
+    )
     parser.add_argument("--json", help="write every result here")
     parser.add_argument("--server-log", help="write the servers' stderr here")
     parser.add_argument(

@@ -60,7 +60,7 @@ class CompletionService:
         self._cache = TypingThroughCache()
         self._scheduler = GenerationScheduler(runtime, settings, self._cache, context)
         self._speculation = SpeculationPolicy(runtime, settings, self._cache, self._scheduler)
-        self._counts = {"requests": 0, "fromCache": 0, "shortPrompts": 0}
+        self._counts = {"requests": 0, "fromCache": 0, "shortPrompts": 0, "blocksGrown": 0}
         self._answered: tuple[str, int | None, int] | None = None  # (uri, version, offset) of the last answer
 
     def stats(self) -> dict[str, Any]:
@@ -72,6 +72,7 @@ class CompletionService:
             "fromCache": self._counts["fromCache"],
             **self._scheduler.counts(),
             "shortPrompts": self._counts["shortPrompts"],
+            "blocksGrown": self._counts["blocksGrown"],
             "lastWarmUp": self._scheduler.last_warm_up,
             "promptCap": cap,
             "acceptance": self.outcomes.figures(),
@@ -93,8 +94,12 @@ class CompletionService:
         still_valid: Callable[[], bool] = lambda: True,
         *,
         invoked: bool = False,
+        on_grown: Callable[[], None] | None = None,
     ) -> Suggestion | None:
         """Ghost text for ``offset`` in ``doc`` and up to ``candidates - 1`` alternatives; None when nothing is left.
+
+        ``on_grown`` is called once when a block answered with its first lines has finished with more lines,
+        the document unchanged: asked again, the same place gets the whole block from the cache.
 
         The first is the greedy suggestion, never delayed; the alternatives are the other continuations known at
         this place (earlier generations and speculations, sampled ones). When the user asks explicitly again
@@ -102,7 +107,7 @@ class CompletionService:
         first; the first request at a place is never held back for it.
         """
         asked_again = self._answered == (doc.uri, doc.version, offset)
-        first = await self._first(doc, offset, still_valid)
+        first = await self._first(doc, offset, still_valid, on_grown)
         if first is not None:
             self._answered = (doc.uri, doc.version, offset)
         settings = self._settings()
@@ -162,7 +167,13 @@ class CompletionService:
                 others.append(text)
         return others
 
-    async def _first(self, doc: DocumentSnapshot, offset: int, still_valid: Callable[[], bool]) -> Suggestion | None:
+    async def _first(
+        self,
+        doc: DocumentSnapshot,
+        offset: int,
+        still_valid: Callable[[], bool],
+        on_grown: Callable[[], None] | None = None,
+    ) -> Suggestion | None:
         """The greedy suggestion: from the typing-through cache, a running generation or a new one."""
         self._scheduler.supersede()
         if is_secret_path(doc.uri.rsplit("/", 1)[-1]):
@@ -201,9 +212,34 @@ class CompletionService:
             job = self._scheduler.start(doc, offset, settings, backend.info, multiline, speculative=False)
             result, typed = await self._scheduler.wait(job), ""
         source = "speculation" if job.speculative else "generation"
-        return self._shown(
-            doc, offset, clean(usable_text(result)[len(typed) :]), result, multiline, started, source, still_valid
-        )
+        text = clean(usable_text(result)[len(typed) :])
+        if result.stop_reason == StopReason.FIRST_LINES and text and on_grown is not None:
+            place = (doc.uri, doc.version, offset)
+            job.task.add_done_callback(self._grown(place, text, len(typed), clean, still_valid, on_grown))
+        return self._shown(doc, offset, text, result, multiline, started, source, still_valid)
+
+    def _grown(
+        self,
+        place: tuple[str, int | None, int],
+        shown: str,
+        typed: int,
+        clean: Callable[[str], str],
+        still_valid: Callable[[], bool],
+        on_grown: Callable[[], None],
+    ) -> Callable[[asyncio.Task], None]:
+        """The done-callback of a job whose first lines were shown: ``on_grown`` when it finished with more."""
+
+        def done(task: asyncio.Task) -> None:
+            if task.cancelled() or task.exception() is not None or not still_valid():
+                return
+            whole = clean(usable_text(task.result())[typed:])
+            if len(whole) > len(shown) and whole.startswith(shown.rstrip()):
+                self._counts["blocksGrown"] += 1
+                if self._answered == place:  # the editor asking again for the whole block is not cycling
+                    self._answered = None
+                on_grown()
+
+        return done
 
     def _shown(
         self,

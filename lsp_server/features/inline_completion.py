@@ -19,6 +19,11 @@ from lsp_server.positions import columns, offset_at
 
 log = logging.getLogger(__name__)
 
+# Sent when a block shown with its first lines has the rest: ask again at that place and get all of it.
+# Only to a client that lists "iquestSuggestionGrew" in its experimental capabilities.
+SUGGESTION_GREW = "iquest/suggestionGrew"
+GREW_CAPABILITY = "iquestSuggestionGrew"
+
 
 def _open_document(server: LanguageServer, uri: str) -> TextDocument:
     """The open document for ``uri``; unknown documents are an error, never read from disk."""
@@ -47,6 +52,7 @@ async def _suggest(
     position: types.Position,
     *,
     invoked: bool = False,
+    on_grown: Callable[[], None] | None = None,
 ) -> Suggestion | None:
     """The suggestion at ``position`` in the open ``document``, or None; drops stale results."""
     uri = document.uri
@@ -58,11 +64,25 @@ async def _suggest(
 
     try:
         return await service.suggest(
-            DocumentSnapshot(uri, document.source, version), offset, still_valid, invoked=invoked
+            DocumentSnapshot(uri, document.source, version), offset, still_valid, invoked=invoked, on_grown=on_grown
         )
     except ModelUnavailable as exc:
         log.info("no suggestion: %s", exc)
         return None
+
+
+def _grown_notice(
+    server: LanguageServer, document: TextDocument, position: types.Position
+) -> Callable[[], None] | None:
+    """What tells the client that the block at ``position`` grew; None when the client did not ask for it."""
+    experimental = server.client_capabilities.experimental
+    if not (isinstance(experimental, dict) and experimental.get(GREW_CAPABILITY) is True):
+        return None
+    params = {
+        "textDocument": {"uri": document.uri, "version": document.version},
+        "position": {"line": position.line, "character": position.character},
+    }
+    return lambda: server.protocol.notify(SUGGESTION_GREW, params)
 
 
 def _insert_range(position: types.Position) -> types.Range:
@@ -99,7 +119,8 @@ class InlineCompletion(DocumentListener):
             document = _open_document(ls, uri)
             prediction = predicted(uri, document.version, params.position.line)
             invoked = params.context.trigger_kind == types.InlineCompletionTriggerKind.Invoked
-            suggestion = await _suggest(ls, service, document, params.position, invoked=invoked)
+            grown = _grown_notice(ls, document, params.position)
+            suggestion = await _suggest(ls, service, document, params.position, invoked=invoked, on_grown=grown)
             items = [prediction] if prediction is not None else []
             if suggestion is None:
                 return types.InlineCompletionList(items=items)

@@ -63,6 +63,30 @@ async def _wait_until_ready(session, repo_context: bool) -> dict[str, Any]:
     return status
 
 
+async def _grown_block(
+    session, uri: str, task, line_text: str, first: str, first_ms: float, generations: int, timeout_ms: int
+) -> tuple[str, float]:
+    """The answer once the block shown with its first lines grew, and its time since the first request; the first
+    answer if the generation (the ``generations + 1``-th) ended without more."""
+    started = time.perf_counter() - first_ms / 1000
+    deadline = time.monotonic() + timeout_ms / 1000 + 120
+    while time.monotonic() < deadline:
+        if not session.grown.empty():
+            session.grown.get_nowait()
+            break
+        if (await session.status()).get("generations", 0) > generations:
+            try:  # the notice follows the generation's end at once, if at all
+                await asyncio.wait_for(session.grown.get(), timeout=1.0)
+                break
+            except TimeoutError:
+                return first, first_ms
+        await asyncio.sleep(0.05)
+    else:
+        return first, first_ms
+    whole = await session.inline(uri, task.line, utf16_column(line_text, task.character))
+    return whole, (time.perf_counter() - started) * 1000
+
+
 async def run_mode(
     workspace: Path,
     cases: Sequence[Case],
@@ -71,20 +95,27 @@ async def run_mode(
     timeout_ms: int,
     log: TextIO | None = None,
     extra: dict[str, Any] | None = None,
+    grown: bool = False,
 ) -> list[Result]:
-    """One server for ``workspace``; every case once in ``mode``, with ``extra`` settings on top."""
+    """One server for ``workspace``; every case once in ``mode``, with ``extra`` settings on top.
+
+    With ``grown`` each case also scores, as mode ``MODE+grown``, what the editor shows once a block answered
+    with its first lines has the rest (``iquest/suggestionGrew``, then the same request again), timed from
+    the first request; the first answer where no such notice comes.
+    """
     from lsprotocol import types
 
     from lsp_server.session_client import start_session
 
     options = {**server_options(mode, model, timeout_ms), **(extra or {})}
-    session = await start_session(workspace, options, log=log)
+    session = await start_session(workspace, options, log=log, grown_blocks=grown)
     results: list[Result] = []
     try:
         status = await _wait_until_ready(session, options["repoContext"])
         if session.messages:
             print(f"  [server] {' | '.join(session.messages)}", file=sys.stderr)
         generations = status.get("generations", 0)
+        first_lines = status["completion"]["firstLines"]
         for number, case in enumerate(cases):
             task = case.task
             uri = session.open(workspace / task.path, case.document, LANGUAGE_IDS[task.language], version=number + 1)
@@ -97,25 +128,24 @@ async def run_mode(
             except Exception as exc:  # a failed request counts as an empty suggestion
                 suggestion, error = "", f"{type(exc).__name__}: {exc}"
             latency = (time.perf_counter() - started) * 1000
+            before = await session.status()
+            ran = before.get("generations", 0) > generations  # an empty answer may come without a generation
+            last = (before.get("lastGeneration") or {}) if ran else {}
+            figures = (error, last.get("stopReason", ""), last.get("promptTokens", 0), bool(last.get("shortPrompt")))
+            results.append(score(case, mode, suggestion, latency, *figures))
+            if grown:
+                shown_first_lines = before["completion"]["firstLines"] > first_lines
+                first_lines = before["completion"]["firstLines"]
+                whole, whole_ms = suggestion, latency
+                if shown_first_lines:
+                    whole, whole_ms = await _grown_block(
+                        session, uri, task, line_text, suggestion, latency, generations, timeout_ms
+                    )
+                results.append(score(case, f"{mode}+grown", whole, whole_ms, *figures))
             session.client.text_document_did_close(
                 types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(uri=uri))
             )
-            after = await session.status()
-            ran = after.get("generations", 0) > generations  # an empty answer may come without a generation
-            last = (after.get("lastGeneration") or {}) if ran else {}
-            generations = after.get("generations", 0)
-            results.append(
-                score(
-                    case,
-                    mode,
-                    suggestion,
-                    latency,
-                    error,
-                    last.get("stopReason", ""),
-                    last.get("promptTokens", 0),
-                    bool(last.get("shortPrompt")),
-                )
-            )
+            generations = (await session.status()).get("generations", 0)
     finally:
         await session.close()
     return results

@@ -16,6 +16,7 @@ import {
 } from "vscode-languageclient/node";
 
 import { EDIT_COMMANDS, runEditCommand } from "./actions";
+import { GrownBlocks } from "./grown";
 import { Cli, serveCommand } from "./launch";
 import { LANGUAGES } from "./languages";
 import { configuration, initializationOptions, inlineEnabled } from "./settings";
@@ -133,5 +134,6 @@ export function createClient(cli: Cli, output: vscode.LogOutputChannel, hooks: C
   const client = new LanguageClient("iquest", "iquest-lsp", serverOptions, clientOptions);
   client.registerFeature(new ProgressToStatusBar(client, hooks));
   client.registerFeature(new GhostTextOnly());
+  client.registerFeature(new GrownBlocks(client));
   return client;
 }

@@ -370,6 +370,40 @@ async def test_a_slow_block_answers_with_its_first_lines_and_the_rest_comes_from
     runtime.shutdown()
 
 
+async def test_a_block_shown_with_its_first_lines_says_once_when_it_has_the_rest(tmp_path):
+    backend = StreamingBackend(BODY, 0.01)
+    service, runtime = await _service(backend, tmp_path, first_lines_ms=50, speculate=False, candidates=2)
+    text = "def total(items):\n    "
+    doc = DocumentSnapshot("file:///m.py", text, 1)
+    grown = asyncio.Event()
+    first = await service.suggest(doc, len(text), on_grown=grown.set)
+    assert first is not None and first.stop_reason == "first_lines" and not grown.is_set()
+    await asyncio.wait_for(grown.wait(), 5)
+    # Asked again there (explicitly, as VS Code's trigger does): the whole block, not a sampled alternative.
+    whole = await service.suggest(doc, len(text), invoked=True)
+    assert whole is not None and (whole.text, whole.source, whole.alternatives) == (BODY, "cache", ())
+    assert len(backend.requests) == 1 and service.stats()["blocksGrown"] == 1
+    runtime.shutdown()
+
+
+@pytest.mark.parametrize("change", ["edited", "same"])
+async def test_no_word_of_growth_after_an_edit_or_when_nothing_was_added(tmp_path, change):
+    # "same": all the block has after its first line is the code below the cursor, which is cut.
+    backend = StreamingBackend(BODY, 0.01)
+    service, runtime = await _service(backend, tmp_path, first_lines_ms=50, speculate=False)
+    text = "def total(items):\n    "
+    suffix = "" if change == "edited" else "\n    for item in items:\n        total += item\n    return total\n"
+    doc = DocumentSnapshot("file:///m.py", text + suffix, 1)
+    grown = []
+    valid = [True]
+    first = await service.suggest(doc, len(text), lambda: valid[0], on_grown=lambda: grown.append(1))
+    assert first is not None
+    valid[0] = change != "edited"  # the user typed on: the document is not the one asked about
+    await asyncio.sleep(1.0)
+    assert grown == [] and service.stats()["blocksGrown"] == 0
+    runtime.shutdown()
+
+
 class SlowPromptBackend(StreamingBackend):
     """Spends ``prompt_s`` on the prompt before it streams its output."""
 
