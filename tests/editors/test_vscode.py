@@ -377,3 +377,42 @@ async def test_cycling_shows_a_second_candidate(code_server, tmp_path: Path):
     offered = [re.sub(r"\s", "", e["output"]) for e in answer]
     assert pieces and any(all(piece in text for piece in pieces) for text in offered), (pieces, offered)
     assert re.sub(r"\s", "", second) != re.sub(r"\s", "", first)
+
+
+async def test_a_block_shown_with_its_first_lines_grows_in_place(tmp_path: Path):
+    # 1 ms: the first answer is the block's first line; the rest must come without a key pressed.
+    settings = {"iquest.firstLinesMs": 1, "iquest.speculate": False}
+    with _running_code_server(tmp_path, workspace_settings=settings) as (url, workspace, audit):
+        browser = Chromium(tools.chromium(), tmp_path / "chromium-profile", tmp_path / "chromium.log")
+        screenshot = tools.artifacts_dir() / "vscode-grown-block.png"
+        try:
+            await browser.connect()
+            await browser.send("Page.enable")
+            await browser.send("Page.navigate", url=url)
+            await browser.wait_for("!!document.querySelector('.monaco-workbench .explorer-folders-view')", 120)
+            await browser.click(".explorer-folders-view .monaco-list-row", "geometry.py", timeout=60)
+            await browser.wait_for("!!document.querySelector('.editor-instance .monaco-editor .view-lines')", 60)
+            await browser.wait_for(f"{STATUS_ITEMS}.includes('iquest')", 180)
+            await browser.click(".editor-instance .monaco-editor .view-lines", "circle_area")
+            await browser.press("End", "Control")
+            await browser.type_text(TYPED, delay=0.08)
+            first = await browser.wait_for(GHOST, 240)
+            changed = f"(() => {{ const g = {GHOST}; return g && g !== {json.dumps(first)} && g; }})()"
+            grown = await browser.wait_for(changed, 240)
+            await browser.screenshot(screenshot)
+        except BaseException:
+            await browser.screenshot(screenshot)
+            raise
+        finally:
+            await browser.close()
+
+    answers = [json.loads(line) for line in audit.read_text().splitlines()]
+    answers = [a for a in answers if a["kind"] == "inline_completion"]
+    # Two answers at the cursor: the first lines, then the whole block they begin (from the cache, no new generation).
+    assert len(answers) >= 2 and answers[-1]["offset"] == answers[0]["offset"], answers
+    shown, whole = answers[0]["output"], answers[-1]["output"]
+    assert whole.startswith(shown.rstrip()) and whole.count("\n") > shown.count("\n"), (shown, whole)
+    # What shows now is that whole block, line by line (VS Code draws each line of ghost text as its own element).
+    pieces = [re.sub(r"\s", "", piece) for piece in grown.split("\n") if piece.strip("\xa0 ")]
+    assert len(pieces) > len([p for p in first.split("\n") if p.strip("\xa0 ")]), (first, grown)
+    assert all(piece in re.sub(r"\s", "", whole) for piece in pieces), (pieces, whole)

@@ -5,6 +5,9 @@ import type { ClientCapabilities, FeatureState, StaticFeature } from "vscode-lan
 
 export const SUGGESTION_GREW = "iquest/suggestionGrew";
 export const GREW_CAPABILITY = "iquestSuggestionGrew";
+// VS Code keeps showing the suggestion on screen when a new request's answer still fits (no flicker), so the
+// first lines are hidden before asking again; the whole block comes from the server's cache at once.
+const HIDE = "editor.action.inlineSuggest.hide";
 const TRIGGER = "editor.action.inlineSuggest.trigger";
 
 export interface GrewParams {
@@ -25,7 +28,7 @@ export function showGrownBlock(params: GrewParams, editor: vscode.TextEditor | u
     selection.active.line === line &&
     selection.active.character === character;
   if (same) {
-    void vscode.commands.executeCommand(TRIGGER);
+    void Promise.resolve(vscode.commands.executeCommand(HIDE)).then(() => vscode.commands.executeCommand(TRIGGER));
   }
   return same;
 }

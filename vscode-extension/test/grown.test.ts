@@ -4,7 +4,10 @@ import { test } from "node:test";
 import { GREW_CAPABILITY, GrewParams, GrownBlocks, showGrownBlock, SUGGESTION_GREW } from "../src/grown";
 import { calls, Position, Selection } from "./vscode-mock";
 
-const TRIGGER: [string, unknown] = ["executeCommand", ["editor.action.inlineSuggest.trigger"]];
+const HIDE_THEN_TRIGGER: [string, unknown][] = [
+  ["executeCommand", ["editor.action.inlineSuggest.hide"]],
+  ["executeCommand", ["editor.action.inlineSuggest.trigger"]],
+];
 
 function editor(version: number, line: number, character: number, anchor = new Position(line, character)) {
   const active = new Position(line, character);
@@ -14,13 +17,14 @@ function editor(version: number, line: number, character: number, anchor = new P
 
 const grew: GrewParams = { textDocument: { uri: "file:///w/stats.py", version: 3 }, position: { line: 2, character: 4 } };
 
-test("the ghost text is asked for again where the block grew", () => {
+test("the ghost text is hidden and asked for again where the block grew", async () => {
   calls.length = 0;
   assert.equal(showGrownBlock(grew, editor(3, 2, 4) as never), true);
-  assert.deepEqual(calls, [TRIGGER]);
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assert.deepEqual(calls, HIDE_THEN_TRIGGER);
 });
 
-test("not after an edit, a move, a selection, in another file or with no editor", () => {
+test("not after an edit, a move, a selection, in another file or with no editor", async () => {
   calls.length = 0;
   assert.equal(showGrownBlock(grew, editor(4, 2, 4) as never), false);
   assert.equal(showGrownBlock(grew, editor(3, 2, 5) as never), false);
@@ -28,6 +32,7 @@ test("not after an edit, a move, a selection, in another file or with no editor"
   assert.equal(showGrownBlock(grew, editor(3, 2, 4, new Position(2, 0)) as never), false);
   assert.equal(showGrownBlock({ ...grew, textDocument: { uri: "file:///w/other.py", version: 3 } }, editor(3, 2, 4) as never), false);
   assert.equal(showGrownBlock(grew, undefined), false);
+  await new Promise((resolve) => setTimeout(resolve, 0));
   assert.deepEqual(calls, []);
 });
 
