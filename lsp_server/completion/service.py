@@ -62,6 +62,7 @@ class CompletionService:
         self._speculation = SpeculationPolicy(runtime, settings, self._cache, self._scheduler)
         self._counts = {"requests": 0, "fromCache": 0, "shortPrompts": 0, "blocksGrown": 0}
         self._answered: tuple[str, int | None, int] | None = None  # (uri, version, offset) of the last answer
+        self._growing: set[tuple[str, int | None, int]] = set()  # places whose shown first lines may grow
 
     def stats(self) -> dict[str, Any]:
         """Counters for iquest.status, the last finished warm-up's figures and this machine's prompt cap."""
@@ -213,8 +214,9 @@ class CompletionService:
             result, typed = await self._scheduler.wait(job), ""
         source = "speculation" if job.speculative else "generation"
         text = clean(usable_text(result)[len(typed) :])
-        if result.stop_reason == StopReason.FIRST_LINES and text and on_grown is not None:
-            place = (doc.uri, doc.version, offset)
+        place = (doc.uri, doc.version, offset)
+        if result.stop_reason == StopReason.FIRST_LINES and text and on_grown and place not in self._growing:
+            self._growing.add(place)  # the editor may ask at the same place again meanwhile: one notice is enough
             job.task.add_done_callback(self._grown(place, text, len(typed), clean, still_valid, on_grown))
         return self._shown(doc, offset, text, result, multiline, started, source, still_valid)
 
@@ -230,6 +232,7 @@ class CompletionService:
         """The done-callback of a job whose first lines were shown: ``on_grown`` when it finished with more."""
 
         def done(task: asyncio.Task) -> None:
+            self._growing.discard(place)
             if task.cancelled() or task.exception() is not None or not still_valid():
                 return
             whole = clean(usable_text(task.result())[typed:])

@@ -375,10 +375,18 @@ async def test_a_block_shown_with_its_first_lines_says_once_when_it_has_the_rest
     service, runtime = await _service(backend, tmp_path, first_lines_ms=50, speculate=False, candidates=2)
     text = "def total(items):\n    "
     doc = DocumentSnapshot("file:///m.py", text, 1)
-    grown = asyncio.Event()
-    first = await service.suggest(doc, len(text), on_grown=grown.set)
-    assert first is not None and first.stop_reason == "first_lines" and not grown.is_set()
-    await asyncio.wait_for(grown.wait(), 5)
+    notices = []
+    first = await service.suggest(doc, len(text), on_grown=lambda: notices.append(1))
+    assert first is not None and first.stop_reason == "first_lines" and notices == []
+    # Asked there again while it runs (editors do): the same first lines, still one notice in the end.
+    again = await service.suggest(doc, len(text), on_grown=lambda: notices.append(2))
+    assert again is not None and again.stop_reason == "first_lines"
+    for _ in range(100):
+        if notices:
+            break
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.1)
+    assert notices == [1]
     # Asked again there (explicitly, as VS Code's trigger does): the whole block, not a sampled alternative.
     whole = await service.suggest(doc, len(text), invoked=True)
     assert whole is not None and (whole.text, whole.source, whole.alternatives) == (BODY, "cache", ())
