@@ -24,21 +24,23 @@ TEXT = (
 )
 
 
+def _first_lines_params(root):
+    """The 0.5B coder with firstLinesMs 1: any generation longer than its first line is answered with those."""
+    return initialize_params(
+        root,
+        model="qwen2.5-coder-0.5b",
+        firstLinesMs=1,
+        maxTokens=64,
+        auditLog=False,
+        repoContext=False,
+        speculate=False,
+    )
+
+
 async def test_first_lines_then_the_rest_after_accept_and_enter(tmp_path):
     require_model("qwen2.5-coder-0.5b")
     client = await server_config().start()
-    # 1 ms: any generation longer than its first line is answered with its first lines.
-    await client.initialize_session(
-        initialize_params(
-            tmp_path,
-            model="qwen2.5-coder-0.5b",
-            firstLinesMs=1,
-            maxTokens=64,
-            auditLog=False,
-            repoContext=False,
-            speculate=False,
-        )
-    )
+    await client.initialize_session(_first_lines_params(tmp_path))
     try:
         await wait_until_loaded(client)
         uri = open_document(client, tmp_path / "stats.py", TEXT, "python")
@@ -85,15 +87,7 @@ async def test_a_client_that_asks_hears_when_the_block_grew_and_gets_it_whole(tm
     def suggestion_grew(params):
         grown.put_nowait(params)
 
-    params = initialize_params(
-        tmp_path,
-        model="qwen2.5-coder-0.5b",
-        firstLinesMs=1,
-        maxTokens=64,
-        auditLog=False,
-        repoContext=False,
-        speculate=False,
-    )
+    params = _first_lines_params(tmp_path)
     params.capabilities.experimental = {GREW_CAPABILITY: True}
     await client.initialize_session(params)
     try:

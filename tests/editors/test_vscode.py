@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -139,6 +140,43 @@ def _running_code_server(tmp_path: Path, *, trust: bool = False, workspace_setti
             shutil.copy(found, tools.artifacts_dir() / "vscode-iquest-output.log")
 
 
+async def _at_the_end_of_geometry(browser: Chromium, url: str) -> None:
+    """Open geometry.py in code-server once the model is loaded, and put the cursor at its end."""
+    await browser.connect()
+    await browser.send("Page.enable")
+    await browser.send("Page.navigate", url=url)
+    await browser.wait_for("!!document.querySelector('.monaco-workbench .explorer-folders-view')", 120)
+    await browser.click(".explorer-folders-view .monaco-list-row", "geometry.py", timeout=60)
+    await browser.wait_for("!!document.querySelector('.editor-instance .monaco-editor .view-lines')", 60)
+    # Type once the model is loaded: the status bar item reads "iquest" (ready) rather than "iquest: ...".
+    await browser.wait_for(f"{STATUS_ITEMS}.includes('iquest')", 180)
+    # Focus the text (the explorer click leaves focus there), then go to the end.
+    await browser.click(".editor-instance .monaco-editor .view-lines", "circle_area")
+    await browser.press("End", "Control")
+
+
+async def _ghost_text_then_other(
+    browser: Chromium, url: str, typed: str, screenshot_name: str, between: Callable[[], Awaitable] | None = None
+) -> tuple[str, str]:
+    """Type ``typed`` at the end of geometry.py; the ghost text, then (after ``between``) the next, other one."""
+    screenshot = tools.artifacts_dir() / screenshot_name
+    try:
+        await _at_the_end_of_geometry(browser, url)
+        await browser.type_text(typed, delay=0.08)
+        first = await browser.wait_for(GHOST, 240)
+        if between is not None:
+            await between()
+        changed = f"(() => {{ const g = {GHOST}; return g && g !== {json.dumps(first)} && g; }})()"
+        second = await browser.wait_for(changed, 240)
+        await browser.screenshot(screenshot)
+    except BaseException:
+        await browser.screenshot(screenshot)
+        raise
+    finally:
+        await browser.close()
+    return first, second
+
+
 @pytest.fixture
 def code_server(tmp_path: Path):
     """code-server with our extension installed and a workspace holding one Python file; yields (url, workspace)."""
@@ -151,17 +189,7 @@ async def test_code_server_shows_ghost_text_from_our_server(code_server, tmp_pat
     browser = Chromium(tools.chromium(), tmp_path / "chromium-profile", tmp_path / "chromium.log")
     screenshot = tools.artifacts_dir() / "vscode-ghost-text.png"
     try:
-        await browser.connect()
-        await browser.send("Page.enable")
-        await browser.send("Page.navigate", url=url)
-        await browser.wait_for("!!document.querySelector('.monaco-workbench .explorer-folders-view')", 120)
-        await browser.click(".explorer-folders-view .monaco-list-row", "geometry.py", timeout=60)
-        await browser.wait_for("!!document.querySelector('.editor-instance .monaco-editor .view-lines')", 60)
-        # Type once the model is loaded: the status bar item reads "iquest" (ready) rather than "iquest: ...".
-        await browser.wait_for(f"{STATUS_ITEMS}.includes('iquest')", 180)
-        # Focus the text (the click above left focus in the explorer), then go to the end and type.
-        await browser.click(".editor-instance .monaco-editor .view-lines", "circle_area")
-        await browser.press("End", "Control")
+        await _at_the_end_of_geometry(browser, url)
         await browser.type_text(TYPED, delay=0.08)
         ghost = await browser.wait_for(GHOST, 240)
         status = await browser.wait_for(f"{STATUS_ITEMS}.filter(t => /iquest \\d+ ms/.test(t))[0]", 30)
@@ -286,15 +314,7 @@ async def test_accepting_ghost_text_by_word_and_with_tab_is_recorded(code_server
     browser = Chromium(tools.chromium(), tmp_path / "chromium-profile", tmp_path / "chromium.log")
     screenshot = tools.artifacts_dir() / "vscode-accept.png"
     try:
-        await browser.connect()
-        await browser.send("Page.enable")
-        await browser.send("Page.navigate", url=url)
-        await browser.wait_for("!!document.querySelector('.monaco-workbench .explorer-folders-view')", 120)
-        await browser.click(".explorer-folders-view .monaco-list-row", "geometry.py", timeout=60)
-        await browser.wait_for("!!document.querySelector('.editor-instance .monaco-editor .view-lines')", 60)
-        await browser.wait_for(f"{STATUS_ITEMS}.includes('iquest')", 180)
-        await browser.click(".editor-instance .monaco-editor .view-lines", "circle_area")
-        await browser.press("End", "Control")
+        await _at_the_end_of_geometry(browser, url)
         await browser.type_text(TYPED, delay=0.08)
         first = (await browser.wait_for(GHOST, 240)).replace("\xa0", " ")
         # Ctrl+Right while ghost text shows: our keybinding runs VS Code's accept-next-word and reports it.
@@ -342,28 +362,10 @@ async def test_accepting_ghost_text_by_word_and_with_tab_is_recorded(code_server
 async def test_cycling_shows_a_second_candidate(code_server, tmp_path: Path):
     url, workspace, audit = code_server
     browser = Chromium(tools.chromium(), tmp_path / "chromium-profile", tmp_path / "chromium.log")
-    screenshot = tools.artifacts_dir() / "vscode-cycle.png"
-    try:
-        await browser.connect()
-        await browser.send("Page.enable")
-        await browser.send("Page.navigate", url=url)
-        await browser.wait_for("!!document.querySelector('.monaco-workbench .explorer-folders-view')", 120)
-        await browser.click(".explorer-folders-view .monaco-list-row", "geometry.py", timeout=60)
-        await browser.wait_for("!!document.querySelector('.editor-instance .monaco-editor .view-lines')", 60)
-        await browser.wait_for(f"{STATUS_ITEMS}.includes('iquest')", 180)
-        await browser.click(".editor-instance .monaco-editor .view-lines", "circle_area")
-        await browser.press("End", "Control")
-        await browser.type_text("\n\ndef main():\n", delay=0.08)  # a body the model is unsure of
-        first = await browser.wait_for(GHOST, 240)
-        await browser.press("]", "Alt")  # VS Code's "show next inline suggestion"
-        changed = f"(() => {{ const g = {GHOST}; return g && g !== {json.dumps(first)} && g; }})()"
-        second = await browser.wait_for(changed, 240)
-        await browser.screenshot(screenshot)
-    except BaseException:
-        await browser.screenshot(screenshot)
-        raise
-    finally:
-        await browser.close()
+    # A body the model is unsure of; Alt+] is VS Code's "show next inline suggestion".
+    first, second = await _ghost_text_then_other(
+        browser, url, "\n\ndef main():\n", "vscode-cycle.png", lambda: browser.press("]", "Alt")
+    )
 
     entries = [json.loads(line) for line in audit.read_text().splitlines()]
     alternatives = [e for e in entries if e["kind"] == "inline_completion" and e.get("candidate")]
@@ -384,27 +386,7 @@ async def test_a_block_shown_with_its_first_lines_grows_in_place(tmp_path: Path)
     settings = {"iquest.firstLinesMs": 1, "iquest.speculate": False}
     with _running_code_server(tmp_path, workspace_settings=settings) as (url, workspace, audit):
         browser = Chromium(tools.chromium(), tmp_path / "chromium-profile", tmp_path / "chromium.log")
-        screenshot = tools.artifacts_dir() / "vscode-grown-block.png"
-        try:
-            await browser.connect()
-            await browser.send("Page.enable")
-            await browser.send("Page.navigate", url=url)
-            await browser.wait_for("!!document.querySelector('.monaco-workbench .explorer-folders-view')", 120)
-            await browser.click(".explorer-folders-view .monaco-list-row", "geometry.py", timeout=60)
-            await browser.wait_for("!!document.querySelector('.editor-instance .monaco-editor .view-lines')", 60)
-            await browser.wait_for(f"{STATUS_ITEMS}.includes('iquest')", 180)
-            await browser.click(".editor-instance .monaco-editor .view-lines", "circle_area")
-            await browser.press("End", "Control")
-            await browser.type_text(TYPED, delay=0.08)
-            first = await browser.wait_for(GHOST, 240)
-            changed = f"(() => {{ const g = {GHOST}; return g && g !== {json.dumps(first)} && g; }})()"
-            grown = await browser.wait_for(changed, 240)
-            await browser.screenshot(screenshot)
-        except BaseException:
-            await browser.screenshot(screenshot)
-            raise
-        finally:
-            await browser.close()
+        first, grown = await _ghost_text_then_other(browser, url, TYPED, "vscode-grown-block.png")
 
     answers = [json.loads(line) for line in audit.read_text().splitlines()]
     answers = [a for a in answers if a["kind"] == "inline_completion"]
