@@ -100,7 +100,8 @@ class CompletionService:
         """Ghost text for ``offset`` in ``doc`` and up to ``candidates - 1`` alternatives; None when nothing is left.
 
         ``on_grown`` is called once when a block answered with its first lines has finished with more lines,
-        the document unchanged: asked again, the same place gets the whole block from the cache.
+        the document unchanged: asked again, the same place gets the whole block from the cache (an explicit ask
+        there is still one to cycle: VS Code asks for alternatives once per place, so one is sampled first).
 
         The first is the greedy suggestion, never delayed; the alternatives are the other continuations known at
         this place (earlier generations and speculations, sampled ones). When the user asks explicitly again
@@ -238,8 +239,6 @@ class CompletionService:
             whole = clean(usable_text(task.result())[typed:])
             if len(whole) > len(shown) and whole.startswith(shown.rstrip()):
                 self._counts["blocksGrown"] += 1
-                if self._answered == place:  # the editor asking again for the whole block is not cycling
-                    self._answered = None
                 on_grown()
 
         return done

@@ -155,15 +155,31 @@ async def _at_the_end_of_geometry(browser: Chromium, url: str) -> None:
     await browser.press("End", "Control")
 
 
+async def _settled_ghost_text(browser: Chromium, timeout: float = 240, quiet_s: float = 2.0) -> str:
+    """The ghost text once it has stayed the same for ``quiet_s`` (a block shown with its first lines grows)."""
+    deadline = time.monotonic() + timeout
+    shown = await browser.wait_for(GHOST, timeout)
+    while time.monotonic() < deadline:
+        await asyncio.sleep(quiet_s)
+        now = await browser.evaluate(GHOST)
+        if now == shown:
+            return shown
+        shown = now or await browser.wait_for(GHOST, max(1.0, deadline - time.monotonic()))
+    raise TimeoutError(f"the ghost text did not settle in {timeout} s")
+
+
 async def _ghost_text_then_other(
     browser: Chromium, url: str, typed: str, screenshot_name: str, between: Callable[[], Awaitable] | None = None
 ) -> tuple[str, str]:
-    """Type ``typed`` at the end of geometry.py; the ghost text, then (after ``between``) the next, other one."""
+    """Type ``typed`` at the end of geometry.py; the ghost text, then (after ``between``) the next, other one.
+
+    With ``between`` the first is the settled one, so that the change is ``between``'s and not a block growing.
+    """
     screenshot = tools.artifacts_dir() / screenshot_name
     try:
         await _at_the_end_of_geometry(browser, url)
         await browser.type_text(typed, delay=0.08)
-        first = await browser.wait_for(GHOST, 240)
+        first = await (browser.wait_for(GHOST, 240) if between is None else _settled_ghost_text(browser))
         if between is not None:
             await between()
         changed = f"(() => {{ const g = {GHOST}; return g && g !== {json.dumps(first)} && g; }})()"
@@ -316,7 +332,7 @@ async def test_accepting_ghost_text_by_word_and_with_tab_is_recorded(code_server
     try:
         await _at_the_end_of_geometry(browser, url)
         await browser.type_text(TYPED, delay=0.08)
-        first = (await browser.wait_for(GHOST, 240)).replace("\xa0", " ")
+        first = (await _settled_ghost_text(browser)).replace("\xa0", " ")
         # Ctrl+Right while ghost text shows: our keybinding runs VS Code's accept-next-word and reports it.
         await browser.press("ArrowRight", "Control")
         await _until(lambda: "inline_partially_accepted" in _audit_kinds(audit), 60, "no partial acceptance recorded")
