@@ -63,6 +63,7 @@ class CompletionService:
         self._counts = {"requests": 0, "fromCache": 0, "shortPrompts": 0, "blocksGrown": 0}
         self._answered: tuple[str, int | None, int] | None = None  # (uri, version, offset) of the last answer
         self._growing: set[tuple[str, int | None, int]] = set()  # places whose shown first lines may grow
+        self._notices: set[asyncio.Future] = set()
 
     def stats(self) -> dict[str, Any]:
         """Counters for iquest.status, the last finished warm-up's figures and this machine's prompt cap."""
@@ -100,8 +101,8 @@ class CompletionService:
         """Ghost text for ``offset`` in ``doc`` and up to ``candidates - 1`` alternatives; None when nothing is left.
 
         ``on_grown`` is called once when a block answered with its first lines has finished with more lines,
-        the document unchanged: asked again, the same place gets the whole block from the cache (an explicit ask
-        there is still one to cycle: VS Code asks for alternatives once per place, so one is sampled first).
+        the document unchanged: asked again, the same place gets the whole block (and, with ``candidates`` ≥ 2,
+        an alternative sampled before the call) from the cache.
 
         The first is the greedy suggestion, never delayed; the alternatives are the other continuations known at
         this place (earlier generations and speculations, sampled ones). When the user asks explicitly again
@@ -116,21 +117,12 @@ class CompletionService:
         if first is None or settings.candidates < 2:
             return first
         clean = self._cleaner(doc, offset, first.multiline, settings)
-        if invoked and asked_again and not self._others(doc, offset, first, clean):
-            backend = self._runtime.backend
-            for temperature in SAMPLE_TEMPERATURES if backend is not None else ():
-                assert backend is not None
-                job = self._scheduler.start(
-                    doc, offset, settings, backend.info, first.multiline, speculative=False, temperature=temperature
-                )
-                await self._scheduler.wait(job)
-                await asyncio.sleep(0)  # the job's callback files the sample in the cache
-                if self._others(doc, offset, first, clean):
-                    break
+        if invoked and asked_again:
+            await self._sample_unless_known(doc, offset, first.text, first.multiline, clean, settings)
             if not still_valid():
                 return None
         alternatives = []
-        for text in self._others(doc, offset, first, clean)[: settings.candidates - 1]:
+        for text in self._others(doc, offset, first.text, clean)[: settings.candidates - 1]:
             shown = self.outcomes.shown(
                 uri=doc.uri,
                 text=text,
@@ -158,9 +150,31 @@ class CompletionService:
             close_brackets=closes_brackets(settings.multiline, suffix),
         )
 
-    def _others(self, doc: DocumentSnapshot, offset: int, first: Suggestion, clean: Callable[[str], str]) -> list[str]:
+    async def _sample_unless_known(
+        self,
+        doc: DocumentSnapshot,
+        offset: int,
+        first: str,
+        multiline: bool,
+        clean: Callable[[str], str],
+        settings: Settings,
+    ) -> None:
+        """Sample at ``offset`` until a continuation other than ``first`` is known there (at most one per
+        temperature of SAMPLE_TEMPERATURES); nothing when one is known already."""
+        backend = self._runtime.backend
+        for temperature in SAMPLE_TEMPERATURES if backend is not None else ():
+            if self._others(doc, offset, first, clean):
+                return
+            assert backend is not None
+            job = self._scheduler.start(
+                doc, offset, settings, backend.info, multiline, speculative=False, temperature=temperature
+            )
+            await self._scheduler.wait(job)
+            await asyncio.sleep(0)  # the job's callback files the sample in the cache
+
+    def _others(self, doc: DocumentSnapshot, offset: int, first: str, clean: Callable[[str], str]) -> list[str]:
         """The cleaned continuations known here that differ from the first one and from each other."""
-        seen = {first.text.strip()}
+        seen = {first.strip()}
         others = []
         for rest in self._cache.continuations(doc.uri, doc.text[:offset], doc.text[offset:]):
             text = clean(rest)
@@ -218,12 +232,15 @@ class CompletionService:
         place = (doc.uri, doc.version, offset)
         if result.stop_reason == StopReason.FIRST_LINES and text and on_grown and place not in self._growing:
             self._growing.add(place)  # the editor may ask at the same place again meanwhile: one notice is enough
-            job.task.add_done_callback(self._grown(place, text, len(typed), clean, still_valid, on_grown))
+            grown = self._grown(doc, offset, multiline, text, len(typed), clean, still_valid, on_grown)
+            job.task.add_done_callback(grown)
         return self._shown(doc, offset, text, result, multiline, started, source, still_valid)
 
     def _grown(
         self,
-        place: tuple[str, int | None, int],
+        doc: DocumentSnapshot,
+        offset: int,
+        multiline: bool,
         shown: str,
         typed: int,
         clean: Callable[[str], str],
@@ -231,6 +248,7 @@ class CompletionService:
         on_grown: Callable[[], None],
     ) -> Callable[[asyncio.Task], None]:
         """The done-callback of a job whose first lines were shown: ``on_grown`` when it finished with more."""
+        place = (doc.uri, doc.version, offset)
 
         def done(task: asyncio.Task) -> None:
             self._growing.discard(place)
@@ -239,9 +257,37 @@ class CompletionService:
             whole = clean(usable_text(task.result())[typed:])
             if len(whole) > len(shown) and whole.startswith(shown.rstrip()):
                 self._counts["blocksGrown"] += 1
-                on_grown()
+                notice = asyncio.ensure_future(
+                    self._notify_grown(doc, offset, multiline, whole, clean, still_valid, on_grown)
+                )
+                self._notices.add(notice)  # the loop keeps only a weak reference to a task
+                notice.add_done_callback(self._notices.discard)
 
         return done
+
+    async def _notify_grown(
+        self,
+        doc: DocumentSnapshot,
+        offset: int,
+        multiline: bool,
+        whole: str,
+        clean: Callable[[str], str],
+        still_valid: Callable[[], bool],
+        on_grown: Callable[[], None],
+    ) -> None:
+        """Call ``on_grown``; first, with ``candidates`` ≥ 2, sample an alternative unless one is known.
+
+        The editor's ask for the grown block is explicit, and VS Code takes alternatives to cycle through only
+        from such an ask: sampled now, it is answered at once from the cache instead of after a sample.
+        """
+        settings = self._settings()
+        try:
+            if settings.candidates >= 2:
+                await self._sample_unless_known(doc, offset, whole, multiline, clean, settings)
+        except asyncio.CancelledError:  # a request came: the sample gave way, the notice is still worth sending
+            pass
+        if still_valid():
+            on_grown()
 
     def _shown(
         self,

@@ -394,6 +394,33 @@ async def test_a_block_shown_with_its_first_lines_says_once_when_it_has_the_rest
     runtime.shutdown()
 
 
+class StreamingSampler(StreamingBackend):
+    """Streams BODY greedily; a sampled request writes another block."""
+
+    def complete(self, request, cancel):
+        if request.temperature:
+            self.requests.append(request)
+            return GenerationResult("total = sum(items)\n    return total", "P", 10, 10, 5, 0.0, 0.0, "stop_token")
+        return super().complete(request, cancel)
+
+
+async def test_with_candidates_an_alternative_is_sampled_before_the_notice_so_the_ask_is_answered_at_once(tmp_path):
+    backend = StreamingSampler(BODY, 0.01)
+    service, runtime = await _service(backend, tmp_path, first_lines_ms=50, speculate=False, candidates=2)
+    text = "def total(items):\n    "
+    doc = DocumentSnapshot("file:///m.py", text, 1)
+    grown = asyncio.Event()
+    first = await service.suggest(doc, len(text), on_grown=grown.set)
+    assert first is not None and first.stop_reason == "first_lines"
+    await asyncio.wait_for(grown.wait(), 5)
+    assert [r.temperature > 0 for r in backend.requests] == [False, True]  # sampled before the notice
+    whole = await service.suggest(doc, len(text), invoked=True)
+    assert whole is not None and (whole.text, whole.source) == (BODY, "cache")
+    assert [t for t, _ in whole.alternatives] == ["total = sum(items)\n    return total"]
+    assert len(backend.requests) == 2  # nothing sampled while the editor waited
+    runtime.shutdown()
+
+
 @pytest.mark.parametrize("change", ["edited", "same"])
 async def test_no_word_of_growth_after_an_edit_or_when_nothing_was_added(tmp_path, change):
     # "same": all the block has after its first line is the code below the cursor, which is cut.
