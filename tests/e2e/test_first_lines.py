@@ -88,6 +88,7 @@ async def test_a_client_that_asks_hears_when_the_block_grew_and_gets_it_whole(tm
         grown.put_nowait(params)
 
     params = _first_lines_params(tmp_path)
+    params.initialization_options["iquest"]["candidates"] = 1  # no alternative sampled before the notice
     params.capabilities.experimental = {GREW_CAPABILITY: True}
     await client.initialize_session(params)
     try:
