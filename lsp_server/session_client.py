@@ -11,7 +11,7 @@ from typing import Any, TextIO, cast
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
-from lsp_server.features.inline_completion import GREW_CAPABILITY, SUGGESTION_GREW
+from lsp_server.protocol_extensions import GREW_CAPABILITY, SUGGESTION_GREW
 
 SERVER_COMMAND = [sys.executable, "-m", "lsp_server", "serve", "--stdio"]
 

@@ -70,6 +70,8 @@ from bench_latency import (  # noqa: E402
 )
 from llama_server_build import llama_server_binary  # noqa: E402
 
+from lsp_server.protocol_extensions import DID_MOVE_CURSOR  # noqa: E402
+
 TARGETS = {"return_p50_ratio": 0.3, "return_p50_ms": 300.0, "first_nonempty": 0.95, "first_p50_ratio": 0.5}
 
 
@@ -187,7 +189,7 @@ class OursHopper(Hopper):
         self.current = path
         line, character = utf16_position(text, cursor)
         driver.session.client.protocol.notify(
-            "iquest/didMoveCursor",
+            DID_MOVE_CURSOR,
             {"textDocument": {"uri": driver.uri}, "position": {"line": line, "character": character}},
         )
 

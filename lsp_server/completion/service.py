@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -63,7 +64,7 @@ class CompletionService:
         self._counts = {"requests": 0, "fromCache": 0, "shortPrompts": 0, "blocksGrown": 0}
         self._answered: tuple[str, int | None, int] | None = None  # (uri, version, offset) of the last answer
         self._growing: set[tuple[str, int | None, int]] = set()  # places whose shown first lines may grow
-        self._notices: set[asyncio.Future] = set()
+        self._growths: set[asyncio.Future] = set()
 
     def stats(self) -> dict[str, Any]:
         """Counters for iquest.status, the last finished warm-up's figures and this machine's prompt cap."""
@@ -232,12 +233,16 @@ class CompletionService:
         place = (doc.uri, doc.version, offset)
         if result.stop_reason == StopReason.FIRST_LINES and text and on_grown and place not in self._growing:
             self._growing.add(place)  # the editor may ask at the same place again meanwhile: one notice is enough
-            grown = self._grown(doc, offset, multiline, text, len(typed), clean, still_valid, on_grown)
-            job.task.add_done_callback(grown)
+            growth = asyncio.ensure_future(
+                self._grow(job.task, doc, offset, multiline, text, len(typed), clean, still_valid, on_grown)
+            )
+            self._growths.add(growth)  # the loop keeps only a weak reference to a task
+            growth.add_done_callback(self._growths.discard)
         return self._shown(doc, offset, text, result, multiline, started, source, still_valid)
 
-    def _grown(
+    async def _grow(
         self,
+        generation: asyncio.Task,
         doc: DocumentSnapshot,
         offset: int,
         multiline: bool,
@@ -246,46 +251,28 @@ class CompletionService:
         clean: Callable[[str], str],
         still_valid: Callable[[], bool],
         on_grown: Callable[[], None],
-    ) -> Callable[[asyncio.Task], None]:
-        """The done-callback of a job whose first lines were shown: ``on_grown`` when it finished with more."""
-        place = (doc.uri, doc.version, offset)
-
-        def done(task: asyncio.Task) -> None:
-            self._growing.discard(place)
-            if task.cancelled() or task.exception() is not None or not still_valid():
-                return
-            whole = clean(usable_text(task.result())[typed:])
-            if len(whole) > len(shown) and whole.startswith(shown.rstrip()):
-                self._counts["blocksGrown"] += 1
-                notice = asyncio.ensure_future(
-                    self._notify_grown(doc, offset, multiline, whole, clean, still_valid, on_grown)
-                )
-                self._notices.add(notice)  # the loop keeps only a weak reference to a task
-                notice.add_done_callback(self._notices.discard)
-
-        return done
-
-    async def _notify_grown(
-        self,
-        doc: DocumentSnapshot,
-        offset: int,
-        multiline: bool,
-        whole: str,
-        clean: Callable[[str], str],
-        still_valid: Callable[[], bool],
-        on_grown: Callable[[], None],
     ) -> None:
-        """Call ``on_grown``; first, with ``candidates`` ≥ 2, sample an alternative unless one is known.
+        """``on_grown`` once the generation whose first lines were ``shown`` has finished with more of them.
 
-        The editor's ask for the grown block is explicit, and VS Code takes alternatives to cycle through only
-        from such an ask: sampled now, it is answered at once from the cache instead of after a sample.
+        First, with ``candidates`` ≥ 2, an alternative is sampled unless one is known: the editor's ask for the
+        grown block is explicit, and VS Code takes alternatives to cycle through only from such an ask, so it is
+        answered at once from the cache instead of after a sample.
         """
-        settings = self._settings()
         try:
-            if settings.candidates >= 2:
+            await asyncio.wait({generation})  # unlike awaiting it, never cancels the generation
+        finally:
+            self._growing.discard((doc.uri, doc.version, offset))
+        if generation.cancelled() or generation.exception() is not None or not still_valid():
+            return
+        whole = clean(usable_text(generation.result())[typed:])
+        if len(whole) <= len(shown) or not whole.startswith(shown.rstrip()):
+            return
+        self._counts["blocksGrown"] += 1
+        settings = self._settings()
+        if settings.candidates >= 2:
+            # A request that comes meanwhile supersedes the sample; the notice is still worth sending.
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._sample_unless_known(doc, offset, whole, multiline, clean, settings)
-        except asyncio.CancelledError:  # a request came: the sample gave way, the notice is still worth sending
-            pass
         if still_valid():
             on_grown()
 

@@ -16,13 +16,9 @@ from lsp_server.features.acceptance import accepted_command
 from lsp_server.features.documents import DocumentListener, encoding_name, open_document
 from lsp_server.model.runtime import ModelUnavailable
 from lsp_server.positions import columns, offset_at
+from lsp_server.protocol_extensions import GREW_CAPABILITY, SUGGESTION_GREW
 
 log = logging.getLogger(__name__)
-
-# Sent when a block shown with its first lines has the rest: ask again at that place and get all of it.
-# Only to a client that lists "iquestSuggestionGrew" in its experimental capabilities.
-SUGGESTION_GREW = "iquest/suggestionGrew"
-GREW_CAPABILITY = "iquestSuggestionGrew"
 
 
 def _open_document(server: LanguageServer, uri: str) -> TextDocument:

@@ -21,9 +21,8 @@ from lsp_server.completion.layout import DocumentSnapshot
 from lsp_server.completion.service import CompletionService
 from lsp_server.features.documents import DocumentListener, encoding_name, open_document
 from lsp_server.positions import line_bounds, offset_at
+from lsp_server.protocol_extensions import DID_CHANGE_VISIBLE_RANGE, DID_MOVE_CURSOR
 
-DID_MOVE_CURSOR = "iquest/didMoveCursor"
-DID_CHANGE_VISIBLE_RANGE = "iquest/didChangeVisibleRange"
 # How likely each hint is to be where the next request comes: a pending warm-up is not replaced by a
 # less likely one for the same document (another document is where the user went).
 OPENED, VISIBLE, AT_USER = 0, 1, 2

@@ -16,7 +16,7 @@ from lsp_session import (
 )
 from lsprotocol import types
 
-from lsp_server.features.inline_completion import GREW_CAPABILITY, SUGGESTION_GREW
+from lsp_server.protocol_extensions import GREW_CAPABILITY, SUGGESTION_GREW
 
 TEXT = (
     "def mean_and_spread(values):\n"
