@@ -14,6 +14,10 @@ healing, three ways:
     definition  with the definition of the name the expected line starts with (the workspace index's, rendered
                 as the `definitions` source renders it) put last in the context, right before the document's own
                 window: what context could add if it always knew which name comes next
+    usages      with up to 5 lines of other files that use that name (`name(`, `name.`, `name::`, `name {`)
+                put last in the context instead: what examples of the name in use could add; with
+                `--usages-of near`, 2 lines each for the 3 names around the cursor that another file defines
+                (what a context source could know), replayed on every task
     top-k       the k most likely first tokens, each continued greedily: exact when any of them is, the most a
                 re-ranking of first tokens (by a check of the names in scope, say) could win
 """
@@ -35,6 +39,7 @@ STOP_MARKERS = ("<|endoftext|>", "<|fim_pad|>", "<|file_sep|>", FIM_PREFIX, FIM_
 MAX_TOKENS = 48
 _NAME = re.compile(r"[A-Za-z_$][\w$]*")
 _MIN_MIDDLE = 20  # shorter middles could match many places
+MAX_USAGES = 5
 
 
 def leading_name(expected: str) -> str | None:
@@ -64,6 +69,40 @@ def with_definition(prompt: str, own_path: str, comment: str, chunk_path: str, c
         start = head.index(FIM_PREFIX) + len(FIM_PREFIX)
         head = head[:start] + chunk + own[1:] + head[start:]
     return head + FIM_SUFFIX + rest
+
+
+def usage_lines(names: Sequence[str], sources: dict[str, str], own_path: str, each: int) -> tuple[str, str] | None:
+    """The first file's path and up to ``each`` distinct lines per name, of other files than ``own_path``, using
+    each of ``names`` (at most MAX_USAGES lines in all)."""
+    found: dict[str, str] = {}
+    for name in names:
+        use = re.compile(rf"(?<![\w$]){re.escape(name)}\s*(\(|\.|::|\{{)")
+        of_name = 0
+        for path, text in sorted(sources.items()):
+            if path == own_path or of_name == each:
+                continue
+            for line in text.split("\n"):
+                if use.search(line) and not line.lstrip().startswith(("import ", "from ", "use ", "//", "#")):
+                    of_name += line.strip() not in found
+                    found.setdefault(line.strip(), path)
+                    if of_name == each or len(found) == MAX_USAGES:
+                        break
+            if len(found) == MAX_USAGES:
+                return next(iter(found.values())), "\n".join(found)
+    return (next(iter(found.values())), "\n".join(found)) if found else None
+
+
+def names_near(document: str, offset: int, own_path: str, index, count: int) -> list[str]:
+    """The first ``count`` names around the cursor that another file defines (as the definitions source finds them)."""
+    from lsp_server.context.assembly import identifiers_near
+
+    names = []
+    for name in identifiers_near(document, offset):
+        if any(d.path != own_path and d.symbol.kind != "attribute" for d in index.definitions(name)):
+            names.append(name)
+            if len(names) == count:
+                break
+    return names
 
 
 def first_line(text: str) -> str:
@@ -130,12 +169,13 @@ def main(args: argparse.Namespace) -> None:
     entries = [e for e in entries if e.get("kind") == "request"]
     replayer = Replayer(resolve_model(args.model, load_catalog()).path)
     fields = ("project", "version", "language", "kind", "path", "line", "character", "end_line", "sha256")
-    out, counts = [], {"tasks": 0, "server": 0, "as-is": 0, "definition": 0, f"top-{args.top_k}": 0}
+    out, counts = [], {"tasks": 0, "server": 0, "as-is": 0, "definition": 0, "usages": 0, f"top-{args.top_k}": 0}
     for name in dict.fromkeys(r["project"] for r in rows):
         workspace = fetch_project(ALL_PROJECTS[name])
         index = WorkspaceIndex(WorkspaceFiles([workspace]), None)
         index.build()
         assembler = ContextAssembler(index, RecentSnippets())
+        sources = {path: index.source(path) or "" for path in index.summaries()}
         for row in (r for r in rows if r["project"] == name):
             case = load_cases([Task(**{f: row[f] for f in fields})], workspace)[0]
             task = case.task
@@ -147,19 +187,39 @@ def main(args: argparse.Namespace) -> None:
                 d for d in index.definitions(name_used or "") if d.path != task.path and d.symbol.kind != "attribute"
             ]
             chunk = assembler.definition_chunk(found[0], "definition") if found else None
-            if entry is None or chunk is None:
+            if entry is None or (chunk is None and not args.usages_only):
                 continue
             comment = "#" if task.language == "python" else "//"
             expected = first_line(case.expected)
-            as_is = replayer.lines(entry["prompt"], entry["healed"], args.top_k)
-            helped_prompt = with_definition(entry["prompt"], task.path, comment, chunk.path, chunk.text)
-            helped = replayer.lines(helped_prompt, entry["healed"])
+            server = first_line(row["suggestion"] or "")
+            if args.wrong_only and server == expected:
+                continue
+            if args.usages_of == "expected":
+                usages = usage_lines([name_used or ""], sources, task.path, MAX_USAGES)
+            else:
+                offset = len(before)
+                near = names_near(case.document, offset, task.path, index, 3)
+                usages = usage_lines(near, sources, task.path, 2)
+            if args.usages_only:
+                as_is, helped = [server], [server]
+            else:
+                as_is = replayer.lines(entry["prompt"], entry["healed"], args.top_k)
+                if chunk is not None:
+                    helped_prompt = with_definition(entry["prompt"], task.path, comment, chunk.path, chunk.text)
+                    helped = replayer.lines(helped_prompt, entry["healed"])
+                else:
+                    helped = as_is
+            used = server
+            if usages:
+                used_prompt = with_definition(entry["prompt"], task.path, comment, *usages)
+                used = replayer.lines(used_prompt, entry["healed"])[0]
             result = {
                 **{f: row[f] for f in fields},
                 "expected": expected,
                 "server": first_line(row["suggestion"] or ""),
                 "as-is": as_is[0],
                 "definition": helped[0],
+                "usages": used,
                 "top": as_is,
             }
             out.append(result)
@@ -167,9 +227,11 @@ def main(args: argparse.Namespace) -> None:
             counts["server"] += result["server"] == expected
             counts["as-is"] += as_is[0] == expected
             counts["definition"] += helped[0] == expected
+            counts["usages"] += used == expected
             counts[f"top-{args.top_k}"] += expected in as_is
             print(
-                f"{task.path}:{task.line} {expected[:40]!r} -> {as_is[0][:40]!r} / {helped[0][:40]!r}", file=sys.stderr
+                f"{task.path}:{task.line} {expected[:40]!r} -> {as_is[0][:40]!r} / {helped[0][:40]!r} / {used[:40]!r}",
+                file=sys.stderr,
             )
     print(" ".join(f"{k} {v}" for k, v in counts.items()))
     if counts["tasks"]:
@@ -186,6 +248,16 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--model", default="qwen2.5-coder-0.5b")
     parser.add_argument("--top-k", type=int, default=5)
     parser.add_argument("--json", help="write every task's lines here")
+    parser.add_argument("--wrong-only", action="store_true", help="only the tasks whose server answer was not exact")
+    parser.add_argument(
+        "--usages-only", action="store_true", help="replay only the usages variant (as-is and definition: the server's)"
+    )
+    parser.add_argument(
+        "--usages-of",
+        choices=("expected", "near"),
+        default="expected",
+        help="the expected line's name (an oracle), or the 3 names around the cursor that another file defines",
+    )
     return parser.parse_args(argv)
 
 
