@@ -6,7 +6,8 @@ end_line and the sha256 of the source file; not the texts). The sources are fetc
 prepare a Rust-backed sdist offline; npm tarballs with ``npm pack``) and every file is checked against
 its sha256 before use. Projects (scripts/fim_eval/projects.py): Python click, httpx, rich; JavaScript
 express, axios; TypeScript rxjs, mobx (their npm tarballs ship the .ts source); Rust pydantic-core,
-jiter (from their sdists). The holdout set (attrs, ws, immer, orjson) is never written into the list.
+jiter (from their sdists). The holdout sets (1: attrs, ws, immer, orjson; 2: marshmallow, commander,
+@tanstack/query-core, tokenizers) are never written into the list.
 
 Task kinds:
 
@@ -36,7 +37,7 @@ empty answers %, latency p50/p95, and the deltas against raw.
 
     .venv/bin/python scripts/eval_fim.py --write-tasks [--per-kind 8] [--seed 13]
     .venv/bin/python scripts/eval_fim.py [--modes raw off on] [--ablate] [--limit N] [--kinds mid-word cross-file]
-        [--projects click rxjs] [--languages rust] [--no-room] [--holdout] [--model qwen2.5-coder-0.5b]
+        [--projects click rxjs] [--languages rust] [--no-room] [--holdout [1|2]] [--model qwen2.5-coder-0.5b]
         [--generation-timeout-ms 60000] [--server-option maxPromptTokens=512 ...] [--json results.json]
         [--server-log server.log] [--grown]
 
@@ -57,7 +58,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bench_stats import server_option
-from fim_eval.projects import ALL_PROJECTS, HOLDOUT_PROJECTS, LANGUAGES, PROJECTS, Project, fetch_project
+from fim_eval.projects import ALL_PROJECTS, HOLDOUTS, LANGUAGES, PROJECTS, Project, fetch_project
 from fim_eval.raw import RawModel
 from fim_eval.scoring import Result, format_table, summarize
 from fim_eval.server import ABLATION_MODES, SERVER_MODES, run_mode
@@ -185,7 +186,7 @@ def main(args: argparse.Namespace) -> None:
         return
     try:
         if args.holdout:
-            tasks = cut_all(list(HOLDOUT_PROJECTS.values()), args.per_kind, HOLDOUT_SEED)
+            tasks = cut_all(list(HOLDOUTS[args.holdout].values()), args.per_kind, HOLDOUT_SEED)
         else:
             tasks = read_task_list(args.tasks, PROJECTS)
         tasks = select(tasks, args)
@@ -195,7 +196,7 @@ def main(args: argparse.Namespace) -> None:
         raise SystemExit(f"error: {error}") from None
     names = dict.fromkeys(t.project for t in tasks)
     print(
-        f"model {args.model}, {'holdout' if args.holdout else args.tasks.name}, {len(tasks)} tasks, "
+        f"model {args.model}, {f'holdout {args.holdout}' if args.holdout else args.tasks.name}, {len(tasks)} tasks, "
         + (f"server settings {json.dumps(args.server_options)}, " if args.server_options else "")
         + f"projects {', '.join(f'{n} {ALL_PROJECTS[n].version}' for n in names)}, {time.monotonic() - started:.0f} s"
     )
@@ -211,7 +212,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--per-kind", type=int, default=PER_KIND, help="tasks per project and kind when cutting")
     parser.add_argument("--seed", type=int, default=SEED, help="seed of --write-tasks (the holdout has its own)")
     parser.add_argument(
-        "--holdout", action="store_true", help="cut tasks from the holdout projects instead of reading the list"
+        "--holdout",
+        nargs="?",
+        type=int,
+        const=1,
+        choices=sorted(HOLDOUTS),
+        help="cut tasks from holdout set 1 (the default) or 2 instead of reading the list",
     )
     parser.add_argument(
         "--modes", nargs="+", default=["raw", *SERVER_MODES], choices=["raw", *SERVER_MODES, *ABLATION_MODES]

@@ -55,7 +55,18 @@ HOLDOUT_PROJECTS: dict[str, Project] = {
         Project("orjson", "3.10.6", "pypi", "rust", "orjson-3.10.6/src"),
     )
 }
-ALL_PROJECTS = {**PROJECTS, **HOLDOUT_PROJECTS}
+# A second holdout, chosen on 2026-12-07 when the first had been looked at in several sessions; the same seed.
+SECOND_HOLDOUT_PROJECTS: dict[str, Project] = {
+    p.name: p
+    for p in (
+        Project("marshmallow", "3.21.3", "pypi", "python", "marshmallow-3.21.3/src/marshmallow"),
+        Project("commander", "12.1.0", "npm", "javascript", "package/lib"),
+        Project("@tanstack/query-core", "5.51.1", "npm", "typescript", "package/src"),
+        Project("tokenizers", "0.19.1", "pypi", "rust", "tokenizers-0.19.1/tokenizers/src"),
+    )
+}
+HOLDOUTS = {1: HOLDOUT_PROJECTS, 2: SECOND_HOLDOUT_PROJECTS}
+ALL_PROJECTS = {**PROJECTS, **HOLDOUT_PROJECTS, **SECOND_HOLDOUT_PROJECTS}
 
 
 def fetch_project(project: Project, cache: Path = CACHE) -> Path:

@@ -321,8 +321,10 @@ def test_an_archive_that_escapes_its_folder_is_refused(tmp_path: Path) -> None:
 def test_pinned_projects_cover_every_language_and_the_holdout_is_apart() -> None:
     assert len(projects.PROJECTS) >= 8
     assert {p.language for p in projects.PROJECTS.values()} == set(projects.LANGUAGES)
-    assert {p.language for p in projects.HOLDOUT_PROJECTS.values()} == set(projects.LANGUAGES)
-    assert not set(projects.PROJECTS) & set(projects.HOLDOUT_PROJECTS)
+    for holdout in projects.HOLDOUTS.values():
+        assert {p.language for p in holdout.values()} == set(projects.LANGUAGES)
+        assert not set(projects.PROJECTS) & set(holdout)
+    assert not set(projects.HOLDOUT_PROJECTS) & set(projects.SECOND_HOLDOUT_PROJECTS)
 
 
 def test_parse_args_defaults_and_ablation_modes() -> None:
@@ -333,6 +335,8 @@ def test_parse_args_defaults_and_ablation_modes() -> None:
     assert args.tasks == SCRIPTS / "eval_tasks.json"
     assert args.kinds == list(tasks.KINDS)
     assert not args.holdout and args.limit is None
+    assert eval_fim.parse_args(["--holdout"]).holdout == 1
+    assert eval_fim.parse_args(["--holdout", "2"]).holdout == 2
     ablated = eval_fim.parse_args(["--modes", "on", "--ablate"])
     assert ablated.modes == ["on", *(f"on-no-{source}" for source in CONTEXT_SOURCES)]
 
