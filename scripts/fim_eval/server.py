@@ -64,27 +64,31 @@ async def _wait_until_ready(session, repo_context: bool) -> dict[str, Any]:
 
 
 async def _grown_block(
-    session, uri: str, task, line_text: str, first: str, first_ms: float, generations: int, timeout_ms: int
+    session, uri: str, task, line_text: str, first: str, first_ms: float, status: dict, timeout_ms: int
 ) -> tuple[str, float]:
     """The answer once the block shown with its first lines grew, and its time since the first request; the first
-    answer if the generation (the ``generations + 1``-th) ended without more."""
+    answer if its generation ended without more.
+
+    ``status`` is the server's status right after the first answer. The server counts a grown block
+    (``blocksGrown``) as soon as the generation ends; the notice may come seconds later (with ``candidates``
+    >= 2 an alternative is sampled first).
+    """
     started = time.perf_counter() - first_ms / 1000
     deadline = time.monotonic() + timeout_ms / 1000 + 120
+    grown_before, generations = status["completion"]["blocksGrown"], status.get("generations", 0)
+    ended_at = None
     while time.monotonic() < deadline:
-        if not session.grown.empty():
-            session.grown.get_nowait()
-            break
-        if (await session.status()).get("generations", 0) > generations:
-            try:  # the notice follows the generation's end at once, if at all
-                await asyncio.wait_for(session.grown.get(), timeout=1.0)
+        now = await session.status()
+        if not session.grown.empty() or now["completion"]["blocksGrown"] > grown_before:
+            await asyncio.wait_for(session.grown.get(), timeout=max(1.0, deadline - time.monotonic()))
+            whole = await session.inline(uri, task.line, utf16_column(line_text, task.character))
+            return whole, (time.perf_counter() - started) * 1000
+        if now.get("generations", 0) > generations:
+            ended_at = ended_at or time.monotonic()
+            if time.monotonic() - ended_at > 1.0:  # ended, and counted as grown within a second if at all
                 break
-            except TimeoutError:
-                return first, first_ms
         await asyncio.sleep(0.05)
-    else:
-        return first, first_ms
-    whole = await session.inline(uri, task.line, utf16_column(line_text, task.character))
-    return whole, (time.perf_counter() - started) * 1000
+    return first, first_ms
 
 
 async def run_mode(
@@ -139,7 +143,7 @@ async def run_mode(
                 whole, whole_ms = suggestion, latency
                 if shown_first_lines:
                     whole, whole_ms = await _grown_block(
-                        session, uri, task, line_text, suggestion, latency, generations, timeout_ms
+                        session, uri, task, line_text, suggestion, latency, before, timeout_ms
                     )
                 results.append(score(case, f"{mode}+grown", whole, whole_ms, *figures))
             session.client.text_document_did_close(
