@@ -80,7 +80,10 @@ async def _grown_block(
     while time.monotonic() < deadline:
         now = await session.status()
         if not session.grown.empty() or now["completion"]["blocksGrown"] > grown_before:
-            await asyncio.wait_for(session.grown.get(), timeout=max(1.0, deadline - time.monotonic()))
+            try:
+                await asyncio.wait_for(session.grown.get(), timeout=max(1.0, deadline - time.monotonic()))
+            except TimeoutError:
+                break
             whole = await session.inline(uri, task.line, utf16_column(line_text, task.character))
             return whole, (time.perf_counter() - started) * 1000
         if now.get("generations", 0) > generations:
