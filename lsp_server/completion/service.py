@@ -63,8 +63,9 @@ class CompletionService:
         self._speculation = SpeculationPolicy(runtime, settings, self._cache, self._scheduler)
         self._counts = {"requests": 0, "fromCache": 0, "shortPrompts": 0, "blocksGrown": 0}
         self._answered: tuple[str, int | None, int] | None = None  # (uri, version, offset) of the last answer
-        self._growing: set[tuple[str, int | None, int]] = set()  # places whose shown first lines may grow
-        self._growths: set[asyncio.Future] = set()
+        # The places whose shown first lines may grow, and the task that waits for it (the loop keeps only a
+        # weak reference to a task).
+        self._growths: dict[tuple[str, int | None, int], asyncio.Future] = {}
 
     def stats(self) -> dict[str, Any]:
         """Counters for iquest.status, the last finished warm-up's figures and this machine's prompt cap."""
@@ -231,13 +232,13 @@ class CompletionService:
         source = "speculation" if job.speculative else "generation"
         text = clean(usable_text(result)[len(typed) :])
         place = (doc.uri, doc.version, offset)
-        if result.stop_reason == StopReason.FIRST_LINES and text and on_grown and place not in self._growing:
-            self._growing.add(place)  # the editor may ask at the same place again meanwhile: one notice is enough
+        # The editor may ask at the same place again meanwhile: one notice is enough.
+        if result.stop_reason == StopReason.FIRST_LINES and text and on_grown and place not in self._growths:
             growth = asyncio.ensure_future(
                 self._grow(job.task, doc, offset, multiline, text, len(typed), clean, still_valid, on_grown)
             )
-            self._growths.add(growth)  # the loop keeps only a weak reference to a task
-            growth.add_done_callback(self._growths.discard)
+            self._growths[place] = growth
+            growth.add_done_callback(lambda _: self._growths.pop(place, None))
         return self._shown(doc, offset, text, result, multiline, started, source, still_valid)
 
     async def _grow(
@@ -258,10 +259,7 @@ class CompletionService:
         grown block is explicit, and VS Code takes alternatives to cycle through only from such an ask, so it is
         answered at once from the cache instead of after a sample.
         """
-        try:
-            await asyncio.wait({generation})  # unlike awaiting it, never cancels the generation
-        finally:
-            self._growing.discard((doc.uri, doc.version, offset))
+        await asyncio.wait({generation})  # unlike awaiting it, never cancels the generation
         if generation.cancelled() or generation.exception() is not None or not still_valid():
             return
         whole = clean(usable_text(generation.result())[typed:])
