@@ -25,6 +25,9 @@ Modes, each its own column set:
 
     raw         llama-cpp-python directly: ``<|fim_prefix|>{last 3,000 chars}<|fim_suffix|>{next 1,000}<|fim_middle|>``
                 of the file alone, greedy, 64 tokens; the first line (multi-line: as many lines as expected)
+    raw+post    the same answers cut as the server cuts its own (where the cursor's block ends, before a repeat of
+                the code below; default settings): what the raw prompt would show, so that `on` against it is
+                the prompt's part alone (no second generation)
     off / on    our server over LSP with repoContext false / true (one server per project and mode)
     on-no-X     with --ablate: repoContext true with every context source but X (contextSources)
     MODE+grown  with --grown, for each server mode: what an editor that takes ``iquest/suggestionGrew`` (the
@@ -36,7 +39,7 @@ similarity (difflib ratio of the stripped texts, the suggestion cut to as many l
 empty answers %, latency p50/p95, and the deltas against raw.
 
     .venv/bin/python scripts/eval_fim.py --write-tasks [--per-kind 8] [--seed 13]
-    .venv/bin/python scripts/eval_fim.py [--modes raw off on] [--ablate] [--limit N] [--kinds mid-word cross-file]
+    .venv/bin/python scripts/eval_fim.py [--modes raw raw+post off on] [--ablate] [--limit N] [--kinds mid-word cross-file]
         [--projects click rxjs] [--languages rust] [--no-room] [--holdout [1|2]] [--model qwen2.5-coder-0.5b]
         [--generation-timeout-ms 60000] [--server-option maxPromptTokens=512 ...] [--json results.json]
         [--server-log server.log] [--grown]
@@ -59,7 +62,7 @@ from pathlib import Path
 
 from bench_stats import server_option
 from fim_eval.projects import ALL_PROJECTS, HOLDOUTS, LANGUAGES, PROJECTS, Project, fetch_project
-from fim_eval.raw import RawModel
+from fim_eval.raw import POST_PROCESSED, RawModel, post_processed
 from fim_eval.scoring import Result, format_table, summarize
 from fim_eval.server import ABLATION_MODES, SERVER_MODES, run_mode
 from fim_eval.tasks import (
@@ -137,7 +140,7 @@ def load_raw_model(model: str) -> RawModel:
 
 async def run(tasks: Sequence[Task], args: argparse.Namespace) -> list[Result]:
     """Every task in every mode: per project, one server per mode, the tasks grouped file by file."""
-    raw_model = load_raw_model(args.model) if "raw" in args.modes else None
+    raw_model = load_raw_model(args.model) if {"raw", POST_PROCESSED} & set(args.modes) else None
     log = open(args.server_log, "w", encoding="utf-8") if args.server_log else None
     results: list[Result] = []
     try:
@@ -150,10 +153,12 @@ async def run(tasks: Sequence[Task], args: argparse.Namespace) -> list[Result]:
                 f"{counts_by([c.task for c in cases], 'kind')}",
                 file=sys.stderr,
             )
+            raw_answers: list[Result] = []
             for mode in args.modes:
                 started = time.monotonic()
-                if mode == "raw":
-                    done = [raw_model.complete(case) for case in cases]
+                if mode in ("raw", POST_PROCESSED):
+                    raw_answers = raw_answers or [raw_model.complete(case) for case in cases]
+                    done = raw_answers if mode == "raw" else [post_processed(r) for r in raw_answers]
                 else:
                     done = await run_mode(
                         workspace,
@@ -220,7 +225,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="cut tasks from holdout set 1 (the default) or 2 instead of reading the list",
     )
     parser.add_argument(
-        "--modes", nargs="+", default=["raw", *SERVER_MODES], choices=["raw", *SERVER_MODES, *ABLATION_MODES]
+        "--modes",
+        nargs="+",
+        default=["raw", *SERVER_MODES],
+        choices=["raw", POST_PROCESSED, *SERVER_MODES, *ABLATION_MODES],
     )
     parser.add_argument(
         "--ablate", action="store_true", help="add an `on` run per context source with that source removed"

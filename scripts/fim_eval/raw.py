@@ -5,10 +5,17 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
+
+from lsp_server.completion.line_mode import closes_brackets, multiline_at
+from lsp_server.completion.postprocess import clean_completion
+from lsp_server.settings import Settings
 
 from .scoring import Result, score
 from .tasks import Case
+
+POST_PROCESSED = "raw+post"  # the raw model's answers cut as the server cuts its own
 
 BEFORE_CHARS = 3000
 AFTER_CHARS = 1000
@@ -29,12 +36,35 @@ STOP_MARKERS = (
 Tokenize = Callable[[str, bool], list[int]]  # (text, special) -> token ids
 
 
+def cursor_offset(case: Case) -> int:
+    """The task's cursor as an offset into its document."""
+    lines = case.document.split("\n")
+    return sum(len(line) + 1 for line in lines[: case.task.line]) + case.task.character
+
+
 def windows(case: Case) -> tuple[str, str]:
     """The last BEFORE_CHARS characters of the document before the cursor and the first AFTER_CHARS after it."""
-    task = case.task
-    lines = case.document.split("\n")
-    offset = sum(len(line) + 1 for line in lines[: task.line]) + task.character
+    offset = cursor_offset(case)
     return case.document[:offset][-BEFORE_CHARS:], case.document[offset:][:AFTER_CHARS]
+
+
+def post_processed(result: Result, settings: Settings | None = None) -> Result:
+    """``result`` as the server would show it: its answer cut where the cursor's block ends, before code that
+    repeats the document below, and so on (completion.postprocess), with the server's default settings."""
+    settings = settings or Settings()
+    document, offset = result.case.document, cursor_offset(result.case)
+    suffix = document[offset:]
+    text = clean_completion(
+        result.suggestion,
+        prefix=document[:offset],
+        suffix=suffix,
+        multiline=multiline_at(settings.multiline, document, offset),
+        max_lines=settings.max_lines,
+        scan=settings.scan_suggestions,
+        close_brackets=closes_brackets(settings.multiline, suffix),
+    )
+    scored = score(result.case, POST_PROCESSED, text, result.latency_ms, result.error, result.stop_reason)
+    return replace(scored, prompt_tokens=result.prompt_tokens)
 
 
 def prompt_tokens(tokenize: Tokenize, before: str, after: str, bos: Sequence[int]) -> list[int]:

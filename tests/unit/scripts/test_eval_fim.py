@@ -11,7 +11,7 @@ from lsp_server.settings import CONTEXT_SOURCES
 
 eval_fim = load_script("eval_fim")
 
-from fim_eval import projects, scoring, source, tasks  # noqa: E402  (needs the path above)
+from fim_eval import projects, raw, scoring, source, tasks  # noqa: E402  (needs the path above)
 
 SHAPES = '''"""Shapes."""
 
@@ -270,6 +270,28 @@ def test_summary_per_kind_language_and_all_with_deltas_against_raw() -> None:
     assert scoring.percentile([], 0.5) != scoring.percentile([], 0.5)  # nan
 
 
+BLOCK = "def f(x):\n    if x:\n        a = 1\n        b = 2\n    return x\n"
+
+
+def _block_case(line: int, character: int, end_line: int, kind: str = "multi-line") -> tasks.Case:
+    task = tasks.Task("pkg", "1.0", "python", kind, "a.py", line, character, end_line, tasks.sha256_text(BLOCK))
+    return tasks.make_case(task, BLOCK)
+
+
+def test_raw_answers_are_post_processed_as_the_server_shows_them() -> None:
+    block = _block_case(2, 8, 3)
+    assert block.expected == "a = 1\n        b = 2"
+    # The raw model wrote one line of the block, then left it: what the server shows stops with the block.
+    left = raw.post_processed(scoring.score(block, "raw", "a = 1\n    return x", 10.0))
+    assert left.mode == raw.POST_PROCESSED and left.suggestion == "a = 1" and left.latency_ms == 10.0
+    assert left.similarity < scoring.edit_similarity(block.expected, "a = 1\n    return x")
+    whole = raw.post_processed(scoring.score(block, "raw", "a = 1\n        b = 2", 10.0))
+    assert whole.suggestion == "a = 1\n        b = 2" and whole.exact and whole.similarity == 1.0
+    # After a word that opens no block the server shows one line.
+    line = _block_case(1, 7, 1, kind="mid-punct")
+    assert raw.post_processed(scoring.score(line, "raw", "x:\n        a = 1", 10.0)).suggestion == "x:"
+
+
 def test_result_row_flattens_the_task() -> None:
     row = scoring.score(_case(), "on", "foo(baz)", 12.5).row()
     assert row["project"] == "pkg" and row["kind"] == "cross-file" and row["mode"] == "on"
@@ -337,6 +359,7 @@ def test_parse_args_defaults_and_ablation_modes() -> None:
     assert not args.holdout and args.limit is None
     assert eval_fim.parse_args(["--holdout"]).holdout == 1
     assert eval_fim.parse_args(["--holdout", "2"]).holdout == 2
+    assert eval_fim.parse_args(["--modes", "raw", "raw+post", "on"]).modes == ["raw", raw.POST_PROCESSED, "on"]
     ablated = eval_fim.parse_args(["--modes", "on", "--ablate"])
     assert ablated.modes == ["on", *(f"on-no-{source}" for source in CONTEXT_SOURCES)]
 
