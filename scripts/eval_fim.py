@@ -41,9 +41,8 @@ empty answers %, latency p50/p95, and the deltas against raw.
     .venv/bin/python scripts/eval_fim.py --write-tasks [--per-kind 8] [--seed 13]
     .venv/bin/python scripts/eval_fim.py [--modes raw raw+post off on] [--ablate] [--limit N]
         [--kinds mid-word cross-file] [--projects click rxjs] [--languages rust] [--no-room] [--holdout [1|2]]
-        [--model qwen2.5-coder-0.5b]
-        [--generation-timeout-ms 60000] [--server-option maxPromptTokens=512 ...] [--json results.json]
-        [--server-log server.log] [--grown]
+        [--model qwen2.5-coder-0.5b] [--generation-timeout-ms 60000] [--server-option maxPromptTokens=512 ...]
+        [--json results.json] [--server-log server.log] [--grown]
 
 The task order interleaves projects, languages and kinds, so ``--limit 60`` covers every kind and
 language; tasks run grouped by project (one server per project and mode), file by file. On the 2-core
