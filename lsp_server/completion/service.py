@@ -45,6 +45,17 @@ class Suggestion:
     alternatives: tuple[tuple[str, str], ...] = ()  # (text, id) of the other candidates, the first one first
 
 
+@dataclass(frozen=True)
+class _Place:
+    """Where an answer is asked for, and how a continuation there becomes the ghost text."""
+
+    doc: DocumentSnapshot
+    offset: int
+    multiline: bool
+    clean: Callable[[str], str]
+    still_valid: Callable[[], bool]
+
+
 class CompletionService:
     """Answers from the typing-through cache, a running generation, or a new one; then speculates."""
 
@@ -118,13 +129,13 @@ class CompletionService:
         settings = self._settings()
         if first is None or settings.candidates < 2:
             return first
-        clean = self._cleaner(doc, offset, first.multiline, settings)
+        place = self._place(doc, offset, first.multiline, settings, still_valid)
         if invoked and asked_again:
-            await self._sample_unless_known(doc, offset, first.text, first.multiline, clean, settings)
+            await self._sample_unless_known(place, first.text, settings)
             if not still_valid():
                 return None
         alternatives = []
-        for text in self._others(doc, offset, first.text, clean)[: settings.candidates - 1]:
+        for text in self._others(place, first.text)[: settings.candidates - 1]:
             shown = self.outcomes.shown(
                 uri=doc.uri,
                 text=text,
@@ -140,46 +151,53 @@ class CompletionService:
             alternatives.append((text, shown.id))
         return replace(first, alternatives=tuple(alternatives))
 
-    def _cleaner(self, doc: DocumentSnapshot, offset: int, multiline: bool, settings: Settings) -> Callable[[str], str]:
+    @staticmethod
+    def _place(
+        doc: DocumentSnapshot, offset: int, multiline: bool, settings: Settings, still_valid: Callable[[], bool]
+    ) -> _Place:
+        """``offset`` in ``doc``, a continuation there cleaned as the settings say (line or block, brackets, scan)."""
         prefix, suffix = doc.text[:offset], doc.text[offset:]
-        return lambda raw: clean_completion(
-            raw,
-            prefix=prefix,
-            suffix=suffix,
-            multiline=multiline,
-            max_lines=settings.max_lines,
-            scan=settings.scan_suggestions,
-            close_brackets=closes_brackets(settings.multiline, suffix),
-        )
 
-    async def _sample_unless_known(
-        self,
-        doc: DocumentSnapshot,
-        offset: int,
-        first: str,
-        multiline: bool,
-        clean: Callable[[str], str],
-        settings: Settings,
-    ) -> None:
-        """Sample at ``offset`` until a continuation other than ``first`` is known there (at most one per
+        def clean(raw: str) -> str:
+            return clean_completion(
+                raw,
+                prefix=prefix,
+                suffix=suffix,
+                multiline=multiline,
+                max_lines=settings.max_lines,
+                scan=settings.scan_suggestions,
+                close_brackets=closes_brackets(settings.multiline, suffix),
+            )
+
+        return _Place(doc, offset, multiline, clean, still_valid)
+
+    async def _sample_unless_known(self, place: _Place, first: str, settings: Settings) -> None:
+        """Sample at ``place`` until a continuation other than ``first`` is known there (at most one per
         temperature of SAMPLE_TEMPERATURES); nothing when one is known already."""
         backend = self._runtime.backend
         for temperature in SAMPLE_TEMPERATURES if backend is not None else ():
-            if self._others(doc, offset, first, clean):
+            if self._others(place, first):
                 return
             assert backend is not None
             job = self._scheduler.start(
-                doc, offset, settings, backend.info, multiline, speculative=False, temperature=temperature
+                place.doc,
+                place.offset,
+                settings,
+                backend.info,
+                place.multiline,
+                speculative=False,
+                temperature=temperature,
             )
             await self._scheduler.wait(job)
             await asyncio.sleep(0)  # the job's callback files the sample in the cache
 
-    def _others(self, doc: DocumentSnapshot, offset: int, first: str, clean: Callable[[str], str]) -> list[str]:
-        """The cleaned continuations known here that differ from the first one and from each other."""
+    def _others(self, place: _Place, first: str) -> list[str]:
+        """The cleaned continuations known at ``place`` that differ from the first one and from each other."""
+        doc, offset = place.doc, place.offset
         seen = {first.strip()}
         others = []
         for rest in self._cache.continuations(doc.uri, doc.text[:offset], doc.text[offset:]):
-            text = clean(rest)
+            text = place.clean(rest)
             if text.strip() and text.strip() not in seen:
                 seen.add(text.strip())
                 others.append(text)
@@ -206,14 +224,14 @@ class CompletionService:
         if multiline and settings.adapt and settings.multiline == "auto":
             # Learned here: multi-line suggestions rarely taken in this language become single lines.
             multiline = not self.outcomes.rarely_taken(language_of(doc.uri), "multi-line")
-        clean = self._cleaner(doc, offset, multiline, settings)
+        place = self._place(doc, offset, multiline, settings, still_valid)
 
         cached = self._cache.lookup(doc.uri, prefix, suffix)
-        if cached is not None and clean(cached.rest):
+        if cached is not None and place.clean(cached.rest):
             self._counts["fromCache"] += 1
             empty = GenerationResult("", "", 0, 0, 0, 0.0, 0.0, StopReason.CACHE, short_prompt=cached.short)
             source = "speculation" if cached.speculative else "cache"
-            return self._shown(doc, offset, clean(cached.rest), empty, multiline, started, source, still_valid)
+            return self._shown(place, place.clean(cached.rest), empty, started, source)
         if settings.debounce_ms:
             await asyncio.sleep(settings.debounce_ms / 1000)
         backend = await self._runtime.wait_ready()
@@ -230,28 +248,17 @@ class CompletionService:
             job = self._scheduler.start(doc, offset, settings, backend.info, multiline, speculative=False)
             result, typed = await self._scheduler.wait(job), ""
         source = "speculation" if job.speculative else "generation"
-        text = clean(usable_text(result)[len(typed) :])
-        place = (doc.uri, doc.version, offset)
+        text = place.clean(usable_text(result)[len(typed) :])
+        key = (doc.uri, doc.version, offset)
         # The editor may ask at the same place again meanwhile: one notice is enough.
-        if result.stop_reason == StopReason.FIRST_LINES and text and on_grown and place not in self._growths:
-            growth = asyncio.ensure_future(
-                self._grow(job.task, doc, offset, multiline, text, len(typed), clean, still_valid, on_grown)
-            )
-            self._growths[place] = growth
-            growth.add_done_callback(lambda _: self._growths.pop(place, None))
-        return self._shown(doc, offset, text, result, multiline, started, source, still_valid)
+        if result.stop_reason == StopReason.FIRST_LINES and text and on_grown and key not in self._growths:
+            growth = asyncio.ensure_future(self._grow(job.task, place, text, len(typed), on_grown))
+            self._growths[key] = growth
+            growth.add_done_callback(lambda _: self._growths.pop(key, None))
+        return self._shown(place, text, result, started, source)
 
     async def _grow(
-        self,
-        generation: asyncio.Task,
-        doc: DocumentSnapshot,
-        offset: int,
-        multiline: bool,
-        shown: str,
-        typed: int,
-        clean: Callable[[str], str],
-        still_valid: Callable[[], bool],
-        on_grown: Callable[[], None],
+        self, generation: asyncio.Task, place: _Place, shown: str, typed: int, on_grown: Callable[[], None]
     ) -> None:
         """``on_grown`` once the generation whose first lines were ``shown`` has finished with more of them.
 
@@ -260,9 +267,9 @@ class CompletionService:
         answered at once from the cache instead of after a sample.
         """
         await asyncio.wait({generation})  # unlike awaiting it, never cancels the generation
-        if generation.cancelled() or generation.exception() is not None or not still_valid():
+        if generation.cancelled() or generation.exception() is not None or not place.still_valid():
             return
-        whole = clean(usable_text(generation.result())[typed:])
+        whole = place.clean(usable_text(generation.result())[typed:])
         if len(whole) <= len(shown) or not whole.startswith(shown.rstrip()):
             return
         self._counts["blocksGrown"] += 1
@@ -270,24 +277,17 @@ class CompletionService:
         if settings.candidates >= 2:
             # A request that comes meanwhile supersedes the sample; the notice is still worth sending.
             with contextlib.suppress(asyncio.CancelledError):
-                await self._sample_unless_known(doc, offset, whole, multiline, clean, settings)
-        if still_valid():
+                await self._sample_unless_known(place, whole, settings)
+        if place.still_valid():
             on_grown()
 
     def _shown(
-        self,
-        doc: DocumentSnapshot,
-        offset: int,
-        text: str,
-        result: GenerationResult,
-        multiline: bool,
-        started: float,
-        source: str,
-        still_valid: Callable[[], bool],
+        self, place: _Place, text: str, result: GenerationResult, started: float, source: str
     ) -> Suggestion | None:
         """Log the answer, drop it if stale, start what follows it, audit it; None when there is nothing to show."""
+        doc, offset, multiline = place.doc, place.offset, place.multiline
         latency_ms = _logged_latency(started, result, source)
-        if not still_valid():
+        if not place.still_valid():
             log.info("dropping a suggestion for %s: the document changed while it was computed", doc.uri)
             return None
         if result.short_prompt:
