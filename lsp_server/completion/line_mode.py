@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from lsp_server.completion.postprocess import is_mid_line, statement_lines
+from lsp_server.completion.postprocess import clean_completion, is_mid_line, statement_lines
+from lsp_server.settings import Settings
 
 _BLOCK_OPENERS = (":", "{", "(", "[", "=>", "->")
 
@@ -22,6 +23,23 @@ def wants_multiline(mode: str, line_prefix: str, line_suffix: str) -> bool:
 def closes_brackets(mode: str, suffix: str) -> bool:
     """Whether a single-line suggestion before ``suffix`` may run on to close the brackets its first line opens."""
     return mode != "never" and not is_mid_line(suffix)
+
+
+def cleaner(prefix: str, suffix: str, multiline: bool, settings: Settings) -> Callable[[str], str]:
+    """How a continuation between ``prefix`` and ``suffix`` becomes the ghost text the settings ask for."""
+
+    def clean(raw: str) -> str:
+        return clean_completion(
+            raw,
+            prefix=prefix,
+            suffix=suffix,
+            multiline=multiline,
+            max_lines=settings.max_lines,
+            scan=settings.scan_suggestions,
+            close_brackets=closes_brackets(settings.multiline, suffix),
+        )
+
+    return clean
 
 
 def multiline_at(mode: str, text: str, offset: int) -> bool:

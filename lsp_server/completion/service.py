@@ -13,9 +13,8 @@ from typing import Any
 from lsp_server.audit import AuditLog
 from lsp_server.completion.cache import TypingThroughCache, suffix_key
 from lsp_server.completion.layout import DocumentSnapshot
-from lsp_server.completion.line_mode import closes_brackets, multiline_at
+from lsp_server.completion.line_mode import cleaner, closes_brackets, multiline_at
 from lsp_server.completion.outcomes import SuggestionOutcomes, language_of
-from lsp_server.completion.postprocess import clean_completion
 from lsp_server.completion.scheduler import GenerationScheduler, usable_text
 from lsp_server.completion.speculation import SAMPLE_TEMPERATURES, SpeculationPolicy
 from lsp_server.context.secrets import is_secret_path
@@ -156,19 +155,7 @@ class CompletionService:
         doc: DocumentSnapshot, offset: int, multiline: bool, settings: Settings, still_valid: Callable[[], bool]
     ) -> _Place:
         """``offset`` in ``doc``, a continuation there cleaned as the settings say (line or block, brackets, scan)."""
-        prefix, suffix = doc.text[:offset], doc.text[offset:]
-
-        def clean(raw: str) -> str:
-            return clean_completion(
-                raw,
-                prefix=prefix,
-                suffix=suffix,
-                multiline=multiline,
-                max_lines=settings.max_lines,
-                scan=settings.scan_suggestions,
-                close_brackets=closes_brackets(settings.multiline, suffix),
-            )
-
+        clean = cleaner(doc.text[:offset], doc.text[offset:], multiline, settings)
         return _Place(doc, offset, multiline, clean, still_valid)
 
     async def _sample_unless_known(self, place: _Place, first: str, settings: Settings) -> None:

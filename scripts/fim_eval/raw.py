@@ -8,8 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from lsp_server.completion.line_mode import closes_brackets, multiline_at
-from lsp_server.completion.postprocess import clean_completion
+from lsp_server.completion.line_mode import cleaner, multiline_at
 from lsp_server.settings import Settings
 
 from .scoring import Result, score
@@ -53,16 +52,8 @@ def post_processed(result: Result, settings: Settings | None = None) -> Result:
     repeats the document below, and so on (completion.postprocess), with the server's default settings."""
     settings = settings or Settings()
     document, offset = result.case.document, cursor_offset(result.case)
-    suffix = document[offset:]
-    text = clean_completion(
-        result.suggestion,
-        prefix=document[:offset],
-        suffix=suffix,
-        multiline=multiline_at(settings.multiline, document, offset),
-        max_lines=settings.max_lines,
-        scan=settings.scan_suggestions,
-        close_brackets=closes_brackets(settings.multiline, suffix),
-    )
+    multiline = multiline_at(settings.multiline, document, offset)
+    text = cleaner(document[:offset], document[offset:], multiline, settings)(result.suggestion)
     scored = score(result.case, POST_PROCESSED, text, result.latency_ms, result.error, result.stop_reason)
     return replace(scored, prompt_tokens=result.prompt_tokens)
 

@@ -1,6 +1,7 @@
 """Line mode and early stop."""
 
-from lsp_server.completion.line_mode import closes_brackets, early_stop, wants_multiline
+from lsp_server.completion.line_mode import cleaner, closes_brackets, early_stop, wants_multiline
+from lsp_server.settings import Settings
 
 
 def test_mid_line_is_always_single_line():
@@ -45,3 +46,15 @@ def test_multiline_stops_at_dedent_and_line_cap():
     assert not stop("return a\n    b = 1\n")
     assert stop("return a\n\ndef other():\n")
     assert stop("a\nb\nc\nd\ne")
+
+
+def test_cleaner_cuts_as_the_settings_say():
+    prefix, suffix = "def f(x):\n    ", "\n\nprint(f(1))\n"
+    answer = "y = x + 1\n    z = y * 2\n    return z\n\ndef g():"
+    # A block ends where the answer leaves the function; maxLines caps it.
+    assert cleaner(prefix, suffix, True, Settings())(answer) == "y = x + 1\n    z = y * 2\n    return z"
+    assert cleaner(prefix, suffix, True, Settings(max_lines=2))(answer) == "y = x + 1\n    z = y * 2"
+    # One line; a line that leaves a bracket open runs on to the one that closes it, unless multiline is never.
+    call = "raise Error(\n        x,\n    )\n    return x"
+    assert cleaner(prefix, suffix, False, Settings())(call) == "raise Error(\n        x,\n    )"
+    assert cleaner(prefix, suffix, False, Settings(multiline="never"))(call) == "raise Error("
