@@ -114,9 +114,7 @@ def leaving_no_room(tasks: Sequence[Task]) -> list[Task]:
     kept: set[Task] = set()
     for name in dict.fromkeys(t.project for t in tasks):
         for case in load_cases([t for t in tasks if t.project == name], fetch_project(ALL_PROJECTS[name])):
-            lines = case.document.split("\n")
-            offset = sum(len(line) + 1 for line in lines[: case.task.line]) + case.task.character
-            if room_for_context(case.document, offset, settings, settings.context_size) == 0:
+            if room_for_context(case.document, case.offset, settings, settings.context_size) == 0:
                 kept.add(case.task)
     return [t for t in tasks if t in kept]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from pathlib import Path
 
 from lsp_server.completion.line_mode import cleaner, multiline_at
@@ -35,27 +34,20 @@ STOP_MARKERS = (
 Tokenize = Callable[[str, bool], list[int]]  # (text, special) -> token ids
 
 
-def cursor_offset(case: Case) -> int:
-    """The task's cursor as an offset into its document."""
-    lines = case.document.split("\n")
-    return sum(len(line) + 1 for line in lines[: case.task.line]) + case.task.character
-
-
 def windows(case: Case) -> tuple[str, str]:
     """The last BEFORE_CHARS characters of the document before the cursor and the first AFTER_CHARS after it."""
-    offset = cursor_offset(case)
-    return case.document[:offset][-BEFORE_CHARS:], case.document[offset:][:AFTER_CHARS]
+    return case.document[: case.offset][-BEFORE_CHARS:], case.document[case.offset :][:AFTER_CHARS]
 
 
-def post_processed(result: Result, settings: Settings | None = None) -> Result:
+def post_processed(result: Result) -> Result:
     """``result`` as the server would show it: its answer cut where the cursor's block ends, before code that
     repeats the document below, and so on (completion.postprocess), with the server's default settings."""
-    settings = settings or Settings()
-    document, offset = result.case.document, cursor_offset(result.case)
+    settings, document, offset = Settings(), result.case.document, result.case.offset
     multiline = multiline_at(settings.multiline, document, offset)
     text = cleaner(document[:offset], document[offset:], multiline, settings)(result.suggestion)
-    scored = score(result.case, POST_PROCESSED, text, result.latency_ms, result.error, result.stop_reason)
-    return replace(scored, prompt_tokens=result.prompt_tokens)
+    return score(
+        result.case, POST_PROCESSED, text, result.latency_ms, result.error, result.stop_reason, result.prompt_tokens
+    )
 
 
 def prompt_tokens(tokenize: Tokenize, before: str, after: str, bos: Sequence[int]) -> list[int]:

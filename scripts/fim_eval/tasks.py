@@ -46,6 +46,12 @@ class Case:
     document: str
     expected: str
 
+    @property
+    def offset(self) -> int:
+        """The cursor as an offset into ``document``."""
+        lines = self.document.split("\n")
+        return sum(len(line) + 1 for line in lines[: self.task.line]) + self.task.character
+
 
 def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
