@@ -40,7 +40,8 @@ empty answers %, latency p50/p95, and the deltas against raw.
 
     .venv/bin/python scripts/eval_fim.py --write-tasks [--per-kind 8] [--seed 13]
     .venv/bin/python scripts/eval_fim.py [--modes raw raw+post off on] [--ablate] [--limit N]
-        [--kinds mid-word cross-file] [--projects click rxjs] [--languages rust] [--no-room] [--holdout [1|2]]
+        [--kinds mid-word cross-file] [--projects click rxjs] [--languages rust] [--no-room | --room-over-floor]
+        [--holdout [1|2]]
         [--model qwen2.5-coder-0.5b] [--generation-timeout-ms 60000] [--server-option maxPromptTokens=512 ...]
         [--json results.json] [--server-log server.log] [--grown]
 
@@ -57,7 +58,7 @@ import asyncio
 import json
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bench_stats import server_option
@@ -101,12 +102,15 @@ def select(tasks: Sequence[Task], args: argparse.Namespace) -> list[Task]:
         if t.kind in args.kinds and t.language in args.languages and (not args.projects or t.project in args.projects)
     ]
     if args.no_room:
-        chosen = leaving_no_room(chosen)
+        chosen = by_room(chosen, lambda room, floor: room == 0)
+    if args.room_over_floor:
+        chosen = by_room(chosen, lambda room, floor: room > floor)
     return chosen[: args.limit] if args.limit else chosen
 
 
-def leaving_no_room(tasks: Sequence[Task]) -> list[Task]:
-    """The tasks in files too long to leave repository context any room at the default settings (before the floor)."""
+def by_room(tasks: Sequence[Task], keep: Callable[[int, int], bool]) -> list[Task]:
+    """The tasks for which ``keep(room, floor)`` holds: the prompt tokens the file leaves repository context at the
+    default settings before any floor, and contextFloorTokens."""
     from lsp_server.completion.layout import room_for_context
     from lsp_server.settings import Settings
 
@@ -114,7 +118,10 @@ def leaving_no_room(tasks: Sequence[Task]) -> list[Task]:
     kept: set[Task] = set()
     for name in dict.fromkeys(t.project for t in tasks):
         for case in load_cases([t for t in tasks if t.project == name], fetch_project(ALL_PROJECTS[name])):
-            if room_for_context(case.document, case.offset, settings, settings.context_size) == 0:
+            if keep(
+                room_for_context(case.document, case.offset, settings, settings.context_size),
+                settings.context_floor_tokens,
+            ):
                 kept.add(case.task)
     return [t for t in tasks if t in kept]
 
@@ -239,6 +246,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--no-room",
         action="store_true",
         help="only tasks in files too long to leave repository context room (what contextFloorTokens is for)",
+    )
+    parser.add_argument(
+        "--room-over-floor",
+        action="store_true",
+        help="only tasks in files that leave context more room than contextFloorTokens (where contextTokens counts)",
     )
     parser.add_argument("--model", default="qwen2.5-coder-0.5b")
     parser.add_argument("--generation-timeout-ms", type=int, default=60000, help="the server's generationTimeoutMs")

@@ -390,3 +390,18 @@ def test_the_committed_task_list_is_big_broad_and_pinned() -> None:
     # the interleaved order: the first 60 cover every kind and language
     assert {t.kind for t in listed[:60]} == set(tasks.KINDS)
     assert {t.language for t in listed[:60]} == set(projects.LANGUAGES)
+
+
+def test_tasks_by_the_room_their_file_leaves_context(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    long_file = "\n".join(f"def f{i}(x):\n    return x + {i}\n" for i in range(600))
+    (workspace / "long.py").write_text(long_file, encoding="utf-8")
+    cut = tasks.cut_project(PKG, workspace, 1000, 1, ["whole-line"])["whole-line"]
+    monkeypatch.setitem(eval_fim.ALL_PROJECTS, PKG.name, PKG)
+    monkeypatch.setattr(eval_fim, "fetch_project", lambda project: workspace)
+    no_room = eval_fim.by_room(cut, lambda room, floor: room == 0)
+    roomy = eval_fim.by_room(cut, lambda room, floor: room > floor)
+    short = [t for t in cut if t.path != "long.py"]
+    assert short and set(short) <= set(roomy)
+    assert no_room and {t.path for t in no_room} == {"long.py"}
+    assert not set(no_room) & set(roomy)
+    assert eval_fim.parse_args(["--room-over-floor"]).room_over_floor
