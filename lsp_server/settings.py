@@ -44,7 +44,7 @@ class Settings:
     middle_lines: int = 8
     audit_log: bool = True
     repo_context: bool = True
-    context_tokens: int = 1024
+    context_tokens: int = 256
     context_floor_tokens: int = 256
     context_layout: str = "comments"
     context_sources: tuple[str, ...] = CONTEXT_SOURCES

@@ -111,7 +111,7 @@ class ActionContext:
         code = redact(code)
         if count(code) > room * 3 // 4:
             raise ActionError(f"the code is too long for the model's context window ({n_ctx} tokens); select less")
-        context_budget = min(self.settings().context_tokens, room - count(code), n_ctx // 4)
+        context_budget = min(room - count(code), n_ctx // 4)
         return code, self.repo_context(source, offset, context_budget)
 
     async def generate(

@@ -235,13 +235,13 @@ async def test_prompts_carry_repository_context_from_the_index(harness):
         chunk = ContextChunk("k", "shop/tax.py", 'def vat(price):\n    KEY = "AKIAIOSFODNN7EXAMPLE"\n', "definition")
         return PromptContext("repo", "shop/pricing.py", "#", (chunk,))
 
-    h = await harness(["Applies a discount."], context_tokens=300)
+    h = await harness(["Applies a discount."], context_tokens=64)  # a completion setting: actions keep their own
     h.service.context = provider
     uri = h.uri("shop/pricing.py")
     await h.service.resolve(h.service.list_actions(uri, (4, 8), (4, 8))[0].data, h.report)
     user = h.backend.requests[0].messages[1][1]
     assert "shop/tax.py:" in user and "def vat(price):" in user and "AKIAIOSFODNN7EXAMPLE" not in user
-    assert asked and asked[0][0] == uri and 0 < asked[0][2] <= 300
+    assert asked and asked[0][0] == uri and 64 < asked[0][2] <= 4096 // 4
     assert asked[0][3] is None  # an action's prompt has no local window around the cursor
     h.settings = h.settings.__class__(repo_context=False)
     h.backend.answers.append("Doc.")

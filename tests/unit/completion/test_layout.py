@@ -104,7 +104,10 @@ def test_a_long_document_gives_the_context_floor_from_its_own_window():
     assert asked == [(request.prefix_tokens * 4, request.suffix_tokens * 4)]
     # Where the document leaves more room than the floor, the floor takes nothing from it.
     short = "x = 1\n" * 100
-    assert _context_budget(short, len(short), max_prompt_tokens=2048, context_floor_tokens=256) == 1024
+    assert (
+        _context_budget(short, len(short), max_prompt_tokens=2048, context_tokens=1024, context_floor_tokens=256)
+        == 1024
+    )
     assert _request(long[:middle], context_floor_tokens=256).prefix_tokens == _request(long[:middle]).prefix_tokens
 
 
