@@ -79,6 +79,8 @@ def test_repository_context_only_gets_the_room_the_document_leaves():
     short = "x = 1\n" * 100  # 600 characters, about 150 tokens of a 2,048-token window
     assert _context_budget(short, len(short), max_prompt_tokens=2048, context_tokens=4096) == 1792
     assert _context_budget(short, len(short), max_prompt_tokens=2048, context_tokens=512) == 512
+    # By default a short file's room gets no more context than a long file's floor (more did worse, README).
+    assert _context_budget(short, len(short)) == Settings().context_floor_tokens
     long = "value = compute(1)\n" * 2000  # 38,000 characters fill the window on either side
     assert _context_budget(long, len(long) // 2, max_prompt_tokens=2048, context_floor_tokens=0) is None
     # At either end of a long file the window holds only one side of the cursor.
