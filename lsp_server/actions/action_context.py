@@ -109,9 +109,10 @@ class ActionContext:
         count, n_ctx = await self.budget()
         room = n_ctx - max_tokens - PROMPT_OVERHEAD_TOKENS
         code = redact(code)
-        if count(code) > room * 3 // 4:
+        code_tokens = count(code)
+        if code_tokens > room * 3 // 4:
             raise ActionError(f"the code is too long for the model's context window ({n_ctx} tokens); select less")
-        context_budget = min(room - count(code), n_ctx // 4)
+        context_budget = min(room - code_tokens, n_ctx // 4)
         return code, self.repo_context(source, offset, context_budget)
 
     async def generate(
