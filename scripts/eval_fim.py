@@ -242,12 +242,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--languages", nargs="+", default=list(LANGUAGES), choices=LANGUAGES)
     parser.add_argument("--projects", nargs="+", choices=sorted(ALL_PROJECTS), help="only these projects")
     parser.add_argument("--limit", type=int, help="only the first N tasks (of the interleaved order)")
-    parser.add_argument(
+    room = parser.add_mutually_exclusive_group()
+    room.add_argument(
         "--no-room",
         action="store_true",
         help="only tasks in files too long to leave repository context room (what contextFloorTokens is for)",
     )
-    parser.add_argument(
+    room.add_argument(
         "--room-over-floor",
         action="store_true",
         help="only tasks in files that leave context more room than contextFloorTokens (where contextTokens counts)",

@@ -7,6 +7,7 @@ import json
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from pathlib import Path
 
 from . import python_facts, treesitter_facts
@@ -46,9 +47,9 @@ class Case:
     document: str
     expected: str
 
-    @property
+    @cached_property
     def offset(self) -> int:
-        """The cursor as an offset into ``document``."""
+        """The cursor as an offset into ``document`` (split once: windows, post-processing and filters all ask)."""
         lines = self.document.split("\n")
         return sum(len(line) + 1 for line in lines[: self.task.line]) + self.task.character
 
