@@ -208,9 +208,20 @@ class ContextAssembler:
 
     def _definitions(self, rel: str, text: str, offset: int, imported: list[str]):
         preferred = set(imported)
+        near = identifiers_near(text, offset)
+        visible = set(near)
         names = 0
-        for name in identifiers_near(text, offset):
-            found = [d for d in self._index.definitions(name) if d.path != rel and d.symbol.kind != "attribute"]
+        for name in near:
+            # A member is shown only where its container can be what the code means: a file the document
+            # imports, or a container named near the cursor; elsewhere it is another type's homonym
+            # (`items`, `name`, `Err`), and the receivers' own types come from the "types" source.
+            found = [
+                d
+                for d in self._index.definitions(name)
+                if d.path != rel
+                and d.symbol.kind != "attribute"
+                and (not d.symbol.parent or d.path in preferred or d.symbol.parent in visible)
+            ]
             if not found:
                 continue
             found.sort(key=lambda d: (d.path not in preferred, d.symbol.kind == "method", d.path))

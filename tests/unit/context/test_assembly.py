@@ -203,3 +203,24 @@ def test_a_long_import_block_is_cut_to_its_last_whole_statements(tmp_path):
     lines = _own_file_chunks(tmp_path, text, "imports")[0].text.split("\n")
     assert lines[-3:] == ["from .billing import (", "    TAX_RATE,", ")"] and len(lines) <= 48
     assert lines[0].startswith("import module_") and "import module_0" not in lines
+
+
+def test_a_member_is_a_definition_only_where_its_container_can_be_meant(tmp_path):
+    index = _index(tmp_path)
+    (tmp_path / "shop" / "feeds.py").write_text("class Feed:\n    def entries_between(self, a, b):\n        pass\n")
+    (tmp_path / "shop" / "ledger.py").write_text(
+        "class Ledger:\n    def entries_between(self, start, end):\n        return []\n\n\n"
+        "def open_book():\n    return Ledger()\n"
+    )
+    imported = "from .ledger import open_book\n\n\ndef report(period):\n    rows = open_book().entries_between("
+    (tmp_path / "shop" / "report.py").write_text(imported)
+    index.build()
+
+    def members(text: str, rel: str = "shop/report.py") -> list[str]:
+        chunks = ContextAssembler(index, RecentSnippets()).chunks(rel, text, len(text), 2000, ("definitions",))
+        return [c.text.split("(")[0].strip() for c in chunks if c.key.split(":")[2].split(".")[0]]
+
+    assert members(imported) == ["def entries_between"]  # Ledger's: its file is imported
+    assert members(imported.replace("open_book()", "Ledger")) == ["def entries_between"]  # named at the cursor
+    homonym = "def summary(book, period):\n    rows = book.entries_between("
+    assert members(homonym, "shop/summary.py") == []  # Feed's and Ledger's alike: neither file is imported
