@@ -19,7 +19,7 @@ MAX_HEALED_TOKENS = 4
 MAX_HEALED_BYTES = 32
 
 
-def _is_word_byte(byte: int) -> bool:
+def is_word_byte(byte: int) -> bool:
     """Identifier bytes: ASCII letters, digits, underscore, and any byte of a non-ASCII character."""
     return byte >= 0x80 or byte == 0x5F or 0x30 <= byte <= 0x39 or 0x41 <= byte <= 0x5A or 0x61 <= byte <= 0x7A
 
@@ -28,7 +28,7 @@ def _word_tail(text: bytes) -> int:
     """Length of the trailing identifier of ``text`` with the one space BPE glues to its front."""
     end = len(text)
     start = end
-    while start > 0 and _is_word_byte(text[start - 1]):
+    while start > 0 and is_word_byte(text[start - 1]):
         start -= 1
     if start < end and start > 0 and text[start - 1] == 0x20:
         start -= 1

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lsp_server.model.backend import StopReason
-from lsp_server.model.healing import TokenHealer
+from lsp_server.model.healing import TokenHealer, is_word_byte
 from lsp_server.model.live_kv import LiveKv
 from lsp_server.model.speed import MachineSpeed
 
@@ -28,8 +28,11 @@ PROMPT_BATCH = 128
 Step = Callable[[str], tuple[str, StopReason | None]]
 
 # How many more times an answer that starts the way no suggestion may (the line below the cursor
-# again) is generated from its next most likely first token; each costs the tokens up to that line.
+# again) is generated from its next most likely start; each costs the tokens up to that line.
 MAX_RESTARTS = 2
+# The answer's first tokens keep their margin over the runner-up: a refused answer is generated again
+# from the least sure of them within its first word (see restart_position).
+MARGIN_TOKENS = 16
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,7 @@ class DecodeRun:
     stop_reason: StopReason = StopReason.MAX_TOKENS
     prompt_ms: float = 0.0
     rejected: bool = False  # the answer so far starts the way no suggestion may
+    margins: list[float] = field(default_factory=list)  # per first tokens of ``out``: logit over the runner-up
 
     def result(self) -> Decoded:
         """What the run produced."""
@@ -138,7 +142,7 @@ class LlamaDecoder:
         stops the batch in flight) loses only that batch, and the next call resumes after the rest.
         The first tokens generated spell ``healed`` again, which the text then leaves out. An answer that
         ``rejects`` refuses (checked on each token, and on the finished text with a newline added) is
-        generated again, up to MAX_RESTARTS times, with the token where its visible text began forbidden there.
+        generated again, up to MAX_RESTARTS times, with its least sure token of its first word forbidden there.
         """
         max_tokens = max(0, min(max_tokens, self.llm.n_ctx() - len(tokens)))
         with self.running(tokens, cancel, step, healed) as run:
@@ -147,7 +151,7 @@ class LlamaDecoder:
             banned: dict[int, set[int]] = {}
             forced: list[int] = []
             for restarts_left in range(MAX_RESTARTS, -1, -1):
-                run.out = self.start(tokens, healed, cancel, forced, banned) if max_tokens else []
+                run.out = self.start(tokens, healed, cancel, forced, banned, run.margins) if max_tokens else []
                 if run.out and self.is_stop(run.out[-1]):  # what the model likes best after the banned start: nothing
                     run.out.pop()
                     run.stop_reason = StopReason.STOP_TOKEN
@@ -157,12 +161,13 @@ class LlamaDecoder:
                 )
                 if not run.rejected and rejects is not None and restarts_left and _ended_on_its_own(run):
                     run.rejected = rejects(run.text + "\n")
-                visible = self._first_visible(run) if run.rejected and restarts_left else None
-                if visible is None or cancel.is_set():
+                pieces = [self.healer.piece(token) for token in run.out]
+                position = restart_position(pieces, run.healed, run.margins) if run.rejected and restarts_left else None
+                if position is None or cancel.is_set():
                     break
-                banned.setdefault(visible, set()).add(run.out[visible])
-                forced = run.out[:visible]
-                log.info("an answer was refused (%r): generating it again without its start there", run.text[:80])
+                banned.setdefault(position, set()).add(run.out[position])
+                forced, run.margins = run.out[:position], run.margins[:position]
+                log.info("an answer was refused (%r): generating it again from another token there", run.text[:80])
                 self.llm.n_tokens = len(tokens) + len(forced) - 1  # the KV keeps the prompt and the start kept
                 run.rejected, run.text, run.stop_reason = False, "", StopReason.MAX_TOKENS
         return run.result()
@@ -189,6 +194,8 @@ class LlamaDecoder:
             if len(run.out) == started and not run.prompt_ms:
                 first_at = time.perf_counter()
                 run.prompt_ms = (first_at - run.started) * 1000
+            if len(run.margins) == len(run.out) < MARGIN_TOKENS:
+                run.margins.append(self._margin(token))  # the logits are still those it was chosen from
             if self.take(run, token, rejects):
                 break
             if cancel.is_set():
@@ -201,14 +208,11 @@ class LlamaDecoder:
                 break
         self.speed.record_generation(len(run.out) - started - 1, time.perf_counter() - first_at)
 
-    def _first_visible(self, run: DecodeRun) -> int | None:
-        """Index in ``run.out`` of the token where the answer's text (after the healed bytes) stops being blank."""
-        raw = b""
-        for index, token in enumerate(run.out):
-            raw += self.healer.piece(token)
-            if raw[len(run.healed) :].strip():
-                return index
-        return None
+    def _margin(self, token: int) -> float:
+        """How far the last decode's logit for ``token`` is above the best other token's."""
+        logits = np.ctypeslib.as_array(self.llm._ctx.get_logits(), shape=(self.n_vocab,))
+        others = max(logits[:token].max(initial=-np.inf), logits[token + 1 :].max(initial=-np.inf))
+        return float(logits[token] - others)
 
     def start(
         self,
@@ -217,9 +221,10 @@ class LlamaDecoder:
         cancel: threading.Event,
         forced: list[int] | None = None,
         banned: dict[int, set[int]] | None = None,
+        margins: list[float] | None = None,
     ) -> list[int]:
         """The answer's first tokens: ``forced``, then one at a time the most likely ones that spell ``healed``
-        and are not ``banned`` at their position (index in the answer).
+        and are not ``banned`` at their position (index in the answer); each one's margin goes to ``margins``.
 
         The prompt and ``forced`` are evaluated but for the last of them; so is what this returns but for its
         last, which leaves ``generate`` one token to evaluate before it samples.
@@ -232,6 +237,8 @@ class LlamaDecoder:
             self.llm.eval([last])
             logits = np.ctypeslib.as_array(self.llm._ctx.get_logits(), shape=(self.n_vocab,))
             last = self.healer.choose(logits, healed, banned.get(len(chosen), set()))
+            if margins is not None and len(margins) == len(chosen) < MARGIN_TOKENS:
+                margins.append(self._margin(last))
             chosen.append(last)
             healed = self.healer.still_pending(healed, self.healer.piece(last))
         return chosen
@@ -250,6 +257,30 @@ class LlamaDecoder:
             began = time.perf_counter()
             self.llm.eval(chunk)
             self.speed.record_prompt(len(chunk), time.perf_counter() - began)
+
+
+def restart_position(pieces: list[bytes], healed: bytes, margins: list[float]) -> int | None:
+    """Where a refused answer (its tokens' ``pieces``) is generated again: the token of its first visible word
+    (after ``healed`` and blanks; a punctuation mark is a word of its own) that won by the smallest margin
+    (``margins``, per token; none known counts as sure); None while nothing is visible.
+
+    Forbidding the first visible token would forbid every answer that starts with it (``N`` of ``NFD`` is also
+    ``N`` of ``NFC``), and the runner-up there may be a token the code never has (``" NFC"`` after ``::``).
+    """
+    text = b"".join(pieces)
+    start = len(text) - len(text[len(healed) :].lstrip())
+    if start >= len(text):
+        return None
+    end = start + 1
+    if is_word_byte(text[start]):
+        while end < len(text) and is_word_byte(text[end]):
+            end += 1
+    word, offset = [], 0
+    for index, piece in enumerate(pieces):
+        if offset < end and offset + len(piece) > start:
+            word.append(index)
+        offset += len(piece)
+    return min(word, key=lambda index: margins[index] if index < len(margins) else float("inf"))
 
 
 def _ended_on_its_own(run: DecodeRun) -> bool:
