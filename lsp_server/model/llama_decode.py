@@ -151,7 +151,8 @@ class LlamaDecoder:
             banned: dict[int, set[int]] = {}
             forced: list[int] = []
             for restarts_left in range(MAX_RESTARTS, -1, -1):
-                run.out = self.start(tokens, healed, cancel, forced, banned, run.margins) if max_tokens else []
+                margins = run.margins if rejects is not None else None  # kept only where a restart can use them
+                run.out = self.start(tokens, healed, cancel, forced, banned, margins) if max_tokens else []
                 if run.out and self.is_stop(run.out[-1]):  # what the model likes best after the banned start: nothing
                     run.out.pop()
                     run.stop_reason = StopReason.STOP_TOKEN
@@ -161,8 +162,7 @@ class LlamaDecoder:
                 )
                 if not run.rejected and rejects is not None and restarts_left and _ended_on_its_own(run):
                     run.rejected = rejects(run.text + "\n")
-                pieces = [self.healer.piece(token) for token in run.out]
-                position = restart_position(pieces, run.healed, run.margins) if run.rejected and restarts_left else None
+                position = self._restart_position(run) if run.rejected and restarts_left else None
                 if position is None or cancel.is_set():
                     break
                 banned.setdefault(position, set()).add(run.out[position])
@@ -194,8 +194,8 @@ class LlamaDecoder:
             if len(run.out) == started and not run.prompt_ms:
                 first_at = time.perf_counter()
                 run.prompt_ms = (first_at - run.started) * 1000
-            if len(run.margins) == len(run.out) < MARGIN_TOKENS:
-                run.margins.append(self._margin(token))  # the logits are still those it was chosen from
+            if rejects is not None and len(run.margins) == len(run.out) < MARGIN_TOKENS:
+                run.margins.append(_margin(self._logits(), token))  # still the logits it was chosen from
             if self.take(run, token, rejects):
                 break
             if cancel.is_set():
@@ -208,11 +208,13 @@ class LlamaDecoder:
                 break
         self.speed.record_generation(len(run.out) - started - 1, time.perf_counter() - first_at)
 
-    def _margin(self, token: int) -> float:
-        """How far the last decode's logit for ``token`` is above the best other token's."""
-        logits = np.ctypeslib.as_array(self.llm._ctx.get_logits(), shape=(self.n_vocab,))
-        others = max(logits[:token].max(initial=-np.inf), logits[token + 1 :].max(initial=-np.inf))
-        return float(logits[token] - others)
+    def _logits(self) -> np.ndarray:
+        """The last decode's logits (a view: valid until the next decode)."""
+        return np.ctypeslib.as_array(self.llm._ctx.get_logits(), shape=(self.n_vocab,))
+
+    def _restart_position(self, run: DecodeRun) -> int | None:
+        """Where ``run``'s refused answer is generated again (see restart_position)."""
+        return restart_position([self.healer.piece(token) for token in run.out], run.healed, run.margins)
 
     def start(
         self,
@@ -235,10 +237,10 @@ class LlamaDecoder:
         last = chosen[-1] if chosen else tokens[-1]
         while (healed or len(chosen) in banned) and not cancel.is_set():
             self.llm.eval([last])
-            logits = np.ctypeslib.as_array(self.llm._ctx.get_logits(), shape=(self.n_vocab,))
+            logits = self._logits()
             last = self.healer.choose(logits, healed, banned.get(len(chosen), set()))
             if margins is not None and len(margins) == len(chosen) < MARGIN_TOKENS:
-                margins.append(self._margin(last))
+                margins.append(_margin(logits, last))
             chosen.append(last)
             healed = self.healer.still_pending(healed, self.healer.piece(last))
         return chosen
@@ -281,6 +283,12 @@ def restart_position(pieces: list[bytes], healed: bytes, margins: list[float]) -
             word.append(index)
         offset += len(piece)
     return min(word, key=lambda index: margins[index] if index < len(margins) else float("inf"))
+
+
+def _margin(logits: np.ndarray, token: int) -> float:
+    """How far ``token``'s logit is above the best other token's."""
+    others = max(logits[:token].max(initial=-np.inf), logits[token + 1 :].max(initial=-np.inf))
+    return float(logits[token] - others)
 
 
 def _ended_on_its_own(run: DecodeRun) -> bool:
